@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cliError.ts';
+import { initNodeBackend, type NodeBackend } from './nodeBackend.ts';
+import { embedCommand } from './commands/embed.ts';
+import { trainCommand } from './commands/train.ts';
+import { evalCommand } from './commands/eval.ts';
+import { exportCommand } from './commands/export.ts';
+import { initCommand } from './commands/init.ts';
+
+/** The headless ftlab: the lab's training pipeline for automation, tests and benchmarks. */
+export function buildProgram(): Command {
+  const program = new Command('ftlab')
+    .description('fine-tune sentence embedding models for e-commerce search (TensorFlow.js)')
+    .option('--backend <name>', 'tfjs backend: wasm (default) or cpu')
+    .showHelpAfterError()
+    .exitOverride();
+  program.hook('preAction', async () => {
+    await initNodeBackend((program.opts().backend as NodeBackend | undefined) ?? ((process.env.FTLAB_BACKEND as NodeBackend) || 'wasm'));
+  });
+  for (const add of [initCommand, embedCommand, trainCommand, evalCommand, exportCommand]) add(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    const err = e as Error;
+    const expected = err instanceof CliError || /Error$/.test(err.name) && err.name !== 'Error' && err.name !== 'TypeError' && err.name !== 'RangeError';
+    process.stderr.write(`ftlab: ${err.message}\n`);
+    if (!expected && process.env.FTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/main.ts')) {
+  process.exitCode = await main(process.argv);
+}

@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BertConfig } from './bertConfig.ts';
+
+/** Float32 lowest value: Hugging Face adds (1 - mask) * torch.finfo(float32).min to masked attention scores. */
+export const FLOAT32_MIN = -3.4028234663852886e38;
+
+/** Looks up one parameter; a missing name is a programming error, so it names the parameter. */
+export type ParamGetter = (name: string) => tf.Tensor;
+
+/** Per-call dropout settings; `next()` yields a fresh deterministic seed for each dropout site. */
+export interface DropoutState {
+  hidden: number;
+  attention: number;
+  next(): number | string | undefined;
+}
+
+/** x W^T + b with W stored [out, in] as in PyTorch; x is [..., in]. */
+export function linear(x: tf.Tensor, p: ParamGetter, name: string): tf.Tensor {
+  const w = p(`${name}.weight`);
+  const inDim = x.shape[x.shape.length - 1]!;
+  const x2 = tf.reshape(x, [-1, inDim]);
+  const y = tf.add(tf.matMul(x2, w, false, true), p(`${name}.bias`));
+  return tf.reshape(y, [...x.shape.slice(0, -1), w.shape[0]!]);
+}
+
+/** torch.nn.LayerNorm over the last axis (biased variance, eps inside the square root). */
+export function layerNorm(x: tf.Tensor, p: ParamGetter, name: string, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(normed, p(`${name}.weight`)), p(`${name}.bias`));
+}
+
+export function activation(x: tf.Tensor, act: BertConfig['hidden_act']): tf.Tensor {
+  switch (act) {
+    case 'gelu': // exact: 0.5 x (1 + erf(x / sqrt 2))
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+    case 'gelu_new':
+    case 'gelu_pytorch_tanh': {
+      const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
+      return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+    }
+    case 'relu':
+      return tf.relu(x);
+  }
+}
+
+export function dropout(x: tf.Tensor, rate: number, d: DropoutState): tf.Tensor {
+  return rate > 0 ? tf.dropout(x, rate, undefined, d.next()) : x;
+}
+
+/**
+ * One post-LayerNorm BertLayer (self-attention + feed-forward), as transformers' BertLayer.
+ * `maskAdd` is [B, 1, 1, S]: 0 for real tokens, FLOAT32_MIN for padding.
+ */
+export function bertLayer(h: tf.Tensor3D, maskAdd: tf.Tensor, c: BertConfig, p: ParamGetter, prefix: string, d: DropoutState | null): tf.Tensor3D {
+  const [B, S, H] = h.shape;
+  const heads = c.num_attention_heads;
+  const hd = H / heads;
+  const split = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, S, heads, hd]), [0, 2, 1, 3]);
+  const q = split(linear(h, p, `${prefix}.attention.self.query`));
+  const k = split(linear(h, p, `${prefix}.attention.self.key`));
+  const v = split(linear(h, p, `${prefix}.attention.self.value`));
+  const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(hd)), maskAdd);
+  let probs = tf.softmax(scores, -1);
+  if (d) probs = dropout(probs, d.attention, d);
+  const ctx = tf.reshape(tf.transpose(tf.matMul(probs, v), [0, 2, 1, 3]), [B, S, H]);
+  let attnOut = linear(ctx, p, `${prefix}.attention.output.dense`);
+  if (d) attnOut = dropout(attnOut, d.hidden, d);
+  const a = layerNorm(tf.add(attnOut, h), p, `${prefix}.attention.output.LayerNorm`, c.layer_norm_eps);
+  const inter = activation(linear(a, p, `${prefix}.intermediate.dense`), c.hidden_act);
+  let out = linear(inter, p, `${prefix}.output.dense`);
+  if (d) out = dropout(out, d.hidden, d);
+  return layerNorm(tf.add(out, a), p, `${prefix}.output.LayerNorm`, c.layer_norm_eps) as tf.Tensor3D;
+}

@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs';
+
+export interface ClipResult {
+  /** total L2 norm of all gradients before clipping (what HF logs as grad_norm) */
+  norm: number;
+  /** the (possibly scaled) gradients; the inputs are disposed when replaced */
+  grads: Map<string, tf.Tensor>;
+  clipped: boolean;
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_: total = sqrt(sum of squared grads over every parameter),
+ * coef = maxNorm / (total + 1e-6), grads scaled by coef only when coef < 1. maxNorm <= 0 disables
+ * clipping but still reports the norm. A non-finite norm leaves the gradients alone (the caller stops).
+ */
+export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): ClipResult {
+  const normT = tf.tidy(() => {
+    const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+    return tf.sqrt(squares.length ? tf.addN(squares) : tf.scalar(0));
+  });
+  const norm = normT.dataSync()[0]!;
+  normT.dispose();
+  const coef = maxNorm / (norm + 1e-6);
+  if (!(maxNorm > 0) || !Number.isFinite(norm) || !(coef < 1)) return { norm, grads, clipped: false };
+  const out = new Map<string, tf.Tensor>();
+  const c = tf.scalar(coef);
+  for (const [name, g] of grads) {
+    out.set(name, tf.mul(g, c));
+    g.dispose();
+  }
+  c.dispose();
+  return { norm, grads: out, clipped: true };
+}
