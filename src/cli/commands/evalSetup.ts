@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadCorpus } from '../../training/data/corpus.ts';
+import { corpusTexts, loadCorpus } from '../../training/data/corpus.ts';
+import type { EvaluationResult, TextEncoderLike } from '../../training/eval/evaluator.ts';
 import { parseJudgments } from '../../training/data/judgments.ts';
 import { RetrievalEvaluator } from '../../training/eval/retrievalEvaluator.ts';
 import { readInputFile, readTextFile } from '../inputs.ts';
@@ -22,18 +23,36 @@ export function evalOptions(cmd: Command, prefix = 'eval-'): Command {
     .option('--relevance <n>', 'rating at or above which a product is relevant', '2');
 }
 
-export async function evaluationFromFlags(o: EvalFlags): Promise<RetrievalEvaluator | undefined> {
+export interface CliEvaluation {
+  evaluate(encoder: TextEncoderLike): Promise<EvaluationResult>;
+}
+
+/** Reads a corpus file into ids and texts, printing its warnings (empty texts, duplicate ids). */
+export async function readCorpusTexts(file: string, template: string) {
+  const corpus = loadCorpus(file, await readInputFile(file));
+  const texts = corpusTexts(corpus.products, template);
+  for (const w of [...corpus.warnings, ...texts.warnings]) process.stderr.write(`warning: ${w}\n`);
+  return texts;
+}
+
+export async function evaluationFromFlags(o: EvalFlags): Promise<CliEvaluation | undefined> {
   const corpusFile = o.corpus ?? o.evalCorpus;
   const judgmentsFile = o.judgments ?? o.evalJudgments;
   if (!corpusFile && !judgmentsFile) return undefined;
   if (!corpusFile || !judgmentsFile) throw new CliError('evaluation needs both a corpus and a judgments file');
-  const corpus = loadCorpus(corpusFile, await readInputFile(corpusFile), { template: o.textTemplate ?? defaultTextTemplate });
-  for (const w of corpus.warnings) process.stderr.write(`warning: ${w}\n`);
+  const corpus = await readCorpusTexts(corpusFile, o.textTemplate ?? defaultTextTemplate);
   const judgments = parseJudgments(await readTextFile(judgmentsFile), judgmentsFile);
   for (const w of judgments.warnings) process.stderr.write(`warning: ${w}\n`);
-  return new RetrievalEvaluator({ ids: corpus.ids, texts: corpus.texts }, judgments.judgments, {
+  const evaluator = new RetrievalEvaluator({ ids: corpus.ids, texts: corpus.texts }, judgments.judgments, {
     k: parseNumber(o.k ?? '10', '--k', { integer: true, min: 1 }),
     relevanceThreshold: parseNumber(o.relevance ?? '2', '--relevance'),
-    onProgress: progressReporter('eval embed'),
   });
+  return {
+    async evaluate(encoder) {
+      const report = { corpus: progressReporter('eval: embed corpus'), queries: progressReporter('eval: embed queries'), search: progressReporter('eval: search') };
+      const result = await evaluator.evaluate(encoder, { onProgress: (p) => report[p.phase](p.done, p.total) });
+      for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+      return result;
+    },
+  };
 }

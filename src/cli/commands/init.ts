@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { loadCorpus } from '../../training/data/corpus.ts';
 import { initModel } from '../../training/init/initModel.ts';
 import { writeModelFiles } from '../writeModelFiles.ts';
-import { readInputFile } from '../inputs.ts';
+import { readTextFile } from '../inputs.ts';
 import { CliError, parseNumber } from '../cliError.ts';
-import { defaultTextTemplate } from './evalSetup.ts';
+import { defaultTextTemplate, readCorpusTexts } from './evalSetup.ts';
 
 interface InitFlags {
   corpus: string; output: string; hidden: string; layers: string; heads: string; intermediate?: string;
@@ -27,10 +26,9 @@ export function initCommand(program: Command) {
     .option('--text-template <t>', 'product text used to build the vocabulary', defaultTextTemplate)
     .action(async (o: InitFlags) => {
       const int = (v: string, flag: string) => parseNumber(v, flag, { integer: true, min: 1 });
-      const bytes = await readInputFile(o.corpus);
       const texts = /\.txt$/i.test(o.corpus)
-        ? new TextDecoder().decode(bytes).split(/\r?\n/).filter((l) => l.trim())
-        : loadCorpus(o.corpus, bytes, { template: o.textTemplate }).texts;
+        ? (await readTextFile(o.corpus)).split(/\r?\n/).filter((l) => l.trim())
+        : (await readCorpusTexts(o.corpus, o.textTemplate)).texts;
       if (!texts.length) throw new CliError(`${o.corpus}: no texts to build a vocabulary from`);
       const hidden = int(o.hidden, '--hidden');
       const heads = int(o.heads, '--heads');

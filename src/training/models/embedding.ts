@@ -12,7 +12,10 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   if (ids.dtype !== 'int32') throw new Error(`embeddingLookup: ids must be int32, got ${ids.dtype}`);
   const [rows, dim] = table.shape;
   const outShape = [...ids.shape, dim];
-  const lookup = tf.customGrad((t: tf.Tensor, save: tf.GradSaveFunc) => {
+  // tfjs types customGrad's arguments as a single (Tensor | GradSaveFunc)[] rest list.
+  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
     const flat = tf.reshape(ids, [-1, 1]) as tf.Tensor2D;
     // save() is a no-op when no tape is recording, so inference keeps nothing alive.
     save([flat]);

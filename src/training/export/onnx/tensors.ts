@@ -13,14 +13,14 @@ function checkLength(name: string, length: number, dims: readonly number[]): voi
   }
 }
 
-/** float32 TensorProto with raw_data (the compact encoding onnx.numpy_helper also writes). */
+/** float32 TensorProto with raw_data (the compact encoding onnx.numpy_helper also writes); `data` must not change before encoding. */
 export function floatTensor(name: string, data: Float32Array | readonly number[], dims: readonly number[]): OnnxTypes.ITensorProto {
   checkLength(name, data.length, dims);
   const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
   let raw: Uint8Array;
   if (littleEndian) {
-    raw = new Uint8Array(f32.byteLength);
-    raw.set(new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength));
+    // A view, not a copy: model-sized weights are only copied once, into the encoded protobuf.
+    raw = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
   } else {
     raw = new Uint8Array(4 * f32.length);
     const view = new DataView(raw.buffer);

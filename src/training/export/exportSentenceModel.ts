@@ -1,0 +1,61 @@
+import type { SentenceEncoder } from '../models/sentenceEncoder.ts';
+import { writeSafetensors } from '../weights/safetensors.ts';
+import { buildBertOnnx } from './bertOnnx.ts';
+import { renderModelCard, type ModelCardInfo } from './modelCard.ts';
+import type { ModelFiles } from './modelFiles.ts';
+import { sentenceTransformersFiles } from './sentenceFiles.ts';
+
+export type { ModelCardInfo } from './modelCard.ts';
+
+const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+
+/**
+ * config.json for the exported weights: they are a bare BertModel (no `bert.` prefix, no heads), so the
+ * architecture is BertModel whatever the base model was; float32 everywhere; transformers.js picks
+ * onnx/model.onnx through dtype fp32 (single file, so no external-data setting may remain).
+ */
+function exportConfig(raw: Record<string, unknown>): Record<string, unknown> {
+  const prev = (raw['transformers.js_config'] ?? {}) as Record<string, unknown>;
+  const { use_external_data_format: _ext, kv_cache_dtype: _kv, device_config: _dev, ...keep } = prev;
+  const config: Record<string, unknown> = {
+    ...raw,
+    architectures: ['BertModel'],
+    torch_dtype: 'float32',
+    'transformers.js_config': { ...keep, dtype: 'fp32' },
+  };
+  if ('dtype' in raw) config.dtype = 'float32'; // transformers 5 spells torch_dtype "dtype"
+  return config;
+}
+
+function tokenizerFiles(files: Record<string, string>, maxSeqLength: number): Record<string, string> {
+  const out = { ...files };
+  let config: Record<string, unknown> = {};
+  if (out['tokenizer_config.json']) {
+    try {
+      config = JSON.parse(out['tokenizer_config.json']) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`tokenizer_config.json: invalid JSON (${(e as Error).message})`);
+    }
+  }
+  // transformers.js and HF tokenizers truncate to model_max_length; keep it equal to what the model was tuned on.
+  out['tokenizer_config.json'] = json({ ...config, model_max_length: maxSeqLength });
+  return out;
+}
+
+/**
+ * The complete model folder: loads unchanged with sentence-transformers (PyTorch or backend="onnx"),
+ * transformers / AutoModel, transformers.js feature-extraction and plain onnxruntime.
+ */
+export function exportSentenceModel(encoder: SentenceEncoder, card: ModelCardInfo): ModelFiles {
+  const config = encoder.model.config;
+  const sc = encoder.config;
+  const weights = encoder.model.exportWeights();
+  const files: ModelFiles = new Map();
+  files.set('config.json', json(exportConfig(encoder.modelConfig)));
+  for (const [name, text] of Object.entries(tokenizerFiles(encoder.tokenizer.files, sc.maxSeqLength))) files.set(name, text);
+  files.set('model.safetensors', writeSafetensors(weights));
+  for (const [name, text] of Object.entries(sentenceTransformersFiles(sc, config.hidden_size))) files.set(name, text);
+  files.set('README.md', renderModelCard(card, { dim: config.hidden_size, sentence: sc, layers: config.num_hidden_layers }));
+  files.set('onnx/model.onnx', buildBertOnnx(config, weights, sc));
+  return files;
+}

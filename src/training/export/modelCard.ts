@@ -1,0 +1,144 @@
+import type { SentenceConfig } from '../models/sentenceConfig.ts';
+
+/** What the README model card says about a fine-tuning run. */
+export interface ModelCardInfo {
+  baseModel: string;
+  data?: { name: string; rows: number };
+  loss?: string;
+  hyperparameters?: Record<string, string | number | boolean>;
+  metricsBefore?: Record<string, number>;
+  metricsAfter?: Record<string, number>;
+  /** repo id or folder used in the usage snippets (default "path/to/this/model") */
+  modelId?: string;
+}
+
+export interface ModelCardModel {
+  dim: number;
+  sentence: SentenceConfig;
+  layers: number;
+}
+
+// Hub ids are "name" or "owner/name"; anything else (a local path, a URL) cannot be a base_model reference.
+const hubId = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
+
+const cell = (v: unknown) => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(4));
+
+function table(header: string[], rows: unknown[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+function frontMatter(card: ModelCardInfo): string {
+  const lines = ['---', 'library_name: sentence-transformers', 'pipeline_tag: sentence-similarity'];
+  // JSON strings are valid YAML double-quoted scalars, so any id is quoted safely.
+  if (hubId.test(card.baseModel) && !card.baseModel.includes('..')) lines.push(`base_model: ${JSON.stringify(card.baseModel)}`);
+  lines.push('tags:', ...['sentence-transformers', 'sentence-similarity', 'feature-extraction', 'transformers.js', 'onnx', 'ftlab'].map((t) => `- ${t}`));
+  lines.push('---');
+  return lines.join('\n');
+}
+
+function metricsSection(card: ModelCardInfo): string[] {
+  const before = card.metricsBefore ?? {};
+  const after = card.metricsAfter ?? {};
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  if (!names.length) return [];
+  const rows = names.map((n) => {
+    const b = before[n], a = after[n];
+    const delta = a !== undefined && b !== undefined ? `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(4)}` : '–';
+    return [n, num(b), num(a), delta];
+  });
+  return ['## Evaluation', '', 'Retrieval metrics on the held-out judgments, before and after fine-tuning:', '', table(['Metric', 'Before', 'After', 'Change'], rows), ''];
+}
+
+function usage(id: string, m: ModelCardModel): string[] {
+  const sc = m.sentence;
+  const jsPooling = sc.pooling === 'max' ? undefined : sc.pooling;
+  const tjs = jsPooling
+    ? [
+        "import { pipeline } from '@huggingface/transformers';",
+        '',
+        `const extractor = await pipeline('feature-extraction', '${id}', { dtype: 'fp32' });`,
+        `const output = await extractor(['red running shoes', 'blue denim jacket'], { pooling: '${jsPooling}', normalize: ${sc.normalize} });`,
+        'console.log(output.tolist());',
+      ]
+    : [
+        "import { AutoModel, AutoTokenizer } from '@huggingface/transformers';",
+        '',
+        `const tokenizer = await AutoTokenizer.from_pretrained('${id}');`,
+        `const model = await AutoModel.from_pretrained('${id}', { dtype: 'fp32' });`,
+        "const inputs = tokenizer(['red running shoes', 'blue denim jacket'], { padding: true, truncation: true });",
+        '// the ONNX graph includes max pooling' + (sc.normalize ? ' and normalization' : ''),
+        'const { sentence_embedding } = await model(inputs);',
+        'console.log(sentence_embedding.tolist());',
+      ];
+  return [
+    '## Usage',
+    '',
+    '### sentence-transformers',
+    '',
+    '```python',
+    'from sentence_transformers import SentenceTransformer',
+    '',
+    `model = SentenceTransformer("${id}")  # or backend="onnx" to run onnx/model.onnx`,
+    'embeddings = model.encode(["red running shoes", "blue denim jacket"])',
+    'print(model.similarity(embeddings, embeddings))',
+    '```',
+    '',
+    '### transformers.js',
+    '',
+    '```js',
+    ...tjs,
+    '```',
+    '',
+    '### onnxruntime',
+    '',
+    `\`onnx/model.onnx\` takes int64 \`input_ids\`, \`attention_mask\` and \`token_type_ids\` and returns \`last_hidden_state\` and the pooled${sc.normalize ? ', normalized' : ''} \`sentence_embedding\`.`,
+    '',
+    '```python',
+    'import onnxruntime as ort',
+    'from transformers import AutoTokenizer',
+    '',
+    `tokenizer = AutoTokenizer.from_pretrained("${id}")`,
+    `session = ort.InferenceSession("${id}/onnx/model.onnx")`,
+    `enc = tokenizer(["red running shoes"], padding=True, truncation=True, max_length=${sc.maxSeqLength}, return_tensors="np")`,
+    'feeds = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")}',
+    'embedding = session.run(["sentence_embedding"], feeds)[0]',
+    '```',
+    '',
+  ];
+}
+
+/** README.md for an exported model: Hub metadata, what was trained and how, metrics, and usage. */
+export function renderModelCard(card: ModelCardInfo, m: ModelCardModel): string {
+  const id = card.modelId ?? 'path/to/this/model';
+  const sc = m.sentence;
+  const details = table(['Property', 'Value'], [
+    ['Base model', card.baseModel],
+    ['Architecture', `BERT, ${m.layers} layers`],
+    ['Output dimension', m.dim],
+    ['Max sequence length', sc.maxSeqLength],
+    ['Pooling', sc.pooling],
+    ['Normalized embeddings', sc.normalize ? 'yes' : 'no'],
+    ['Similarity', 'cosine'],
+  ]);
+  const out = [
+    frontMatter(card),
+    '',
+    `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`,
+    '',
+    `A [sentence-transformers](https://www.sbert.net) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps text to a ${m.dim}-dimensional vector for semantic search and similarity.`,
+    '',
+    '## Model details',
+    '',
+    details,
+    '',
+    'Files: `model.safetensors` (PyTorch / transformers), `onnx/model.onnx` (onnxruntime, transformers.js), tokenizer and sentence-transformers configuration.',
+    '',
+  ];
+  if (card.data) out.push('## Training data', '', `\`${card.data.name}\`: ${card.data.rows.toLocaleString('en-US')} training rows.`, '');
+  if (card.loss) out.push('## Loss', '', `\`${card.loss}\``, '');
+  const hp = Object.entries(card.hyperparameters ?? {});
+  if (hp.length) out.push('## Hyperparameters', '', table(['Name', 'Value'], hp), '');
+  out.push(...metricsSection(card), ...usage(id, m));
+  return out.join('\n');
+}

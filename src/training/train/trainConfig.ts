@@ -1,0 +1,102 @@
+import { lossNames, type LossName } from '../losses/loss.ts';
+import { schedulerNames, warmupStepsFor, type SchedulerName } from '../optim/schedule.ts';
+
+/**
+ * A training run is plain data (nanoGPT style): every field has a default here, the CLI and the UI only
+ * override. Defaults follow sentence-transformers / HF TrainingArguments except batchSize (see below).
+ */
+export interface TrainConfig {
+  loss: LossName;
+  epochs: number;
+  /** total optimizer steps; overrides epochs (HF max_steps: epochs repeat until reached) */
+  steps?: number;
+  /**
+   * 16: SentenceTransformer.fit's default. HF's per_device_train_batch_size default (8) is small for
+   * in-batch negatives, and 32+ strains browser memory with a base-size BERT.
+   */
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  warmupSteps: number;
+  /** used when warmupSteps is 0: ceil(ratio * totalSteps), like HF warmup_ratio */
+  warmupRatio: number;
+  scheduler: SchedulerName;
+  /** clip_grad_norm_ max norm; 0 disables clipping */
+  maxGradNorm: number;
+  /** mnrl similarity scale */
+  scale: number;
+  seed: number;
+  shuffle: boolean;
+  /** overrides the model config's hidden and attention dropout when set */
+  dropout?: number;
+  /** 0 = never (an evaluation still runs at the end when an evaluator is given) */
+  evalEverySteps: number;
+  /** 0 = never; a checkpoint is also saved when a run is aborted */
+  checkpointEverySteps: number;
+  /** step events are emitted every this many steps (and on the last step) */
+  logEverySteps: number;
+}
+
+export const defaultTrainConfig: Omit<TrainConfig, 'loss'> = {
+  epochs: 1,
+  batchSize: 16,
+  lr: 2e-5,
+  weightDecay: 0.01,
+  warmupSteps: 0,
+  warmupRatio: 0,
+  scheduler: 'linear',
+  maxGradNorm: 1.0,
+  scale: 20,
+  seed: 42,
+  shuffle: true,
+  evalEverySteps: 0,
+  checkpointEverySteps: 0,
+  logEverySteps: 1,
+};
+
+export class TrainConfigError extends Error {
+  override name = 'TrainConfigError';
+}
+
+/** Fills defaults and validates; errors name the field. */
+export function resolveTrainConfig(partial: Partial<TrainConfig> & { loss: string }): TrainConfig {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const c = { ...defaultTrainConfig, ...defined } as TrainConfig;
+  if (!lossNames.includes(c.loss)) throw new TrainConfigError(`loss: unknown loss "${c.loss}" (supported: ${lossNames.join(', ')})`);
+  if (!schedulerNames.includes(c.scheduler)) {
+    throw new TrainConfigError(`scheduler: unknown scheduler "${c.scheduler}" (supported: ${schedulerNames.join(', ')})`);
+  }
+  const positiveInt = (k: keyof TrainConfig) => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < 1) throw new TrainConfigError(`${k}: must be a positive integer, got ${v}`);
+  };
+  const nonNegative = (k: keyof TrainConfig, integer = false) => {
+    const v = c[k] as number;
+    if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
+      throw new TrainConfigError(`${k}: must be a non-negative ${integer ? 'integer' : 'number'}, got ${v}`);
+    }
+  };
+  positiveInt('epochs');
+  positiveInt('batchSize');
+  positiveInt('logEverySteps');
+  if (c.steps !== undefined) positiveInt('steps');
+  for (const k of ['lr', 'weightDecay', 'warmupRatio', 'maxGradNorm', 'scale'] as const) nonNegative(k);
+  for (const k of ['warmupSteps', 'evalEverySteps', 'checkpointEverySteps', 'seed'] as const) nonNegative(k, true);
+  if (c.warmupRatio > 1) throw new TrainConfigError(`warmupRatio: must be within [0, 1], got ${c.warmupRatio}`);
+  if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) throw new TrainConfigError(`dropout: must be within [0, 1), got ${c.dropout}`);
+  return c;
+}
+
+/** Batches per epoch with drop_last false. */
+export function batchesPerEpoch(numRows: number, batchSize: number): number {
+  return Math.ceil(numRows / batchSize);
+}
+
+/** steps ?? epochs * ceil(rows / batchSize) */
+export function totalTrainingSteps(c: TrainConfig, numRows: number): number {
+  return c.steps ?? c.epochs * batchesPerEpoch(numRows, c.batchSize);
+}
+
+export function resolvedWarmupSteps(c: TrainConfig, numRows: number): number {
+  return warmupStepsFor(totalTrainingSteps(c, numRows), c.warmupSteps, c.warmupRatio);
+}

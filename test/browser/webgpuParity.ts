@@ -1,0 +1,40 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+export { parityForward, parityGrads } from './parityCase.ts';
+
+// served by the Vite dev server from the installed package
+setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+
+export interface BackendInfo {
+  requested: string;
+  active: string;
+  adapter: Record<string, unknown> | null;
+  error?: string;
+}
+
+/** Switches tfjs to `backend`; reports what is really active (tfjs may fall back silently). */
+export async function useBackend(backend: string): Promise<BackendInfo> {
+  let error: string | undefined;
+  try {
+    if (!(await tf.setBackend(backend))) error = `tf.setBackend('${backend}') returned false`;
+    await tf.ready();
+  } catch (e) {
+    error = String(e);
+  }
+  const active = tf.getBackend();
+  const info = active === 'webgpu' ? (tf.backend() as unknown as { adapterInfo?: Record<string, unknown> }).adapterInfo : undefined;
+  return { requested: backend, active, adapter: info ? { ...info } : null, ...(error ? { error } : {}) };
+}
+
+/**
+ * A 2x2 matMul read back asynchronously. (Never dataSync on webgpu here: in headless Chromium's SwiftShader
+ * WebGPU the synchronous readback returns zeros and leaves the device unusable.)
+ */
+export async function matMulCheck(): Promise<number[]> {
+  const m = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
+  const out = Array.from(await m.data());
+  m.dispose();
+  return out;
+}

@@ -1,0 +1,146 @@
+"""Independent float64 references (numpy only) for ftlab's training maths.
+
+Reads one JSON request (or {"batch": [requests]}) on stdin, writes the answer(s) on stdout. Tasks:
+  mnrl        sentence-transformers MultipleNegativesRankingLoss on given embeddings: loss + analytic
+              gradients w.r.t. anchors/positives/negatives, plus a central finite-difference check of them
+  margin-mse  MarginMSELoss (pairwise dot) likewise
+  optim       N steps of torch semantics: clip_grad_norm_ -> torch.optim.AdamW at the lr of
+              get_linear_schedule_with_warmup / constant (HF Trainer: update k uses lambda(k))
+"""
+import json
+import sys
+
+import numpy as np
+
+EPS_NORM = 1e-12  # torch.nn.functional.normalize
+
+
+def normalize(x):
+    r = np.maximum(np.linalg.norm(x, axis=1, keepdims=True), EPS_NORM)
+    return x / r, r
+
+
+def normalize_backward(x, r, g):
+    n = x / r
+    clamped = (np.linalg.norm(x, axis=1, keepdims=True) <= EPS_NORM)
+    gx = (g - n * np.sum(n * g, axis=1, keepdims=True)) / r
+    return np.where(clamped, g / r, gx)
+
+
+def mnrl(a, p, n, scale):
+    c = p if n is None else np.concatenate([p, n], 0)
+    an, ra = normalize(a)
+    cn, rc = normalize(c)
+    s = scale * an @ cn.T
+    b = a.shape[0]
+    smax = s.max(axis=1, keepdims=True)
+    lse = smax[:, 0] + np.log(np.exp(s - smax).sum(axis=1))
+    loss = float(np.mean(lse - s[np.arange(b), np.arange(b)]))
+    prob = np.exp(s - lse[:, None])
+    ds = prob.copy()
+    ds[np.arange(b), np.arange(b)] -= 1
+    ds /= b
+    g_an = scale * ds @ cn
+    g_cn = scale * ds.T @ an
+    ga = normalize_backward(a, ra, g_an)
+    gc = normalize_backward(c, rc, g_cn)
+    grads = {"anchors": ga, "positives": gc[:b]}
+    if n is not None:
+        grads["negatives"] = gc[b:]
+    return loss, grads
+
+
+def margin_mse(q, p, n, y):
+    m = np.sum(q * p, 1) - np.sum(q * n, 1)
+    d = m - y
+    b = q.shape[0]
+    loss = float(np.mean(d ** 2))
+    dm = 2 * d / b
+    return loss, {"q": dm[:, None] * (p - n), "pos": dm[:, None] * q, "neg": -dm[:, None] * q}
+
+
+def fd_check(f, inputs, grads, h=1e-6):
+    """max |analytic - central difference| over every coordinate of every input"""
+    worst = 0.0
+    for k, x in inputs.items():
+        if x is None:
+            continue
+        for idx in np.ndindex(x.shape):
+            old = x[idx]
+            x[idx] = old + h
+            lp = f()
+            x[idx] = old - h
+            lm = f()
+            x[idx] = old
+            worst = max(worst, abs((lp - lm) / (2 * h) - grads[k][idx]))
+    return worst
+
+
+def lr_lambda(name, k, warmup, total):
+    if name == "constant":
+        return 1.0
+    if k < warmup:
+        return k / max(1, warmup)
+    if name == "constant-with-warmup":
+        return 1.0
+    if name == "linear":
+        return max(0.0, (total - k) / max(1, total - warmup))
+    raise ValueError(name)
+
+
+def optim(req):
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    lr0, wd, max_norm = req["lr"], req["weightDecay"], req["maxGradNorm"]
+    params = {k: np.array(v["data"], dtype=np.float64).reshape(v["shape"]) for k, v in req["params"].items()}
+    m = {k: np.zeros_like(v) for k, v in params.items()}
+    v2 = {k: np.zeros_like(v) for k, v in params.items()}
+    out = {"lrs": [], "norms": [], "params": []}
+    for t, step_grads in enumerate(req["grads"], start=1):
+        g = {k: np.array(x, dtype=np.float64).reshape(params[k].shape) for k, x in step_grads.items()}
+        total = float(np.sqrt(sum(np.sum(x ** 2) for x in g.values())))
+        if max_norm > 0:
+            coef = min(max_norm / (total + 1e-6), 1.0)
+            g = {k: x * coef for k, x in g.items()}
+        lr = lr0 * lr_lambda(req["scheduler"], t - 1, req["warmup"], req["total"])
+        for k, p in params.items():
+            if not ("bias" in k or "LayerNorm" in k):
+                p *= 1 - lr * wd
+            m[k] = b1 * m[k] + (1 - b1) * g[k]
+            v2[k] = b2 * v2[k] + (1 - b2) * g[k] ** 2
+            denom = np.sqrt(v2[k]) / np.sqrt(1 - b2 ** t) + eps
+            p -= lr / (1 - b1 ** t) * m[k] / denom
+        out["lrs"].append(lr)
+        out["norms"].append(total)
+        out["params"].append({k: p.ravel().tolist() for k, p in params.items()})
+    return out
+
+
+def answer(req):
+    arr = lambda x: None if x is None else np.array(x, dtype=np.float64)
+    task = req["task"]
+    if task == "mnrl":
+        x = {"anchors": arr(req["anchors"]), "positives": arr(req["positives"]), "negatives": arr(req.get("negatives"))}
+        f = lambda: mnrl(x["anchors"], x["positives"], x["negatives"], req["scale"])[0]
+        loss, grads = mnrl(x["anchors"], x["positives"], x["negatives"], req["scale"])
+        out = {"loss": loss, "grads": {k: v.tolist() for k, v in grads.items()}, "fdError": fd_check(f, x, grads)}
+    elif task == "margin-mse":
+        x = {"q": arr(req["q"]), "pos": arr(req["pos"]), "neg": arr(req["neg"])}
+        y = arr(req["labels"])
+        f = lambda: margin_mse(x["q"], x["pos"], x["neg"], y)[0]
+        loss, grads = margin_mse(x["q"], x["pos"], x["neg"], y)
+        out = {"loss": loss, "grads": {k: v.tolist() for k, v in grads.items()}, "fdError": fd_check(f, x, grads)}
+    elif task == "optim":
+        out = optim(req)
+    else:
+        raise SystemExit(f"unknown task {task}")
+    return out
+
+
+def main():
+    req = json.load(sys.stdin)
+    # {"batch": [...]} answers several requests in one process (numpy's import dominates the run time)
+    json.dump([answer(r) for r in req["batch"]] if "batch" in req else answer(req), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
