@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers/cli.ts';
+import { serveFolders } from './helpers/fixtures.ts';
 
 const products = [
   ['p1', 'Logitech G240 gaming mouse pad black', 'Logitech'],
@@ -65,6 +66,25 @@ describe('ftlab CLI', () => {
     expect(e2.embeddings[0]).toEqual(e1.embeddings[3]);
     expect(e2.embeddings[1]).toEqual(e1.embeddings[0]);
     expect(e1.embeddings[0]).not.toEqual(e1.embeddings[1]);
+  });
+
+  it('embed loads a Hub id from a (local) Hub endpoint and matches the folder', async () => {
+    const hub = await serveFolders({ 'acme/tiny-bert': model });
+    try {
+      const txt = path.join(dir, 'hub.txt');
+      writeFileSync(txt, 'gaming mouse pad\nsony speaker\n');
+      const viaHub = await runCli(['embed', '--model', 'acme/tiny-bert', '--input', txt, '--output', path.join(dir, 'hub.json')], { env: { FTLAB_HUB_ENDPOINT: hub.endpoint } });
+      const viaDir = await runCli(['embed', '--model', model, '--input', txt, '--output', path.join(dir, 'dir.json')]);
+      expect([viaHub.code, viaDir.code]).toEqual([0, 0]);
+      const a = JSON.parse(readFileSync(path.join(dir, 'hub.json'), 'utf8'));
+      expect(a.model).toBe('acme/tiny-bert');
+      expect(a.embeddings).toEqual(JSON.parse(readFileSync(path.join(dir, 'dir.json'), 'utf8')).embeddings);
+      const missing = await runCli(['embed', '--model', 'acme/absent', '--input', txt, '--output', path.join(dir, 'x.json')], { env: { FTLAB_HUB_ENDPOINT: hub.endpoint } });
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toMatch(/acme\/absent.*config\.json.*(not found|404)/);
+    } finally {
+      await hub.close();
+    }
   });
 
   it('train logs one JSON line per step, exports a loadable folder, and eval reports metrics', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { corpusTexts, loadCorpus } from '../../training/data/corpus.ts';
+import { corpusTexts, loadCorpusFiles } from '../../training/data/corpus.ts';
 import type { EvaluationResult, TextEncoderLike } from '../../training/eval/evaluator.ts';
 import { parseJudgments } from '../../training/data/judgments.ts';
 import { RetrievalEvaluator } from '../../training/eval/retrievalEvaluator.ts';
@@ -8,7 +8,7 @@ import { CliError, parseNumber } from '../cliError.ts';
 import { progressReporter } from '../progress.ts';
 
 export interface EvalFlags {
-  corpus?: string; judgments?: string; k?: string; textTemplate?: string; relevance?: string; evalCorpus?: string; evalJudgments?: string;
+  corpus?: string[]; judgments?: string; k?: string; textTemplate?: string; relevance?: string; evalCorpus?: string[]; evalJudgments?: string;
 }
 
 export const defaultTextTemplate = '{title} {supplier}';
@@ -16,7 +16,7 @@ export const defaultTextTemplate = '{title} {supplier}';
 /** Options shared by `eval` (required) and `train` (optional before/after evaluation). */
 export function evalOptions(cmd: Command, prefix = 'eval-'): Command {
   return cmd
-    .option(`--${prefix}corpus <file>`, 'products: Chorus JSON array, .json.zip or .jsonl (train: evaluate before/after)')
+    .option(`--${prefix}corpus <files...>`, 'products: Chorus JSON arrays, .json.zip or .jsonl; several files are merged (train: evaluate before/after)')
     .option(`--${prefix}judgments <file.csv>`, 'judgments query,docid,rating')
     .option('--k <n>', 'cut-off for nDCG and MRR', '10')
     .option('--text-template <t>', 'product text', defaultTextTemplate)
@@ -27,9 +27,9 @@ export interface CliEvaluation {
   evaluate(encoder: TextEncoderLike): Promise<EvaluationResult>;
 }
 
-/** Reads a corpus file into ids and texts, printing its warnings (empty texts, duplicate ids). */
-export async function readCorpusTexts(file: string, template: string) {
-  const corpus = loadCorpus(file, await readInputFile(file));
+/** Reads corpus files into ids and texts, printing their warnings (empty texts, duplicate ids). */
+export async function readCorpusTexts(files: string[], template: string) {
+  const corpus = loadCorpusFiles(await Promise.all(files.map(async (name) => ({ name, bytes: await readInputFile(name) }))));
   const texts = corpusTexts(corpus.products, template);
   for (const w of [...corpus.warnings, ...texts.warnings]) process.stderr.write(`warning: ${w}\n`);
   return texts;

@@ -6,7 +6,7 @@ import { CliError, parseNumber } from '../cliError.ts';
 import { defaultTextTemplate, readCorpusTexts } from './evalSetup.ts';
 
 interface InitFlags {
-  corpus: string; output: string; hidden: string; layers: string; heads: string; intermediate?: string;
+  corpus: string[]; output: string; hidden: string; layers: string; heads: string; intermediate?: string;
   vocabSize: string; maxSeqLength: string; seed: string; textTemplate: string;
 }
 
@@ -14,7 +14,7 @@ export function initCommand(program: Command) {
   program
     .command('init')
     .description('create a randomly initialised BERT in Hugging Face layout, with a WordPiece vocabulary built from a corpus')
-    .requiredOption('--corpus <file>', 'products (Chorus JSON array, .json.zip, .jsonl) or a .txt file, one text per line')
+    .requiredOption('--corpus <files...>', 'products (Chorus JSON arrays, .json.zip, .jsonl) or .txt files, one text per line')
     .requiredOption('--output <dir>', 'model folder to write')
     .option('--hidden <n>', 'hidden size', '128')
     .option('--layers <n>', 'transformer layers', '2')
@@ -26,10 +26,13 @@ export function initCommand(program: Command) {
     .option('--text-template <t>', 'product text used to build the vocabulary', defaultTextTemplate)
     .action(async (o: InitFlags) => {
       const int = (v: string, flag: string) => parseNumber(v, flag, { integer: true, min: 1 });
-      const texts = /\.txt$/i.test(o.corpus)
-        ? (await readTextFile(o.corpus)).split(/\r?\n/).filter((l) => l.trim())
-        : (await readCorpusTexts(o.corpus, o.textTemplate)).texts;
-      if (!texts.length) throw new CliError(`${o.corpus}: no texts to build a vocabulary from`);
+      const plain = o.corpus.filter((f) => /\.txt$/i.test(f));
+      const products = o.corpus.filter((f) => !/\.txt$/i.test(f));
+      const texts = [
+        ...(await Promise.all(plain.map(readTextFile))).flatMap((t) => t.split(/\r?\n/).filter((l) => l.trim())),
+        ...(products.length ? (await readCorpusTexts(products, o.textTemplate)).texts : []),
+      ];
+      if (!texts.length) throw new CliError(`${o.corpus.join(', ')}: no texts to build a vocabulary from`);
       const hidden = int(o.hidden, '--hidden');
       const heads = int(o.heads, '--heads');
       if (hidden % heads) throw new CliError(`--hidden ${hidden} must be a multiple of --heads ${heads}`);
