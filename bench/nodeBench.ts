@@ -16,6 +16,7 @@ const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 
 try {
   if (job.backend === 'onnx') {
+    await initNodeBackend('cpu'); // tfjs only builds the token batches here
     emit({ result: await runOnnxBench({ ...job, log }) });
   } else {
     const active = await initNodeBackend(job.backend);

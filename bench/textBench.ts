@@ -54,7 +54,7 @@ export interface TextBenchResult {
   backend: string;
   params: number;
   train: { warmupMs: number; stepsMs: number[]; medianMs: number; loss: number } | { error: string; warmupMs?: number };
-  encode: { warmupMs: number; batchesMs: number[]; textsPerSec: number } | { error: string };
+  encode: { warmupMs: number; batchesMs: number[]; textsPerSec: number } | { error: string; warmupMs?: number };
   /** tensors left after the run minus before (0 = no leak) */
   leakedTensors: number;
   totalMs: number;
@@ -136,6 +136,9 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
     try {
       const warmupMs = await time(() => encodeOnce(x));
       log(`encode warm-up ${warmupMs.toFixed(0)} ms`);
+      // the warm-up (kernel compilation included) bounds throughput from below if the budget ends before a timed batch
+      result.encode = { error: 'killed at the budget before a timed batch finished', warmupMs };
+      o.onPartial?.(result);
       const batchesMs: number[] = [];
       for (let i = 0, n = reps(o.encodeBatches, warmupMs, 0.25); i < n; i++) batchesMs.push(await time(() => encodeOnce(i % 2 ? y : x)));
       const total = batchesMs.reduce((s, v) => s + v, 0);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BertConfig } from './bertConfig.ts';
+import { linearMatMul } from './linearMatMul.ts';
 
 /** Float32 lowest value: Hugging Face adds (1 - mask) * torch.finfo(float32).min to masked attention scores. */
 export const FLOAT32_MIN = -3.4028234663852886e38;
@@ -19,7 +20,7 @@ export function linear(x: tf.Tensor, p: ParamGetter, name: string): tf.Tensor {
   const w = p(`${name}.weight`);
   const inDim = x.shape[x.shape.length - 1]!;
   const x2 = tf.reshape(x, [-1, inDim]);
-  const y = tf.add(tf.matMul(x2, w, false, true), p(`${name}.bias`));
+  const y = tf.add(linearMatMul(x2 as tf.Tensor2D, w as tf.Tensor2D), p(`${name}.bias`));
   return tf.reshape(y, [...x.shape.slice(0, -1), w.shape[0]!]);
 }
 

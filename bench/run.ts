@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startBrowserServer, stopBrowserServer } from '../test/helpers/browserServer.ts';
+import { miniLmConfig, quickConfig, type TextBenchOptions } from './textBench.ts';
+import { runBrowserBench } from './browserBench.ts';
+import { runNodeBench } from './nodeRunner.ts';
+import { machineInfo } from './machine.ts';
+import { summarize, type BackendEntry } from './summary.ts';
+
+/**
+ * npm run bench [-- --backends node-wasm,browser-webgpu,... --steps N --quick --out file.json --budget S]
+ * One JSON document on stdout; progress on stderr. Each backend runs under its own time budget and is reported
+ * as {"error": ...} (with any partial measurements) when unavailable or over budget.
+ */
+
+const ALL = ['onnx', 'node-wasm', 'browser-wasm', 'browser-webgl', 'browser-webgpu', 'node-cpu', 'browser-cpu'] as const;
+type BackendName = (typeof ALL)[number];
+
+/**
+ * Seconds per backend, sized on the 2-core reference machine (no GPU) so the default run stays near 10 minutes:
+ * Node wasm and browser wasm get their warm-up plus one timed train step (~150-175 s each); the others, whose
+ * train warm-up alone takes minutes there (cpu ~1 GFLOP/s; WebGPU/WebGL on SwiftShader), get through encoding.
+ */
+const BUDGET_S: Record<BackendName, number> = {
+  onnx: 60,
+  'node-wasm': 170,
+  'browser-wasm': 175,
+  'browser-webgl': 80,
+  'browser-webgpu': 90,
+  'node-cpu': 60,
+  'browser-cpu': 60,
+};
+
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string', default: ALL.join(',') },
+    steps: { type: 'string', default: '1' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    budget: { type: 'string' },
+    batch: { type: 'string', default: '32' },
+    seq: { type: 'string', default: '32' },
+  },
+});
+
+const backends = values.backends.split(',').map((s) => s.trim()).filter(Boolean) as BackendName[];
+for (const b of backends) if (!ALL.includes(b)) throw new Error(`--backends: unknown "${b}" (known: ${ALL.join(', ')})`);
+const steps = Number(values.steps);
+if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const budgetMs = (b: BackendName) => 1000 * (values.budget ? Number(values.budget) : values.quick ? 60 : BUDGET_S[b]);
+
+const job: Omit<TextBenchOptions, 'log' | 'onPartial' | 'budgetMs'> = {
+  config: values.quick ? quickConfig : miniLmConfig,
+  batch: Number(values.batch),
+  seq: Number(values.seq),
+  trainSteps: steps,
+  encodeBatches: steps,
+  seed: 42,
+};
+
+const started = Date.now();
+const entries: Record<string, BackendEntry> = {};
+const browserInfo: Record<string, unknown> = {};
+const needsBrowser = backends.some((b) => b.startsWith('browser-'));
+const server = needsBrowser ? await startBrowserServer() : null;
+try {
+  for (const b of backends) {
+    const t = Date.now();
+    log(`== ${b} (budget ${(budgetMs(b) / 1000).toFixed(0)} s)`);
+    if (b.startsWith('browser-')) {
+      const name = b.slice('browser-'.length);
+      const out = await runBrowserBench(server!, name, { ...job, budgetMs: budgetMs(b) }, budgetMs(b), (m) => log(`  [${b}] ${m}`));
+      if (out.info) browserInfo[name] = out.info;
+      if (out.chromium) browserInfo.chromium = out.chromium;
+      entries[b] = 'error' in out ? { error: out.error, partial: out.partial } : out.result;
+    } else {
+      const kind = b === 'onnx' ? 'onnx' : (b.slice('node-'.length) as 'wasm' | 'cpu');
+      // onnxruntime is fast enough for a few more batches, which steadies the baseline every ratio divides by
+      const encodeBatches = kind === 'onnx' ? Math.max(5, steps) : steps;
+      entries[b === 'onnx' ? 'onnxruntime-node' : b] = await runNodeBench(kind, { ...job, encodeBatches, budgetMs: budgetMs(b) }, budgetMs(b), (m) => log(m));
+    }
+    log(`   ${b} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  }
+} finally {
+  if (server) await stopBrowserServer();
+}
+
+const doc = {
+  bench: 'ftlab text encoder: MNRL train step and encode throughput per tfjs backend, onnxruntime-node baseline',
+  date: new Date().toISOString(),
+  wallSeconds: Math.round((Date.now() - started) / 1000),
+  args: { backends, steps, quick: values.quick, batch: job.batch, seq: job.seq, budgetsSeconds: Object.fromEntries(backends.map((b) => [b, budgetMs(b) / 1000])) },
+  machine: { ...machineInfo(), browser: browserInfo },
+  model: {
+    shape: values.quick ? 'tiny (--quick)' : 'MiniLM-L6 (sentence-transformers/all-MiniLM-L6-v2 shape), random weights',
+    config: job.config,
+    trainStep: `batch ${job.batch} x seq ${job.seq}, anchors + positives forward (dropout on), MNRL (scale 20, in-batch negatives), backward, AdamW update`,
+    encode: `batch ${job.batch} x seq ${job.seq}, forward + mean pooling + L2 normalize`,
+    timing: `1 warm-up then ${steps} timed repetition(s) (fewer if the budget runs short); train time is the median`,
+  },
+  results: entries,
+  ...summarize(entries),
+};
+const json = JSON.stringify(doc, null, 2);
+if (values.out) {
+  mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+  writeFileSync(values.out, json + '\n');
+  log(`wrote ${values.out}`);
+}
+process.stdout.write(json + '\n');
