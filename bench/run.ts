@@ -7,6 +7,7 @@ import { runBrowserBench } from './browserBench.ts';
 import { runNodeBench } from './nodeRunner.ts';
 import { machineInfo } from './machine.ts';
 import { summarize, type BackendEntry } from './summary.ts';
+import { runServeBench } from './serveBench.ts';
 
 /**
  * npm run bench [-- --backends node-wasm,browser-webgpu,... --steps N --quick --out file.json --budget S]
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     budget: { type: 'string' },
     batch: { type: 'string', default: '32' },
     seq: { type: 'string', default: '32' },
+    // ftlab serve under load + vectors export (bench/serveBench.ts); off by default, it adds ~3 minutes
+    serve: { type: 'boolean', default: false },
   },
 });
 
@@ -86,6 +89,7 @@ try {
 } finally {
   if (server) await stopBrowserServer();
 }
+const serve = values.serve ? await runServeBench({ quick: values.quick, log: (m) => log(`  [serve] ${m}`) }) : undefined;
 
 const doc = {
   bench: 'ftlab text encoder: MNRL train step and encode throughput per tfjs backend, onnxruntime-node baseline',
@@ -101,6 +105,7 @@ const doc = {
     timing: `1 warm-up then ${steps} timed repetition(s) (fewer if the budget runs short); train time is the median`,
   },
   results: entries,
+  ...(serve ? { serve } : {}),
   ...summarize(entries),
 };
 const json = JSON.stringify(doc, null, 2);

@@ -31,7 +31,7 @@ let encoder: SentenceEncoder;
 /** Exports into `<root>/<name>` (a valid Hub-style id, so transformers.js resolves it under localModelPath). */
 async function exportTo(name: string, info: ModelCardInfo = card): Promise<string> {
   const dir = path.join(root, name);
-  await writeModelFiles(dir, exportSentenceModel(encoder, info));
+  await writeModelFiles(dir, await exportSentenceModel(encoder, info));
   return dir;
 }
 

@@ -63,10 +63,10 @@ function gradsAt(step: number): Map<string, tf.Tensor> {
 }
 
 /** clip + AdamW at the scheduled lr, as the training loop does */
-function runSteps(opt: AdamW, c: Case, from: number, to: number, onStep?: (k: number, norm: number, lr: number) => void): void {
+async function runSteps(opt: AdamW, c: Case, from: number, to: number, onStep?: (k: number, norm: number, lr: number) => void): Promise<void> {
   for (let k = from; k < to; k++) {
     const lr = c.lr * lrLambda(c.scheduler, k, { warmupSteps: c.warmup, totalSteps: gradSteps.length });
-    const clip = clipGradNorm(gradsAt(k), c.maxGradNorm);
+    const clip = await clipGradNorm(gradsAt(k), c.maxGradNorm);
     opt.step(clip.grads, lr);
     for (const g of clip.grads.values()) g.dispose();
     onStep?.(k, clip.norm, lr);
@@ -75,12 +75,12 @@ function runSteps(opt: AdamW, c: Case, from: number, to: number, onStep?: (k: nu
 
 describe('AdamW + schedule + clip_grad_norm_ vs torch semantics (numpy float64)', () => {
   cases.forEach((c, ci) => {
-    it(`${c.scheduler}, warmup ${c.warmup}, wd ${c.weightDecay}, max norm ${c.maxGradNorm}: 5 steps within 1e-6`, () => {
+    it(`${c.scheduler}, warmup ${c.warmup}, wd ${c.weightDecay}, max norm ${c.maxGradNorm}: 5 steps within 1e-6`, async () => {
       const params = makeParams();
       const opt = new AdamW(params, { weightDecay: c.weightDecay });
       const before = tf.memory().numTensors;
       let worst = 0;
-      runSteps(opt, c, 0, gradSteps.length, (k, norm, lr) => {
+      await runSteps(opt, c, 0, gradSteps.length, (k, norm, lr) => {
         const ref = refs[ci]!;
         expect(Math.abs(norm - ref.norms[k]!) / ref.norms[k]!).toBeLessThan(1e-6);
         expect(lr).toBeCloseTo(ref.lrs[k]!, 15);
@@ -93,15 +93,15 @@ describe('AdamW + schedule + clip_grad_norm_ vs torch semantics (numpy float64)'
     });
   });
 
-  it('exported state resumes to the same parameters as an uninterrupted run', () => {
+  it('exported state resumes to the same parameters as an uninterrupted run', async () => {
     const c = cases[0]!;
     const straight = makeParams();
     const o1 = new AdamW(straight, { weightDecay: c.weightDecay });
-    runSteps(o1, c, 0, 5);
+    await runSteps(o1, c, 0, 5);
     const resumed = makeParams();
     const o2 = new AdamW(resumed, { weightDecay: c.weightDecay });
-    runSteps(o2, c, 0, 3);
-    const state = o2.exportState();
+    await runSteps(o2, c, 0, 3);
+    const state = await o2.exportState();
     const snapshot = new Map([...resumed].map(([k, v]) => [k, v.dataSync().slice()]));
     o2.dispose();
     resumed.forEach((v) => v.dispose());
@@ -109,7 +109,7 @@ describe('AdamW + schedule + clip_grad_norm_ vs torch semantics (numpy float64)'
     const o3 = new AdamW(fresh, { weightDecay: c.weightDecay });
     o3.importState(state);
     expect(o3.t).toBe(3);
-    runSteps(o3, c, 3, 5);
+    await runSteps(o3, c, 3, 5);
     for (const [k, v] of straight) expect(Array.from(fresh.get(k)!.dataSync())).toEqual(Array.from(v.dataSync()));
     for (const o of [o1, o3]) o.dispose();
     [...straight.values(), ...fresh.values()].forEach((v) => v.dispose());
@@ -153,13 +153,13 @@ describe('schedules', () => {
 });
 
 describe('clipGradNorm', () => {
-  it('reports the pre-clip norm and scales only above max norm', () => {
+  it('reports the pre-clip norm and scales only above max norm', async () => {
     const g = () => new Map<string, tf.Tensor>([['a', tf.tensor([3, 0])], ['b', tf.tensor([[4]])]]);
-    const big = clipGradNorm(g(), 1);
+    const big = await clipGradNorm(g(), 1);
     expect(big.norm).toBeCloseTo(5, 6);
     expect(big.clipped).toBe(true);
     expect(big.grads.get('a')!.dataSync()[0]).toBeCloseTo(3 / (5 + 1e-6), 6);
-    const small = clipGradNorm(g(), 10);
+    const small = await clipGradNorm(g(), 10);
     expect(small.clipped).toBe(false);
     expect(Array.from(small.grads.get('b')!.dataSync())).toEqual([4]);
     for (const r of [big, small]) r.grads.forEach((x) => x.dispose());

@@ -148,7 +148,7 @@ describe('loadSentenceEncoder', () => {
     const enc = await loadSentenceEncoder(memorySource(files), { onWarning: (m) => warnings.push(m) });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/model\.safetensors: ignored 1 tensor\(s\) that are not part of BertModel: cls\.predictions\.bias/);
-    const w = enc.model.exportWeights().get('encoder.layer.1.output.dense.weight')!;
+    const w = (await enc.model.exportWeights()).get('encoder.layer.1.output.dense.weight')!;
     expect(maxAbsDiff(w.data, tensors.get('encoder.layer.1.output.dense.weight')!.data)).toBe(0);
     enc.dispose();
   });

@@ -6,6 +6,12 @@ import { trainCommand } from './commands/train.ts';
 import { evalCommand } from './commands/eval.ts';
 import { exportCommand } from './commands/export.ts';
 import { initCommand } from './commands/init.ts';
+import { queriesCommand } from './commands/queries.ts';
+import { vectorsCommand } from './commands/vectors.ts';
+import { chorusConfigCommand } from './commands/chorusConfig.ts';
+import { serveCommand } from './commands/serve.ts';
+import { prepareCommand } from './commands/prepare.ts';
+import { gplCommand } from './commands/gpl.ts';
 
 /** The headless ftlab: the lab's training pipeline for automation, tests and benchmarks. */
 export function buildProgram(): Command {
@@ -17,7 +23,9 @@ export function buildProgram(): Command {
   program.hook('preAction', async () => {
     await initNodeBackend((program.opts().backend as NodeBackend | undefined) ?? ((process.env.FTLAB_BACKEND as NodeBackend) || 'wasm'));
   });
-  for (const add of [initCommand, embedCommand, trainCommand, evalCommand, exportCommand]) add(program);
+  for (const add of [initCommand, embedCommand, trainCommand, evalCommand, exportCommand, queriesCommand]) add(program);
+  for (const add of [vectorsCommand, chorusConfigCommand, serveCommand]) add(program);
+  for (const add of [prepareCommand, gplCommand]) add(program);
   return program;
 }
 

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { corpusTexts, loadCorpusFiles } from '../../training/data/corpus.ts';
-import type { EvaluationResult, TextEncoderLike } from '../../training/eval/evaluator.ts';
 import { parseJudgments } from '../../training/data/judgments.ts';
-import { RetrievalEvaluator } from '../../training/eval/retrievalEvaluator.ts';
 import { readInputFile, readTextFile } from '../inputs.ts';
 import { CliError, parseNumber } from '../cliError.ts';
-import { progressReporter } from '../progress.ts';
+import { cliEvaluation, type CliEvaluation } from '../pipeline/evaluation.ts';
 
 export interface EvalFlags {
   corpus?: string[]; judgments?: string; k?: string; textTemplate?: string; relevance?: string; evalCorpus?: string[]; evalJudgments?: string;
@@ -23,9 +21,7 @@ export function evalOptions(cmd: Command, prefix = 'eval-'): Command {
     .option('--relevance <n>', 'rating at or above which a product is relevant', '2');
 }
 
-export interface CliEvaluation {
-  evaluate(encoder: TextEncoderLike): Promise<EvaluationResult>;
-}
+export type { CliEvaluation };
 
 /** Reads corpus files into ids and texts, printing their warnings (empty texts, duplicate ids). */
 export async function readCorpusTexts(files: string[], template: string) {
@@ -43,16 +39,8 @@ export async function evaluationFromFlags(o: EvalFlags): Promise<CliEvaluation |
   const corpus = await readCorpusTexts(corpusFile, o.textTemplate ?? defaultTextTemplate);
   const judgments = parseJudgments(await readTextFile(judgmentsFile), judgmentsFile);
   for (const w of judgments.warnings) process.stderr.write(`warning: ${w}\n`);
-  const evaluator = new RetrievalEvaluator({ ids: corpus.ids, texts: corpus.texts }, judgments.judgments, {
+  return cliEvaluation({ ids: corpus.ids, texts: corpus.texts }, judgments.judgments, {
     k: parseNumber(o.k ?? '10', '--k', { integer: true, min: 1 }),
     relevanceThreshold: parseNumber(o.relevance ?? '2', '--relevance'),
   });
-  return {
-    async evaluate(encoder) {
-      const report = { corpus: progressReporter('eval: embed corpus'), queries: progressReporter('eval: embed queries'), search: progressReporter('eval: search') };
-      const result = await evaluator.evaluate(encoder, { onProgress: (p) => report[p.phase](p.done, p.total) });
-      for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
-      return result;
-    },
-  };
 }

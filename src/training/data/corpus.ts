@@ -1,10 +1,11 @@
 /**
  * Product corpora: the Chorus format (a JSON array of Icecat product objects, shipped as N.json.zip), plain
- * .json arrays and .jsonl (one object per line). Every product needs an `id` (string or integer); all other
+ * .json arrays, .jsonl (one object per line) and .csv (a header row naming the fields; empty cells are missing fields). Every product needs an `id` (string or integer); all other
  * fields are kept as-is for text templates and image URLs. Problems are reported with the file name and the
  * record index or line, because a silently shrunken corpus makes evaluation numbers meaningless.
  */
 import { unzipSync } from 'fflate';
+import Papa from 'papaparse';
 import { compileTemplate } from './textTemplate.ts';
 import { locateJsonError } from './jsonErrorLocation.ts';
 
@@ -29,13 +30,14 @@ export class CorpusError extends Error {
   override name = 'CorpusError';
 }
 
-type Format = 'json' | 'jsonl' | 'zip';
+type Format = 'json' | 'jsonl' | 'zip' | 'csv';
 
 function detectFormat(name: string, bytes: Uint8Array): Format {
   const lower = name.toLowerCase();
   if (lower.endsWith('.zip')) return 'zip';
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
   if (lower.endsWith('.json')) return 'json';
+  if (lower.endsWith('.csv')) return 'csv';
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'zip';
   // Unknown extension: an array is a JSON document, anything else is read line by line.
   const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
@@ -89,13 +91,34 @@ function parseJsonl(name: string, text: string): Product[] {
   return out;
 }
 
+/** CSV with a header row; line numbers in messages are 1-based file lines (the header is line 1). */
+function parseCsv(name: string, text: string): Product[] {
+  const parsed = Papa.parse<Record<string, string>>(text.replace(/^\uFEFF/, ''), { header: true, skipEmptyLines: 'greedy' });
+  const fatal = parsed.errors.find((e) => e.type === 'Quotes');
+  if (fatal) throw new CorpusError(`${name}: line ${(fatal.row ?? 0) + 2}: ${fatal.message}`);
+  const header = parsed.meta.fields ?? [];
+  if (!header.includes('id')) {
+    throw new CorpusError(`${name}: line 1: the header needs an "id" column (found: ${header.map((h) => JSON.stringify(h)).join(', ') || 'nothing'})`);
+  }
+  const short = parsed.errors.find((e) => e.code === 'TooFewFields' || e.code === 'TooManyFields');
+  if (short) throw new CorpusError(`${name}: line ${(short.row ?? 0) + 2}: ${short.message} (the header has ${header.length})`);
+  // Line numbers follow rows; a quoted cell spanning lines shifts them, which papaparse cannot tell us cheaply.
+  return parsed.data.map((row, i) => {
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) if (k !== '__parsed_extra' && typeof v === 'string' && v.trim() !== '') fields[k] = v;
+    if (fields.id === undefined) throw new CorpusError(`${name}: line ${i + 2}: field "id" is empty`);
+    fields.id = String(fields.id).trim();
+    return toProduct(fields, () => `${name}: line ${i + 2}`);
+  });
+}
+
 const decoder = new TextDecoder('utf-8');
 
 function parseFile(name: string, bytes: Uint8Array): Product[] {
   const format = detectFormat(name, bytes);
   if (format !== 'zip') {
     const text = decoder.decode(bytes);
-    return format === 'json' ? parseJsonArray(name, text) : parseJsonl(name, text);
+    return format === 'json' ? parseJsonArray(name, text) : format === 'csv' ? parseCsv(name, text) : parseJsonl(name, text);
   }
   let entries: Record<string, Uint8Array>;
   try {
@@ -133,7 +156,7 @@ export function preview(items: readonly string[], n = 5): string {
   return items.slice(0, n).join(', ') + (items.length > n ? `, ... (${items.length - n} more)` : '');
 }
 
-/** Loads one corpus file (.json, .json.zip/.zip, .jsonl); `name` is used in messages and to pick the format. */
+/** Loads one corpus file (.json, .json.zip/.zip, .jsonl, .csv); `name` is used in messages and to pick the format. */
 export function loadCorpus(name: string, bytes: Uint8Array): LoadedCorpus {
   return dedupe(parseFile(name, bytes));
 }

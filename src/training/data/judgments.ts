@@ -15,7 +15,11 @@ export interface ParsedJudgments {
   /** rows read (after skipping blank lines) */
   rows: number;
   ratingColumn: 'rating' | 'final_rating';
+  /** 1-based line of each (query, docid) pair, keyed by judgmentKey(query, docid) (last occurrence) */
+  lines: Map<string, number>;
 }
+
+export const judgmentKey = (query: string, docid: string) => `${query}\u0000${docid}`;
 
 export class JudgmentsError extends Error {
   override name = 'JudgmentsError';
@@ -71,6 +75,7 @@ export function parseJudgments(csvText: string, source: string): ParsedJudgments
   const judgments: Judgments = new Map();
   const warnings: string[] = [];
   const dupes: string[] = [];
+  const lines = new Map<string, number>();
   for (const { cells, line: ln } of rows.slice(1)) {
     if (cells.length !== header.length) {
       throw new JudgmentsError(`${source}: line ${ln}: ${cells.length} fields, but the header has ${header.length}`);
@@ -91,12 +96,13 @@ export function parseJudgments(csvText: string, source: string): ParsedJudgments
     if (!perQuery) judgments.set(query, (perQuery = new Map()));
     if (perQuery.has(docid)) dupes.push(`${query} / ${docid} (line ${ln})`);
     perQuery.set(docid, rating);
+    lines.set(judgmentKey(query, docid), ln);
   }
   if (dupes.length) {
     warnings.push(`${source}: ${dupes.length} duplicate query/docid pair(s); the last rating wins: ${dupes.slice(0, 5).join('; ')}${dupes.length > 5 ? '; ...' : ''}`);
   }
   if (!judgments.size) warnings.push(`${source}: no judgments after the header`);
-  return { judgments, warnings, rows: rows.length - 1, ratingColumn };
+  return { judgments, warnings, rows: rows.length - 1, ratingColumn, lines };
 }
 
 /** Number of judged docs per query with rating >= threshold. */

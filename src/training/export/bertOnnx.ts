@@ -16,7 +16,7 @@ export const BERT_ONNX_IR_VERSION = 8;
 /** torch.finfo(float32).min, the additive mask value Hugging Face BertModel uses. */
 export const MASK_MIN = -3.4028234663852886e38;
 
-const DYN = ['batch_size', 'sequence_length'] as const;
+export const DYN = ['batch_size', 'sequence_length'] as const;
 
 function weightGetter(config: BertConfig, weights: TensorMap): (name: string) => NamedTensor {
   const specs = new Map(bertParamSpecs(config).map((s) => [s.name, s]));
@@ -39,14 +39,26 @@ function transpose2d(t: NamedTensor): Float32Array {
   return out;
 }
 
+/** Helpers shared by the graphs built on the BERT encoder. */
+export interface BertGraph {
+  g: OnnxGraphBuilder;
+  /** the encoder output [batch, seq, hidden] */
+  hidden: string;
+  /** the attention mask as float [batch, seq] */
+  maskF: string;
+  /** x W^T + b for a PyTorch-layout linear layer `name` ([out, in] weight, transposed once at export) */
+  linear: (x: string, name: string) => string;
+  f: (v: number) => string;
+  i64: (vals: number[]) => string;
+}
+
 /**
- * A Hugging Face BertModel followed by sentence-transformers pooling (+ Normalize) as one ONNX graph.
- * Outputs `last_hidden_state` first, which is what optimum's ORTModelForFeatureExtraction (used by
- * sentence-transformers backend="onnx") and transformers.js feature-extraction read, and
- * `sentence_embedding`. The pooler is not part of the graph (sentence-transformers never uses it).
+ * The Hugging Face BertModel encoder (embeddings, mask, layers) on int64 inputs input_ids, attention_mask,
+ * token_type_ids [batch_size, sequence_length]; `hiddenName` names its output tensor. `weights` may hold
+ * extra (head) tensors, which `linear` also reads.
  */
-export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: SentenceConfig): Uint8Array {
-  const g = new OnnxGraphBuilder('ftlab_bert');
+export function buildBertEncoderGraph(graphName: string, config: BertConfig, weights: TensorMap, hiddenName: string): BertGraph {
+  const g = new OnnxGraphBuilder(graphName);
   const w = weightGetter(config, weights);
   const H = config.hidden_size;
   const heads = config.num_attention_heads;
@@ -97,9 +109,21 @@ export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: Senten
 
     g.scope = `${p}/ffn`;
     const act = activation(g, linear(h, `${p}.intermediate.dense`), config.hidden_act, f);
-    h = layerNorm(g.op('Add', [linear(act, `${p}.output.dense`), h]), `${p}.output.LayerNorm`, l === last ? 'last_hidden_state' : undefined);
+    h = layerNorm(g.op('Add', [linear(act, `${p}.output.dense`), h]), `${p}.output.LayerNorm`, l === last ? hiddenName : undefined);
   }
-  if (config.num_hidden_layers === 0) h = g.op('Identity', [h], {}, 'last_hidden_state');
+  if (config.num_hidden_layers === 0) h = g.op('Identity', [h], {}, hiddenName);
+  return { g, hidden: h, maskF, linear, f, i64 };
+}
+
+/**
+ * A Hugging Face BertModel followed by sentence-transformers pooling (+ Normalize) as one ONNX graph.
+ * Outputs `last_hidden_state` first, which is what optimum's ORTModelForFeatureExtraction (used by
+ * sentence-transformers backend="onnx") and transformers.js feature-extraction read, and
+ * `sentence_embedding`. The pooler is not part of the graph (sentence-transformers never uses it).
+ */
+export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: SentenceConfig): Uint8Array {
+  const H = config.hidden_size;
+  const { g, hidden: h, maskF, f, i64 } = buildBertEncoderGraph('ftlab_bert', config, weights, 'last_hidden_state');
 
   g.scope = 'pooling';
   const pooled = pool(g, h, maskF, sc.pooling, f, i64, sc.normalize ? undefined : 'sentence_embedding');

@@ -46,10 +46,10 @@ function tokenizerFiles(files: Record<string, string>, maxSeqLength: number): Re
  * The complete model folder: loads unchanged with sentence-transformers (PyTorch or backend="onnx"),
  * transformers / AutoModel, transformers.js feature-extraction and plain onnxruntime.
  */
-export function exportSentenceModel(encoder: SentenceEncoder, card: ModelCardInfo): ModelFiles {
+export async function exportSentenceModel(encoder: SentenceEncoder, card: ModelCardInfo): Promise<ModelFiles> {
   const config = encoder.model.config;
   const sc = encoder.config;
-  const weights = encoder.model.exportWeights();
+  const weights = await encoder.model.exportWeights();
   const files: ModelFiles = new Map();
   files.set('config.json', json(exportConfig(encoder.modelConfig)));
   for (const [name, text] of Object.entries(tokenizerFiles(encoder.tokenizer.files, sc.maxSeqLength))) files.set(name, text);

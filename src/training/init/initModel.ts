@@ -3,6 +3,7 @@ import type { ModelFiles } from '../export/modelFiles.ts';
 import { sentenceTransformersFiles } from '../export/sentenceFiles.ts';
 import { writeSafetensors } from '../weights/safetensors.ts';
 import { randomBertWeights } from './randomBert.ts';
+import { sequenceClassifierFiles } from './randomCrossEncoder.ts';
 import { tokenizerFiles } from './tokenizerFiles.ts';
 import { buildWordPieceVocab } from './wordpiece.ts';
 
@@ -23,6 +24,13 @@ export interface InitModelOptions {
   perturbAll?: boolean;
   /** uncased vocabulary; default true */
   lowercase?: boolean;
+  /**
+   * 'BertForSequenceClassification' makes a cross-encoder instead (no sentence-transformers files):
+   * `bert.`-prefixed weights with the pooler, plus `classifier.weight/bias` for `numLabels` logits.
+   */
+  architecture?: 'BertModel' | 'BertForSequenceClassification';
+  /** classifier outputs; default 1 (a relevance score) */
+  numLabels?: number;
 }
 
 /** config.json in the layout BertConfig.save_pretrained writes (sorted keys). */
@@ -74,6 +82,9 @@ export function initModel(opts: InitModelOptions): ModelFiles {
   const config = parseBertConfig(raw, 'initModel options');
   const weights = randomBertWeights(config, { seed: opts.seed ?? 0, perturbAll: opts.perturbAll ?? false });
 
+  if (opts.architecture === 'BertForSequenceClassification') {
+    return sequenceClassifierFiles(raw, weights, tokenizerFiles(vocab, { lowercase, modelMaxLength: maxSeqLength }), opts);
+  }
   const files: ModelFiles = new Map();
   // model_max_length = max_seq_length, so transformers / transformers.js truncate where sentence-transformers does.
   files.set('config.json', JSON.stringify(raw, null, 2) + '\n');

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readVariables } from './readVariables.ts';
 import type { BertConfig } from './bertConfig.ts';
 import { bertParamSpecs } from './bertWeights.ts';
 import { FLOAT32_MIN, bertLayer, dropout, layerNorm, type DropoutState, type ParamGetter } from './bertLayer.ts';
@@ -106,10 +107,8 @@ export class BertModel {
   }
 
   /** Current values under bare HF names, pooler included. */
-  exportWeights(): TensorMap {
-    const out: TensorMap = new Map();
-    for (const [name, v] of this.params) out.set(name, { shape: [...v.shape], data: new Float32Array(v.dataSync()) });
-    return out;
+  exportWeights(): Promise<TensorMap> {
+    return readVariables(this.params);
   }
 
   dispose(): void {

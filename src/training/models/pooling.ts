@@ -14,9 +14,11 @@ export function pool(hidden: tf.Tensor3D, attentionMask: tf.Tensor2D, mode: Pool
       case 'cls':
         return tf.reshape(tf.slice(hidden, [0, 0, 0], [B, 1, H]), [B, H]);
       case 'mean': {
-        const m = tf.expandDims(tf.cast(attentionMask, 'float32'), 2);
-        const sum = tf.sum(tf.mul(hidden, m), 1);
-        const count = tf.maximum(tf.sum(m, 1), 1e-9);
+        // The count reduces the 2-D mask over its innermost axis: on tfjs-webgpu a float cast of int32 data
+        // shares the int buffer, and reducing it over a middle axis compiles a transpose shader that fails.
+        const mf = tf.cast(attentionMask, 'float32');
+        const sum = tf.sum(tf.mul(hidden, tf.expandDims(mf, 2)), 1);
+        const count = tf.maximum(tf.sum(mf, 1, true), 1e-9);
         return tf.div(sum, count);
       }
       case 'max': {

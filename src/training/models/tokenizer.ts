@@ -13,6 +13,11 @@ export interface EncodedBatch {
 export interface TextTokenizer {
   /** [CLS] text [SEP] per row, truncated to maxLength (longest_first), right-padded to the longest row */
   encode(texts: string[], maxLength: number): EncodedBatch;
+  /**
+   * [CLS] a [SEP] b [SEP] per pair (token types 0 for the first segment and its [SEP], 1 after), the two
+   * texts truncated together to maxLength with Hugging Face tokenizers' longest_first, right-padded.
+   */
+  encodePairs(a: string[], b: string[], maxLength: number): EncodedBatch;
   /** tokenizer_config.json model_max_length, undefined when absent or the 1e30 "no limit" sentinel */
   readonly modelMaxLength: number | undefined;
   /** the tokenizer files to export with the model (originals, plus tokenizer.json when it had to be built) */
@@ -91,26 +96,106 @@ export async function loadTokenizer(source: ModelSource): Promise<TextTokenizer>
     throw new ModelSourceError(`${source.id}/tokenizer_config.json: pad_token "${padToken}" is not in the vocabulary`);
   }
   const { prefix, suffix } = specialAffixes(tok);
+  const encodePairs = pairEncoder(tok, padId);
   const rawMax = config.model_max_length;
   const modelMaxLength = typeof rawMax === 'number' && rawMax > 0 && rawMax < 1e12 ? rawMax : undefined;
 
   return {
     modelMaxLength,
     files,
+    encodePairs,
     encode(texts, maxLength) {
       const room = maxLength - prefix.length - suffix.length;
       if (!Number.isInteger(maxLength) || room < 0) {
         throw new Error(`maxLength ${maxLength} leaves no room for the ${prefix.length + suffix.length} special tokens`);
       }
       const rows = texts.map((t) => [...prefix, ...tok.encode(t, { add_special_tokens: false }).slice(0, room), ...suffix]);
-      const seqLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
-      const inputIds = new Int32Array(texts.length * seqLen).fill(padId);
-      const attentionMask = new Int32Array(texts.length * seqLen);
-      rows.forEach((r, i) => {
-        inputIds.set(r, i * seqLen);
-        attentionMask.fill(1, i * seqLen, i * seqLen + r.length);
-      });
-      return { inputIds, attentionMask, tokenTypeIds: new Int32Array(texts.length * seqLen), batchSize: texts.length, seqLen };
+      return packRows(rows, undefined, padId);
     },
+  };
+}
+
+/** Right-pads token rows (and their token types, 0 when absent) to the longest row. */
+function packRows(rows: number[][], types: number[][] | undefined, padId: number): EncodedBatch {
+  const seqLen = rows.reduce((m, r) => Math.max(m, r.length), 0);
+  const inputIds = new Int32Array(rows.length * seqLen).fill(padId);
+  const attentionMask = new Int32Array(rows.length * seqLen);
+  const tokenTypeIds = new Int32Array(rows.length * seqLen);
+  rows.forEach((r, i) => {
+    inputIds.set(r, i * seqLen);
+    attentionMask.fill(1, i * seqLen, i * seqLen + r.length);
+    if (types) tokenTypeIds.set(types[i]!, i * seqLen);
+  });
+  return { inputIds, attentionMask, tokenTypeIds, batchSize: rows.length, seqLen };
+}
+
+/**
+ * Kept lengths of a pair that must fit `room` text tokens, as Hugging Face tokenizers' (Rust) longest_first
+ * computes them: the longer text is cut first; when both must be cut the shorter keeps floor(room/2) and the
+ * longer ceil(room/2), and on equal lengths the second text gets the extra token. (The slow Python tokenizers
+ * remove one token at a time and break ties the other way; the fast ones are what AutoTokenizer loads.)
+ */
+export function longestFirst(n1: number, n2: number, room: number): [number, number] {
+  if (n1 + n2 <= room) return [n1, n2];
+  const swap = n1 > n2;
+  let short = swap ? n2 : n1;
+  let long = short > room ? short : Math.max(short, room - short);
+  if (short + long > room) {
+    short = Math.floor(room / 2);
+    long = short + (room % 2);
+  }
+  return swap ? [long, short] : [short, long];
+}
+
+interface PairTemplate {
+  ids: { prefix: number[]; mid: number[]; suffix: number[] };
+  types: { prefix: number[]; a: number; mid: number[]; b: number; suffix: number[] };
+}
+
+/** Reads the pair post-processor (e.g. [CLS] A [SEP] B [SEP] with type ids 0/0/0/1/1) by encoding a probe pair. */
+function pairTemplate(tok: PreTrainedTokenizer): PairTemplate {
+  const probe = 'a';
+  const bare = tok.encode(probe, { add_special_tokens: false });
+  const call = tok as unknown as (t: string, o: Record<string, unknown>) => { input_ids: number[]; token_type_ids?: number[] };
+  const full = call(probe, { text_pair: probe, add_special_tokens: true, return_token_type_ids: true, return_tensor: false });
+  const ids = full.input_ids;
+  const types = full.token_type_ids ?? ids.map(() => 0);
+  const at = (i: number) => bare.length > 0 && bare.every((id, k) => ids[i + k] === id);
+  let i = 0;
+  while (i < ids.length && !at(i)) i++;
+  let j = ids.length - bare.length;
+  while (j >= i + bare.length && !at(j)) j--;
+  if (i >= ids.length || j < i + bare.length) {
+    throw new Error('tokenizer post-processor has no recognisable pair template; cannot encode text pairs like Hugging Face');
+  }
+  const la = bare.length;
+  return {
+    ids: { prefix: ids.slice(0, i), mid: ids.slice(i + la, j), suffix: ids.slice(j + la) },
+    types: { prefix: types.slice(0, i), a: types[i]!, mid: types.slice(i + la, j), b: types[j]!, suffix: types.slice(j + la) },
+  };
+}
+
+/**
+ * Pair encoding for any transformers.js tokenizer (also used on the one AutoTokenizer loads for the ONNX
+ * cross-encoder): transformers.js itself cuts the finished sequence, dropping the last [SEP], whereas Hugging
+ * Face truncates the texts with longest_first and then adds the special tokens.
+ */
+export function pairEncoder(tok: PreTrainedTokenizer, padId: number): (a: string[], b: string[], maxLength: number) => EncodedBatch {
+  const t = pairTemplate(tok);
+  const special = t.ids.prefix.length + t.ids.mid.length + t.ids.suffix.length;
+  return (a, b, maxLength) => {
+    if (a.length !== b.length) throw new Error(`encodePairs: ${a.length} first texts but ${b.length} second texts`);
+    const room = maxLength - special;
+    if (!Number.isInteger(maxLength) || room < 0) throw new Error(`maxLength ${maxLength} leaves no room for the ${special} special tokens of a pair`);
+    const rows: number[][] = [];
+    const types: number[][] = [];
+    a.forEach((textA, r) => {
+      const ia = tok.encode(textA, { add_special_tokens: false });
+      const ib = tok.encode(b[r]!, { add_special_tokens: false });
+      const [na, nb] = longestFirst(ia.length, ib.length, room);
+      rows.push([...t.ids.prefix, ...ia.slice(0, na), ...t.ids.mid, ...ib.slice(0, nb), ...t.ids.suffix]);
+      types.push([...t.types.prefix, ...Array<number>(na).fill(t.types.a), ...t.types.mid, ...Array<number>(nb).fill(t.types.b), ...t.types.suffix]);
+    });
+    return packRows(rows, types, padId);
   };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../weights/safetensors.ts';
+import { readVariables } from '../models/readVariables.ts';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -90,10 +91,8 @@ export class AdamW {
     }
   }
 
-  exportState(): AdamWState {
-    const read = (vars: Map<string, tf.Variable>): TensorMap =>
-      new Map([...vars].map(([name, x]) => [name, { shape: [...x.shape], data: (x.dataSync() as Float32Array).slice() }]));
-    return { t: this.t, m: read(this.m), v: read(this.v) };
+  async exportState(): Promise<AdamWState> {
+    return { t: this.t, m: await readVariables(this.m), v: await readVariables(this.v) };
   }
 
   importState(s: AdamWState): void {

@@ -13,12 +13,13 @@ export interface ClipResult {
  * coef = maxNorm / (total + 1e-6), grads scaled by coef only when coef < 1. maxNorm <= 0 disables
  * clipping but still reports the norm. A non-finite norm leaves the gradients alone (the caller stops).
  */
-export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): ClipResult {
+export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<ClipResult> {
   const normT = tf.tidy(() => {
     const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
     return tf.sqrt(squares.length ? tf.addN(squares) : tf.scalar(0));
   });
-  const norm = normT.dataSync()[0]!;
+  // async readback: dataSync() breaks the device on tfjs-webgpu
+  const norm = (await normT.data())[0]!;
   normT.dispose();
   const coef = maxNorm / (norm + 1e-6);
   if (!(maxNorm > 0) || !Number.isFinite(norm) || !(coef < 1)) return { norm, grads, clipped: false };

@@ -4,6 +4,7 @@ import { validateRowsForLoss } from '../data/trainRows.ts';
 import { createLoss, type TextEmbedder } from '../losses/loss.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/clipGradNorm.ts';
+import { readVariables } from '../models/readVariables.ts';
 import { lrLambda } from '../optim/schedule.ts';
 import { BatchCursor } from './batches.ts';
 import type { Checkpoint, CheckpointStore } from './checkpoint.ts';
@@ -56,8 +57,8 @@ export function stepSeed(seed: number, step: number): number {
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function readTensors(vars: Map<string, tf.Variable>) {
-  return new Map([...vars].map(([name, v]) => [name, { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() }]));
+async function readTensors(vars: Map<string, tf.Variable>) {
+  return readVariables(vars);
 }
 
 function restore(encoder: TrainableEncoder, opt: AdamW, cursor: BatchCursor, c: Checkpoint, config: TrainConfig, numRows: number): void {
@@ -102,13 +103,13 @@ export async function train(
   const emit = (e: TrainEvent) => hooks.onEvent?.(e);
   const start = performance.now();
   const result: TrainResult = { step, totalSteps, epoch: cursor.progress, losses: [], evals: [], elapsedMs: 0, config };
-  const checkpoint = (): Checkpoint => {
+  const checkpoint = async (): Promise<Checkpoint> => {
     const pos = cursor.getState();
-    return { step, ...pos, weights: readTensors(encoder.model.params), optimizer: opt.exportState(), config, numRows: rows.length };
+    return { step, ...pos, weights: await readTensors(encoder.model.params), optimizer: await opt.exportState(), config, numRows: rows.length };
   };
   const saveCheckpoint = async () => {
     if (!hooks.store) return;
-    await hooks.store.save(checkpoint());
+    await hooks.store.save(await checkpoint());
     emit({ type: 'checkpoint', step });
   };
   const runEval = async () => {
@@ -149,7 +150,7 @@ export async function train(
       const lossValue = (await value.data())[0]!;
       value.dispose();
       const grads = new Map(Object.entries(named).map(([vName, g]) => [paramName.get(vName) ?? vName, g]));
-      const clip = Number.isFinite(lossValue) ? clipGradNorm(grads, config.maxGradNorm) : { norm: NaN, grads };
+      const clip = Number.isFinite(lossValue) ? await clipGradNorm(grads, config.maxGradNorm) : { norm: NaN, grads };
       if (!Number.isFinite(lossValue) || !Number.isFinite(clip.norm)) {
         for (const g of clip.grads.values()) g.dispose();
         cursor.setState(prevPos); // the failed batch was not consumed

@@ -1,0 +1,56 @@
+import { mkdir, writeFile, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { chorusConfig, chorusConfigFiles } from '../../training/chorus/chorusConfig.ts';
+import { parseBertConfig } from '../../training/models/bertConfig.ts';
+import { readJson } from '../../training/source/modelSource.ts';
+import { resolveModelSource } from '../folderSource.ts';
+import { CliError, parseNumber } from '../cliError.ts';
+
+interface Flags {
+  model?: string; dimension?: string; route: string; rewriter: string; field: string; embeddingsUrl: string; solrUrl: string;
+  solrUser: string; topK: string; boost: string; outputDir?: string;
+}
+
+export function chorusConfigCommand(program: Command) {
+  program
+    .command('chorus-config')
+    .description('Solr field type, Querqy embeddings rewriter, param sets and the curl commands that put a model into Chorus')
+    .option('--model <dir|hub id>', 'model folder or Hub id (its hidden_size is the vector dimension)')
+    .option('--dimension <n>', 'vector dimension, instead of --model')
+    .option('--route <name>', 'embeddings service route: <embeddings-url>/<route>/text/', 'ftbert')
+    .option('--rewriter <name>', 'Querqy rewriter name', 'embfttxt')
+    .option('--field <name>', 'vector field', 'finetuned_product_vector')
+    .option('--embeddings-url <url>', 'the embeddings service as Solr reaches it', 'http://embeddings:8000')
+    .option('--solr-url <url>', 'Solr as curl reaches it', 'http://localhost:8983')
+    .option('--solr-user <user:password>', 'curl --user for Solr (empty for none)', 'solr:SolrRocks')
+    .option('--top-k <n>', 'KNN candidates', '100')
+    .option('--boost <n>', 'weight of the vector query in boost mode', '10000')
+    .option('--output-dir <dir>', 'write the JSON payloads and apply.sh there (otherwise the script goes to stdout)')
+    .action(async (o: Flags) => {
+      let dimension: number;
+      if (o.dimension !== undefined) dimension = parseNumber(o.dimension, '--dimension', { integer: true, min: 1 });
+      else if (o.model) {
+        const source = await resolveModelSource(o.model);
+        dimension = parseBertConfig(await readJson(source, 'config.json'), `${source.id}/config.json`).hidden_size;
+      } else throw new CliError('give --model (or --dimension)');
+      let cfg;
+      try {
+        cfg = chorusConfig({
+          dimension, route: o.route, rewriter: o.rewriter, field: o.field, embeddingsUrl: o.embeddingsUrl, solrUrl: o.solrUrl, solrUser: o.solrUser,
+          topK: parseNumber(o.topK, '--top-k', { integer: true, min: 1 }), boost: parseNumber(o.boost, '--boost'),
+        });
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      if (!o.outputDir) {
+        process.stdout.write(cfg.script);
+        return;
+      }
+      await mkdir(o.outputDir, { recursive: true });
+      for (const [name, text] of Object.entries(chorusConfigFiles(cfg))) await writeFile(path.join(o.outputDir, name), text);
+      await chmod(path.join(o.outputDir, 'apply.sh'), 0o755);
+      process.stderr.write(`wrote Chorus config for ${dimension} dimensions (field ${cfg.field}, type ${cfg.fieldTypeName}, rewriter ${cfg.rewriter.name}, ` +
+        `param sets ${cfg.paramSets.match} and ${cfg.paramSets.boost}) to ${o.outputDir}; run ${path.join(o.outputDir, 'apply.sh')}\n`);
+    });
+}

@@ -1,0 +1,94 @@
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { resolveModelSource } from '../folderSource.ts';
+import { CliError, parseNumber } from '../cliError.ts';
+import { loadOnnxTextEmbedder } from '../serve/onnxTextEmbedder.ts';
+import { startEmbeddingServer, type ServedModel } from '../serve/embeddingServer.ts';
+
+interface Flags {
+  model: string[]; route: string[]; port: string; host: string; maxBatch: string; maxWaitMs: string; maxBodyBytes: string;
+  ignoreNormalize?: boolean; threads?: string;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+async function isPath(p: string) {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `--model dir --route r` pairs in order, or `--model r=dir`; a single model without a route serves as ftbert. */
+export async function pairModelsAndRoutes(models: string[], routes: string[]): Promise<{ route: string; model: string }[]> {
+  const pairs: { route?: string; model: string }[] = [];
+  for (const spec of models) {
+    const eq = spec.indexOf('=');
+    if (eq > 0 && !(await isPath(spec))) pairs.push({ route: spec.slice(0, eq), model: spec.slice(eq + 1) });
+    else pairs.push({ model: spec });
+  }
+  const plain = pairs.filter((p) => p.route === undefined);
+  if (routes.length > plain.length) throw new CliError(`${routes.length} --route values for ${plain.length} --model value(s) without a route`);
+  if (plain.length > 1 && routes.length < plain.length) throw new CliError('with several models, give each a --route (or write --model route=dir)');
+  plain.forEach((p, i) => (p.route = routes[i] ?? 'ftbert'));
+  const seen = new Set<string>();
+  for (const p of pairs) {
+    if (seen.has(p.route!)) throw new CliError(`route "${p.route}" is given to two models`);
+    seen.add(p.route!);
+  }
+  return pairs as { route: string; model: string }[];
+}
+
+export function serveCommand(program: Command) {
+  program
+    .command('serve')
+    .description("serve models with Chorus' embeddings API (POST /<route>/text/) on onnxruntime, in place of Chorus' Python service")
+    .requiredOption('--model <dir|route=dir>', 'model folder (repeatable; onnx/model.onnx is used, or built from model.safetensors)', collect)
+    .option('--route <name>', 'route of the matching --model (repeatable; default ftbert)', collect, [])
+    .option('--port <n>', 'port (0 picks a free one)', '8000')
+    .option('--host <addr>', 'address to listen on (0.0.0.0 to let Docker containers reach it)', '127.0.0.1')
+    .option('--max-batch <n>', 'texts per ONNX run when requests arrive together', '32')
+    .option('--max-wait-ms <ms>', 'how long a request waits for others to batch with', '2')
+    .option('--max-body-bytes <n>', 'request body limit', String(1024 * 1024))
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: onnxruntime decides)')
+    .option('--ignore-normalize', 'always answer the model\'s own vector, as Chorus\' ftbert route does, whatever "normalize" says')
+    .action(async (o: Flags) => {
+      const pairs = await pairModelsAndRoutes(o.model, o.route);
+      const threads = o.threads ? parseNumber(o.threads, '--threads', { integer: true, min: 1 }) : undefined;
+      const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
+      const models: ServedModel[] = [];
+      try {
+        for (const p of pairs) {
+          models.push({ route: p.route, name: p.model, embedder: await loadOnnxTextEmbedder(await resolveModelSource(p.model), { onWarning, intraOpNumThreads: threads }) });
+        }
+      } catch (e) {
+        for (const m of models) await m.embedder.release();
+        throw e;
+      }
+      const server = await startEmbeddingServer({
+        models,
+        port: parseNumber(o.port, '--port', { integer: true, min: 0 }),
+        host: o.host,
+        maxBatch: parseNumber(o.maxBatch, '--max-batch', { integer: true, min: 1 }),
+        maxWaitMs: parseNumber(o.maxWaitMs, '--max-wait-ms', { min: 0 }),
+        maxBodyBytes: parseNumber(o.maxBodyBytes, '--max-body-bytes', { integer: true, min: 1 }),
+        ignoreNormalize: o.ignoreNormalize,
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
+      for (const m of models) process.stderr.write(`serving ${m.name} (${m.embedder.dimension} dimensions) at ${server.url}/${m.route}/text/\n`);
+      process.stdout.write(JSON.stringify({ url: server.url, routes: models.map((m) => `/${m.route}/text/`) }) + '\n');
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          process.stderr.write(`${signal}: finishing in-flight requests and shutting down\n`);
+          server.close().then(() => {
+            process.stderr.write(`stopped; served ${JSON.stringify(server.stats())}\n`);
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}

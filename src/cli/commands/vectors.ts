@@ -1,0 +1,80 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { loadCorpusFiles } from '../../training/data/corpus.ts';
+import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { textVectorField, writeSolrDocuments, type Embedder } from '../../training/chorus/solrDocuments.ts';
+import { resolveModelSource } from '../folderSource.ts';
+import { readInputFile } from '../inputs.ts';
+import { progressReporter } from '../progress.ts';
+import { CliError, parseNumber } from '../cliError.ts';
+import { defaultTextTemplate } from './evalSetup.ts';
+import { loadOnnxTextEmbedder } from '../serve/onnxTextEmbedder.ts';
+
+interface VectorsFlags {
+  model: string; corpus: string[]; field: string; textTemplate: string; output: string; batchSize: string; engine: string; dropMissing?: boolean;
+}
+
+/** A model's embedder for the export plus its disposer: tfjs (the lab's code path, the default) or onnxruntime (faster). */
+async function openEmbedder(o: VectorsFlags, batchSize: number): Promise<{ embed: Embedder; dispose: () => Promise<void> }> {
+  const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  const source = await resolveModelSource(o.model);
+  if (o.engine === 'onnx') {
+    const e = await loadOnnxTextEmbedder(source, { onWarning });
+    return {
+      async embed(texts) {
+        const out: Float32Array[] = [];
+        for (let i = 0; i < texts.length; i += batchSize) out.push(...(await e.embed(texts.slice(i, i + batchSize))));
+        return out;
+      },
+      dispose: () => e.release(),
+    };
+  }
+  if (o.engine !== 'tfjs') throw new CliError(`--engine must be tfjs or onnx, got "${o.engine}"`);
+  const encoder = await loadSentenceEncoder(source, { onWarning });
+  return { embed: (texts) => encoder.encode(texts, { batchSize }), dispose: async () => encoder.dispose() };
+}
+
+export function vectorsCommand(program: Command) {
+  program
+    .command('vectors')
+    .description('write the corpus as Solr documents with a vector field added (JSON array for /solr/ecommerce/update)')
+    .requiredOption('--model <dir|hub id>', 'model folder or Hub id')
+    .requiredOption('--corpus <files...>', 'products: Chorus .json.zip, .json arrays or .jsonl; several files are merged in order')
+    .requiredOption('--output <file.json>', 'where to write the documents')
+    .option('--field <name>', 'vector field name', 'finetuned_product_vector')
+    .option('--text-template <t>', 'product text to embed (use the one the model was trained with)', defaultTextTemplate)
+    .option('--batch-size <n>', 'texts per forward pass', '32')
+    .option('--engine <name>', 'tfjs (default, the lab\'s encoder) or onnx (onnxruntime-node, faster)', 'tfjs')
+    .option('--drop-missing', 'leave out products without text instead of writing them without a vector')
+    .action(async (o: VectorsFlags) => {
+      const batchSize = parseNumber(o.batchSize, '--batch-size', { integer: true, min: 1 });
+      const corpus = loadCorpusFiles(await Promise.all(o.corpus.map(async (name) => ({ name, bytes: await readInputFile(name) }))));
+      for (const w of corpus.warnings) process.stderr.write(`warning: ${w}\n`);
+      const { embed, dispose } = await openEmbedder(o, batchSize);
+      // written next to the target and renamed at the end, so an interrupted run leaves no truncated file behind
+      const partial = `${o.output}.partial`;
+      const stream = createWriteStream(partial);
+      const started = performance.now();
+      try {
+        const report = await writeSolrDocuments(corpus.products, [textVectorField(o.field, o.textTemplate, embed)], async (chunk) => {
+          if (!stream.write(chunk)) await once(stream, 'drain');
+        }, { missing: o.dropMissing ? 'drop' : 'keep', chunkSize: Math.max(256, batchSize), onProgress: progressReporter('vectors') });
+        stream.end();
+        await once(stream, 'finish');
+        await rename(partial, o.output);
+        for (const w of report.warnings) process.stderr.write(`warning: ${w}\n`);
+        const secs = (performance.now() - started) / 1000;
+        const dim = report.dimensions[o.field] ?? 0;
+        process.stderr.write(`wrote ${report.written} documents (${o.field}: ${dim} dimensions, ${(corpus.products.length / secs).toFixed(1)} products/s) -> ${o.output}\n`);
+        process.stdout.write(JSON.stringify({ output: o.output, documents: report.written, field: o.field, dimension: dim, missing: report.missing[o.field]!.length }) + '\n');
+      } catch (e) {
+        stream.destroy();
+        await rm(partial, { force: true });
+        throw e;
+      } finally {
+        await dispose();
+      }
+    });
+}

@@ -1,0 +1,97 @@
+/**
+ * Training flags, config and event logging shared by `ftlab train` and `ftlab gpl`, so both accept the same
+ * hyperparameters with the same defaults and messages.
+ */
+import type { Command } from 'commander';
+import { defaultTrainConfig, resolveTrainConfig, type TrainConfig } from '../../training/train/trainConfig.ts';
+import { lossNames } from '../../training/losses/loss.ts';
+import { schedulerNames } from '../../training/optim/schedule.ts';
+import { train, type TrainEvent, type TrainHooks, type TrainResult, type TrainableEncoder } from '../../training/train/trainLoop.ts';
+import type { TrainRow } from '../../training/data/trainRows.ts';
+import { CliError, parseNumber } from '../cliError.ts';
+import { formatSeconds } from '../progress.ts';
+
+export interface TrainHyperFlags {
+  epochs?: string; steps?: string; batchSize?: string; lr?: string; weightDecay?: string; warmupSteps?: string;
+  scheduler?: string; maxGradNorm?: string; scale?: string; seed?: string; shuffle: boolean; dropout?: string;
+  logJson?: boolean; checkpointEvery?: string; evalEvery?: string;
+}
+
+/** The hyperparameter options (everything but model, data, loss, output and checkpoint folders). */
+export function trainOptions(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', `epochs (default ${defaultTrainConfig.epochs})`)
+    .option('--steps <n>', 'optimizer steps (instead of --epochs)')
+    .option('--batch-size <n>', `rows per step (default ${defaultTrainConfig.batchSize})`)
+    .option('--lr <x>', `peak learning rate (default ${defaultTrainConfig.lr})`)
+    .option('--weight-decay <x>', `AdamW decoupled weight decay (default ${defaultTrainConfig.weightDecay})`)
+    .option('--warmup-steps <n>', `linear warmup steps (default ${defaultTrainConfig.warmupSteps})`)
+    .option('--scheduler <name>', `${schedulerNames.join(' | ')} (default ${defaultTrainConfig.scheduler})`)
+    .option('--max-grad-norm <x>', `gradient clipping norm, 0 = off (default ${defaultTrainConfig.maxGradNorm})`)
+    .option('--scale <x>', `MNRL similarity scale (default ${defaultTrainConfig.scale})`)
+    .option('--seed <n>', `shuffling and dropout seed (default ${defaultTrainConfig.seed})`)
+    .option('--no-shuffle', 'batch rows in file order')
+    .option('--dropout <p>', 'override the dropout probabilities in config.json')
+    .option('--log-json', 'one JSON event per line on stdout');
+}
+
+export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
+  const int = (v: string | undefined, flag: string, min = 0) => (v === undefined ? undefined : parseNumber(v, flag, { integer: true, min }));
+  const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseNumber(v, flag, { min: 0 }));
+  if (!(lossNames as readonly string[]).includes(loss)) throw new CliError(`--loss must be ${lossNames.join(' or ')}, got "${loss}"`);
+  if (o.scheduler && !(schedulerNames as readonly string[]).includes(o.scheduler)) {
+    throw new CliError(`--scheduler must be one of ${schedulerNames.join(', ')}, got "${o.scheduler}"`);
+  }
+  if (o.epochs !== undefined && o.steps !== undefined) throw new CliError('give --epochs or --steps, not both');
+  return resolveTrainConfig({
+    loss: loss as TrainConfig['loss'],
+    epochs: int(o.epochs, '--epochs', 1),
+    steps: int(o.steps, '--steps', 1),
+    batchSize: int(o.batchSize, '--batch-size', 1),
+    lr: num(o.lr, '--lr'),
+    weightDecay: num(o.weightDecay, '--weight-decay'),
+    warmupSteps: int(o.warmupSteps, '--warmup-steps'),
+    scheduler: o.scheduler as TrainConfig['scheduler'] | undefined,
+    maxGradNorm: num(o.maxGradNorm, '--max-grad-norm'),
+    scale: num(o.scale, '--scale'),
+    seed: int(o.seed, '--seed'),
+    shuffle: o.shuffle,
+    dropout: num(o.dropout, '--dropout'),
+    checkpointEverySteps: int(o.checkpointEvery, '--checkpoint-every', 1),
+    evalEverySteps: int(o.evalEvery, '--eval-every', 1),
+  });
+}
+
+export const formatMetrics = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+
+export function logTrainEvent(e: TrainEvent, json: boolean) {
+  if (json) return process.stdout.write(`${JSON.stringify(e)}\n`);
+  if (e.type === 'step') {
+    process.stdout.write(`step ${e.step}/${e.totalSteps} epoch ${e.epoch.toFixed(2)} loss ${e.loss.toFixed(6)} lr ${e.lr.toExponential(3)} grad_norm ${e.gradNorm.toFixed(4)} ${e.examplesPerSec.toFixed(1)} ex/s ETA ${formatSeconds(e.etaSeconds)}\n`);
+  } else if (e.type === 'eval') {
+    process.stdout.write(`eval step ${e.step}: ${formatMetrics(e.metrics)}\n`);
+  } else {
+    process.stdout.write(`${e.type}${'reason' in e ? `: ${e.reason}` : ''}${'step' in e ? ` at step ${e.step}` : ''}\n`);
+  }
+}
+
+/** Runs the loop with Ctrl-C handling; NaN and interruption become CliErrors (nothing is exported then). */
+export async function runTraining(
+  encoder: TrainableEncoder,
+  rows: readonly TrainRow[],
+  config: TrainConfig,
+  hooks: Omit<TrainHooks, 'signal' | 'onEvent'> & { logJson?: boolean; resumeHint?: string },
+): Promise<TrainResult> {
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const { logJson, resumeHint, ...rest } = hooks;
+    const result = await train(encoder, rows, config, { ...rest, signal: ac.signal, onEvent: (e) => logTrainEvent(e, !!logJson) });
+    if (result.stopped === 'nan') throw new CliError(`training stopped at step ${result.step}: the loss became NaN/inf; the last good weights were kept and nothing was exported (lower --lr?)`);
+    if (result.stopped === 'aborted') throw new CliError(`training interrupted at step ${result.step}${resumeHint ? `; ${resumeHint}` : ''}`);
+    return result;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
