@@ -4,6 +4,7 @@ import type { BertConfig } from './bertConfig.ts';
 import { bertParamSpecs } from './bertWeights.ts';
 import { FLOAT32_MIN, bertLayer, dropout, layerNorm, type DropoutState, type ParamGetter } from './bertLayer.ts';
 import { embeddingLookup } from './embedding.ts';
+import { checkpointedBertLayer } from './checkpointedLayer.ts';
 import { Rng } from '../random/rng.ts';
 import { numel, type TensorMap } from '../weights/safetensors.ts';
 
@@ -22,6 +23,11 @@ export interface ForwardOptions {
   attentionDropout?: number;
   /** makes the dropout masks of a training step reproducible */
   seed?: number;
+  /**
+   * recompute each layer's forward in the backward pass instead of keeping its intermediates (default: on
+   * when training); costs about one extra forward, saves most of the backward's memory
+   */
+  checkpoint?: boolean;
 }
 
 /** Hugging Face BertModel (absolute positions, post-LayerNorm) in tfjs; `forward` returns last_hidden_state. */
@@ -96,7 +102,8 @@ export class BertModel {
       let h = layerNorm(emb, p, 'embeddings.LayerNorm', c.layer_norm_eps) as tf.Tensor3D;
       if (d) h = dropout(h, d.hidden, d) as tf.Tensor3D;
       const maskAdd = tf.reshape(tf.mul(tf.sub(1, tf.cast(x.attentionMask, 'float32')), FLOAT32_MIN), [B, 1, 1, S]);
-      for (let l = 0; l < c.num_hidden_layers; l++) h = bertLayer(h, maskAdd, c, p, `encoder.layer.${l}`, d);
+      const layer = opts.training && opts.checkpoint !== false ? checkpointedBertLayer : bertLayer;
+      for (let l = 0; l < c.num_hidden_layers; l++) h = layer(h, maskAdd, c, p, `encoder.layer.${l}`, d);
       return h;
     });
   }
