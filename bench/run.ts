@@ -8,6 +8,8 @@ import { runNodeBench } from './nodeRunner.ts';
 import { machineInfo } from './machine.ts';
 import { summarize, type BackendEntry } from './summary.ts';
 import { runServeBench } from './serveBench.ts';
+import { runDataBench } from './dataBench.ts';
+import { initNodeBackend } from '../src/cli/nodeBackend.ts';
 
 /**
  * npm run bench [-- --backends node-wasm,browser-webgpu,... --steps N --quick --out file.json --budget S]
@@ -44,6 +46,8 @@ const { values } = parseArgs({
     seq: { type: 'string', default: '32' },
     // ftlab serve under load + vectors export (bench/serveBench.ts); off by default, it adds ~3 minutes
     serve: { type: 'boolean', default: false },
+    // the data step: cross-encoder pairs/s (tfjs vs onnx) and mining queries/s on the Chorus corpus (bench/dataBench.ts)
+    data: { type: 'boolean', default: false },
   },
 });
 
@@ -90,6 +94,8 @@ try {
   if (server) await stopBrowserServer();
 }
 const serve = values.serve ? await runServeBench({ quick: values.quick, log: (m) => log(`  [serve] ${m}`) }) : undefined;
+if (values.data) await initNodeBackend('wasm');
+const data = values.data ? await runDataBench({ quick: values.quick, log: (m) => log(`  [data] ${m}`) }) : undefined;
 
 const doc = {
   bench: 'ftlab text encoder: MNRL train step and encode throughput per tfjs backend, onnxruntime-node baseline',
@@ -106,6 +112,7 @@ const doc = {
   },
   results: entries,
   ...(serve ? { serve } : {}),
+  ...(data ? { data } : {}),
   ...summarize(entries),
 };
 const json = JSON.stringify(doc, null, 2);

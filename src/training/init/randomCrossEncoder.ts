@@ -55,7 +55,7 @@ export function sequenceClassifierFiles(
   if (!Number.isInteger(numLabels) || numLabels < 1) throw new Error(`numLabels must be a positive integer, got ${numLabels}`);
   const H = rawConfig.hidden_size as number;
   const rng = new Rng((opts.seed ?? 0) ^ 0x2c1a55);
-  const std = opts.perturbAll ? 1 / Math.sqrt(H) : (rawConfig.initializer_range as number);
+  const std = opts.perturbAll ? 1 / Math.sqrt(H) : ((rawConfig.initializer_range as number | undefined) ?? 0.02);
   const normal = (n: number, s: number) => Float32Array.from({ length: n }, () => rng.normal() * s);
   const weights: TensorMap = new Map(bertWeights);
   if (opts.perturbAll) {
