@@ -1,4 +1,30 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
+import { LabState } from './state/labState.svelte.ts';
+import { createLabClient } from '../workers/client.ts';
+import { idbRunRepository } from './lib/idbRunRepository.ts';
+import { initialHubEndpoint } from './lib/settings.ts';
+import { saveBlob } from './lib/download.ts';
+import type { BackendName } from '../workers/labApi.ts';
 
-export default mount(App, { target: document.getElementById('app')! });
+// ?backend=webgpu|webgl|wasm|cpu prefers a tfjs backend; ?hub=<url> points model downloads at a mirror.
+const params = new URLSearchParams(location.search);
+const prefer = params.get('backend') as BackendName | null;
+const storage = (() => {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+})();
+
+const lab = new LabState({
+  client: createLabClient(prefer ? { prefer } : {}),
+  runs: typeof indexedDB === 'undefined' ? undefined : idbRunRepository(),
+  hubEndpoint: initialHubEndpoint(location.search, storage),
+  bundledBase: `${import.meta.env.BASE_URL}data/chorus`,
+  saveBlob,
+  ...(storage && { settingsStore: storage }),
+});
+
+export default mount(App, { target: document.getElementById('app')!, props: { lab } });

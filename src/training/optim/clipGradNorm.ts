@@ -16,7 +16,10 @@ export interface ClipResult {
 export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<ClipResult> {
   const normT = tf.tidy(() => {
     const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-    return tf.sqrt(squares.length ? tf.addN(squares) : tf.scalar(0));
+    // Summed one add at a time, in parameter order (what addN does on cpu/wasm): tfjs-webgpu's AddN binds
+    // every input to one shader, and with more inputs than maxStorageBuffersPerShaderStage (8 by default)
+    // the dispatch fails silently and the readback returns a recycled buffer's stale contents.
+    return tf.sqrt(squares.length ? squares.reduce((a, b) => tf.add(a, b)) : tf.scalar(0));
   });
   // async readback: dataSync() breaks the device on tfjs-webgpu
   const norm = (await normT.data())[0]!;

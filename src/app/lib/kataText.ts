@@ -1,0 +1,73 @@
+/**
+ * The "why" panels: short passages from kata 13 (../shared/kata/013_finetuning_embedding_models.md) and the
+ * Chorus integration notes, one per step of the walkthrough. Quoted closely so the lab teaches the kata.
+ */
+export type StepId = 'data' | 'configure' | 'train' | 'evaluate';
+
+export interface StepText {
+  id: StepId;
+  number: number;
+  title: string;
+  /** one line under the step title */
+  lead: string;
+  /** the "why" panel: paragraphs of plain text */
+  why: string[];
+}
+
+export const steps: StepText[] = [
+  {
+    id: 'data',
+    number: 1,
+    title: 'Data',
+    lead: 'Extract the training data from your corpus of documents.',
+    why: [
+      'Pre-trained models are trained on generic data and lack the notion of similarity of a particular domain. ' +
+        'For the query "gaming mouse pad" a pre-trained model returned game pads, because both phrases share tokens from "game" and "pad"; ' +
+        'for "microsoft office" it returned printers named "OfficeJet".',
+      'Fine-tuning adapts the model to the domain\'s vocabulary. It starts from data: the product corpus, queries (from a query log, or ' +
+        'generated from the products as the kata does with a T5 model), and, for supervised training or to measure the result, relevance judgments.',
+    ],
+  },
+  {
+    id: 'configure',
+    number: 2,
+    title: 'Configure',
+    lead: 'Choose the model and its training parameters.',
+    why: [
+      'Unsupervised training needs no annotation. Pseudo labelling as in GPL: for each query, related products are selected with the ' +
+        'pre-trained model, then a cross-encoder estimates the relevance of each more precisely. The cross-encoder reads the query and the ' +
+        'product text together, so it is more accurate but too expensive to search with — it only teaches the faster embedding model.',
+      'Without a cross-encoder, the query and the product it was generated from form a positive pair (GenQ). Supervised training uses the ' +
+        'judged query–product pairs directly, with mined hard negatives, and keeps a share of the queries aside for validation.',
+    ],
+  },
+  {
+    id: 'train',
+    number: 3,
+    title: 'Train & monitor',
+    lead: 'Run the fine-tuning job and watch it.',
+    why: [
+      'Fine-tuning can be time-consuming. While the job runs, monitor it: follow the loss and the learning rate, read the log and make sure ' +
+        'everything runs smoothly.',
+      'The kata submits the job to cloud GPUs; here it runs in your browser, on WebGPU when available. Pausing saves a checkpoint, so a run ' +
+        'can continue after a reload.',
+    ],
+  },
+  {
+    id: 'evaluate',
+    number: 4,
+    title: 'Evaluate & integrate',
+    lead: 'Compare search before and after, then download the model for Chorus.',
+    why: [
+      'Relevance judgments measure whether fine-tuning helped: nDCG@10 and MRR@10 reward relevant products at the top, Recall@k counts how ' +
+        'many relevant products are found at all.',
+      'Once fine-tuning is complete, download the model and integrate it into Chorus as a replacement: the embeddings service serves it on ' +
+        '/ftbert/text/, and Solr\'s finetuned_product_vector field must have the model\'s dimension.',
+    ],
+  },
+];
+
+export const stepById = (id: StepId): StepText => steps.find((s) => s.id === id)!;
+
+/** The kata's two example queries, offered in the search playground. */
+export const exampleQueries = ['gaming mouse pad', 'microsoft office'];

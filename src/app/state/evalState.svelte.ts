@@ -1,0 +1,139 @@
+/**
+ * Step 4: metrics before vs after, the per-query table sorted by change, the search playground (baseline and
+ * tuned top 10 side by side), the zip download and the Chorus snippets for the model's width.
+ */
+import type { EvaluationResult, LabClient, ModelInfo, SearchHit } from '../../workers/labApi.ts';
+import { chorusSnippets, type Snippet } from '../lib/chorusSnippets.ts';
+import { errorMessage } from '../lib/format.ts';
+import type { RunResults } from './trainState.svelte.ts';
+
+export interface MetricRow {
+  key: string;
+  before?: number;
+  after?: number;
+  delta?: number;
+}
+
+export interface QueryRow {
+  query: string;
+  numRelevant: number;
+  before?: number;
+  after?: number;
+  delta: number;
+}
+
+export interface EvalDeps {
+  client: LabClient;
+  /** starts a browser download; injected so state stays testable */
+  saveBlob: (blob: Blob, filename: string) => void;
+}
+
+export const metricOrder = ['ndcg@10', 'mrr@10', 'recall@10', 'recall@100', 'map@100'];
+
+export function metricRows(before: Record<string, number> | undefined, after: Record<string, number> | undefined): MetricRow[] {
+  const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])];
+  keys.sort((a, b) => (metricOrder.indexOf(a) + 1 || 99) - (metricOrder.indexOf(b) + 1 || 99) || a.localeCompare(b));
+  return keys.map((key) => {
+    const b = before?.[key];
+    const a = after?.[key];
+    return { key, ...(b !== undefined && { before: b }), ...(a !== undefined && { after: a }), ...(a !== undefined && b !== undefined && { delta: a - b }) };
+  });
+}
+
+/** Per-query rows for one metric, biggest improvement first, then alphabetical (stable for equal deltas). */
+export function queryRows(before: EvaluationResult | null, after: EvaluationResult | null, metric: string): QueryRow[] {
+  const rows = new Map<string, QueryRow>();
+  for (const q of before?.queries ?? []) rows.set(q.query, { query: q.query, numRelevant: q.numRelevant, before: q.metrics[metric], delta: 0 });
+  for (const q of after?.queries ?? []) {
+    const r = rows.get(q.query) ?? { query: q.query, numRelevant: q.numRelevant, delta: 0 };
+    r.after = q.metrics[metric];
+    rows.set(q.query, r);
+  }
+  const out = [...rows.values()].map((r) => ({ ...r, delta: (r.after ?? 0) - (r.before ?? 0) }));
+  return out.sort((a, b) => b.delta - a.delta || a.query.localeCompare(b.query));
+}
+
+export class EvalState {
+  runId = $state<string | null>(null);
+  model = $state<ModelInfo | null>(null);
+  before = $state.raw<EvaluationResult | null>(null);
+  after = $state.raw<EvaluationResult | null>(null);
+  metric = $state('ndcg@10');
+  /** 'gain': biggest improvement first; 'loss': biggest drop first */
+  order = $state<'gain' | 'loss'>('gain');
+
+  query = $state('');
+  searchedQuery = $state('');
+  baselineHits = $state.raw<SearchHit[]>([]);
+  tunedHits = $state.raw<SearchHit[]>([]);
+  searching = $state(false);
+  searchError = $state<string | null>(null);
+
+  exporting = $state(false);
+  exportError = $state<string | null>(null);
+  exported = $state<string | null>(null);
+
+  ready = $derived(this.runId !== null && this.model !== null);
+  metrics = $derived(metricRows(this.before?.metrics, this.after?.metrics));
+  perQuery = $derived.by(() => {
+    const rows = queryRows(this.before, this.after, this.metric);
+    return this.order === 'gain' ? rows : [...rows].reverse();
+  });
+  snippets = $derived<Snippet[]>(this.model ? chorusSnippets(this.model.dim) : []);
+
+  readonly deps: EvalDeps;
+
+  constructor(deps: EvalDeps) {
+    this.deps = deps;
+  }
+
+  setResults(r: RunResults): void {
+    this.runId = r.runId;
+    this.model = r.model;
+    this.before = r.before;
+    this.after = r.after;
+    this.baselineHits = [];
+    this.tunedHits = [];
+    this.searchedQuery = '';
+    this.exported = null;
+  }
+
+  async search(query = this.query): Promise<void> {
+    const q = query.trim();
+    this.query = query;
+    if (!q) return;
+    this.searching = true;
+    this.searchError = null;
+    try {
+      const [b, t] = await Promise.all([this.deps.client.search(q, 10, 'baseline'), this.deps.client.search(q, 10, 'tuned')]);
+      this.baselineHits = b;
+      this.tunedHits = t;
+      this.searchedQuery = q;
+    } catch (e) {
+      this.searchError = errorMessage(e);
+    } finally {
+      this.searching = false;
+    }
+  }
+
+  zipName(): string {
+    const base = (this.model?.id ?? 'model').split('/').pop()!.replace(/[^\w.-]+/g, '-');
+    return `${base}-ftlab-finetuned.zip`;
+  }
+
+  async exportZip(): Promise<void> {
+    if (!this.runId) return;
+    this.exporting = true;
+    this.exportError = null;
+    try {
+      const blob = await this.deps.client.exportZip(this.runId, { name: this.zipName().replace(/\.zip$/, '') });
+      const name = this.zipName();
+      this.deps.saveBlob(blob, name);
+      this.exported = name;
+    } catch (e) {
+      this.exportError = errorMessage(e);
+    } finally {
+      this.exporting = false;
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The whole walkthrough: the four steps of kata 13 and the state of each. Only these state classes talk to
+ * the workers, through the LabClient; components get state and callbacks as props.
+ */
+import type { BackendInfo, LabClient } from '../../workers/labApi.ts';
+import type { Fetcher } from '../lib/bundledData.ts';
+import { errorMessage } from '../lib/format.ts';
+import type { StepId } from '../lib/kataText.ts';
+import type { RunRepository, StoredRun } from '../lib/runRepository.ts';
+import { normalizeEndpoint, saveHubEndpoint, type KeyValueStore } from '../lib/settings.ts';
+import { ConfigState } from './configState.svelte.ts';
+import { DataState } from './dataState.svelte.ts';
+import { EvalState } from './evalState.svelte.ts';
+import { RunsState } from './runsState.svelte.ts';
+import { TrainState } from './trainState.svelte.ts';
+
+export interface LabDeps {
+  client: LabClient;
+  runs?: RunRepository;
+  hubEndpoint: string;
+  bundledBase: string;
+  fetcher?: Fetcher;
+  saveBlob: (blob: Blob, filename: string) => void;
+  settingsStore?: KeyValueStore;
+}
+
+export class LabState {
+  step = $state<StepId>('data');
+  backend = $state<BackendInfo | null>(null);
+  backendError = $state<string | null>(null);
+  hubEndpoint = $state('');
+  hubError = $state<string | null>(null);
+
+  readonly data: DataState;
+  readonly config: ConfigState;
+  readonly train: TrainState;
+  readonly evaluation: EvalState;
+  readonly runs: RunsState;
+  readonly deps: LabDeps;
+
+  constructor(deps: LabDeps) {
+    this.deps = deps;
+    this.hubEndpoint = deps.hubEndpoint;
+    this.data = new DataState({ client: deps.client, bundledBase: deps.bundledBase, ...(deps.fetcher && { fetcher: deps.fetcher }) });
+    this.config = new ConfigState({ client: deps.client, hubEndpoint: () => this.hubEndpoint });
+    this.evaluation = new EvalState({ client: deps.client, saveBlob: deps.saveBlob });
+    this.train = new TrainState({
+      client: deps.client,
+      ...(deps.runs && { runs: deps.runs }),
+      onFinished: (r) => this.evaluation.setResults(r),
+      onRunsChanged: () => void this.runs.refresh(),
+    });
+    this.runs = new RunsState({
+      ...(deps.runs && { runs: deps.runs }),
+      client: deps.client,
+      saveBlob: deps.saveBlob,
+      resume: (id, run) => this.resumeRun(id, run),
+      isActive: (id) => this.train.runId === id && (this.train.phase === 'running' || this.train.phase === 'paused'),
+    });
+  }
+
+  /** Which steps can be opened: each needs the one before it. */
+  canOpen(step: StepId): boolean {
+    switch (step) {
+      case 'data':
+        return true;
+      case 'configure':
+        return this.data.loaded;
+      case 'train':
+        return this.train.phase !== 'idle';
+      case 'evaluate':
+        return this.evaluation.ready || this.runs.runs.length > 0;
+    }
+  }
+
+  go(step: StepId): void {
+    if (this.canOpen(step)) this.step = step;
+  }
+
+  async init(): Promise<void> {
+    await Promise.all([
+      this.deps.client.backend().then(
+        (b) => (this.backend = b),
+        (e) => (this.backendError = errorMessage(e)),
+      ),
+      this.runs.refresh(),
+    ]);
+  }
+
+  setHubEndpoint(raw: string): boolean {
+    try {
+      this.hubEndpoint = normalizeEndpoint(raw);
+      this.hubError = null;
+      saveHubEndpoint(this.hubEndpoint, this.deps.settingsStore);
+      return true;
+    } catch (e) {
+      this.hubError = errorMessage(e);
+      return false;
+    }
+  }
+
+  async loadBundledAndContinue(): Promise<void> {
+    if (await this.data.loadBundled()) this.step = 'configure';
+  }
+
+  /** Starts training with the current configuration and moves to the monitor. */
+  async startRun(): Promise<void> {
+    const source = this.data.source;
+    if (!source || this.config.problems(this.data.summary).length) return;
+    const plan = this.config.plan(this.data.hasJudgments);
+    this.step = 'train';
+    await this.train.start(plan, source);
+  }
+
+  /** Resume from the run list: reload the run's data, then continue training from its checkpoint. */
+  async resumeRun(id: string, run: StoredRun): Promise<void> {
+    if (this.train.busy) throw new Error('another run is in progress in this tab');
+    const same = this.data.source && JSON.stringify(descriptorKey(this.data.source)) === JSON.stringify(descriptorKey(run.data));
+    if (!same && !(await this.data.load(run.data))) throw new Error(`its data could not be loaded: ${this.data.error}`);
+    this.step = 'train';
+    await this.train.resumeStored(id, run);
+  }
+}
+
+function descriptorKey(d: StoredRun['data']): unknown {
+  return d.kind === 'bundled' ? d : { ...d, corpus: d.corpus.map((f) => [f.name, f.size, f.lastModified]), queries: d.queries?.name, judgments: d.judgments?.name };
+}

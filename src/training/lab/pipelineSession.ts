@@ -1,0 +1,154 @@
+/**
+ * The pipeline worker's state, environment-free: the parsed data, the baseline (base) and tuned encoders,
+ * and each encoder's cached corpus vectors. Preparing rows, evaluating and the search playground all go
+ * through here, so the corpus is embedded once per model whichever step asks first.
+ */
+import { loadSentenceEncoder } from '../models/registry.ts';
+import { loadCrossEncoder, type CrossEncoder } from '../models/crossEncoder.ts';
+import type { SentenceEncoder } from '../models/sentenceEncoder.ts';
+import type { ModelSource } from '../source/modelSource.ts';
+import { RetrievalEvaluator } from '../eval/retrievalEvaluator.ts';
+import type {
+  DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabData, ModelInfo, ModelShape, ModelSpec,
+  PreparedData, PrepareRequest, ProgressCallback, SearchHit,
+} from '../../workers/labApi.ts';
+import { ModelTooLargeError } from '../../workers/labApi.ts';
+import { loadLabData, pickJudgments, type LoadedLabData } from './labData.ts';
+import { modelSource, overlaySource, scratchModel, type ResolvedModelSpec, type SourceOptions } from './modelSources.ts';
+import { encoderInfo, inspectSource } from './modelInfo.ts';
+import { prepareRows } from './prepareRows.ts';
+import { CorpusVectors, searchTopK } from './searchIndex.ts';
+import { estimateRun, type DeviceLimits } from './estimate.ts';
+
+export type Slot = 'baseline' | 'tuned';
+
+export interface SessionEnv extends SourceOptions {
+  device(): Promise<DeviceLimits>;
+  /** cross-encoders for GPL; default the tfjs loader over the same sources */
+  loadCrossEncoder?: (source: ModelSource) => Promise<CrossEncoder>;
+  /** batch size used for the estimate that guards loadModel; default 16 */
+  guardBatchSize?: number;
+}
+
+interface Loaded {
+  encoder: SentenceEncoder;
+  source: ModelSource;
+  info: ModelInfo;
+  vectors?: CorpusVectors;
+}
+
+const noData = () => new Error('no data loaded: load the corpus in the Data step first');
+
+export class PipelineSession {
+  private data?: LoadedLabData;
+  private readonly models = new Map<Slot, Loaded>();
+
+  constructor(private readonly env: SessionEnv) {}
+
+  setData(input: LabData): DataSummary {
+    this.data = loadLabData(input);
+    for (const m of this.models.values()) m.vectors = undefined;
+    return this.data.summary;
+  }
+
+  /** Scratch specs become in-memory model files (a vocabulary from the corpus); other specs pass through. */
+  resolve(spec: ModelSpec | ResolvedModelSpec): ResolvedModelSpec {
+    if (spec.kind !== 'scratch') return spec;
+    if (!this.data) throw noData();
+    return scratchModel(spec, this.data.texts);
+  }
+
+  async inspectModel(spec: ModelSpec): Promise<ModelShape & { id: string }> {
+    return inspectSource(await modelSource(this.resolve(spec), this.env));
+  }
+
+  async estimate(req: EstimateRequest): Promise<Estimate> {
+    return estimateRun(req, await this.env.device());
+  }
+
+  /** Loads a model into a slot, refusing it first (from config.json alone) when it cannot train on this device. */
+  async loadModel(slot: Slot, spec: ModelSpec | ResolvedModelSpec, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo> {
+    const source = await modelSource(this.resolve(spec), this.env);
+    const shape = await inspectSource(source);
+    const est = await this.estimate({ model: shape, batchSize: this.env.guardBatchSize ?? 16, rows: 1 });
+    if (!est.fits) throw new ModelTooLargeError(`${source.id}: ${est.reason}`);
+    signal?.throwIfAborted();
+    const warnings: string[] = [];
+    const encoder = await loadSentenceEncoder(source, {
+      onWarning: (m) => warnings.push(m),
+      onProgress: (done, total) => onProgress?.({ phase: 'download', done, total, unit: 'bytes', detail: 'model.safetensors' }),
+    });
+    this.models.get(slot)?.encoder.dispose();
+    const info = encoderInfo(source.id, encoder, warnings);
+    this.models.set(slot, { encoder, source, info });
+    if (slot === 'baseline') this.dropTuned();
+    return info;
+  }
+
+  /** The tuned model: the trainer's weights (a safetensors file) over the base model's tokenizer and configs (the baseline's unless `baseSpec`). */
+  async setTuned(weights: Uint8Array, id = 'tuned', baseSpec?: ResolvedModelSpec): Promise<ModelInfo> {
+    const baseSource = baseSpec ? await modelSource(baseSpec, this.env) : this.models.get('baseline')?.source;
+    if (!baseSource) throw new Error('load the base model before the tuned weights');
+    const source = overlaySource(baseSource, new Map([['model.safetensors', weights]]), id);
+    const encoder = await loadSentenceEncoder(source);
+    this.dropTuned();
+    const info = encoderInfo(id, encoder);
+    this.models.set('tuned', { encoder, source, info });
+    return info;
+  }
+
+  private dropTuned() {
+    this.models.get('tuned')?.encoder.dispose();
+    this.models.delete('tuned');
+  }
+
+  private model(slot: Slot): Loaded {
+    const m = this.models.get(slot);
+    if (!m) throw new Error(slot === 'tuned' ? 'no tuned model yet: train first' : 'no base model loaded: pick one in the Configure step');
+    return m;
+  }
+
+  private vectors(slot: Slot): CorpusVectors {
+    if (!this.data) throw noData();
+    const m = this.model(slot);
+    m.vectors ??= new CorpusVectors(m.encoder, this.data.texts);
+    return m.vectors;
+  }
+
+  async prepare(req: PrepareRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<PreparedData> {
+    if (!this.data) throw noData();
+    const base = this.models.get('baseline');
+    const index = base ? this.vectors('baseline') : undefined;
+    return prepareRows(this.data, req, {
+      encoder: base?.encoder,
+      corpusVectors: index && (() => index.corpus({ signal, onProgress: (done, total) => onProgress?.({ phase: 'embed-corpus', done, total, unit: 'items' }) })),
+      loadCrossEncoder: async (spec) => {
+        const source = await modelSource(spec, this.env);
+        return this.env.loadCrossEncoder ? this.env.loadCrossEncoder(source) : loadCrossEncoder(source);
+      },
+      signal, onProgress,
+    });
+  }
+
+  async evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<EvaluationResult> {
+    if (!this.data) throw noData();
+    if (!this.data.judgments) throw new Error('evaluation needs judgments: drop a judgments CSV in the Data step');
+    const judgments = pickJudgments(this.data.judgments, req.queries);
+    const evaluator = new RetrievalEvaluator({ ids: this.data.ids, texts: this.data.texts }, judgments, { k: req.k ?? 10, relevanceThreshold: req.relevanceThreshold ?? 2 });
+    const r = await evaluator.evaluate(this.vectors(req.which), {
+      signal,
+      onProgress: (p) => onProgress?.({ phase: p.phase === 'corpus' ? 'embed-corpus' : p.phase === 'queries' ? 'embed-queries' : 'evaluate', done: p.done, total: p.total, unit: 'items' }),
+    });
+    return { which: req.which, metrics: r.metrics, queries: r.queries, warnings: r.warnings ?? [] };
+  }
+
+  async search(query: string, k: number, which: Slot, signal?: AbortSignal): Promise<SearchHit[]> {
+    if (!this.data) throw noData();
+    return searchTopK(this.vectors(which), this.data, query, k, { judgments: this.data.judgments, signal });
+  }
+
+  dispose(): void {
+    for (const m of this.models.values()) m.encoder.dispose();
+    this.models.clear();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The trainer worker's state, environment-free: loads the base model, trains (or resumes) a run against the
+ * run's CheckpointStore, and exports the tuned model. The tuned encoder of the last run stays loaded so the
+ * export is immediate; after a reload it is rebuilt from the base model and the run's last checkpoint.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadSentenceEncoder } from '../models/registry.ts';
+import type { SentenceEncoder } from '../models/sentenceEncoder.ts';
+import type { CheckpointStore } from '../train/checkpoint.ts';
+import { writeSafetensors } from '../weights/safetensors.ts';
+import { exportSentenceModel } from '../export/exportSentenceModel.ts';
+import type { ModelCardInfo } from '../export/modelCard.ts';
+import type { ProgressCallback, TrainEvent, TrainOutcome, TrainRequest } from '../../workers/labApi.ts';
+import { ModelTooLargeError } from '../../workers/labApi.ts';
+import { modelSource, type ResolvedModelSpec, type SourceOptions } from './modelSources.ts';
+import { inspectSource } from './modelInfo.ts';
+import { estimateRun, type DeviceLimits } from './estimate.ts';
+import { runTraining } from './runTraining.ts';
+import { zipModelFiles } from './exportZip.ts';
+
+export interface TrainerEnv extends SourceOptions {
+  device(): Promise<DeviceLimits>;
+  /** the run's checkpoints (IndexedDB in the browser, memory in tests) */
+  checkpointStore(runId: string): Promise<CheckpointStore> | CheckpointStore;
+}
+
+/** A train request whose model the trainer can load on its own (scratch models already materialized). */
+export type TrainerRequest = Omit<TrainRequest, 'model'> & { model: ResolvedModelSpec };
+
+export interface TrainerOutcome extends TrainOutcome {
+  /** the tuned weights as a safetensors file (for the pipeline's "tuned" model and weight comparisons) */
+  weights: Uint8Array;
+}
+
+export interface ExportCard { name?: string; description?: string; metricsBefore?: Record<string, number>; metricsAfter?: Record<string, number> }
+
+export class TrainerSession {
+  private last?: { runId: string; encoder: SentenceEncoder; req: TrainerRequest };
+
+  constructor(private readonly env: TrainerEnv) {}
+
+  private async load(req: TrainerRequest, onProgress?: ProgressCallback): Promise<SentenceEncoder> {
+    const source = await modelSource(req.model, this.env);
+    const shape = await inspectSource(source);
+    const est = estimateRun({ model: shape, batchSize: req.config.batchSize ?? 16, rows: req.rows.length || 1, textsPerRow: req.rows[0]?.negative !== undefined ? 3 : 2 }, await this.env.device());
+    if (!est.fits) throw new ModelTooLargeError(`${source.id}: ${est.reason}`);
+    return loadSentenceEncoder(source, { onProgress: (done, total) => onProgress?.({ phase: 'download', done, total, unit: 'bytes', detail: 'model.safetensors' }) });
+  }
+
+  private forget() {
+    this.last?.encoder.dispose();
+    this.last = undefined;
+  }
+
+  async train(runId: string, req: TrainerRequest, onEvent?: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainerOutcome> {
+    this.forget();
+    const encoder = await this.load(req, (p) => onEvent?.({ type: 'progress', progress: p }));
+    try {
+      const store = await this.env.checkpointStore(runId);
+      const outcome = await runTraining(encoder, {
+        rows: req.rows, config: req.config, checkpointEverySteps: req.checkpointEverySteps, evalEverySteps: 0, store, signal, onEvent,
+      });
+      const weights = writeSafetensors(await encoder.model.exportWeights());
+      this.last = { runId, encoder, req };
+      const { result: _r, ...rest } = outcome;
+      return { ...rest, weights };
+    } catch (e) {
+      encoder.dispose();
+      throw e;
+    }
+  }
+
+  /** The tuned model's export folder, zipped. Rebuilt from the run's last checkpoint when not in memory. */
+  async exportZip(runId: string, req: TrainerRequest | undefined, card: ExportCard = {}, onProgress?: ProgressCallback): Promise<Uint8Array> {
+    if (this.last?.runId !== runId) {
+      if (!req) throw new Error(`run ${runId} is not loaded: resume it (or pass its request) before exporting`);
+      this.forget();
+      const encoder = await this.load(req, onProgress);
+      const c = await (await this.env.checkpointStore(runId)).loadLatest();
+      if (!c) {
+        encoder.dispose();
+        throw new Error(`run ${runId} has no checkpoint to export`);
+      }
+      for (const [name, v] of encoder.model.params) {
+        const t = c.weights.get(name);
+        if (t) tf.tidy(() => v.assign(tf.tensor(t.data, v.shape, 'float32')));
+      }
+      this.last = { runId, encoder, req };
+    }
+    const { encoder, req: used } = this.last!;
+    onProgress?.({ phase: 'export', done: 0, total: 1, unit: 'items' });
+    const files = await exportSentenceModel(encoder, {
+      baseModel: used.model.kind === 'files' ? (used.model.id ?? 'local folder') : used.model.id,
+      data: { name: card.name ?? 'Chorus catalogue', rows: used.rows.length },
+      loss: used.config.loss,
+      hyperparameters: Object.fromEntries(Object.entries(used.config).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<string, string | number | boolean>,
+      metricsBefore: card.metricsBefore, metricsAfter: card.metricsAfter,
+    });
+    const zip = zipModelFiles(files, card.name ?? 'ftlab-model');
+    onProgress?.({ phase: 'export', done: 1, total: 1, unit: 'items' });
+    return zip;
+  }
+
+  dispose(): void {
+    this.forget();
+  }
+}

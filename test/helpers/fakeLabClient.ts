@@ -1,0 +1,123 @@
+/** An in-memory LabClient for the UI state tests: records calls, scripted training, no workers. */
+import type {
+  BackendInfo, DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabClient, LabData, ModelInfo,
+  ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit, TrainEvent, TrainOutcome, TrainRequest,
+} from '../../src/workers/labApi.ts';
+
+export interface FakeOptions {
+  totalSteps?: number;
+  /** setData rejects with this message */
+  dataError?: string;
+  /** train stops with 'nan' at this step */
+  nanAt?: number;
+}
+
+const abortError = () => new DOMException('aborted', 'AbortError');
+
+export class FakeLabClient implements LabClient {
+  calls: { method: string; args: unknown[] }[] = [];
+  /** training position per run (checkpoint), to resume like the real client */
+  checkpoints = new Map<string, number>();
+  data: LabData | null = null;
+  constructor(public opts: FakeOptions = {}) {}
+
+  #log(method: string, ...args: unknown[]) {
+    this.calls.push({ method, args });
+  }
+  called(method: string) {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  async backend(): Promise<BackendInfo> {
+    return { name: 'webgpu', reason: 'fake adapter' };
+  }
+  async setData(data: LabData, onProgress?: ProgressCallback): Promise<DataSummary> {
+    this.#log('setData', data);
+    onProgress?.({ phase: 'load', done: 1, total: 1, unit: 'items' });
+    if (this.opts.dataError) throw new Error(this.opts.dataError);
+    this.data = data;
+    return {
+      products: 3, documents: 3, judgedQueries: data.judgments ? 2 : 0, judgments: data.judgments ? 4 : 0,
+      importedQueries: data.queries ? 5 : 0, rejected: ['corpus.jsonl: record 3: no text for template'], warnings: [],
+      preview: [{ id: 'p1', text: 'Gaming mouse pad XL' }],
+    };
+  }
+  async estimate(req: EstimateRequest): Promise<Estimate> {
+    this.#log('estimate', req);
+    const fits = req.model.hidden <= 1024;
+    return {
+      backend: 'webgpu', fits, reason: fits ? 'fits' : 'too large', parameters: 1000, trainingBytes: 1e6,
+      largestBufferBytes: 1e5, secondsPerStep: 0.5, totalSeconds: 10, totalSteps: 20,
+    };
+  }
+  async inspectModel(spec: ModelSpec) {
+    this.#log('inspectModel', spec);
+    return { id: 'x', hidden: 2048, layers: 2, heads: 4, intermediate: 128, vocabSize: 100, maxSeqLength: 64 };
+  }
+  async loadModel(spec: ModelSpec, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo> {
+    this.#log('loadModel', spec);
+    signal?.throwIfAborted();
+    onProgress?.({ phase: 'download', done: 50, total: 100, unit: 'bytes', detail: 'model.safetensors' });
+    onProgress?.({ phase: 'download', done: 100, total: 100, unit: 'bytes', detail: 'model.safetensors' });
+    return {
+      id: spec.kind === 'hub' ? spec.id : 'local', modelType: 'bert', hidden: 32, layers: 2, heads: 4, intermediate: 128,
+      vocabSize: 300, maxSeqLength: 64, pooling: 'mean', normalize: false, dim: 32, parameters: 12345, warnings: ['a warning'],
+    };
+  }
+  async prepare(req: PrepareRequest, onProgress?: ProgressCallback): Promise<PreparedData> {
+    this.#log('prepare', req);
+    onProgress?.({ phase: 'mine', done: 3, total: 3, unit: 'items' });
+    const rows = [{ query: 'a', positive: 'b' }, { query: 'c', positive: 'd' }];
+    return req.mode === 'supervised'
+      ? { rows, loss: 'mnrl', validationQueries: ['q2'], trainQueries: ['q1'], stats: { pairs: 2 }, warnings: [] }
+      : { rows, loss: req.crossEncoder ? 'margin-mse' : 'mnrl', queries: 2, stats: { queries: 2 }, warnings: ['w'] };
+  }
+  async train(runId: string, req: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome> {
+    this.#log('train', runId, req);
+    const total = this.opts.totalSteps ?? 4;
+    const from = this.checkpoints.get(runId) ?? 0;
+    if (from) onEvent({ type: 'resumed', step: from, totalSteps: total });
+    const losses: number[] = [];
+    for (let step = from + 1; step <= total; step++) {
+      await Promise.resolve();
+      if (signal?.aborted) {
+        this.checkpoints.set(runId, step - 1);
+        return { status: 'paused', step: step - 1, totalSteps: total, resumedFrom: from, losses, elapsedMs: 1 };
+      }
+      if (this.opts.nanAt === step) return { status: 'nan', step, totalSteps: total, resumedFrom: from, losses, elapsedMs: 1, message: `loss is NaN at step ${step}` };
+      const loss = 1 / step;
+      losses.push(loss);
+      onEvent({ type: 'step', step, totalSteps: total, epoch: 0, loss, lr: 1e-5 * step, gradNorm: 1, examplesPerSec: 10, elapsedMs: step, etaSeconds: total - step });
+      // yield to the test between steps so pause/cancel can land mid-run
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    this.checkpoints.set(runId, total);
+    onEvent({ type: 'done', step: total, loss: losses.at(-1), elapsedMs: 5 });
+    return { status: 'done', step: total, totalSteps: total, resumedFrom: from, losses, elapsedMs: 5 };
+  }
+  async evaluate(req: EvaluateRequest): Promise<EvaluationResult> {
+    this.#log('evaluate', req);
+    const tuned = req.which === 'tuned';
+    return {
+      which: req.which,
+      metrics: { 'ndcg@10': tuned ? 0.5 : 0.3, 'mrr@10': tuned ? 0.6 : 0.4 },
+      queries: [
+        { query: 'gaming mouse pad', numRelevant: 3, metrics: { 'ndcg@10': tuned ? 0.9 : 0.2 } },
+        { query: 'microsoft office', numRelevant: 2, metrics: { 'ndcg@10': tuned ? 0.1 : 0.4 } },
+        { query: 'laptop', numRelevant: 5, metrics: { 'ndcg@10': 0.5 } },
+      ],
+      warnings: [],
+    };
+  }
+  async search(query: string, k: number, which: 'baseline' | 'tuned'): Promise<SearchHit[]> {
+    this.#log('search', query, k, which);
+    return Array.from({ length: k }, (_, i) => ({ rank: i + 1, id: `${which}-${i}`, score: 1 - i / 10, text: `${query} ${which} ${i}`, fields: { title: `T${i}` }, ...(i === 0 && { rating: 3 }) }));
+  }
+  async exportZip(runId: string): Promise<Blob> {
+    this.#log('exportZip', runId);
+    return new Blob([new Uint8Array([0x50, 0x4b])]);
+  }
+  dispose(): void {}
+}
+
+export { abortError };
