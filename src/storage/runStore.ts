@@ -32,8 +32,15 @@ async function guard<T>(what: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
+let lastStamp = 0;
+/** Strictly increasing within this page, so "most recently updated" never ties between two quick writes. */
+function stamp(after = 0): number {
+  lastStamp = Math.max(Date.now(), lastStamp + 1, after + 1);
+  return lastStamp;
+}
+
 export async function createRun<C>(db: LabDb, input: CreateRunInput<C>): Promise<RunRecord<C>> {
-  const now = Date.now();
+  const now = stamp();
   const run: RunRecord<C> = {
     id: input.id ?? newId(),
     name: input.name,
@@ -67,7 +74,7 @@ export async function updateRun<C = unknown>(db: LabDb, id: string, patch: RunPa
       await tx.done.catch(() => {});
       throw new Error(`Run ${id} does not exist (it may have been deleted)`);
     }
-    const next = { ...old, ...patch, id, createdAt: old.createdAt, updatedAt: Math.max(Date.now(), old.updatedAt + 1) } as RunRecord<C>;
+    const next = { ...old, ...patch, id, createdAt: old.createdAt, updatedAt: stamp(old.updatedAt) } as RunRecord<C>;
     await tx.store.put(next);
     await tx.done;
     return next;
