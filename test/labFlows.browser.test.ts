@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
@@ -25,25 +23,11 @@ const queries = ['gaming mouse pad', 'microsoft office', 'laptop'];
 
 let app: { url: string; server: ViteDevServer };
 let folders: FolderServer;
-let hub: { endpoint: string; server: Server };
 let browser: Browser;
 let dir: string;
 let corpusPath: string;
 let judgmentsPath: string;
 
-/** The page (localhost) fetches the Hub from another origin, as from huggingface.co: answer with CORS headers. */
-async function corsProxy(target: string): Promise<{ endpoint: string; server: Server }> {
-  const server = createServer(async (req, res) => {
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-expose-headers': '*' };
-    if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
-    const upstream = await fetch(target + (req.url ?? '/'), { method: req.method });
-    const body = new Uint8Array(await upstream.arrayBuffer());
-    res.writeHead(upstream.status, { ...cors, 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'content-length': String(body.byteLength) });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 /** Judged products for a few queries plus some others, from the bundled Chorus zips. */
 async function writeSlice(): Promise<void> {
@@ -71,7 +55,6 @@ beforeAll(async () => {
   const [bi, ce] = await Promise.all([makeTinyModel(), makeTinyCrossEncoder()]);
   // the tiny model also answers for the curated id, so the default picker works offline
   folders = await serveFolders({ 'fixtures/tiny-bi': bi, 'fixtures/tiny-ce': ce, 'sentence-transformers/all-MiniLM-L6-v2': bi });
-  hub = await corsProxy(folders.endpoint);
   await writeSlice();
   app = await startAppServer();
   browser = await launchChromium();
@@ -80,8 +63,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await app?.server.close();
-  hub?.server.closeAllConnections();
-  await new Promise((r) => hub?.server.close(r));
   await folders?.close();
 });
 
@@ -101,7 +82,7 @@ async function openLab(): Promise<OpenPage> {
   });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.stack ?? e.message}`));
   // wasm: SwiftShader's software WebGPU compiles shaders slowly on a small CI machine
-  await page.goto(`${app.url}/?backend=${process.env.FTLAB_FLOW_BACKEND ?? 'wasm'}&hub=${encodeURIComponent(hub.endpoint)}`);
+  await page.goto(`${app.url}/?backend=${process.env.FTLAB_FLOW_BACKEND ?? 'wasm'}&hub=${encodeURIComponent(folders.endpoint)}`);
   await page.getByRole('heading', { name: /Step 1 Data/ }).waitFor({ timeout: 90_000 });
   await page.getByTestId('backend').getByText(/webgpu|webgl|wasm|cpu/).waitFor({ timeout: 90_000 });
   return { page, errors };

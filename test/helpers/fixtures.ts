@@ -74,7 +74,10 @@ export interface FolderServer {
 
 /** Serves local folders in Hub URL layout: GET/HEAD `/{hubId}/resolve/{revision}/{file}`, 404 otherwise. */
 export async function serveFolders(folders: Record<string, string>): Promise<FolderServer> {
+  // huggingface.co answers cross-origin requests, so pages on another origin (the lab) can fetch from it
+  const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-expose-headers': '*' };
   const server = createServer(async (req, res) => {
+    if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
     const url = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const m = /^\/(.+?)\/resolve\/[^/]+\/(.+)$/.exec(url);
     const root = m && folders[m[1]] ? path.resolve(folders[m[1]]) : undefined;
@@ -82,10 +85,10 @@ export async function serveFolders(folders: Record<string, string>): Promise<Fol
     try {
       if (!file || !file.startsWith(root + path.sep) || !(await stat(file)).isFile()) throw new Error('not found');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-length': body.byteLength, 'content-type': 'application/octet-stream' });
+      res.writeHead(200, { ...cors, 'content-length': body.byteLength, 'content-type': 'application/octet-stream' });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.writeHead(404, { ...cors, 'content-type': 'text/plain' });
       res.end(req.method === 'HEAD' ? undefined : 'Entry not found');
     }
   });
@@ -115,3 +118,4 @@ export function memorySource(files: Record<string, string | Uint8Array>, id = 'm
     readText: async (f) => new TextDecoder().decode(bytes(f)),
   };
 }
+

@@ -1,7 +1,7 @@
 /** The run list over the lab's IndexedDB (src/storage): the database the workers checkpoint into. */
 import {
-  createRun, deleteRun, exportRun, getRun, importRun, listRuns, openLabDb, requestPersistence, runArchiveFileName,
-  storageStatus, updateRun, type LabDb, type RunRecord,
+  createRun, deleteRun, exportRun, getRun, heldRunLocks, importRun, listRuns, openLabDb, recoverInterruptedRuns, requestPersistence,
+  runArchiveFileName, storageStatus, updateRun, type LabDb, type RunRecord,
 } from '../../storage/index.ts';
 import type { RunRepository, RunSummary, StoredRun } from './runRepository.ts';
 
@@ -12,7 +12,13 @@ function summary(r: RunRecord): RunSummary {
 
 export function idbRunRepository(dbName?: string): RunRepository {
   let db: Promise<LabDb> | undefined;
-  const open = () => (db ??= openLabDb(dbName));
+  // on first open (page load): runs left 'running' by a reload or crash, whose lock no tab holds, become 'paused'
+  const open = () =>
+    (db ??= openLabDb(dbName).then(async (d) => {
+      const held = await heldRunLocks().catch(() => new Set<string>());
+      await recoverInterruptedRuns(d, (id) => held.has(id));
+      return d;
+    }));
   let persistenceAsked = false;
   return {
     async list() {
