@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { startAppServer } from './helpers/appServer.ts';
+import { openLab as openLabPage, startAppServer } from './helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { makeTinyCrossEncoder } from './helpers/crossEncoderFixture.ts';
 
@@ -71,21 +71,9 @@ interface OpenPage {
   errors: string[];
 }
 
-async function openLab(): Promise<OpenPage> {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  // no internet here: product thumbnails fail to load, which the page shows as placeholders
-  await page.route(/images\.icecat\.biz/, (r) => r.abort());
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource|ERR_FAILED/.test(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.stack ?? e.message}`));
+function openLab(): Promise<OpenPage> {
   // wasm: SwiftShader's software WebGPU compiles shaders slowly on a small CI machine
-  await page.goto(`${app.url}/?backend=${process.env.FTLAB_FLOW_BACKEND ?? 'wasm'}&hub=${encodeURIComponent(folders.endpoint)}`);
-  await page.getByRole('heading', { name: /Step 1 Data/ }).waitFor({ timeout: 90_000 });
-  await page.getByTestId('backend').getByText(/webgpu|webgl|wasm|cpu/).waitFor({ timeout: 90_000 });
-  return { page, errors };
+  return openLabPage(browser, app.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });

@@ -6,7 +6,7 @@ import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { startAppServer } from './helpers/appServer.ts';
+import { openLab as openLabPage, startAppServer, waitForLab } from './helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { readSafetensors, type TensorMap } from '../src/training/weights/safetensors.ts';
 
@@ -50,25 +50,8 @@ afterAll(async () => {
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `resume-${name}.png`), fullPage: true });
 
-async function waitForLab(page: Page): Promise<void> {
-  await page.getByRole('heading', { name: /Step 1 Data/ }).waitFor({ timeout: 90_000 });
-  await page.getByTestId('backend').getByText(/webgpu|webgl|wasm|cpu/).waitFor({ timeout: 90_000 });
-}
-
-async function openLab(): Promise<{ page: Page; errors: string[] }> {
-  // a fresh context: its own IndexedDB, so each run starts from nothing
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  await page.route(/images\.icecat\.biz/, (r) => r.abort());
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource|ERR_FAILED/.test(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.stack ?? e.message}`));
-  await page.goto(`${app.url}/?backend=wasm&hub=${encodeURIComponent(folders.endpoint)}`);
-  await waitForLab(page);
-  return { page, errors };
-}
+// a fresh context each time: its own IndexedDB, so each run starts from nothing
+const openLab = () => openLabPage(browser, app.url, { backend: 'wasm', hub: folders.endpoint });
 
 /** Same data and configuration for both runs, then Start. */
 async function configureAndStart(page: Page, prefix: string): Promise<void> {

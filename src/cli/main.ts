@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { CliError } from './cliError.ts';
 import { initNodeBackend, type NodeBackend } from './nodeBackend.ts';
 import { embedCommand } from './commands/embed.ts';
 import { trainCommand } from './commands/train.ts';
@@ -35,10 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    // one line for the user; the stack only on request (bad input is the common case, not a bug)
     const err = e as Error;
-    const expected = err instanceof CliError || /Error$/.test(err.name) && err.name !== 'Error' && err.name !== 'TypeError' && err.name !== 'RangeError';
     process.stderr.write(`ftlab: ${err.message}\n`);
-    if (!expected && process.env.FTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
+    if (process.env.FTLAB_DEBUG) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
 }

@@ -29,26 +29,29 @@ const browserDeps = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tens
 
 let serverPromise: Promise<ViteDevServer> | null = null;
 
-/** One dev server per process, on a free port of localhost (a secure context, so WebGPU is exposed). */
+/**
+ * A Vite dev server over the repo on a free port of localhost (a secure context, so WebGPU is exposed), with
+ * its own dependency cache (servers of different test processes must not rewrite each other's optimised deps)
+ * and its entries scanned up front, so Vite never re-optimises and reloads a page mid-test.
+ */
+export async function startViteServer(opts: { cacheName: string; entries: string[]; include?: string[] }): Promise<ViteDevServer> {
+  const { createServer } = await import('vite');
+  const server = await createServer({
+    configFile: path.join(repoRoot, 'vite.config.ts'),
+    root: repoRoot,
+    logLevel: 'error',
+    clearScreen: false,
+    cacheDir: path.join(repoRoot, `node_modules/.vite-${opts.cacheName}`),
+    optimizeDeps: { entries: opts.entries, ...(opts.include ? { include: opts.include } : {}) },
+    server: { host: 'localhost', port: 0, strictPort: false, hmr: false, watch: null },
+  });
+  await server.listen();
+  return server;
+}
+
+/** One dev server per process for test/browser and bench/browser page entries. */
 export function startBrowserServer(): Promise<ViteDevServer> {
-  serverPromise ??= (async () => {
-    const { createServer } = await import('vite');
-    const server = await createServer({
-      configFile: path.join(repoRoot, 'vite.config.ts'),
-      root: repoRoot,
-      logLevel: 'error',
-      clearScreen: false,
-      // own cache: the app's dev server and test processes must not rewrite each other's optimised deps
-      cacheDir: path.join(repoRoot, 'node_modules/.vite-browser-tests'),
-      optimizeDeps: {
-        entries: ['test/browser/**/*.ts', 'bench/browser/**/*.ts'],
-        include: browserDeps,
-      },
-      server: { host: 'localhost', port: 0, strictPort: false, hmr: false, watch: null },
-    });
-    await server.listen();
-    return server;
-  })();
+  serverPromise ??= startViteServer({ cacheName: 'browser-tests', entries: ['test/browser/**/*.ts', 'bench/browser/**/*.ts'], include: browserDeps });
   return serverPromise;
 }
 

@@ -123,13 +123,18 @@ def pool(h, mask, mode, normalize):
     return e
 
 
+def bert_batch(W, cfg, b):
+    """last_hidden_state and attention mask of one tokenized batch {input_ids, attention_mask, token_type_ids}."""
+    mask = np.array(b["attention_mask"], dtype=np.int64)
+    ids = np.array(b["input_ids"], dtype=np.int64)
+    types = np.array(b["token_type_ids"], dtype=np.int64)
+    return bert(W, cfg, ids, mask, types), mask
+
+
 def run(W, cfg, req):
     out = []
     for b in req["batches"]:
-        ids = np.array(b["input_ids"], dtype=np.int64)
-        mask = np.array(b["attention_mask"], dtype=np.int64)
-        types = np.array(b["token_type_ids"], dtype=np.int64)
-        h = bert(W, cfg, ids, mask, types)
+        h, mask = bert_batch(W, cfg, b)
         out.append((h, pool(h, mask, req.get("pooling", "mean"), req.get("normalize", False))))
     return out
 

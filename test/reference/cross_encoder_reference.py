@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_reference import bert, dense, read_safetensors  # noqa: E402
+from bert_reference import bert_batch, dense, read_safetensors  # noqa: E402
 
 
 def answer(req):
@@ -23,10 +23,7 @@ def answer(req):
     W = read_safetensors(os.path.join(req["model_dir"], "model.safetensors"))
     out = []
     for b in req["batches"]:
-        ids = np.array(b["input_ids"], dtype=np.int64)
-        mask = np.array(b["attention_mask"], dtype=np.int64)
-        types = np.array(b["token_type_ids"], dtype=np.int64)
-        h = bert(W, cfg, ids, mask, types)
+        h, _ = bert_batch(W, cfg, b)
         pooled = np.tanh(dense(h[:, 0], W, "pooler.dense"))
         out.append(dense(pooled, W, "classifier").tolist())
     return {"logits": out}

@@ -20,14 +20,12 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_reference import bert, pool, read_safetensors  # noqa: E402
+from bert_reference import bert_batch, pool, read_safetensors  # noqa: E402
 
 
 def embed(W, cfg, col, req):
-    ids = np.array(col["input_ids"], dtype=np.int64)
-    mask = np.array(col["attention_mask"], dtype=np.int64)
-    types = np.array(col["token_type_ids"], dtype=np.int64)
-    return pool(bert(W, cfg, ids, mask, types), mask, req["pooling"], req["normalize"])
+    h, mask = bert_batch(W, cfg, col)
+    return pool(h, mask, req["pooling"], req["normalize"])
 
 
 def loss_value(W, cfg, step, req):

@@ -57,10 +57,6 @@ export function stepSeed(seed: number, step: number): number {
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-async function readTensors(vars: Map<string, tf.Variable>) {
-  return readVariables(vars);
-}
-
 function restore(encoder: TrainableEncoder, opt: AdamW, cursor: BatchCursor, c: Checkpoint, config: TrainConfig, numRows: number): void {
   if (c.numRows !== numRows) throw new Error(`resume: the checkpoint was trained on ${c.numRows} rows, this run has ${numRows}`);
   for (const k of ['batchSize', 'shuffle', 'seed', 'loss'] as const) {
@@ -105,7 +101,7 @@ export async function train(
   const result: TrainResult = { step, totalSteps, epoch: cursor.progress, losses: [], evals: [], elapsedMs: 0, config };
   const checkpoint = async (): Promise<Checkpoint> => {
     const pos = cursor.getState();
-    return { step, ...pos, weights: await readTensors(encoder.model.params), optimizer: await opt.exportState(), config, numRows: rows.length };
+    return { step, ...pos, weights: await readVariables(encoder.model.params), optimizer: await opt.exportState(), config, numRows: rows.length };
   };
   const saveCheckpoint = async () => {
     if (!hooks.store) return;
