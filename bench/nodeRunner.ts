@@ -12,12 +12,14 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
  */
 export function runNodeBench(
   backend: 'wasm' | 'cpu' | 'onnx',
-  job: Omit<TextBenchOptions, 'log' | 'onPartial'>,
+  job: Omit<TextBenchOptions, 'log' | 'onPartial'> | Record<string, unknown>,
   budgetMs: number,
   log: (m: string) => void,
+  /** the child entry in bench/ (the CLIP bench has its own) */
+  script = 'nodeBench.ts',
 ): Promise<BackendEntry> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, 'nodeBench.ts'), JSON.stringify({ ...job, backend })], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(benchDir, script), JSON.stringify({ ...job, backend })], {
       cwd: path.dirname(benchDir),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -10,9 +10,13 @@ import { summarize, type BackendEntry } from './summary.ts';
 import { runServeBench } from './serveBench.ts';
 import { runDataBench } from './dataBench.ts';
 import { initNodeBackend } from '../src/cli/nodeBackend.ts';
+import { runCatalogueBench, type CatalogueBackend } from './catalogueBench.ts';
+import { CLIP_BACKENDS, runClipSuite, type ClipBackend } from './clipRun.ts';
 
 /**
  * npm run bench [-- --backends node-wasm,browser-webgpu,... --steps N --quick --out file.json --budget S]
+ *   [--catalogue [--catalogue-limit N] [--catalogue-backends wasm,webgpu] [--catalogue-budget S]]
+ *   [--clip [--clip-backends onnx,node-wasm,browser-wasm,...]]
  * One JSON document on stdout; progress on stderr. Each backend runs under its own time budget and is reported
  * as {"error": ...} (with any partial measurements) when unavailable or over budget.
  */
@@ -48,6 +52,16 @@ const { values } = parseArgs({
     serve: { type: 'boolean', default: false },
     // the data step: cross-encoder pairs/s (tfjs vs onnx) and mining queries/s on the Chorus corpus (bench/dataBench.ts)
     data: { type: 'boolean', default: false },
+    // Chorus catalogue embedding in Chromium, tfjs vs transformers.js per backend (bench/catalogueBench.ts)
+    catalogue: { type: 'boolean', default: false },
+    // texts to encode: default all 19,406 (a few hundred with --quick)
+    'catalogue-limit': { type: 'string' },
+    'catalogue-backends': { type: 'string', default: 'wasm,webgpu' },
+    // encode seconds per (backend, engine): default 600 (90 with --quick)
+    'catalogue-budget': { type: 'string' },
+    // CLIP: image embeddings/s (vs onnxruntime-node) and CLIP train step per backend (bench/clipRun.ts)
+    clip: { type: 'boolean', default: false },
+    'clip-backends': { type: 'string', default: CLIP_BACKENDS.join(',') },
   },
 });
 
@@ -70,8 +84,11 @@ const job: Omit<TextBenchOptions, 'log' | 'onPartial' | 'budgetMs'> = {
 const started = Date.now();
 const entries: Record<string, BackendEntry> = {};
 const browserInfo: Record<string, unknown> = {};
-const needsBrowser = backends.some((b) => b.startsWith('browser-'));
+const clipBackends = values.clip ? (values['clip-backends'].split(',').map((s) => s.trim()).filter(Boolean) as ClipBackend[]) : [];
+for (const b of clipBackends) if (!CLIP_BACKENDS.includes(b)) throw new Error(`--clip-backends: unknown "${b}" (known: ${CLIP_BACKENDS.join(', ')})`);
+const needsBrowser = backends.some((b) => b.startsWith('browser-')) || clipBackends.some((b) => b.startsWith('browser-'));
 const server = needsBrowser ? await startBrowserServer() : null;
+let clip: Awaited<ReturnType<typeof runClipSuite>> | undefined;
 try {
   for (const b of backends) {
     const t = Date.now();
@@ -90,12 +107,28 @@ try {
     }
     log(`   ${b} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
+  clip = clipBackends.length
+    ? await runClipSuite({ backends: clipBackends, quick: values.quick, batch: 8, trainSteps: values.quick ? 1 : 2, budgetS: values.budget ? Number(values.budget) : undefined, server, log })
+    : undefined;
 } finally {
   if (server) await stopBrowserServer();
 }
 const serve = values.serve ? await runServeBench({ quick: values.quick, log: (m) => log(`  [serve] ${m}`) }) : undefined;
 if (values.data) await initNodeBackend('wasm');
 const data = values.data ? await runDataBench({ quick: values.quick, log: (m) => log(`  [data] ${m}`) }) : undefined;
+const catalogue = values.catalogue ? await runCatalogue() : undefined;
+
+async function runCatalogue() {
+  const cbackends = values['catalogue-backends'].split(',').map((s) => s.trim()).filter(Boolean) as CatalogueBackend[];
+  for (const b of cbackends) if (b !== 'wasm' && b !== 'webgpu') throw new Error(`--catalogue-backends: unknown "${b}" (known: wasm, webgpu)`);
+  const limit = values['catalogue-limit'] !== undefined ? Number(values['catalogue-limit']) : values.quick ? 256 : undefined;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--catalogue-limit must be a positive integer, got ${values['catalogue-limit']}`);
+  const budgetS = Number(values['catalogue-budget'] ?? (values.quick ? 90 : 600));
+  if (!(budgetS > 0)) throw new Error(`--catalogue-budget must be positive seconds, got ${values['catalogue-budget']}`);
+  await initNodeBackend('wasm'); // only to materialise the random weights for the exporter
+  // WebGPU on SwiftShader (no GPU) spends minutes compiling shaders before the first batch
+  return runCatalogueBench({ limit, backends: cbackends, budgetS, loadAllowanceS: 420, batch: job.batch, chunk: 64, seed: 42, log: (m) => log(`  [catalogue] ${m}`) });
+}
 
 const doc = {
   bench: 'ftlab text encoder: MNRL train step and encode throughput per tfjs backend, onnxruntime-node baseline',
@@ -113,6 +146,8 @@ const doc = {
   results: entries,
   ...(serve ? { serve } : {}),
   ...(data ? { data } : {}),
+  ...(catalogue ? { catalogue } : {}),
+  ...(clip ? { clip } : {}),
   ...summarize(entries),
 };
 const json = JSON.stringify(doc, null, 2);

@@ -21,7 +21,7 @@ const warmupMs = (e: BackendEntry, part: 'encode' | 'train'): number | null => {
 export function summarize(entries: Record<string, BackendEntry>) {
   const onnx = textsPerSec(entries['onnxruntime-node']);
   const nodeWasm = stepMs(entries['node-wasm']);
-  const table: Record<string, { trainStepMs: number | null; encodeTextsPerSec: number | null; trainWarmupMs: number | null; encodeWarmupMs: number | null; error?: string }> = {};
+  const table: Record<string, { trainStepMs: number | null; trainStepsPerSec: number | null; encodeTextsPerSec: number | null; trainWarmupMs: number | null; encodeWarmupMs: number | null; error?: string }> = {};
   const encodeVsOnnx: Record<string, number | null> = {};
   const trainStepVsNodeWasm: Record<string, number | null> = {};
   for (const [name, entry] of Object.entries(entries)) {
@@ -30,7 +30,7 @@ export function summarize(entries: Record<string, BackendEntry>) {
     const tps = textsPerSec(e);
     const ms = stepMs(e);
     const partialErr = 'train' in e && 'error' in e.train ? `train: ${e.train.error}` : undefined;
-    table[name] = { trainStepMs: ms === null ? null : Math.round(ms), encodeTextsPerSec: tps === null ? null : round(tps, 2), trainWarmupMs: warmupMs(e, 'train'), encodeWarmupMs: warmupMs(e, 'encode'), ...('error' in entry ? { error: entry.error } : partialErr ? { error: partialErr } : {}) };
+    table[name] = { trainStepMs: ms === null ? null : Math.round(ms), trainStepsPerSec: ms === null ? null : round(1000 / ms, 4), encodeTextsPerSec: tps === null ? null : round(tps, 2), trainWarmupMs: warmupMs(e, 'train'), encodeWarmupMs: warmupMs(e, 'encode'), ...('error' in entry ? { error: entry.error } : partialErr ? { error: partialErr } : {}) };
     if (name === 'onnxruntime-node') continue;
     encodeVsOnnx[name] = tps !== null && onnx ? round(tps / onnx) : null;
     trainStepVsNodeWasm[name] = ms !== null && nodeWasm ? round(ms / nodeWasm) : null;

@@ -70,6 +70,17 @@ describe('DataState', () => {
     expect(lab.data.summary?.rejected).toHaveLength(1);
     expect(lab.data.hasJudgments).toBe(true);
     expect(lab.data.progress.bars.find((b) => b.key === 'bundled')?.done).toBe(3 + 1 + 1 + 1 + 25);
+    expect(lab.data.progress.bars.map((b) => b.label)).toEqual(['Downloading the Chorus catalogue', 'Reading the corpus']);
+  });
+
+  it('leaves slicing to the worker: the page sends the files untouched plus sliceOthers', async () => {
+    const { lab, client } = makeLab();
+    lab.data.sliceOthers = 10;
+    expect(await lab.data.loadBundled()).toBe(true);
+    const sent = client.called('setData')[0]!.args[0] as { corpus: { name: string; bytes: Uint8Array }[]; sliceOthers?: number };
+    expect(sent.sliceOthers).toBe(10);
+    expect(sent.corpus.map((c) => [c.name, [...c.bytes]])).toEqual([['1.json.zip', [1, 2, 3]], ['2.json.zip', [4]], ['3.json.zip', [5]], ['4.json.zip', [6]]]);
+    expect(lab.data.source).toMatchObject({ kind: 'bundled', sliceOthers: 10 });
   });
 
   it('sends dropped files and shows the worker\'s error naming the file and line', async () => {
@@ -194,6 +205,21 @@ describe('TrainState', () => {
     await lab.startRun();
     expect(client.called('evaluate').map((c) => c.args[0])).toEqual([{ which: 'baseline', queries: ['q2'] }, { which: 'tuned', queries: ['q2'] }]);
     expect((client.called('train')[0]!.args[1] as { evalQueries: string[] }).evalQueries).toEqual(['q2']);
+  });
+
+  it('evaluates every N steps when asked: eval points in step order, closed by the tuned model\'s evaluation', async () => {
+    const { lab, client } = makeLab({ totalSteps: 5 });
+    await lab.data.loadBundled();
+    lab.config.evalEvery = 2;
+    expect(lab.config.plan(false).train.evalEverySteps).toBeUndefined(); // nothing to evaluate on without judgments
+    await lab.startRun();
+    expect((client.called('train')[0]!.args[1] as { evalEverySteps?: number }).evalEverySteps).toBe(2);
+    expect(lab.train.evals.map((p) => p.step)).toEqual([2, 4, 5]);
+    expect(lab.train.evals[0]!.metrics['ndcg@10']).toBeCloseTo(0.32);
+    expect(lab.train.evals[2]!.metrics).toEqual({ 'ndcg@10': 0.5, 'mrr@10': 0.6 }); // the fake's tuned evaluation
+    expect(lab.train.log.some((l) => l.text === 'step 4: ndcg@10 0.340')).toBe(true);
+    lab.config.evalEvery = 1.5;
+    expect(lab.config.problems(lab.data.summary).join(' ')).toMatch(/Evaluate every/);
   });
 
   it('pauses (checkpoint), resumes from the checkpoint step and finishes', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chorusConfig, chorusConfigFiles } from '../src/training/chorus/chorusConfig.ts';
+import { makeTinyClip } from './helpers/clipFixture.ts';
 import { makeTinyModel } from './helpers/fixtures.ts';
 import { runCli, tempDir } from './helpers/cli.ts';
 
@@ -72,5 +73,16 @@ describe('chorusConfig', () => {
     for (const [name, text] of Object.entries(expected)) expect(readFileSync(path.join(out, name), 'utf8')).toBe(text);
     expect(JSON.parse(readFileSync(path.join(out, 'schema-add-field-type.json'), 'utf8'))['add-field-type'].vectorDimension).toBe(32);
     expect(statSync(path.join(out, 'apply.sh')).mode & 0o111).not.toBe(0);
+  });
+
+  it('ftlab chorus-config on a CLIP model uses projection_dim and the image vector field, route and rewriter', async () => {
+    const dir = await makeTinyClip();
+    const out = tempDir('ftlab-chorus-clip-');
+    const r = await runCli(['chorus-config', '--model', dir, '--output-dir', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/16 dimensions \(field finetuned_product_image_vector/);
+    const expected = chorusConfigFiles(chorusConfig({ dimension: 16, route: 'ftclip', rewriter: 'embftimg', field: 'finetuned_product_image_vector' }));
+    for (const [name, text] of Object.entries(expected)) expect(readFileSync(path.join(out, name), 'utf8')).toBe(text);
+    expect(readFileSync(path.join(out, 'rewriter-embftimg.json'), 'utf8')).toContain('/ftclip/text/');
   });
 });

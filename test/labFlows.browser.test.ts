@@ -87,7 +87,7 @@ async function loadSlice(page: Page, prefix: string) {
   await page.getByRole('button', { name: /Continue to Configure/ }).click();
 }
 
-async function trainAndCheck(page: Page, prefix: string) {
+async function trainAndCheck(page: Page, prefix: string, onTrained?: () => Promise<void>) {
   await page.getByRole('button', { name: /Start fine-tuning/ }).click();
   await page.getByRole('heading', { name: /Step 3 Train/ }).waitFor();
   const results = page.getByRole('button', { name: /See the results/ });
@@ -98,6 +98,7 @@ async function trainAndCheck(page: Page, prefix: string) {
     await shot(page, `${prefix}-3-train`);
   }
   if (await failed.isVisible()) throw new Error(`run failed: ${await page.locator('.error').allTextContents()}`);
+  await onTrained?.();
   await results.click();
   await page.getByRole('heading', { name: 'Before vs after' }).waitFor();
   await shot(page, `${prefix}-4-evaluate`);
@@ -133,8 +134,14 @@ describe('the kata walkthrough in the browser', () => {
     await page.getByLabel('Batch size').fill('8');
     await page.getByLabel('Max steps (empty = epochs)').fill('4');
     await page.getByLabel('Learning rate').fill('0.0005');
+    await page.getByLabel(/Evaluate every/).fill('2');
     await shot(page, 'unsupervised-2-configure');
-    await trainAndCheck(page, 'unsupervised');
+    await trainAndCheck(page, 'unsupervised', async () => {
+      // evaluations during training (steps 2 and 4 of 4) in the table under the charts
+      const evals = page.getByTestId('train-evals').locator('tbody tr');
+      expect(await evals.locator('td:first-child').allTextContents()).toEqual(['2', '4']);
+      expect(await evals.first().locator('td').nth(1).textContent()).toMatch(/^0\.\d{3}$|^1\.000$/);
+    });
     expect(await page.locator('table.metrics tbody tr').count()).toBeGreaterThanOrEqual(2);
 
     await page.getByRole('button', { name: 'gaming mouse pad', exact: true }).click();

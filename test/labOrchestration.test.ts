@@ -74,6 +74,20 @@ beforeAll(async () => {
   await session.loadModel('baseline', scratch);
 });
 
+describe('data in the pipeline worker', () => {
+  it('slices the corpus to the judged products plus the first N others, parsing it once', () => {
+    const full = loadLabData(data);
+    const { judgments } = parseJudgments(data.judgments!.text, 'j');
+    const judged = new Set([...judgments.values()].flatMap((m) => [...m.keys()]));
+    const sliced = loadLabData({ ...data, sliceOthers: 5 });
+    const others = full.ids.filter((id) => !judged.has(id)).slice(0, 5);
+    expect(new Set(sliced.ids)).toEqual(new Set([...full.ids.filter((id) => judged.has(id)), ...others]));
+    expect(sliced.summary.products).toBe(sliced.ids.length);
+    expect(sliced.summary.judgedQueries).toBe(full.summary.judgedQueries);
+    expect(loadLabData({ ...data, sliceOthers: 0 }).ids.every((id) => judged.has(id))).toBe(true);
+  });
+});
+
 describe('prepare rows on a Chorus slice', () => {
   it('unsupervised without a cross-encoder: offline queries → GenQ rows with mined hard negatives', async () => {
     const phases = new Set<string>();
@@ -216,5 +230,60 @@ describe('estimate and refusal', () => {
   it('zips files with empty module folders kept', () => {
     const zip = unzipSync(zipModelFiles(new Map<string, string | Uint8Array>([['modules.json', JSON.stringify([{ path: '' }, { path: '2_Normalize' }])], ['a.txt', 'x']])));
     expect(Object.keys(zip).sort()).toEqual(['2_Normalize/', 'a.txt', 'modules.json']);
+  });
+});
+
+describe('evaluation every N steps (TrainRequest.evalEverySteps)', () => {
+  const trainer = (store = new MemoryCheckpointStore()) => new TrainerSession({ device: async () => wasm, checkpointStore: () => store });
+  const evalsOf = (events: TrainEvent[]) => events.flatMap((e) => (e.type === 'eval' ? [e] : []));
+  let rows: TrainerRequest['rows'];
+  beforeAll(async () => {
+    rows = (await session.prepare({ mode: 'unsupervised', querySource: 'offline', maxProducts: 48, k: 5, seed: 2 })).rows.slice(0, 40);
+  });
+  const request = (steps: number, evalEverySteps?: number): TrainerRequest => ({
+    model: session.resolve(scratch), rows, config: { loss: 'mnrl', batchSize: 8, steps, lr: 1e-3, seed: 11 }, checkpointEverySteps: 0,
+    ...(evalEverySteps && { evalEverySteps, evalSet: session.evalSet() }),
+  });
+
+  it('emits eval events at the scheduled steps, equal to the pipeline evaluating those weights, and leaves training unchanged', async () => {
+    const plain = await trainer().train('plain', request(4));
+    const events: TrainEvent[] = [];
+    const out = await trainer().train('evals', request(4, 2), (e) => events.push(e));
+    expect(evalsOf(events).map((e) => e.step)).toEqual([2, 4]);
+    expect(events.some((e) => e.type === 'progress' && e.progress.phase === 'evaluate' && e.progress.detail === 'step 2: embedding the corpus')).toBe(true);
+    expect(Buffer.from(out.weights).equals(Buffer.from(plain.weights))).toBe(true);
+    // the step-4 point is the run's final weights: the pipeline's own evaluation of them must agree
+    await session.setTuned(out.weights, 'evals', session.resolve(scratch));
+    const tuned = await session.evaluate({ which: 'tuned' });
+    const atFour = evalsOf(events)[1]!.metrics;
+    expect(Object.keys(atFour).sort()).toEqual(Object.keys(tuned.metrics).sort());
+    for (const [k, v] of Object.entries(tuned.metrics)) expect(atFour[k]).toBeCloseTo(v, 5);
+    // the base model scores differently: the points do follow the weights
+    const before = evalsOf(events)[0]!.metrics;
+    expect(Object.keys(before).some((k) => Math.abs(before[k]! - atFour[k]!) > 1e-6)).toBe(true);
+  });
+
+  it('skips the unscheduled last step, and Pause during an evaluation drops it and still checkpoints', async () => {
+    const store = new MemoryCheckpointStore();
+    const ac = new AbortController();
+    const events: TrainEvent[] = [];
+    const first = await trainer(store).train('pause', request(5, 2), (e) => {
+      events.push(e);
+      if (e.type === 'progress' && e.progress.phase === 'evaluate') ac.abort();
+    }, ac.signal);
+    expect(first).toMatchObject({ status: 'paused', step: 2 });
+    expect(evalsOf(events)).toEqual([]);
+    expect(events.some((e) => e.type === 'checkpoint' && e.step === 2)).toBe(true);
+
+    const resumed: TrainEvent[] = [];
+    const second = await trainer(store).train('pause', request(5, 2), (e) => resumed.push(e));
+    expect(second).toMatchObject({ status: 'done', step: 5, resumedFrom: 2 });
+    expect(evalsOf(resumed).map((e) => e.step)).toEqual([4]);
+    const plain = await trainer().train('plain5', request(5));
+    expect(Buffer.from(second.weights).equals(Buffer.from(plain.weights))).toBe(true);
+  });
+
+  it('refuses a request that asks for evaluation without evaluation data', async () => {
+    await expect(trainer().train('x', { ...request(2), evalEverySteps: 1 })).rejects.toThrow(/evalEverySteps is 1 but the request has no evaluation data/);
   });
 });

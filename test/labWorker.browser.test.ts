@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { withBrowserPage } from './helpers/browser.ts';
 import { makeTinyModel } from './helpers/fixtures.ts';
-import type { trainPauseResume } from './browser/workerLab.ts';
+import type { trainPauseResume, trainWithEvaluations } from './browser/workerLab.ts';
 
 /**
  * The trainer worker in real Chromium on WebGPU (SwiftShader): a tiny model fetched from a local Hub-layout
@@ -63,5 +63,21 @@ describe('trainer worker in Chromium', () => {
     expect(r.floats).toBeGreaterThan(10_000);
     expect(r.maxAbsDiff).toBe(0);
     expect(r.sameBytes).toBe(true);
+  }, 150_000);
+
+  it('evaluates every N steps in the trainer worker with the data the pipeline worker parsed', async () => {
+    const e = await withBrowserPage('test/browser/workerLab.ts', (_page, page) => page.call<Awaited<ReturnType<typeof trainWithEvaluations>>>('trainWithEvaluations', endpoint), {
+      ignoreErrors: [/404/],
+    });
+    expect(e.judgedQueries).toBe(12);
+    expect(e.outcome).toMatchObject({ status: 'done', step: 6 });
+    expect(e.evals.map((x) => x.step)).toEqual([2, 4, 6]);
+    for (const x of e.evals) {
+      expect(Object.keys(x.metrics)).toEqual(expect.arrayContaining(['ndcg@10', 'mrr@10', 'recall@10', 'map@100']));
+      // 6 evaluation queries, one relevant product each among 12 documents: it misses the top 10 only at rank 11 or 12
+      for (const v of Object.values(x.metrics)) expect(v).toBeGreaterThan(0);
+      expect(x.metrics['recall@10']).toBeGreaterThan(0.5);
+    }
+    expect(e.evalProgress).toBe(true);
   }, 150_000);
 });

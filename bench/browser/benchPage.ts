@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { runTextBench, type TextBenchOptions, type TextBenchResult } from '../textBench.ts';
+import { runClipBench, type ClipBenchOptions, type ClipBenchResult } from '../clipBench.ts';
 
 // served by the Vite dev server from the installed package
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
@@ -35,6 +36,16 @@ export async function useBackend(backend: string): Promise<PageBenchInfo> {
 export function run(opts: Omit<TextBenchOptions, 'log' | 'onPartial'>): Promise<TextBenchResult> {
   return runTextBench({
     ...opts,
+    log: (m) => console.log(`FTLAB_LOG ${m}`),
+    onPartial: (r) => console.log(`FTLAB_PARTIAL ${JSON.stringify(r)}`),
+  });
+}
+
+/** The CLIP bench (image embeddings/s, CLIP train step) on the page's backend; partials logged like `run`. */
+export function runClip(opts: Omit<ClipBenchOptions, 'log' | 'onPartial'>): Promise<ClipBenchResult> {
+  return runClipBench({
+    ...opts,
+    backend: `browser-${tf.getBackend()}`,
     log: (m) => console.log(`FTLAB_LOG ${m}`),
     onPartial: (r) => console.log(`FTLAB_PARTIAL ${JSON.stringify(r)}`),
   });

@@ -20,4 +20,5 @@ export * from './checkpointStore.ts';
 export * from './quota.ts';
 export * from './runLock.ts';
 export * from './runArchive.ts';
+export * from './imageCache.ts';
 export { gzipToBlob, gunzipBlob } from './compress.ts';

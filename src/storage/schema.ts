@@ -80,12 +80,21 @@ export interface CheckpointRecord {
   size: number;
 }
 
+/** A product image as the server sent it (storage/imageCache.ts), keyed by URL. */
+export interface ImageRecord {
+  url: string;
+  blob: Blob;
+  size: number;
+  storedAt: number;
+}
+
 export interface LabDbSchema extends DBSchema {
   datasets: { key: string; value: DatasetRecord; indexes: { byKind: DatasetKind } };
   modelFiles: { key: string; value: ModelFileRecord; indexes: { byModel: string } };
   runs: { key: string; value: RunRecord; indexes: { byUpdated: number } };
   runEvents: { key: number; value: RunEventRecord; indexes: { byRun: string } };
   checkpoints: { key: [string, number]; value: CheckpointRecord; indexes: { byRun: string } };
+  images: { key: string; value: ImageRecord };
 }
 
 export type LabDb = IDBPDatabase<LabDbSchema>;
@@ -95,7 +104,7 @@ type UpgradeTx = IDBPTransaction<LabDbSchema, LabStoreName[], 'versionchange'>;
 /**
  * Upgrade steps; migrations[i] takes a database from version i to i + 1. Version 1 shipped datasets, runs,
  * events and checkpoints; version 2 added the model file cache and the run list's sort index, and backfills
- * fields version 1 records lack (`updatedAt`, `storedSize`, `encoding`).
+ * fields version 1 records lack (`updatedAt`, `storedSize`, `encoding`); version 3 added the product image cache.
  */
 const migrations: ((db: LabDb, tx: UpgradeTx) => void | Promise<void>)[] = [
   (db) => {
@@ -117,6 +126,10 @@ const migrations: ((db: LabDb, tx: UpgradeTx) => void | Promise<void>)[] = [
         await c.update({ ...v, storedSize: v.blob.size, encoding: v.encoding ?? 'gzip' });
       }
     }
+  },
+  // version 3: product images for CLIP (the blobs as fetched, keyed by URL)
+  (db) => {
+    db.createObjectStore('images', { keyPath: 'url' });
   },
 ];
 

@@ -13,6 +13,7 @@ import type {
   ModelShape, ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit, TrainEvent, TrainOutcome, TrainRequest,
 } from './labApi.ts';
 import type { PipelineWorkerApi } from './pipeline.worker.ts';
+import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from './clipRequest.ts';
 import type { TrainerWorkerApi } from './trainer.worker.ts';
 import type { TrainerRequest } from '../training/lab/trainerSession.ts';
 import { signalPort } from './abort.ts';
@@ -88,6 +89,7 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
   const init = { prefer: opts.prefer, only: opts.only, dbName: opts.dbName };
   let data: LabData | undefined;
   let base: ModelSpec | undefined;
+  let images: ImageSource | undefined;
   let tunedWeights: { runId: string; weights: Uint8Array; model: TrainerRequest['model'] } | undefined;
   let pipelineStarted = false;
   const requests = new Map<string, TrainRequest>();
@@ -106,6 +108,8 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
       pipelineStarted = true;
       await r.init(init);
       if (data) await r.setData(data);
+      // the check's results are in IndexedDB: a re-check after a restart costs no download
+      if (data && images) { await r.setImages(images); await r.checkImages(); }
       if (base) await r.loadModel('baseline', base);
       if (tunedWeights) await r.setTuned(tunedWeights.weights.slice(), tunedWeights.runId, tunedWeights.model);
     },
@@ -119,9 +123,11 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
     } catch { /* shown by the UI's own storage status */ }
   };
 
-  const trainerRequest = async (req: TrainRequest): Promise<TrainerRequest> => {
-    const model = req.model.kind === 'scratch' ? await (await pipeline.get()).resolve(req.model) : req.model;
-    return { ...req, model };
+  /** what the trainer needs on its own: a materialized model and, for training, the periodic evaluation's data */
+  const trainerRequest = async (req: TrainRequest, forTraining = false): Promise<TrainerRequest> => {
+    const model = req.model.kind === 'scratch' || req.model.kind === 'scratch-clip' ? await (await pipeline.get()).resolve(req.model) : req.model;
+    const evalSet = forTraining && (req.evalEverySteps ?? 0) > 0 ? await (await pipeline.get()).evalSet(req.evalQueries) : undefined;
+    return { ...req, model, ...(evalSet && { evalSet }) };
   };
 
   const requestOf = async (runId: string): Promise<TrainRequest | undefined> => {
@@ -143,6 +149,7 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
     async setData(d, onProgress, signal): Promise<DataSummary> {
       const summary = await pipeline.call((r) => r.setData(d), signal, grace);
       data = d;
+      images = undefined;
       onProgress?.({ phase: 'load', done: summary.documents, total: summary.documents, unit: 'items' });
       return summary;
     },
@@ -162,13 +169,13 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
       return info;
     },
 
-    async prepare(req: PrepareRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<PreparedData> {
-      return pipeline.call((r, port) => r.prepare(req, onProgress && Comlink.proxy(onProgress), port), signal, grace);
+    async prepare(req: PrepareRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<PreparedData | ClipPreparedData> {
+      return pipeline.call<PreparedData | ClipPreparedData>((r, port) => r.prepare(req, onProgress && Comlink.proxy(onProgress), port), signal, grace);
     },
 
     async train(runId: string, req: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome> {
       requests.set(runId, req);
-      const treq = await trainerRequest(req);
+      const treq = await trainerRequest(req, true);
       return withRunLock(runId, async () => {
         await runStatus(runId, { status: 'running', error: undefined });
         try {
@@ -208,6 +215,24 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
       const treq = req && (await trainerRequest(req));
       const zip = await (await trainer.get()).exportZip(runId, treq, { ...card, metricsBefore: metrics.baseline, metricsAfter: metrics.tuned });
       return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
+    },
+
+    async setImages(source, signal): Promise<ImageSummary> {
+      const summary = await pipeline.call((r) => r.setImages(source), signal, grace);
+      images = source;
+      return summary;
+    },
+
+    async checkImages(onProgress, signal): Promise<ImageSummary> {
+      return pipeline.call((r, port) => r.checkImages(onProgress && Comlink.proxy(onProgress), port), signal, grace);
+    },
+
+    async estimateClip(req: ClipEstimateRequest): Promise<Estimate> {
+      return (await pipeline.get()).estimateClip(req);
+    },
+
+    async inspectClip(spec, signal): Promise<ClipShape & { id: string }> {
+      return pipeline.call((r) => r.inspectClip(spec), signal, grace);
     },
 
     dispose(): void {

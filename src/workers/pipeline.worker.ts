@@ -3,15 +3,21 @@
 import * as Comlink from 'comlink';
 import { deviceLimits, selectBackend } from './backend.ts';
 import { portSignal } from './abort.ts';
-import { cachedHub, useDatabase } from './workerStorage.ts';
+import { cachedHub, labDb, useDatabase } from './workerStorage.ts';
+import { browserImageSet } from './browserImageSet.ts';
+import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from './clipRequest.ts';
 import { PipelineSession, type Slot } from '../training/lab/pipelineSession.ts';
 import type { ResolvedModelSpec } from '../training/lab/modelSources.ts';
+import type { EvalSet } from '../training/lab/periodicEval.ts';
 import type {
   BackendInfo, BackendName, DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabData, ModelInfo, ModelShape,
   ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit,
 } from './labApi.ts';
 
-const session = new PipelineSession({ device: deviceLimits, wrap: cachedHub });
+const session = new PipelineSession({
+  device: deviceLimits, wrap: cachedHub, baseUrl: `${self.location.origin}/`,
+  imageSet: (images) => browserImageSet(images, { db: labDb }),
+});
 
 const api = {
   init(opts: { prefer?: BackendName; only?: boolean; dbName?: string } = {}): Promise<BackendInfo> {
@@ -39,14 +45,31 @@ const api = {
   setTuned(weights: Uint8Array, id?: string, baseSpec?: ResolvedModelSpec): Promise<ModelInfo> {
     return session.setTuned(weights, id, baseSpec);
   },
-  prepare(req: PrepareRequest, onProgress?: ProgressCallback, abort?: MessagePort): Promise<PreparedData> {
+  prepare(req: PrepareRequest, onProgress?: ProgressCallback, abort?: MessagePort): Promise<PreparedData | ClipPreparedData> {
     return session.prepare(req, onProgress, portSignal(abort));
+  },
+  /** for the trainer's evaluation every N steps */
+  evalSet(queries?: string[]): EvalSet {
+    return session.evalSet(queries);
   },
   evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, abort?: MessagePort): Promise<EvaluationResult> {
     return session.evaluate(req, onProgress, portSignal(abort));
   },
   search(query: string, k: number, which: Slot, abort?: MessagePort): Promise<SearchHit[]> {
     return session.search(query, k, which, portSignal(abort));
+  },
+  setImages(source: ImageSource): ImageSummary {
+    return session.setImages(source);
+  },
+  checkImages(onProgress?: ProgressCallback, abort?: MessagePort): Promise<ImageSummary> {
+    return session.checkImages(onProgress, portSignal(abort));
+  },
+  async estimateClip(req: ClipEstimateRequest): Promise<Estimate> {
+    return session.estimateClip(req);
+  },
+  async inspectClip(spec: ModelSpec): Promise<ClipShape & { id: string }> {
+    await selectBackend();
+    return session.inspectClip(spec);
   },
   dispose(): void {
     session.dispose();

@@ -4,6 +4,7 @@ import * as Comlink from 'comlink';
 import { deviceLimits, selectBackend } from './backend.ts';
 import { portSignal } from './abort.ts';
 import { cachedHub, labDb, useDatabase } from './workerStorage.ts';
+import { browserImageSet } from './browserImageSet.ts';
 import { idbCheckpointStore } from '../storage/index.ts';
 import { TrainerSession, type ExportCard, type TrainerOutcome, type TrainerRequest } from '../training/lab/trainerSession.ts';
 import type { BackendInfo, BackendName, ProgressCallback, TrainEvent } from './labApi.ts';
@@ -11,6 +12,8 @@ import type { BackendInfo, BackendName, ProgressCallback, TrainEvent } from './l
 const session = new TrainerSession({
   device: deviceLimits,
   wrap: cachedHub,
+  // the pipeline worker's image check filled the IndexedDB cache: training reads the images from there
+  imageSet: (images) => browserImageSet(images, { db: labDb }),
   checkpointStore: async (runId) => idbCheckpointStore(await labDb(), runId),
 });
 

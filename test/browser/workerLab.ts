@@ -9,7 +9,7 @@ import { listCheckpoints, openLabDb } from '../../src/storage/index.ts';
 import type { TrainEvent, TrainRequest } from '../../src/workers/labApi.ts';
 
 // Lets Vite's dependency scan see the worker's imports up front (no re-optimisation and reload mid-test).
-export const scanWorkerDeps = () => import('../../src/workers/trainer.worker.ts');
+export const scanWorkerDeps = () => Promise.all([import('../../src/workers/trainer.worker.ts'), import('../../src/workers/pipeline.worker.ts')]);
 
 const products = ['running shoes', 'leather wallet', 'usb cable', 'laptop bag', 'water bottle', 'wireless mouse', 'yoga mat', 'desk lamp', 'coffee mug', 'phone case', 'rain jacket', 'hiking boots'];
 const rows = products.map((p, i) => ({ query: `cheap ${p}`, positive: `red ${p}, size ${36 + i}`, negative: `blue ${products[(i + 5) % products.length]}` }));
@@ -73,5 +73,31 @@ export async function trainPauseResume(endpoint: string) {
     stepEvents: events.filter((e) => e.type === 'step').length,
     resumedNotice: resumedEvents.find((e) => e.type === 'resumed'),
     seconds: (performance.now() - t0) / 1000, marks,
+  };
+}
+
+/**
+ * Evaluation during training through the real client: the pipeline worker parses the data and hands the
+ * evaluation set to the trainer worker, which reports eval events every 2 steps (wasm: no shader compiles).
+ */
+export async function trainWithEvaluations(endpoint: string) {
+  const client = createLabClient({ prefer: 'wasm', only: true, dbName: `ftlab-worker-evals-${Date.now()}` });
+  const corpus = products.map((p, i) => JSON.stringify({ id: `p${i}`, title: `red ${p}, size ${36 + i}` })).join('\n');
+  const judgments = ['query,docid,rating', ...products.map((p, i) => `cheap ${p},p${i},3`)].join('\n');
+  const summary = await client.setData({
+    corpus: [{ name: 'products.jsonl', bytes: new TextEncoder().encode(corpus) }], template: '{title}', judgments: { name: 'judgments.csv', text: judgments },
+  });
+  const events: TrainEvent[] = [];
+  const req: TrainRequest = {
+    model: { kind: 'hub', id: 'test/tiny', endpoint }, rows, checkpointEverySteps: 0,
+    config: { loss: 'mnrl', batchSize: 4, epochs: 2, lr: 2e-3, seed: 5 },
+    evalEverySteps: 2, evalQueries: products.slice(0, 6).map((p) => `cheap ${p}`),
+  };
+  const outcome = await client.train('evals', req, (e) => events.push(e));
+  client.dispose();
+  return {
+    judgedQueries: summary.judgedQueries, outcome,
+    evals: events.flatMap((e) => (e.type === 'eval' ? [e] : [])),
+    evalProgress: events.some((e) => e.type === 'progress' && e.progress.phase === 'evaluate'),
   };
 }

@@ -3,6 +3,7 @@ import type {
   BackendInfo, DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabClient, LabData, ModelInfo,
   ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit, TrainEvent, TrainOutcome, TrainRequest,
 } from '../../src/workers/labApi.ts';
+import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from '../../src/workers/clipRequest.ts';
 
 export interface FakeOptions {
   totalSteps?: number;
@@ -50,6 +51,24 @@ export class FakeLabClient implements LabClient {
       largestBufferBytes: 1e5, secondsPerStep: 0.5, totalSeconds: 10, totalSteps: 20,
     };
   }
+  async setImages(source: ImageSource): Promise<ImageSummary> {
+    this.#log('setImages', source);
+    return { products: 3, withImage: 2, withoutImage: 1, withoutImageIds: ['p3'], checked: 0, ok: 0, failures: [], unmatchedFiles: [], fromCache: 0 };
+  }
+  async checkImages(onProgress?: ProgressCallback): Promise<ImageSummary> {
+    this.#log('checkImages');
+    onProgress?.({ phase: 'images', done: 2, total: 2, unit: 'items' });
+    return { products: 3, withImage: 2, withoutImage: 1, withoutImageIds: ['p3'], checked: 2, ok: 1, failures: [{ key: 'p2', reason: 'http://x/p2.jpg: not found (HTTP 404)' }], unmatchedFiles: [], fromCache: 0 };
+  }
+  async estimateClip(req: ClipEstimateRequest): Promise<Estimate> {
+    this.#log('estimateClip', req);
+    return { backend: 'webgpu', fits: true, reason: 'fits', parameters: 1000, trainingBytes: 1e6, largestBufferBytes: 1e5, secondsPerStep: 0.5, totalSeconds: 10, totalSteps: 20 };
+  }
+  async inspectClip(spec: ModelSpec): Promise<ClipShape & { id: string }> {
+    this.#log('inspectClip', spec);
+    const tower = { hidden: 32, layers: 2, heads: 4, intermediate: 48 };
+    return { id: 'x', text: { ...tower, vocabSize: 100, maxLength: 24 }, vision: { ...tower, imageSize: 32, patchSize: 8 }, projectionDim: 16 };
+  }
   async inspectModel(spec: ModelSpec) {
     this.#log('inspectModel', spec);
     return { id: 'x', hidden: 2048, layers: 2, heads: 4, intermediate: 128, vocabSize: 100, maxSeqLength: 64 };
@@ -64,13 +83,14 @@ export class FakeLabClient implements LabClient {
       vocabSize: 300, maxSeqLength: 64, pooling: 'mean', normalize: false, dim: 32, parameters: 12345, warnings: ['a warning'],
     };
   }
-  async prepare(req: PrepareRequest, onProgress?: ProgressCallback): Promise<PreparedData> {
+  async prepare(req: PrepareRequest, onProgress?: ProgressCallback): Promise<PreparedData | ClipPreparedData> {
     this.#log('prepare', req);
     onProgress?.({ phase: 'mine', done: 3, total: 3, unit: 'items' });
     const rows = [{ query: 'a', positive: 'b' }, { query: 'c', positive: 'd' }];
     return req.mode === 'supervised'
       ? { rows, loss: 'mnrl', validationQueries: ['q2'], trainQueries: ['q1'], stats: { pairs: 2 }, warnings: [] }
-      : { rows, loss: req.crossEncoder ? 'margin-mse' : 'mnrl', queries: 2, stats: { queries: 2 }, warnings: ['w'] };
+      : req.mode === 'unsupervised' ? { rows, loss: req.crossEncoder ? 'margin-mse' : 'mnrl', queries: 2, stats: { queries: 2 }, warnings: ['w'] }
+      : { rows: [{ text: 'gaming mouse pad', image: 'p1' }], loss: 'clip', stats: { rows: 1 }, warnings: [], images: { kind: 'urls', entries: [['p1', 'http://x/p1.jpg']] } };
   }
   async train(runId: string, req: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome> {
     this.#log('train', runId, req);
@@ -88,6 +108,8 @@ export class FakeLabClient implements LabClient {
       const loss = 1 / step;
       losses.push(loss);
       onEvent({ type: 'step', step, totalSteps: total, epoch: 0, loss, lr: 1e-5 * step, gradNorm: 1, examplesPerSec: 10, elapsedMs: step, etaSeconds: total - step });
+      // like the real trainer: only the scheduled steps (the last one is left to the tuned evaluation)
+      if (req.evalEverySteps && step % req.evalEverySteps === 0) onEvent({ type: 'eval', step, epoch: 0, metrics: { 'ndcg@10': 0.3 + step / 100 } });
       // yield to the test between steps so pause/cancel can land mid-run
       await new Promise((r) => setTimeout(r, 1));
     }

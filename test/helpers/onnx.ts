@@ -39,9 +39,18 @@ const OPS: Record<string, { since: number; until?: number; attrs: string[]; out:
   ReduceSum: { since: 13, attrs: ['keepdims', 'noop_with_empty_axes'], out: (t) => t[0]! },
   ReduceMax: { since: 13, until: 18, attrs: ['axes', 'keepdims'], out: (t) => t[0]! },
   ReduceSumSquare: { since: 13, until: 18, attrs: ['axes', 'keepdims'], out: (t) => t[0]! },
+  // used by the CLIP graphs (clipOnnx.ts)
+  Sigmoid: { since: 13, attrs: [], out: (t) => t[0]! },
+  ArgMax: { since: 13, attrs: ['axis', 'keepdims', 'select_last_index'], out: () => I64 },
+  Expand: { since: 13, attrs: [], out: (t) => t[0]! },
+  GatherElements: { since: 13, attrs: ['axis'], out: (t) => t[0]! },
+  Concat: { since: 13, attrs: ['axis'], out: (t) => t[0]!, same: [0, 1] },
+  Conv: { since: 11, attrs: ['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad'], out: (t) => t[0]!, same: [0, 1] },
 };
 /** inputs that must be int64 (indices, shapes, axes) */
-const INT64_INPUTS: Record<string, number[]> = { Gather: [1], Slice: [1, 2, 3], Reshape: [1], Unsqueeze: [1], ReduceSum: [1] };
+const INT64_INPUTS: Record<string, number[]> = {
+  Gather: [1], Slice: [1, 2, 3], Reshape: [1], Unsqueeze: [1], ReduceSum: [1], Expand: [1], GatherElements: [1],
+};
 
 // Decoded protobufjs messages carry defaults for every field; these types say so (the generated ones are all-optional).
 type Long = number | { toString(): string };
@@ -101,7 +110,7 @@ export function checkOnnxModel(bytes: Uint8Array): string[] {
     });
     if (spec.same && new Set(spec.same.filter((k: number) => k < ins.length).map((k: number) => ins[k])).size > 1) problems.push(`${where}: input dtypes differ ${ins}`);
     for (const k of INT64_INPUTS[node.opType] ?? []) if (k < ins.length && ins[k] !== I64) problems.push(`${where}: input ${k} must be int64`);
-    if (['Add', 'Sub', 'Mul', 'Div', 'MatMul', 'Erf', 'Tanh', 'Softmax', 'LayerNormalization', 'Sqrt'].includes(node.opType) && ins[0] !== F) {
+    if (['Add', 'Sub', 'Mul', 'Div', 'MatMul', 'Erf', 'Tanh', 'Softmax', 'LayerNormalization', 'Sqrt', 'Sigmoid', 'Conv'].includes(node.opType) && ins[0] !== F) {
       problems.push(`${where}: expects float input, got ${ins[0]}`);
     }
     for (const o of node.output) define(o, spec.out(ins, attrs), where);

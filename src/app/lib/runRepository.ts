@@ -2,7 +2,7 @@
  * What the run list needs from storage, as one small interface: the state classes depend on this, the
  * IndexedDB implementation (idbRunRepository.ts) adapts src/storage, and unit tests pass an in-memory fake.
  */
-import type { ModelSpec, PrepareRequest, TrainRequest } from '../../workers/labApi.ts';
+import type { ImageSource, ModelSpec, PrepareRequest, TrainRequest } from '../../workers/labApi.ts';
 
 export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'done' | 'failed';
 
@@ -20,6 +20,8 @@ export interface RunPlan {
   train: Omit<TrainRequest, 'model' | 'rows'>;
   /** evaluate on judgments before and after training */
   evaluate: boolean;
+  /** CLIP runs: the product images (Resume checks them again before evaluating) */
+  images?: ImageSource;
 }
 
 export interface StoredRun {

@@ -49,6 +49,8 @@ export class ConfigState {
   maxGradNorm = $state(defaultTrainConfig.maxGradNorm);
   seed = $state(defaultTrainConfig.seed);
   checkpointEvery = $state(50);
+  /** evaluate on the judgments every N steps during training; 0 = only before and after */
+  evalEvery = $state(0);
 
   threshold = $state(2);
   hardNegatives = $state(1);
@@ -93,7 +95,7 @@ export class ConfigState {
     }
   }
 
-  crossEncoderSpec(): Exclude<ModelSpec, { kind: 'scratch' }> | undefined {
+  crossEncoderSpec(): Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }> | undefined {
     if (this.teacher === 'hub') return { kind: 'hub', id: this.crossEncoderId.trim(), endpoint: this.deps.hubEndpoint() };
     if (this.teacher === 'files') return { kind: 'files', files: [...this.crossEncoderFiles], id: folderName(this.crossEncoderFiles) };
     return undefined;
@@ -143,6 +145,7 @@ export class ConfigState {
     if (!(this.batchSize >= 2)) out.push('Batch size must be at least 2 (in-batch negatives).');
     if (!(this.lr > 0)) out.push('The learning rate must be positive.');
     if (this.steps !== null && !(this.steps >= 1)) out.push('Steps must be at least 1.');
+    if (!(Number.isInteger(this.evalEvery) && this.evalEvery >= 0)) out.push('"Evaluate every" must be a whole number of steps (0 = off).');
     if (this.estimate && !this.estimate.fits) out.push(`This model does not fit: ${this.estimate.reason}`);
     return out;
   }
@@ -193,7 +196,10 @@ export class ConfigState {
       name,
       model: this.modelSpec(),
       prepare: this.prepareRequest(),
-      train: { config: this.trainSettings(loss), checkpointEverySteps: this.checkpointEvery },
+      train: {
+        config: this.trainSettings(loss), checkpointEverySteps: this.checkpointEvery,
+        ...(hasJudgments && this.evalEvery > 0 && { evalEverySteps: this.evalEvery }),
+      },
       evaluate: hasJudgments,
     };
   }

@@ -1,10 +1,10 @@
 /**
  * Step 1: the corpus, queries and judgments. Loads the bundled Chorus data or the user's files, hands them
  * to the workers (LabClient.setData) and keeps the summary: counts, a preview and every rejected record.
+ * Parsing and slicing happen in the pipeline worker, so a 19k-product catalogue never blocks the page.
  */
-import { DEFAULT_TEXT_TEMPLATE, type DataSummary, type LabClient, type LabData } from '../../workers/labApi.ts';
+import { DEFAULT_TEXT_TEMPLATE, type DataSummary, type LabClient, type LabData, type Progress } from '../../workers/labApi.ts';
 import { fetchBundledChorus, decodeMaybeGzip, type Fetcher } from '../lib/bundledData.ts';
-import { sliceCorpus } from '../lib/corpusSlice.ts';
 import { errorMessage, isAbort } from '../lib/format.ts';
 import type { DataDescriptor } from '../lib/runRepository.ts';
 import { ProgressBars } from './progressBars.svelte.ts';
@@ -93,7 +93,9 @@ export class DataState {
     this.progress.clear();
     try {
       const data = await this.#gather(desc, controller.signal);
-      const summary = await this.deps.client.setData(data, (p) => this.progress.report(p), controller.signal);
+      // the worker's 'load' phase here is the corpus, not a model
+      const onProgress = (p: Progress) => (p.phase === 'load' ? this.progress.set('parse', 'Reading the corpus', p.done, p.total, 'items') : this.progress.report(p));
+      const summary = await this.deps.client.setData(data, onProgress, controller.signal);
       this.progress.finishAll();
       this.summary = summary;
       this.source = desc;
@@ -125,7 +127,8 @@ export class DataState {
       if (desc.judgments) data.judgments = { name: desc.judgments.name, text: decodeMaybeGzip(await readBytes(desc.judgments)) };
       if (desc.queries) data.queries = { name: desc.queries.name, text: decodeMaybeGzip(await readBytes(desc.queries)) };
     }
-    if (desc.sliceOthers !== null) data.corpus = [sliceCorpus(data.corpus, desc.sliceOthers, data.judgments)];
+    // the pipeline worker parses (and slices) the corpus: the page only moves bytes
+    if (desc.sliceOthers !== null) data.sliceOthers = desc.sliceOthers;
     data.template = desc.template;
     return data;
   }

@@ -4,6 +4,7 @@
  */
 import type { EvaluationResult, LabClient, ModelInfo, SearchHit } from '../../workers/labApi.ts';
 import { chorusSnippets, type Snippet } from '../lib/chorusSnippets.ts';
+import { clipSnippets } from '../lib/clipSnippets.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { RunResults } from './trainState.svelte.ts';
 
@@ -79,7 +80,9 @@ export class EvalState {
     const rows = queryRows(this.before, this.after, this.metric);
     return this.order === 'gain' ? rows : [...rows].reverse();
   });
-  snippets = $derived<Snippet[]>(this.model ? chorusSnippets(this.model.dim) : []);
+  /** a CLIP model's snippets name the image vector field and /ftclip/text/ */
+  snippets = $derived<Snippet[]>(!this.model ? [] : this.model.modelType === 'clip' ? clipSnippets(this.model.dim) : chorusSnippets(this.model.dim));
+  isClip = $derived(this.model?.modelType === 'clip');
 
   readonly deps: EvalDeps;
 

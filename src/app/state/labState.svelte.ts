@@ -13,6 +13,8 @@ import { DataState } from './dataState.svelte.ts';
 import { EvalState } from './evalState.svelte.ts';
 import { RunsState } from './runsState.svelte.ts';
 import { TrainState } from './trainState.svelte.ts';
+import { ImagesState } from './imagesState.svelte.ts';
+import { ClipConfigState } from './clipConfigState.svelte.ts';
 
 export interface LabDeps {
   client: LabClient;
@@ -33,6 +35,9 @@ export class LabState {
 
   readonly data: DataState;
   readonly config: ConfigState;
+  /** CLIP: product images (Data step) and the CLIP configuration */
+  readonly images: ImagesState;
+  readonly clip: ClipConfigState;
   readonly train: TrainState;
   readonly evaluation: EvalState;
   readonly runs: RunsState;
@@ -43,6 +48,8 @@ export class LabState {
     this.hubEndpoint = deps.hubEndpoint;
     this.data = new DataState({ client: deps.client, bundledBase: deps.bundledBase, ...(deps.fetcher && { fetcher: deps.fetcher }) });
     this.config = new ConfigState({ client: deps.client, hubEndpoint: () => this.hubEndpoint });
+    this.images = new ImagesState({ client: deps.client });
+    this.clip = new ClipConfigState({ client: deps.client, hubEndpoint: () => this.hubEndpoint });
     this.evaluation = new EvalState({ client: deps.client, saveBlob: deps.saveBlob });
     this.train = new TrainState({
       client: deps.client,
@@ -106,8 +113,11 @@ export class LabState {
   /** Starts training with the current configuration and moves to the monitor. */
   async startRun(): Promise<void> {
     const source = this.data.source;
-    if (!source || this.config.problems(this.data.summary).length) return;
-    const plan = this.config.plan(this.data.hasJudgments);
+    if (!source) return;
+    const clip = this.clip.family === 'clip';
+    const images = this.images.checked;
+    if (clip ? this.clip.problems(this.data.summary, this.images.summary).length || !images : this.config.problems(this.data.summary).length) return;
+    const plan = clip ? this.clip.plan(this.data.hasJudgments, images!) : this.config.plan(this.data.hasJudgments);
     this.step = 'train';
     await this.train.start(plan, source);
   }
@@ -117,6 +127,10 @@ export class LabState {
     if (this.train.busy) throw new Error('another run is in progress in this tab');
     const same = this.data.source && JSON.stringify(descriptorKey(this.data.source)) === JSON.stringify(descriptorKey(run.data));
     if (!same && !(await this.data.load(run.data))) throw new Error(`its data could not be loaded: ${this.data.error}`);
+    // a CLIP run evaluates on the product images: check them again (cached in IndexedDB, so no download)
+    if (run.plan.images && (!same || !this.images.ready) && !(await this.images.check(run.plan.images))) {
+      throw new Error(`its product images could not be loaded: ${this.images.error}`);
+    }
     this.step = 'train';
     await this.train.resumeStored(id, run);
   }

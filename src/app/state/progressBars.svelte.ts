@@ -22,6 +22,8 @@ export const phaseLabels: Record<ProgressPhase, string> = {
   rows: 'Building training rows',
   evaluate: 'Evaluating',
   export: 'Exporting',
+  images: 'Loading the product images',
+  'embed-images': 'Embedding the product images',
 };
 
 export class ProgressBars {

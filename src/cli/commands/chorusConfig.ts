@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { chorusConfig, chorusConfigFiles } from '../../training/chorus/chorusConfig.ts';
 import { parseBertConfig } from '../../training/models/bertConfig.ts';
+import { parseClipConfig } from '../../training/models/clip/clipConfig.ts';
 import { readJson } from '../../training/source/modelSource.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { CliError, parseNumber } from '../cliError.ts';
 
 interface Flags {
-  model?: string; dimension?: string; route: string; rewriter: string; field: string; embeddingsUrl: string; solrUrl: string;
+  model?: string; dimension?: string; clip?: boolean; route?: string; rewriter?: string; field?: string; embeddingsUrl: string; solrUrl: string;
   solrUser: string; topK: string; boost: string; outputDir?: string;
 }
 
@@ -16,11 +17,12 @@ export function chorusConfigCommand(program: Command) {
   program
     .command('chorus-config')
     .description('Solr field type, Querqy embeddings rewriter, param sets and the curl commands that put a model into Chorus')
-    .option('--model <dir|hub id>', 'model folder or Hub id (its hidden_size is the vector dimension)')
+    .option('--model <dir|hub id>', 'model folder or Hub id (its hidden_size, or a CLIP model\'s projection_dim, is the vector dimension)')
     .option('--dimension <n>', 'vector dimension, instead of --model')
-    .option('--route <name>', 'embeddings service route: <embeddings-url>/<route>/text/', 'ftbert')
-    .option('--rewriter <name>', 'Querqy rewriter name', 'embfttxt')
-    .option('--field <name>', 'vector field', 'finetuned_product_vector')
+    .option('--clip', 'CLIP defaults (route, rewriter, image vector field) with --dimension; implied by a CLIP --model')
+    .option('--route <name>', 'embeddings service route: <embeddings-url>/<route>/text/ (default ftbert; ftclip for CLIP)')
+    .option('--rewriter <name>', 'Querqy rewriter name (default embfttxt; embftimg for CLIP)')
+    .option('--field <name>', 'vector field (default finetuned_product_vector; finetuned_product_image_vector for CLIP)')
     .option('--embeddings-url <url>', 'the embeddings service as Solr reaches it', 'http://embeddings:8000')
     .option('--solr-url <url>', 'Solr as curl reaches it', 'http://localhost:8983')
     .option('--solr-user <user:password>', 'curl --user for Solr (empty for none)', 'solr:SolrRocks')
@@ -29,15 +31,23 @@ export function chorusConfigCommand(program: Command) {
     .option('--output-dir <dir>', 'write the JSON payloads and apply.sh there (otherwise the script goes to stdout)')
     .action(async (o: Flags) => {
       let dimension: number;
+      let clip = !!o.clip;
       if (o.dimension !== undefined) dimension = parseNumber(o.dimension, '--dimension', { integer: true, min: 1 });
       else if (o.model) {
         const source = await resolveModelSource(o.model);
-        dimension = parseBertConfig(await readJson(source, 'config.json'), `${source.id}/config.json`).hidden_size;
+        const raw = await readJson(source, 'config.json');
+        const where = `${source.id}/config.json`;
+        // a CLIP model's query vectors (text tower) and product vectors (image tower) share the projection space
+        clip ||= raw.model_type === 'clip';
+        dimension = raw.model_type === 'clip' ? parseClipConfig(raw, where).projection_dim : parseBertConfig(raw, where).hidden_size;
       } else throw new CliError('give --model (or --dimension)');
+      const route = o.route ?? (clip ? 'ftclip' : 'ftbert');
+      const rewriter = o.rewriter ?? (clip ? 'embftimg' : 'embfttxt');
+      const field = o.field ?? (clip ? 'finetuned_product_image_vector' : 'finetuned_product_vector');
       let cfg;
       try {
         cfg = chorusConfig({
-          dimension, route: o.route, rewriter: o.rewriter, field: o.field, embeddingsUrl: o.embeddingsUrl, solrUrl: o.solrUrl, solrUser: o.solrUser,
+          dimension, route, rewriter, field, embeddingsUrl: o.embeddingsUrl, solrUrl: o.solrUrl, solrUser: o.solrUser,
           topK: parseNumber(o.topK, '--top-k', { integer: true, min: 1 }), boost: parseNumber(o.boost, '--boost'),
         });
       } catch (e) {

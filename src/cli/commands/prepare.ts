@@ -10,6 +10,7 @@ import { loadCorpusInput } from '../pipeline/corpusInput.ts';
 import { labelRows, mineQueries, obtainQueries, type QuerySourceFlags } from '../pipeline/gplSteps.ts';
 import { prepareSupervised } from '../pipeline/supervisedStep.ts';
 import { writeFileAtomic } from '../pipeline/workDir.ts';
+import { prepareClipCommand } from '../pipeline/clipPrepare.ts';
 
 export interface GplDataFlags extends QuerySourceFlags {
   model: string; corpus: string[]; textTemplate: string; crossEncoder?: string; crossEncoderBackend?: string;
@@ -110,4 +111,6 @@ export function prepareCommand(program: Command) {
         batchSize: parseNumber(o.encodeBatchSize, '--encode-batch-size', { integer: true, min: 1 }),
       });
     });
+
+  prepareClipCommand(prepare);
 }

@@ -2,8 +2,11 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveModelSource } from '../folderSource.ts';
 import { CliError, parseNumber } from '../cliError.ts';
-import { loadOnnxTextEmbedder } from '../serve/onnxTextEmbedder.ts';
-import { startEmbeddingServer, type ServedModel } from '../serve/embeddingServer.ts';
+import { modelTypeOf } from '../../training/models/registry.ts';
+import type { ModelSource } from '../../training/source/modelSource.ts';
+import { loadOnnxClipTextEmbedder } from '../serve/onnxClipTextEmbedder.ts';
+import { loadOnnxTextEmbedder, type OnnxEmbedderOptions } from '../serve/onnxTextEmbedder.ts';
+import { startEmbeddingServer, type ServedModel, type TextEmbedder } from '../serve/embeddingServer.ts';
 
 interface Flags {
   model: string[]; route: string[]; port: string; host: string; maxBatch: string; maxWaitMs: string; maxBodyBytes: string;
@@ -21,8 +24,12 @@ async function isPath(p: string) {
   }
 }
 
-/** `--model dir --route r` pairs in order, or `--model r=dir`; a single model without a route serves as ftbert. */
-export async function pairModelsAndRoutes(models: string[], routes: string[]): Promise<{ route: string; model: string }[]> {
+/**
+ * `--model dir --route r` pairs in order, or `--model r=dir`; a single model without a route serves as
+ * `defaultRoute(model)`: ftbert, or ftclip for a CLIP folder (Chorus' route names).
+ */
+export async function pairModelsAndRoutes(models: string[], routes: string[],
+  defaultRoute: (model: string) => Promise<string> = async () => 'ftbert'): Promise<{ route: string; model: string }[]> {
   const pairs: { route?: string; model: string }[] = [];
   for (const spec of models) {
     const eq = spec.indexOf('=');
@@ -32,7 +39,7 @@ export async function pairModelsAndRoutes(models: string[], routes: string[]): P
   const plain = pairs.filter((p) => p.route === undefined);
   if (routes.length > plain.length) throw new CliError(`${routes.length} --route values for ${plain.length} --model value(s) without a route`);
   if (plain.length > 1 && routes.length < plain.length) throw new CliError('with several models, give each a --route (or write --model route=dir)');
-  plain.forEach((p, i) => (p.route = routes[i] ?? 'ftbert'));
+  for (const [i, p] of plain.entries()) p.route = routes[i] ?? (await defaultRoute(p.model));
   const seen = new Set<string>();
   for (const p of pairs) {
     if (seen.has(p.route!)) throw new CliError(`route "${p.route}" is given to two models`);
@@ -41,12 +48,20 @@ export async function pairModelsAndRoutes(models: string[], routes: string[]): P
   return pairs as { route: string; model: string }[];
 }
 
+/** A CLIP folder serves its text tower (onnx/text_model.onnx); anything else is a sentence-transformers text model. */
+export async function loadServedEmbedder(source: ModelSource, opts: OnnxEmbedderOptions): Promise<TextEmbedder> {
+  return (await modelTypeOf(source)) === 'clip' ? loadOnnxClipTextEmbedder(source, opts) : loadOnnxTextEmbedder(source, opts);
+}
+
+/** Chorus' route for a model given without one: ftclip for a CLIP folder, else ftbert. */
+export const defaultServeRoute = async (model: string) => ((await modelTypeOf(await resolveModelSource(model))) === 'clip' ? 'ftclip' : 'ftbert');
+
 export function serveCommand(program: Command) {
   program
     .command('serve')
     .description("serve models with Chorus' embeddings API (POST /<route>/text/) on onnxruntime, in place of Chorus' Python service")
-    .requiredOption('--model <dir|route=dir>', 'model folder (repeatable; onnx/model.onnx is used, or built from model.safetensors)', collect)
-    .option('--route <name>', 'route of the matching --model (repeatable; default ftbert)', collect, [])
+    .requiredOption('--model <dir|route=dir>', 'model folder (repeatable; onnx/model.onnx, or a CLIP folder\'s onnx/text_model.onnx, is used, or built from model.safetensors)', collect)
+    .option('--route <name>', 'route of the matching --model (repeatable; default ftbert, ftclip for a CLIP model)', collect, [])
     .option('--port <n>', 'port (0 picks a free one)', '8000')
     .option('--host <addr>', 'address to listen on (0.0.0.0 to let Docker containers reach it)', '127.0.0.1')
     .option('--max-batch <n>', 'texts per ONNX run when requests arrive together', '32')
@@ -55,13 +70,13 @@ export function serveCommand(program: Command) {
     .option('--threads <n>', 'onnxruntime intra-op threads (default: onnxruntime decides)')
     .option('--ignore-normalize', 'always answer the model\'s own vector, as Chorus\' ftbert route does, whatever "normalize" says')
     .action(async (o: Flags) => {
-      const pairs = await pairModelsAndRoutes(o.model, o.route);
+      const pairs = await pairModelsAndRoutes(o.model, o.route, defaultServeRoute);
       const threads = o.threads ? parseNumber(o.threads, '--threads', { integer: true, min: 1 }) : undefined;
       const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
       const models: ServedModel[] = [];
       try {
         for (const p of pairs) {
-          models.push({ route: p.route, name: p.model, embedder: await loadOnnxTextEmbedder(await resolveModelSource(p.model), { onWarning, intraOpNumThreads: threads }) });
+          models.push({ route: p.route, name: p.model, embedder: await loadServedEmbedder(await resolveModelSource(p.model), { onWarning, intraOpNumThreads: threads }) });
         }
       } catch (e) {
         for (const m of models) await m.embedder.release();

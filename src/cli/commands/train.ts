@@ -9,25 +9,31 @@ import { readTextFile } from '../inputs.ts';
 import { CliError } from '../cliError.ts';
 import { configFromFlags, logTrainEvent, runTraining, trainOptions, type TrainHyperFlags } from '../pipeline/trainOptions.ts';
 import { evaluationFromFlags, evalOptions, type EvalFlags } from './evalSetup.ts';
+import { trainClip } from '../pipeline/clipTrain.ts';
 
 interface TrainFlags extends EvalFlags, TrainHyperFlags {
   model: string; data: string; loss: string; output: string;
-  checkpointDir?: string; resume?: boolean;
+  checkpointDir?: string; resume?: boolean; images?: string;
 }
 
 export function trainCommand(program: Command) {
   const cmd = trainOptions(program
     .command('train')
-    .description('fine-tune a sentence-transformers model and write the export folder')
+    .description('fine-tune a sentence-transformers model (or a CLIP model with --loss clip --images) and write the export folder')
     .requiredOption('--model <dir|hub id>', 'base model')
-    .requiredOption('--data <file.jsonl>', 'rows {"query","positive"[,"negative"][,"margin"]}')
-    .requiredOption('--loss <name>', 'mnrl | margin-mse')
-    .requiredOption('--output <dir>', 'export folder'))
+    .requiredOption('--data <file.jsonl>', 'rows {"query","positive"[,"negative"][,"margin"]}; clip: {"text","image"}')
+    .requiredOption('--loss <name>', 'mnrl | margin-mse | clip (clip defaults: --lr 1e-5 --batch-size 8 --weight-decay 0.1, cosine, 10% warmup)')
+    .requiredOption('--output <dir>', 'export folder')
+    .option('--images <dir>', 'clip: product images named <product id>.jpg/.png/.webp/.gif (also used by --eval-corpus)')
+    .option('--lock-text', 'clip: freeze the text tower (open_clip --lock-text)')
+    .option('--lock-image', 'clip: freeze the image tower (open_clip --lock-image)')
+    .option('--unlocked-layers <n>', 'clip: keep the last n encoder layers (and the projection) of each locked tower trainable'))
     .option('--checkpoint-dir <dir>', 'save checkpoints here')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--resume', 'continue from the latest checkpoint in --checkpoint-dir')
     .option('--eval-every <n>', 'steps between evaluations (needs --eval-corpus and --eval-judgments)');
   evalOptions(cmd).action(async (o: TrainFlags) => {
+    if (o.loss === 'clip' || o.images) return trainClip(o);
     const config = configFromFlags(o, o.loss);
     const rows = parseTrainRows(await readTextFile(o.data), o.data);
     validateRowsForLoss(rows, config.loss, o.data);

@@ -3,7 +3,7 @@
  * hyperparameters with the same defaults and messages.
  */
 import type { Command } from 'commander';
-import { defaultTrainConfig, resolveTrainConfig, type TrainConfig } from '../../training/train/trainConfig.ts';
+import { clipTrainDefaults, defaultTrainConfig, resolveTrainConfig, type TrainConfig } from '../../training/train/trainConfig.ts';
 import { lossNames } from '../../training/losses/loss.ts';
 import { schedulerNames } from '../../training/optim/schedule.ts';
 import { train, type TrainEvent, type TrainHooks, type TrainResult, type TrainableEncoder } from '../../training/train/trainLoop.ts';
@@ -15,6 +15,7 @@ export interface TrainHyperFlags {
   epochs?: string; steps?: string; batchSize?: string; lr?: string; weightDecay?: string; warmupSteps?: string;
   scheduler?: string; maxGradNorm?: string; scale?: string; seed?: string; shuffle: boolean; dropout?: string;
   logJson?: boolean; checkpointEvery?: string; evalEvery?: string;
+  lockText?: boolean; lockImage?: boolean; unlockedLayers?: string;
 }
 
 /** The hyperparameter options (everything but model, data, loss, output and checkpoint folders). */
@@ -38,13 +39,18 @@ export function trainOptions(cmd: Command): Command {
 export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
   const int = (v: string | undefined, flag: string, min = 0) => (v === undefined ? undefined : parseNumber(v, flag, { integer: true, min }));
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseNumber(v, flag, { min: 0 }));
-  if (!(lossNames as readonly string[]).includes(loss)) throw new CliError(`--loss must be ${lossNames.join(' or ')}, got "${loss}"`);
+  if (!(lossNames as readonly string[]).includes(loss)) throw new CliError(`--loss must be mnrl or margin-mse (sentence models) or clip (CLIP models, with --images), got "${loss}"`);
+  const clip = loss === 'clip';
+  if (!clip && (o.lockText || o.lockImage || o.unlockedLayers !== undefined)) throw new CliError('--lock-text, --lock-image and --unlocked-layers apply to --loss clip only');
+  if (o.unlockedLayers !== undefined && !o.lockText && !o.lockImage) throw new CliError('--unlocked-layers needs --lock-text or --lock-image');
+  if (clip && o.dropout !== undefined) throw new CliError('--dropout: CLIP models are trained without dropout (their config has none)');
+  if (clip && o.scale !== undefined) throw new CliError('--scale: the clip loss learns its own scale (logit_scale); --scale is for mnrl');
+  const unlocked = int(o.unlockedLayers, '--unlocked-layers');
   if (o.scheduler && !(schedulerNames as readonly string[]).includes(o.scheduler)) {
     throw new CliError(`--scheduler must be one of ${schedulerNames.join(', ')}, got "${o.scheduler}"`);
   }
   if (o.epochs !== undefined && o.steps !== undefined) throw new CliError('give --epochs or --steps, not both');
-  return resolveTrainConfig({
-    loss: loss as TrainConfig['loss'],
+  const flags: Partial<TrainConfig> = {
     epochs: int(o.epochs, '--epochs', 1),
     steps: int(o.steps, '--steps', 1),
     batchSize: int(o.batchSize, '--batch-size', 1),
@@ -59,7 +65,14 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
     dropout: num(o.dropout, '--dropout'),
     checkpointEverySteps: int(o.checkpointEvery, '--checkpoint-every', 1),
     evalEverySteps: int(o.evalEvery, '--eval-every', 1),
-  });
+    lockText: o.lockText || undefined,
+    lockImage: o.lockImage || undefined,
+    unlockedTextLayers: o.lockText ? unlocked : undefined,
+    unlockedImageLayers: o.lockImage ? unlocked : undefined,
+  };
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  // CLIP fine-tuning has its own defaults (clipTrainDefaults); flags given still win
+  return resolveTrainConfig({ ...(clip ? clipTrainDefaults : {}), ...given, loss: loss as TrainConfig['loss'] });
 }
 
 export const formatMetrics = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
@@ -76,9 +89,9 @@ export function logTrainEvent(e: TrainEvent, json: boolean) {
 }
 
 /** Runs the loop with Ctrl-C handling; NaN and interruption become CliErrors (nothing is exported then). */
-export async function runTraining(
-  encoder: TrainableEncoder,
-  rows: readonly TrainRow[],
+export async function runTraining<R = TrainRow>(
+  encoder: TrainableEncoder<R>,
+  rows: readonly R[],
   config: TrainConfig,
   hooks: Omit<TrainHooks, 'signal' | 'onEvent'> & { logJson?: boolean; resumeHint?: string },
 ): Promise<TrainResult> {

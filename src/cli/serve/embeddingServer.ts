@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { formatFloat32 } from '../../training/chorus/float32Text.ts';
 import { detail, parseEmbeddingRequest } from './embeddingRequest.ts';
 import { MicroBatcher, type BatchStats } from './microBatcher.ts';
-import type { OnnxTextEmbedder } from './onnxTextEmbedder.ts';
 
 /**
  * Chorus' embeddings API (querqy/chorus embeddings/, FastAPI) on node:http: `POST /<route>/text/` per
@@ -12,9 +11,23 @@ import type { OnnxTextEmbedder } from './onnxTextEmbedder.ts';
  * down: every failure becomes a JSON response with FastAPI's body shapes.
  */
 
+/**
+ * What a route needs from a model: onnxTextEmbedder.ts (sentence-transformers, pooling inside the graph) and
+ * onnxClipTextEmbedder.ts (a CLIP text tower, EOS pooling) both provide it.
+ */
+export interface TextEmbedder {
+  readonly sourceId: string;
+  readonly dimension: number;
+  /** shown by the route's GET; `normalize` says whether the model's own vectors are unit length */
+  readonly config: { maxSeqLength: number; pooling: string; normalize: boolean };
+  /** one model call for all texts; rows in input order */
+  embed(texts: string[]): Promise<Float32Array[]>;
+  release(): Promise<void>;
+}
+
 export interface ServedModel {
   route: string;
-  embedder: OnnxTextEmbedder;
+  embedder: TextEmbedder;
   /** shown by /health, e.g. the model folder */
   name: string;
 }

@@ -12,7 +12,8 @@ import type { Product } from '../data/corpus.ts';
 import { preview } from '../data/corpus.ts';
 import { float32JsonArray } from './float32Text.ts';
 
-export type Embedder = (inputs: string[]) => Promise<Float32Array[]>;
+/** One vector per input, or undefined where an input turned out unusable (an image that fails to decode): that product is written without the vector. */
+export type Embedder = (inputs: string[]) => Promise<(Float32Array | undefined)[]>;
 
 export interface VectorField {
   /** Solr field name, e.g. finetuned_product_vector */
@@ -83,7 +84,8 @@ export async function writeSolrDocuments(
       const embedded = await f.embed(present.map((i) => inputs[i]!));
       if (embedded.length !== present.length) throw new Error(`${f.field}: embedder returned ${embedded.length} vectors for ${present.length} inputs`);
       present.forEach((i, k) => {
-        const v = embedded[k]!;
+        const v = embedded[k];
+        if (v === undefined) return void missing[f.field]!.push(chunk[i]!.id);
         const dim = (dimensions[f.field] ??= v.length);
         if (v.length !== dim) throw new Error(`${f.field}: vector of product ${chunk[i]!.id} has ${v.length} values, earlier ones ${dim}`);
         out[i] = v;

@@ -32,7 +32,7 @@ function weightGetter(config: BertConfig, weights: TensorMap): (name: string) =>
 }
 
 /** [out, in] -> [in, out] so MatMul can multiply [B, S, in] activations directly. */
-function transpose2d(t: NamedTensor): Float32Array {
+export function transpose2d(t: NamedTensor): Float32Array {
   const [rows, cols] = t.shape as [number, number];
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[r * cols + c]!;
@@ -146,7 +146,7 @@ export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: Senten
   });
 }
 
-function activation(g: OnnxGraphBuilder, x: string, act: BertConfig['hidden_act'], f: (v: number) => string): string {
+export function activation(g: OnnxGraphBuilder, x: string, act: BertConfig['hidden_act'], f: (v: number) => string): string {
   if (act === 'relu') return g.op('Relu', [x]);
   if (act === 'gelu') {
     // exact gelu: 0.5 x (1 + erf(x / sqrt 2))

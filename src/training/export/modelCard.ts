@@ -19,12 +19,12 @@ export interface ModelCardModel {
 }
 
 // Hub ids are "name" or "owner/name"; anything else (a local path, a URL) cannot be a base_model reference.
-const hubId = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
+export const hubId = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 
 const cell = (v: unknown) => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(4));
 
-function table(header: string[], rows: unknown[][]): string {
+export function table(header: string[], rows: unknown[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
@@ -37,7 +37,7 @@ function frontMatter(card: ModelCardInfo): string {
   return lines.join('\n');
 }
 
-function metricsSection(card: ModelCardInfo): string[] {
+export function metricsSection(card: ModelCardInfo): string[] {
   const before = card.metricsBefore ?? {};
   const after = card.metricsAfter ?? {};
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];

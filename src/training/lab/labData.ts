@@ -22,9 +22,22 @@ export interface LoadedLabData {
   summary: DataSummary;
 }
 
+/**
+ * A smaller corpus for a quick run on a slow device: every judged product (so evaluation stays meaningful)
+ * plus the first `others` unjudged ones, in corpus order.
+ */
+export function sliceProducts(products: readonly Product[], others: number, judgments?: Judgments): Product[] {
+  const judged = new Set<string>();
+  for (const perQuery of judgments?.values() ?? []) for (const id of perQuery.keys()) judged.add(id);
+  let extra = 0;
+  return products.filter((p) => judged.has(p.id) || (extra < others && ++extra > 0));
+}
+
 export function loadLabData(data: LabData): LoadedLabData {
   const template = data.template ?? DEFAULT_TEXT_TEMPLATE;
   const corpus = loadCorpusFiles(data.corpus.map((f) => ({ name: f.name, bytes: f.bytes })));
+  const parsedJudgments = data.judgments && parseJudgments(data.judgments.text, data.judgments.name);
+  if (data.sliceOthers !== undefined) corpus.products = sliceProducts(corpus.products, data.sliceOthers, parsedJudgments?.judgments);
   const rendered = corpusTexts(corpus.products, template);
   if (!corpus.products.length) throw new Error(`${data.corpus.map((f) => f.name).join(', ')}: the corpus is empty (no products)`);
   if (!rendered.ids.length) throw new Error(`none of the ${corpus.products.length} products has text for template "${template}"`);
@@ -42,8 +55,8 @@ export function loadLabData(data: LabData): LoadedLabData {
       rejected, warnings, preview: rendered.ids.slice(0, 20).map((id, i) => ({ id, text: rendered.texts[i]! })),
     },
   };
-  if (data.judgments) {
-    const parsed = parseJudgments(data.judgments.text, data.judgments.name);
+  if (data.judgments && parsedJudgments) {
+    const parsed = parsedJudgments;
     out.judgments = parsed.judgments;
     out.judgmentLines = parsed.lines;
     out.judgmentsName = data.judgments.name;

@@ -10,7 +10,7 @@ import type { ModelFiles } from '../export/modelFiles.ts';
 import type { ModelSpec } from '../../workers/labApi.ts';
 
 /** A spec the workers can load without the corpus: scratch models are materialized to files first. */
-export type ResolvedModelSpec = Exclude<ModelSpec, { kind: 'scratch' }> | { kind: 'memory'; id: string; files: ModelFiles };
+export type ResolvedModelSpec = Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }> | { kind: 'memory'; id: string; files: ModelFiles };
 
 export function memoryFiles(files: ModelFiles, id = 'memory'): ModelSource {
   const bytes = (f: string) => {

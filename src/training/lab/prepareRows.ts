@@ -142,6 +142,7 @@ async function supervised(data: LoadedLabData, req: SupervisedPrepare, deps: Pre
   };
 }
 
-export function prepareRows(data: LoadedLabData, req: PrepareRequest, deps: PrepareDeps = {}): Promise<PreparedData> {
+/** Text rows; CLIP requests go to clipPrepare.ts. */
+export function prepareRows(data: LoadedLabData, req: UnsupervisedPrepare | SupervisedPrepare, deps: PrepareDeps = {}): Promise<PreparedData> {
   return req.mode === 'supervised' ? supervised(data, req, deps) : unsupervised(data, req, deps);
 }

@@ -32,12 +32,21 @@ export function supportedModelTypes(): string[] {
 export async function loadSentenceEncoder(source: ModelSource, opts: LoadEncoderOptions = {}): Promise<SentenceEncoder> {
   const raw = await readJson(source, 'config.json');
   const type = raw.model_type;
+  if (type === 'clip') {
+    throw new Error(`${source.id}/config.json: ${source.id} is a CLIP model: use it with --images / --loss clip (it embeds texts and images, not sentences alone)`);
+  }
   const loader = typeof type === 'string' ? loaders.get(type) : undefined;
   if (!loader) {
     const what = typeof type === 'string' ? `model_type "${type}" is not supported` : 'has no "model_type"';
     throw new Error(`${source.id}/config.json: ${what} (supported model types: ${supportedModelTypes().join(', ')})`);
   }
   return loader(source, raw, opts);
+}
+
+/** config.json's model_type ("" when absent), so callers can pick the sentence or the CLIP loader. */
+export async function modelTypeOf(source: ModelSource): Promise<string> {
+  const type = (await readJson(source, 'config.json')).model_type;
+  return typeof type === 'string' ? type : '';
 }
 
 // Buffers transformers keeps in checkpoints but never treats as weights.

@@ -3,6 +3,7 @@ import type { BertInputs, BertModel } from './bert.ts';
 import { l2normalize, pool } from './pooling.ts';
 import type { SentenceConfig } from './sentenceConfig.ts';
 import type { EncodedBatch, TextTokenizer } from './tokenizer.ts';
+import { encodeInBatches, type EncodeOptions } from './encodeInBatches.ts';
 
 export interface SentenceEncoderParts {
   model: BertModel;
@@ -15,16 +16,7 @@ export interface SentenceEncoderParts {
   dropout?: { hidden: number; attention: number };
 }
 
-export interface EncodeOptions {
-  batchSize?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
-}
-
-/** The error encode() throws when its AbortSignal fires (name 'AbortError', as fetch uses). */
-export class EncodeAbortedError extends Error {
-  override name = 'AbortError';
-}
+export { EncodeAbortedError, type EncodeOptions } from './encodeInBatches.ts';
 
 /** A sentence-transformers model: BERT + pooling (+ normalize), with the tokenizer that feeds it. */
 export class SentenceEncoder {
@@ -87,37 +79,10 @@ export class SentenceEncoder {
     }
   }
 
-  /**
-   * Inference embeddings, one Float32Array per text in input order. Texts are batched in order of
-   * length (less padding); the event loop gets a turn between batches so an abort can land.
-   */
+  /** Inference embeddings, one Float32Array per text in input order; texts are batched by length (less padding). */
   async encode(texts: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
-    const batchSize = opts.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`encode: batchSize must be a positive integer, got ${batchSize}`);
     const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
-    const out: Float32Array[] = new Array(texts.length);
-    const checkAbort = (done: number) => {
-      if (opts.signal?.aborted) {
-        const reason = opts.signal.reason instanceof Error ? `: ${opts.signal.reason.message}` : '';
-        throw new EncodeAbortedError(`encode aborted after ${done} of ${texts.length} texts${reason}`);
-      }
-    };
-    for (let start = 0; start < order.length; start += batchSize) {
-      checkAbort(start);
-      const idx = order.slice(start, start + batchSize);
-      const emb = this.embedTexts(idx.map((i) => texts[i]!), { training: false });
-      let data: Float32Array;
-      try {
-        data = (await emb.data()) as Float32Array;
-      } finally {
-        emb.dispose();
-      }
-      const dim = emb.shape[1];
-      idx.forEach((i, r) => { out[i] = data.slice(r * dim, (r + 1) * dim); });
-      opts.onProgress?.(Math.min(start + batchSize, texts.length), texts.length);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    return out;
+    return encodeInBatches(order, opts, 'texts', (idx) => this.embedTexts(idx.map((i) => texts[i]!), { training: false }));
   }
 
   dispose(): void {

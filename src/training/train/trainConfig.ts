@@ -35,7 +35,26 @@ export interface TrainConfig {
   checkpointEverySteps: number;
   /** step events are emitted every this many steps (and on the last step) */
   logEverySteps: number;
+  /**
+   * CLIP only (open_clip's --lock-text / --lock-image): freeze a tower except its last `unlocked*Layers`
+   * encoder layers (plus its final norm and projection when any layer is unlocked).
+   */
+  lockText?: boolean;
+  lockImage?: boolean;
+  unlockedTextLayers?: number;
+  unlockedImageLayers?: number;
 }
+
+/** The lock fields of a config; a resume must use the same ones (the optimizer state covers exactly the unlocked parameters). */
+export const lockFields = ['lockText', 'lockImage', 'unlockedTextLayers', 'unlockedImageLayers'] as const;
+
+/**
+ * Fine-tuning defaults for CLIP (open_clip fine-tune recipes, e.g. WiSE-FT / FLYP): AdamW at a small lr so the
+ * pretrained alignment is not destroyed, weight decay 0.1 (none on gains, biases, embeddings and the
+ * temperature), 10% linear warmup then cosine decay. Batch 8 is small for a contrastive loss but what a browser
+ * holds with ViT-B/32; the CLI may raise it.
+ */
+export const clipTrainDefaults: Partial<TrainConfig> = { lr: 1e-5, batchSize: 8, weightDecay: 0.1, warmupRatio: 0.1, scheduler: 'cosine' };
 
 export const defaultTrainConfig: Omit<TrainConfig, 'loss'> = {
   epochs: 1,
@@ -84,6 +103,11 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { loss: strin
   for (const k of ['warmupSteps', 'evalEverySteps', 'checkpointEverySteps', 'seed'] as const) nonNegative(k, true);
   if (c.warmupRatio > 1) throw new TrainConfigError(`warmupRatio: must be within [0, 1], got ${c.warmupRatio}`);
   if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) throw new TrainConfigError(`dropout: must be within [0, 1), got ${c.dropout}`);
+  for (const k of ['unlockedTextLayers', 'unlockedImageLayers'] as const) if (c[k] !== undefined) nonNegative(k, true);
+  const locked = lockFields.filter((k) => c[k] !== undefined && c[k] !== false);
+  if (locked.length && c.loss !== 'clip') throw new TrainConfigError(`${locked[0]}: tower locks apply to the clip loss only (loss is ${c.loss})`);
+  if (c.unlockedTextLayers && !c.lockText) throw new TrainConfigError('unlockedTextLayers: only meaningful with lockText');
+  if (c.unlockedImageLayers && !c.lockImage) throw new TrainConfigError('unlockedImageLayers: only meaningful with lockImage');
   return c;
 }
 

@@ -1,19 +1,38 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainRow } from '../data/trainRows.ts';
-import { validateRowsForLoss } from '../data/trainRows.ts';
-import { createLoss, type TextEmbedder } from '../losses/loss.ts';
+import { createLoss, type PreparedBatch, type TextEmbedder } from '../losses/loss.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/clipGradNorm.ts';
 import { readVariables } from '../models/readVariables.ts';
 import { lrLambda } from '../optim/schedule.ts';
 import { BatchCursor } from './batches.ts';
 import type { Checkpoint, CheckpointStore } from './checkpoint.ts';
-import { resolveTrainConfig, resolvedWarmupSteps, totalTrainingSteps, type TrainConfig } from './trainConfig.ts';
+import { lockFields, resolveTrainConfig, resolvedWarmupSteps, totalTrainingSteps, type TrainConfig } from './trainConfig.ts';
 
-/** What the loop needs from SentenceEncoder (structural, so tests may pass lighter encoders). */
-export interface TrainableEncoder extends TextEmbedder {
-  model: { params: Map<string, tf.Variable>; trainableParams(): Map<string, tf.Variable> };
+/** Tower locks as TrainConfig carries them (CLIP's ClipLocks). */
+export type TrainLocks = Pick<TrainConfig, (typeof lockFields)[number]>;
+
+/**
+ * What the loop needs from an encoder (structural, so tests may pass lighter encoders). SentenceEncoder is
+ * one as is; CLIP goes through an adapter (clipTrainable.ts) that adds the optional hooks.
+ */
+export interface TrainableEncoder<R = TrainRow> extends TextEmbedder {
+  model: {
+    params: Map<string, tf.Variable>;
+    trainableParams(): Map<string, tf.Variable>;
+    /** CLIP: freezes tower parts; called before trainableParams() whenever present */
+    setLocks?(locks: TrainLocks): void;
+  };
   dropout?: { hidden: number; attention: number };
+  /**
+   * Async inputs of a batch that cannot be produced inside the synchronous gradient closure (CLIP: decode and
+   * preprocess the batch's images). The loop disposes the returned tensors after the step.
+   */
+  prepareBatch?(rows: readonly R[], signal?: AbortSignal): Promise<PreparedBatch>;
+  /** runs after each optimizer update (CLIP: clamp the logit scale to [0, ln 100] like open_clip) */
+  afterStep?(): void;
+  /** parameters exempt from weight decay; default HF Trainer's rule (biases and LayerNorm weights) */
+  noDecay?(name: string): boolean;
 }
 
 export type StopReason = 'aborted' | 'nan';
@@ -57,10 +76,15 @@ export function stepSeed(seed: number, step: number): number {
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function restore(encoder: TrainableEncoder, opt: AdamW, cursor: BatchCursor, c: Checkpoint, config: TrainConfig, numRows: number): void {
+function restore<R>(encoder: TrainableEncoder<R>, opt: AdamW, cursor: BatchCursor, c: Checkpoint, config: TrainConfig, numRows: number): void {
   if (c.numRows !== numRows) throw new Error(`resume: the checkpoint was trained on ${c.numRows} rows, this run has ${numRows}`);
   for (const k of ['batchSize', 'shuffle', 'seed', 'loss'] as const) {
     if (c.config[k] !== config[k]) throw new Error(`resume: ${k} is ${config[k]} but the checkpoint used ${c.config[k]}`);
+  }
+  // unset and false/0 mean the same (checkpoints from before locks existed have none)
+  for (const k of lockFields) {
+    const [was, is] = [c.config[k] || false, config[k] || false];
+    if (was !== is) throw new Error(`resume: ${k} is ${is} but the checkpoint used ${was}`);
   }
   for (const [name, v] of encoder.model.params) {
     const t = c.weights.get(name);
@@ -77,20 +101,25 @@ function restore(encoder: TrainableEncoder, opt: AdamW, cursor: BatchCursor, c: 
  * the trainable parameters, clip_grad_norm_, AdamW at the scheduled lr. Stops between steps on abort,
  * and before the update on a non-finite loss or gradient norm, returning the state rather than throwing.
  */
-export async function train(
-  encoder: TrainableEncoder,
-  rows: readonly TrainRow[],
+export async function train<R = TrainRow>(
+  encoder: TrainableEncoder<R>,
+  rows: readonly R[],
   partialConfig: Partial<TrainConfig> & { loss: string },
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
   const config = resolveTrainConfig(partialConfig);
-  validateRowsForLoss(rows, config.loss);
+  // The loss checks the rows; that the encoder fits the loss is structural, checked where it can be.
+  const loss = createLoss<TrainableEncoder<R>, R>(config.loss, { scale: config.scale });
+  loss.validateRows(rows);
+  if (config.loss === 'clip' && !encoder.prepareBatch) throw new Error('loss clip needs a CLIP encoder with an image source (prepareBatch)');
   if (config.dropout !== undefined && encoder.dropout) encoder.dropout = { hidden: config.dropout, attention: config.dropout };
-  const loss = createLoss(config.loss, { scale: config.scale });
+  const locks: TrainLocks = Object.fromEntries(lockFields.map((k) => [k, config[k]]));
+  if (encoder.model.setLocks) encoder.model.setLocks(locks);
+  else if (lockFields.some((k) => config[k])) throw new Error('tower locks need a CLIP model');
   const params = encoder.model.trainableParams();
   const varList = [...params.values()];
   const paramName = new Map([...params].map(([name, v]) => [v.name, name]));
-  const opt = new AdamW(params, { weightDecay: config.weightDecay });
+  const opt = new AdamW(params, { weightDecay: config.weightDecay, noDecay: encoder.noDecay?.bind(encoder) });
   const cursor = new BatchCursor(rows.length, config.batchSize, config.shuffle, config.seed);
   const totalSteps = totalTrainingSteps(config, rows.length);
   const schedule = { warmupSteps: resolvedWarmupSteps(config, rows.length), totalSteps };
@@ -118,6 +147,11 @@ export async function train(
     opt.dispose();
     return Object.assign(result, { step, epoch: cursor.progress, stopped, elapsedMs: performance.now() - start });
   };
+  const stopAborted = async () => {
+    await saveCheckpoint();
+    emit({ type: 'stopped', step, reason: 'aborted', message: `stopped by request after step ${step} of ${totalSteps}` });
+    return finish('aborted');
+  };
 
   let lastEval = -1;
   let lastSave = -1;
@@ -131,18 +165,28 @@ export async function train(
     }
     while (step < totalSteps) {
       await yieldToEvents();
-      if (hooks.signal?.aborted) {
-        await saveCheckpoint();
-        emit({ type: 'stopped', step, reason: 'aborted', message: `stopped by request after step ${step} of ${totalSteps}` });
-        return finish('aborted');
-      }
+      if (hooks.signal?.aborted) return await stopAborted();
       const prevPos = cursor.getState();
       const batch = cursor.next().map((i) => rows[i]!);
       const lr = config.lr * lrLambda(config.scheduler, step, schedule);
-      const { value, grads: named } = tf.variableGrads(
-        () => loss.compute(encoder, batch, { training: true, seed: stepSeed(config.seed, step) }),
-        varList,
-      );
+      let prepared: PreparedBatch | undefined;
+      try {
+        prepared = await encoder.prepareBatch?.(batch, hooks.signal);
+      } catch (e) {
+        if (!hooks.signal?.aborted) throw e;
+        cursor.setState(prevPos); // an abort during the fetch: this batch was not trained on
+        return await stopAborted();
+      }
+      let value: tf.Scalar;
+      let named: tf.NamedTensorMap;
+      try {
+        ({ value, grads: named } = tf.variableGrads(
+          () => loss.compute(encoder, batch, { training: true, seed: stepSeed(config.seed, step), batch: prepared }),
+          varList,
+        ));
+      } finally {
+        prepared?.pixels?.dispose();
+      }
       const lossValue = (await value.data())[0]!;
       value.dispose();
       const grads = new Map(Object.entries(named).map(([vName, g]) => [paramName.get(vName) ?? vName, g]));
@@ -156,6 +200,7 @@ export async function train(
       }
       opt.step(clip.grads, lr);
       for (const g of clip.grads.values()) g.dispose();
+      encoder.afterStep?.();
       step += 1;
       result.losses.push(lossValue);
       logExamples += batch.length;

@@ -1,0 +1,179 @@
+/**
+ * Configure, CLIP half: what to fine-tune (text embeddings or CLIP), the CLIP mode (product text ↔ image, or
+ * judged query ↔ relevant images), the base CLIP model, tower locks (open_clip's lock-text / lock-image with
+ * the last N layers unlocked), the kata preset and the estimate/refusal for this device.
+ */
+import type { DataSummary, Estimate, ModelSpec, PrepareRequest, TrainSettings } from '../../workers/labApi.ts';
+import type { ClipEstimateRequest, ClipPrepare, ClipShape, ImageSource, ImageSummary } from '../../workers/clipRequest.ts';
+import { errorMessage } from '../lib/format.ts';
+import { clipPreset, clipScratchDefaults, clipScratchLr, clipScratchShape, curatedClipModels } from '../lib/clipModels.ts';
+import type { RunPlan } from '../lib/runRepository.ts';
+import { folderName } from './configState.svelte.ts';
+
+export type Family = 'text' | 'clip';
+export type ClipMode = 'unsupervised' | 'supervised';
+export type ClipModelChoice = 'curated' | 'custom' | 'files' | 'scratch';
+export type TowerLock = 'none' | 'text' | 'image';
+
+export interface ClipConfigClient {
+  estimateClip(req: ClipEstimateRequest): Promise<Estimate>;
+  inspectClip(spec: ModelSpec): Promise<ClipShape & { id: string }>;
+}
+
+export interface ClipConfigDeps {
+  client: ClipConfigClient;
+  hubEndpoint: () => string;
+}
+
+export class ClipConfigState {
+  family = $state<Family>('text');
+  mode = $state<ClipMode>('unsupervised');
+  template = $state('{title} {supplier} {attr_t_product_type}');
+  maxProducts = $state<number | null>(null);
+  threshold = $state(2);
+  validation = $state(0.2);
+
+  modelChoice = $state<ClipModelChoice>('curated');
+  curatedId = $state(curatedClipModels[0]!.id);
+  customId = $state('');
+  modelFiles = $state<File[]>([]);
+  scratch = $state({ ...clipScratchDefaults });
+
+  lock = $state<TowerLock>('none');
+  /** with a locked tower: its last N encoder layers still train (0 = the whole tower is frozen) */
+  unlockedLayers = $state(0);
+
+  epochs = $state(clipPreset.epochs);
+  steps = $state<number | null>(null);
+  batchSize = $state(clipPreset.batchSize);
+  lr = $state(clipPreset.lr);
+  warmupRatio = $state(clipPreset.warmupRatio);
+  weightDecay = $state(clipPreset.weightDecay);
+  seed = $state(42);
+  checkpointEvery = $state(50);
+
+  estimate = $state<Estimate | null>(null);
+  estimateError = $state<string | null>(null);
+  estimating = $state(false);
+
+  readonly deps: ClipConfigDeps;
+
+  constructor(deps: ClipConfigDeps) {
+    this.deps = deps;
+  }
+
+  modelLabel = $derived(
+    this.modelChoice === 'curated' ? this.curatedId
+    : this.modelChoice === 'custom' ? this.customId.trim() || '(no id yet)'
+    : this.modelChoice === 'files' ? folderName(this.modelFiles)
+    : `tiny CLIP from scratch (${this.scratch.hidden}×${this.scratch.layers})`,
+  );
+
+  /** Pretrained ↔ random weights swap the learning-rate default unless the user changed it. */
+  chooseModel(choice: ClipModelChoice): void {
+    const was = this.modelChoice === 'scratch';
+    this.modelChoice = choice;
+    if (choice === 'scratch' && !was && this.lr === clipPreset.lr) this.lr = clipScratchLr;
+    if (choice !== 'scratch' && was && this.lr === clipScratchLr) this.lr = clipPreset.lr;
+    this.estimate = null;
+    this.estimateError = null;
+  }
+
+  /** Back to the kata's CLIP preset (AdamW, small lr, batch 8, wd 0.1, 10% warmup, cosine). */
+  applyPreset(): void {
+    Object.assign(this, { batchSize: clipPreset.batchSize, weightDecay: clipPreset.weightDecay, warmupRatio: clipPreset.warmupRatio, epochs: clipPreset.epochs, steps: null });
+    this.lr = this.modelChoice === 'scratch' ? clipScratchLr : clipPreset.lr;
+  }
+
+  modelSpec(): ModelSpec {
+    switch (this.modelChoice) {
+      case 'curated':
+        return { kind: 'hub', id: this.curatedId, endpoint: this.deps.hubEndpoint() };
+      case 'custom':
+        return { kind: 'hub', id: this.customId.trim(), endpoint: this.deps.hubEndpoint() };
+      case 'files':
+        return { kind: 'files', files: [...this.modelFiles], id: folderName(this.modelFiles) };
+      case 'scratch':
+        return { kind: 'scratch-clip', ...this.scratch, seed: this.seed };
+    }
+  }
+
+  prepareRequest(): ClipPrepare {
+    return this.mode === 'supervised'
+      ? { mode: 'clip-supervised', threshold: this.threshold, validation: this.validation, seed: this.seed }
+      : { mode: 'clip-unsupervised', template: this.template, ...(this.maxProducts !== null && { maxProducts: this.maxProducts }), seed: this.seed };
+  }
+
+  locks(): Pick<TrainSettings, 'lockText' | 'lockImage' | 'unlockedTextLayers' | 'unlockedImageLayers'> {
+    if (this.lock === 'text') return { lockText: true, ...(this.unlockedLayers > 0 && { unlockedTextLayers: this.unlockedLayers }) };
+    if (this.lock === 'image') return { lockImage: true, ...(this.unlockedLayers > 0 && { unlockedImageLayers: this.unlockedLayers }) };
+    return {};
+  }
+
+  trainSettings(): TrainSettings {
+    return {
+      loss: 'clip', epochs: this.epochs, ...(this.steps !== null && { steps: this.steps }), batchSize: this.batchSize, lr: this.lr,
+      warmupRatio: this.warmupRatio, weightDecay: this.weightDecay, scheduler: clipPreset.scheduler, maxGradNorm: clipPreset.maxGradNorm, seed: this.seed,
+      ...this.locks(),
+    };
+  }
+
+  /** Rows the run will roughly have, for the estimate before rows exist. */
+  expectedRows(data: DataSummary | null, images: ImageSummary | null): number {
+    if (this.mode === 'supervised') return Math.max(1, Math.round((data?.judgments ?? 1) * (1 - this.validation) * 0.5));
+    return Math.max(1, Math.min(images?.ok ?? data?.documents ?? 1, this.maxProducts ?? Infinity));
+  }
+
+  /** What stops a CLIP run from starting; empty when it can start. */
+  problems(data: DataSummary | null, images: ImageSummary | null): string[] {
+    const out: string[] = [];
+    if (!data) out.push('Load data first (step 1).');
+    if (!images?.ok) out.push('CLIP needs product images: choose an image source in step 1 and check the images.');
+    if (this.mode === 'supervised' && data && !data.judgments) out.push('Supervised CLIP needs relevance judgments: load a judgments file in step 1.');
+    if (this.modelChoice === 'custom' && !/^[\w.-]+(\/[\w.-]+)?$/.test(this.customId.trim())) out.push('Enter a Hub model id such as owner/name.');
+    if (this.modelChoice === 'files' && !this.modelFiles.some((f) => f.name === 'config.json')) out.push('The chosen folder has no config.json.');
+    if (!(this.batchSize >= 2)) out.push('Batch size must be at least 2 (the other images of a batch are the negatives).');
+    if (!(this.lr > 0)) out.push('The learning rate must be positive.');
+    if (this.steps !== null && !(this.steps >= 1)) out.push('Steps must be at least 1.');
+    if (!(Number.isInteger(this.unlockedLayers) && this.unlockedLayers >= 0)) out.push('Unlocked layers must be 0 or more.');
+    if (this.estimate && !this.estimate.fits) out.push(`This model does not fit: ${this.estimate.reason}`);
+    return out;
+  }
+
+  async modelShape(): Promise<ClipShape> {
+    if (this.modelChoice === 'curated') {
+      const known = curatedClipModels.find((m) => m.id === this.curatedId)?.shape;
+      if (known) return known;
+    }
+    if (this.modelChoice === 'scratch') return clipScratchShape(this.scratch);
+    return this.deps.client.inspectClip(this.modelSpec());
+  }
+
+  async refreshEstimate(data: DataSummary | null, images: ImageSummary | null): Promise<void> {
+    this.estimating = true;
+    this.estimateError = null;
+    try {
+      const model = await this.modelShape();
+      this.estimate = await this.deps.client.estimateClip({
+        model, batchSize: this.batchSize, rows: this.expectedRows(data, images), epochs: this.epochs, ...(this.steps !== null && { steps: this.steps }),
+        lockText: this.lock === 'text' && this.unlockedLayers === 0, lockImage: this.lock === 'image' && this.unlockedLayers === 0,
+      });
+    } catch (e) {
+      this.estimate = null;
+      this.estimateError = errorMessage(e);
+    } finally {
+      this.estimating = false;
+    }
+  }
+
+  plan(hasJudgments: boolean, images: ImageSource): RunPlan {
+    return {
+      name: `CLIP ${this.mode === 'supervised' ? 'supervised' : 'unsupervised'} · ${this.modelLabel}`,
+      model: this.modelSpec(),
+      prepare: this.prepareRequest() as PrepareRequest,
+      train: { config: this.trainSettings(), checkpointEverySteps: this.checkpointEvery },
+      evaluate: hasJudgments,
+      images,
+    };
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Text→image retrieval evaluation for CLIP: judged queries are embedded by the text tower, the corpus is the
+ * image embedding of every product that has an image, and rankings are scored with the same graded metrics
+ * and per-query rows as RetrievalEvaluator, so text and image models compare on one scale.
+ *
+ * Judged products without an image can never be retrieved. Like judged docids missing from a text corpus
+ * they still count as relevant and in the ideal DCG (pytrec_eval semantics), and they are counted and
+ * reported: a catalogue where half the relevant products lack pictures caps recall, and the report says so.
+ */
+import { preview } from '../data/corpus.ts';
+import { countRelevant, type Judgments } from '../data/judgments.ts';
+import { loadPixelsBatch, type ImageProvider } from '../images/imageProvider.ts';
+import type { EncodeOptions, EvaluateOptions, EvaluationResult, TextEncoderLike } from './evaluator.ts';
+import { computeMetrics, rankingDepth, type MetricOptions } from './metrics.ts';
+import { cosineTopK, normalizeRows } from './topk.ts';
+
+export interface ImageEncoderLike extends TextEncoderLike {
+  /** one embedding per preprocessed CHW image, in input order */
+  encodeImages(images: Float32Array[], opts?: EncodeOptions): Promise<Float32Array[]>;
+}
+
+export interface ImageRetrievalEvaluatorOptions extends MetricOptions {
+  /** images (and queries) per forward pass; default 32 */
+  batchSize?: number;
+  /** default 'image-retrieval' */
+  name?: string;
+}
+
+export class ImageRetrievalEvaluator {
+  readonly name: string;
+  readonly primaryMetric: string;
+  /** judged (query, product) pairs whose product has no image, as "query / id" */
+  readonly withoutImage: string[] = [];
+  private readonly queries: string[];
+  private readonly warnings: string[] = [];
+
+  /** `ids`: the corpus products that have an image in `images` (in the order they are embedded). */
+  constructor(
+    private readonly ids: readonly string[],
+    private readonly images: ImageProvider,
+    private readonly judgments: Judgments,
+    private readonly opts: ImageRetrievalEvaluatorOptions = {},
+  ) {
+    this.name = opts.name ?? 'image-retrieval';
+    this.primaryMetric = `ndcg@${opts.k ?? 10}`;
+    if (!ids.length) throw new RangeError('the image corpus is empty: no product has an image');
+    const known = new Set(ids);
+    if (known.size !== ids.length) throw new RangeError('the image corpus has duplicate ids');
+    const missingImage = ids.filter((id) => !images.has(id));
+    if (missingImage.length) throw new RangeError(`${missingImage.length} corpus id(s) have no image in the provider: ${preview(missingImage)}`);
+    const threshold = opts.relevanceThreshold ?? 2;
+    this.queries = [...judgments].filter(([, judged]) => countRelevant(judged, threshold) > 0).map(([q]) => q);
+    if (!this.queries.length) throw new RangeError(`no judged query has a product rated ${threshold} or higher; nothing to evaluate`);
+    let relevantWithout = 0;
+    for (const [q, judged] of judgments) {
+      for (const [id, rating] of judged) {
+        if (known.has(id)) continue;
+        this.withoutImage.push(`${q} / ${id}`);
+        if (rating >= threshold) relevantWithout++;
+      }
+    }
+    if (this.withoutImage.length) {
+      this.warnings.push(`${this.withoutImage.length} judged product(s) have no image (${relevantWithout} of them relevant); ` +
+        `they still count as relevant/ideal but can never be retrieved: ${preview(this.withoutImage)}`);
+    }
+  }
+
+  /** Image embeddings of the corpus, loaded and embedded one batch at a time (pixels are 600 KB each at 224²). */
+  private async embedCorpus(encoder: ImageEncoderLike, opts: EvaluateOptions): Promise<Float32Array[]> {
+    const batchSize = this.opts.batchSize ?? 32;
+    const out: Float32Array[] = [];
+    for (let start = 0; start < this.ids.length; start += batchSize) {
+      const keys = this.ids.slice(start, start + batchSize);
+      const { pixels, failures } = await loadPixelsBatch(this.images, keys, { signal: opts.signal });
+      if (failures.length) {
+        // a failed image would silently shift every later ranking; stop and name it instead
+        throw new Error(`image of product "${failures[0]!.key}" could not be loaded: ${failures[0]!.reason}` +
+          (failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''));
+      }
+      out.push(...(await encoder.encodeImages(pixels as Float32Array[], { batchSize, signal: opts.signal })));
+      opts.onProgress?.({ phase: 'corpus', done: Math.min(start + batchSize, this.ids.length), total: this.ids.length });
+    }
+    return out;
+  }
+
+  async evaluate(encoder: ImageEncoderLike, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
+    const { signal, onProgress } = opts;
+    const corpusVecs = await this.embedCorpus(encoder, opts);
+    signal?.throwIfAborted();
+    const queryVecs = await encoder.encode(this.queries, {
+      batchSize: this.opts.batchSize ?? 32,
+      signal,
+      onProgress: (done, total) => onProgress?.({ phase: 'queries', done, total }),
+    });
+    if (corpusVecs.length !== this.ids.length || queryVecs.length !== this.queries.length) {
+      throw new Error(`encoder returned ${corpusVecs.length}/${queryVecs.length} embeddings for ${this.ids.length} images/${this.queries.length} queries`);
+    }
+    onProgress?.({ phase: 'search', done: 0, total: this.queries.length });
+    const hits = cosineTopK(queryVecs, normalizeRows(corpusVecs), rankingDepth(this.opts), { signal });
+    onProgress?.({ phase: 'search', done: this.queries.length, total: this.queries.length });
+    const rankings = new Map<string, string[]>();
+    this.queries.forEach((q, i) => rankings.set(q, Array.from(hits[i]!.indices, (r) => this.ids[r]!)));
+    const summary = computeMetrics(rankings, this.judgments, this.opts);
+    return { metrics: summary.metrics, queries: summary.queries, skippedQueries: summary.skippedQueries, warnings: [...this.warnings] };
+  }
+}
