@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { loadClipEncoder } from '../src/training/models/clip/loadClip.ts';
 import { makeTinyClip } from './helpers/clipFixture.ts';
 import { makeTinyModel } from './helpers/fixtures.ts';
 import { maxAbsDiff } from './helpers/onnx.ts';
+import { startServeCli } from './helpers/cli.ts';
 
 let root: string;
 let exported: string;
@@ -102,27 +102,16 @@ describe('ftlab serve: /ftclip/text/ on a CLIP export', () => {
     expect(await pairModelsAndRoutes([text], [], defaultServeRoute)).toEqual([{ route: 'ftbert', model: text }]);
     expect(await pairModelsAndRoutes([exported], ['images'], defaultServeRoute)).toEqual([{ route: 'images', model: exported }]);
 
-    const bin = path.resolve(import.meta.dirname, '../bin/ftlab.js');
-    const child = spawn(process.execPath, [bin, 'serve', '--model', exported, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let code: number | null = null;
+    const serve = await startServeCli(['--model', exported, '--port', '0']);
     try {
-      const ready = await new Promise<{ url: string; routes: string[] }>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
-        });
-        setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-      });
-      expect(ready.routes).toEqual(['/ftclip/text/']);
-      const r = await fetch(`${ready.url}/ftclip/text/`, { method: 'POST', body: JSON.stringify({ text: 'red running shoes', normalize: false }) });
+      expect(serve.routes).toEqual(['/ftclip/text/']);
+      const r = await fetch(`${serve.url}/ftclip/text/`, { method: 'POST', body: JSON.stringify({ text: 'red running shoes', normalize: false }) });
       expect(maxAbsDiff(((await r.json()) as { embedding: number[] }).embedding, tfjsText('red running shoes'))).toBeLessThan(1e-5);
     } finally {
-      child.kill('SIGTERM');
+      code = await serve.stop();
     }
-    expect(await exited).toBe(0);
-    expect(stderr).toMatch(/serving .* \(16 dimensions\) at http:\/\/127\.0\.0\.1:\d+\/ftclip\/text\//);
+    expect(code).toBe(0);
+    expect(serve.stderr()).toMatch(/serving .* \(16 dimensions\) at http:\/\/127\.0\.0\.1:\d+\/ftclip\/text\//);
   });
 });

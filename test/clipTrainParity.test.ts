@@ -10,6 +10,7 @@ import { folderImageProvider } from '../src/cli/images/folderImageProvider.ts';
 import { loadClipEncoder } from '../src/training/models/clip/loadClip.ts';
 import { readSafetensors, writeSafetensors } from '../src/training/weights/safetensors.ts';
 import { runCli, tempDir } from './helpers/cli.ts';
+import { weightDiffs } from './helpers/trainReference.ts';
 import { makeTinyClip, tinyImage } from './helpers/clipFixture.ts';
 
 /**
@@ -105,25 +106,14 @@ describe.each(cases)('CLIP training parity with a float64 reference (%s)', (_nam
     // clipping and the clamp must both have acted for the comparison to cover them
     expect(ref.grad_norms.some((n) => n > hyper.max_grad_norm)).toBe(true);
     expect(ref.logit_scales[0]).toBe(0); // -0.05 clamped after the lr-0 first update
-    const trained = readSafetensors(new Uint8Array(readFileSync(path.join(out, 'model.safetensors'))));
-    const base = readSafetensors(new Uint8Array(readFileSync(path.join(model, 'model.safetensors'))));
     let worst = 0;
     let moved = 0;
     let frozenMoved = 0;
     let worstName = '';
     let nullDiff = 0;
-    for (const [name, want] of Object.entries(ref.weights)) {
-      const got = trained.get(name)!.data;
-      const start = base.get(name)!.data;
-      let diff = 0;
-      let scale = 0;
-      for (let i = 0; i < want.length; i++) {
-        diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-        scale = Math.max(scale, Math.abs(want[i]!));
-        const step = Math.abs(want[i]! - start[i]!);
-        if (name.startsWith('vision_model.') || name.startsWith('visual_')) frozenMoved = Math.max(frozenMoved, Math.abs(got[i]! - start[i]!));
-        moved = Math.max(moved, step);
-      }
+    for (const { name, diff, scale, moved: step, drift } of weightDiffs(out, model, ref.weights)) {
+      if (name.startsWith('vision_model.') || name.startsWith('visual_')) frozenMoved = Math.max(frozenMoved, drift);
+      moved = Math.max(moved, step);
       if (name.endsWith('self_attn.k_proj.bias')) {
         // A key bias adds the same q·b to every score of a query, which softmax ignores: its gradient is zero
         // (the reference's finite differences say so below). Both sides see only rounding noise there, which

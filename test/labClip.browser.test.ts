@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { unzipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { openLab as openLabPage, startAppServer } from './helpers/appServer.ts';
+import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForResults } from './helpers/appServer.ts';
 import { serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { makeTinyClip } from './helpers/clipFixture.ts';
 import { clipCatalogue, type ClipCatalogue } from './helpers/clipLabFixture.ts';
@@ -62,12 +61,7 @@ afterAll(async () => {
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `clip-${name}.png`), fullPage: true });
 const openLab = () => openLabPage(browser, app.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
 
-async function loadData(page: Page): Promise<void> {
-  await page.setInputFiles('#corpus-files', files.corpus);
-  await page.setInputFiles('#judgments-file', files.judgments);
-  await page.getByRole('button', { name: 'Load these files' }).click();
-  await page.getByRole('heading', { name: 'What was loaded' }).waitFor({ timeout: 60_000 });
-}
+const loadData = (page: Page) => loadFiles(page, files);
 
 /** Checks the images, returns the counts and the failure list as shown, and moves on to Configure in CLIP mode. */
 async function checkImages(page: Page, prefix: string, ok: number): Promise<{ counts: string; failures: string }> {
@@ -92,16 +86,13 @@ async function train(page: Page, prefix: string): Promise<void> {
   await shot(page, `${prefix}-2-configure`);
   await page.getByRole('button', { name: /Start fine-tuning/ }).click();
   await page.getByRole('heading', { name: /Step 3 Train/ }).waitFor();
-  const results = page.getByRole('button', { name: /See the results/ });
-  const failed = page.locator('.status-failed');
-  try {
-    await Promise.race([results.waitFor({ timeout: 170_000 }), failed.waitFor({ timeout: 170_000 })]);
-  } finally {
-    await shot(page, `${prefix}-3-train`);
-  }
-  if (await failed.isVisible()) throw new Error(`run failed: ${await page.locator('.error').allTextContents()}`);
-  await results.click();
+  await waitForResults(page, () => shot(page, `${prefix}-3-train`));
   await page.getByRole('heading', { name: 'Before vs after' }).waitFor();
+  // step 4's "Why" speaks of the CLIP integration: image vectors in their own field, queries on /ftclip/
+  const why = (await page.getByRole('complementary', { name: 'Why this step' }).textContent()) ?? '';
+  expect(why).toContain('/ftclip/text/');
+  expect(why).toContain('finetuned_product_image_vector');
+  expect(why).not.toContain('/ftbert/');
   await shot(page, `${prefix}-4-evaluate`);
 }
 
@@ -117,10 +108,7 @@ async function search(page: Page, prefix: string, query: string): Promise<{ id: 
 }
 
 async function download(page: Page, prefix: string): Promise<Record<string, Uint8Array>> {
-  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: /Download the model/ }).click()]);
-  const zipPath = path.join(dir, `${prefix}.zip`);
-  await dl.saveAs(zipPath);
-  const zip = unzipSync(new Uint8Array(await readFile(zipPath)));
+  const zip = await downloadZip(page, path.join(dir, `${prefix}.zip`));
   return Object.fromEntries(Object.entries(zip).map(([k, v]) => [k.split('/').slice(1).join('/'), v]));
 }
 

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { openLab as openLabPage, startAppServer } from './helpers/appServer.ts';
+import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForResults } from './helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { makeTinyCrossEncoder } from './helpers/crossEncoderFixture.ts';
 
@@ -79,10 +79,7 @@ function openLab(): Promise<OpenPage> {
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 
 async function loadSlice(page: Page, prefix: string) {
-  await page.setInputFiles('#corpus-files', corpusPath);
-  await page.setInputFiles('#judgments-file', judgmentsPath);
-  await page.getByRole('button', { name: 'Load these files' }).click();
-  await page.getByRole('heading', { name: 'What was loaded' }).waitFor({ timeout: 60_000 });
+  await loadFiles(page, { corpus: corpusPath, judgments: judgmentsPath });
   await shot(page, `${prefix}-1-data`);
   await page.getByRole('button', { name: /Continue to Configure/ }).click();
 }
@@ -90,25 +87,15 @@ async function loadSlice(page: Page, prefix: string) {
 async function trainAndCheck(page: Page, prefix: string, onTrained?: () => Promise<void>) {
   await page.getByRole('button', { name: /Start fine-tuning/ }).click();
   await page.getByRole('heading', { name: /Step 3 Train/ }).waitFor();
-  const results = page.getByRole('button', { name: /See the results/ });
-  const failed = page.locator('.status-failed');
-  try {
-    await Promise.race([results.waitFor({ timeout: 170_000 }), failed.waitFor({ timeout: 170_000 })]);
-  } finally {
-    await shot(page, `${prefix}-3-train`);
-  }
-  if (await failed.isVisible()) throw new Error(`run failed: ${await page.locator('.error').allTextContents()}`);
-  await onTrained?.();
-  await results.click();
+  await waitForResults(page, () => shot(page, `${prefix}-3-train`), { onTrained });
   await page.getByRole('heading', { name: 'Before vs after' }).waitFor();
+  // step 4's "Why" speaks of the text model's integration
+  expect(await page.getByRole('complementary', { name: 'Why this step' }).textContent()).toContain('/ftbert/text/');
   await shot(page, `${prefix}-4-evaluate`);
 }
 
 async function downloadAndRunOnnx(page: Page, prefix: string): Promise<string[]> {
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: /Download the model/ }).click()]);
-  const zipPath = path.join(dir, `${prefix}.zip`);
-  await download.saveAs(zipPath);
-  const files = unzipSync(new Uint8Array(await readFile(zipPath)));
+  const files = await downloadZip(page, path.join(dir, `${prefix}.zip`));
   const names = Object.keys(files);
   const onnxName = names.find((n) => n.endsWith('onnx/model.onnx'))!;
   expect(onnxName).toBeTruthy();

@@ -6,7 +6,7 @@ import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { openLab as openLabPage, startAppServer, waitForLab } from './helpers/appServer.ts';
+import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForLab, waitForResults } from './helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { readSafetensors, type TensorMap } from '../src/training/weights/safetensors.ts';
 
@@ -55,9 +55,7 @@ const openLab = () => openLabPage(browser, app.url, { backend: 'wasm', hub: fold
 
 /** Same data and configuration for both runs, then Start. */
 async function configureAndStart(page: Page, prefix: string): Promise<void> {
-  await page.setInputFiles('#corpus-files', corpusPath);
-  await page.getByRole('button', { name: 'Load these files' }).click();
-  await page.getByRole('heading', { name: 'What was loaded' }).waitFor({ timeout: 60_000 });
+  await loadFiles(page, { corpus: corpusPath });
   await page.getByRole('button', { name: /Continue to Configure/ }).click();
   await page.getByLabel('Any Hub model id').check();
   await page.getByLabel('Hub id').fill('fixtures/tiny-bi');
@@ -75,23 +73,9 @@ async function configureAndStart(page: Page, prefix: string): Promise<void> {
 
 /** Waits for the end of training, opens the results and downloads the model zip; returns its weights. */
 async function finishAndDownload(page: Page, prefix: string): Promise<TensorMap> {
-  const results = page.getByRole('button', { name: /See the results/ });
-  const failed = page.locator('.status-failed');
-  try {
-    await Promise.race([results.waitFor({ timeout: 120_000 }), failed.waitFor({ timeout: 120_000 })]);
-  } finally {
-    await shot(page, `${prefix}-3-trained`);
-  }
-  if (await failed.isVisible()) throw new Error(`run failed: ${await page.locator('.error').allTextContents()}`);
-  await results.click();
-  const [download] = await Promise.all([
-    page.waitForEvent('download', { timeout: 60_000 }),
-    page.getByRole('button', { name: /Download the model/ }).click(),
-  ]);
-  const zipPath = path.join(dir, `${prefix}.zip`);
-  await download.saveAs(zipPath);
+  await waitForResults(page, () => shot(page, `${prefix}-3-trained`), { timeoutMs: 120_000 });
+  const files = await downloadZip(page, path.join(dir, `${prefix}.zip`));
   await shot(page, `${prefix}-4-downloaded`);
-  const files = unzipSync(new Uint8Array(await readFile(zipPath)));
   const name = Object.keys(files).find((n) => n.endsWith('model.safetensors') && !n.includes('onnx'));
   expect(name, `model.safetensors in ${Object.keys(files).join(', ')}`).toBeTruthy();
   return readSafetensors(files[name!]!);

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import path from 'node:path';
 import { folderSource } from '../src/cli/folderSource.ts';
 import { loadOnnxTextEmbedder } from '../src/cli/serve/onnxTextEmbedder.ts';
 import { startEmbeddingServer, type EmbeddingServer } from '../src/cli/serve/embeddingServer.ts';
@@ -9,6 +7,7 @@ import { loadSentenceEncoder } from '../src/training/models/registry.ts';
 import type { SentenceEncoder } from '../src/training/models/sentenceEncoder.ts';
 import { makeTinyModel, tinyCorpus } from './helpers/fixtures.ts';
 import { maxAbsDiff } from './helpers/onnx.ts';
+import { startServeCli } from './helpers/cli.ts';
 import { pairModelsAndRoutes } from '../src/cli/commands/serve.ts';
 
 let dir: string;
@@ -146,30 +145,19 @@ describe('ftlab serve: Chorus embeddings API', () => {
   });
 
   it('ftlab serve starts from the CLI, answers, and shuts down cleanly on SIGTERM', async () => {
-    const bin = path.resolve(import.meta.dirname, '../bin/ftlab.js');
-    const child = spawn(process.execPath, [bin, 'serve', '--model', `ftbert=${dir}`, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let code: number | null = null;
+    const serve = await startServeCli(['--model', `ftbert=${dir}`, '--port', '0']);
     try {
-      const ready = await new Promise<{ url: string; routes: string[] }>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
-        });
-        setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-      });
-      expect(ready.routes).toEqual(['/ftbert/text/']);
-      expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const r = await fetch(`${ready.url}/ftbert/text/`, { method: 'POST', body: JSON.stringify({ text: 'red running shoes', normalize: false }) });
+      expect(serve.routes).toEqual(['/ftbert/text/']);
+      expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const r = await fetch(`${serve.url}/ftbert/text/`, { method: 'POST', body: JSON.stringify({ text: 'red running shoes', normalize: false }) });
       const [want] = await reference(['red running shoes']);
       expect(maxAbsDiff(((await r.json()) as { embedding: number[] }).embedding, want!)).toBeLessThan(1e-5);
     } finally {
-      child.kill('SIGTERM');
+      code = await serve.stop();
     }
-    expect(await exited).toBe(0);
-    expect(stderr).toMatch(/SIGTERM: finishing in-flight requests/);
-    expect(stderr).toMatch(/stopped; served \{"ftbert":\{"requests":1,"batches":1/);
+    expect(code).toBe(0);
+    expect(serve.stderr()).toMatch(/SIGTERM: finishing in-flight requests/);
+    expect(serve.stderr()).toMatch(/stopped; served \{"ftbert":\{"requests":1,"batches":1/);
   });
 });

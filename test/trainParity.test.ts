@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderSource } from '../src/cli/folderSource.ts';
 import { loadSentenceEncoder } from '../src/training/models/registry.ts';
-import { readSafetensors } from '../src/training/weights/safetensors.ts';
 import { runCli, tempDir } from './helpers/cli.ts';
+import { weightDiffs } from './helpers/trainReference.ts';
 import { makeTinyModel, tinyCorpus } from './helpers/fixtures.ts';
 
 /**
@@ -81,22 +81,9 @@ describe.each(['mnrl', 'margin-mse'] as const)('training parity with sentence-tr
     }
     // clipping must have been exercised for the comparison to mean something
     expect(ref.grad_norms.some((n) => n > hyper.max_grad_norm)).toBe(true);
-    const trained = readSafetensors(new Uint8Array(readFileSync(path.join(run.out, 'model.safetensors'))));
-    const base = readSafetensors(new Uint8Array(readFileSync(path.join(model, 'model.safetensors'))));
-    let worst = 0;
-    let moved = 0;
-    for (const [name, want] of Object.entries(ref.weights)) {
-      const got = trained.get(name)!.data;
-      const start = base.get(name)!.data;
-      let diff = 0;
-      let scale = 0;
-      for (let i = 0; i < want.length; i++) {
-        diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-        scale = Math.max(scale, Math.abs(want[i]!));
-        moved = Math.max(moved, Math.abs(want[i]! - start[i]!));
-      }
-      worst = Math.max(worst, diff / scale);
-    }
+    const diffs = weightDiffs(run.out, model, ref.weights);
+    const worst = Math.max(...diffs.map((d) => d.diff / d.scale));
+    const moved = Math.max(...diffs.map((d) => d.moved));
     console.log(`${loss}: max weight diff / max |weight| per tensor = ${worst.toExponential(2)}; largest update ${moved.toExponential(2)}; ref losses ${ref.losses.map((l) => l.toFixed(5))}`);
     expect(moved).toBeGreaterThan(1e-4);
     expect(worst).toBeLessThan(1e-4);

@@ -1,8 +1,11 @@
 /**
- * The lab app (index.html) for the flow tests: its dev server, and a fresh page of it (own browser context, so
- * its own IndexedDB) whose console errors are collected.
+ * The lab app (index.html) for the flow tests: its dev server, a fresh page of it (own browser context, so
+ * its own IndexedDB) whose console errors are collected, and the steps every flow takes the same way
+ * (load files, wait for a run's end, download the zip).
  */
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { startViteServer } from './browserServer.ts';
@@ -33,4 +36,37 @@ export async function openLab(browser: Browser, appUrl: string, opts: { backend:
   await page.goto(`${appUrl}/?backend=${opts.backend}&hub=${encodeURIComponent(opts.hub)}`);
   await waitForLab(page);
   return { page, errors };
+}
+
+/** Step 1 with picked files: the corpus and, when given, the judgments; resolves once the counts show. */
+export async function loadFiles(page: Page, files: { corpus: string; judgments?: string }): Promise<void> {
+  await page.setInputFiles('#corpus-files', files.corpus);
+  if (files.judgments) await page.setInputFiles('#judgments-file', files.judgments);
+  await page.getByRole('button', { name: 'Load these files' }).click();
+  await page.getByRole('heading', { name: 'What was loaded' }).waitFor({ timeout: 60_000 });
+}
+
+/**
+ * Waits in step 3 until the run ends, screenshots it either way (`shot`), throws with the page's errors when
+ * it failed, and otherwise runs `onTrained` and opens step 4.
+ */
+export async function waitForResults(page: Page, shot: () => Promise<unknown>, opts: { timeoutMs?: number; onTrained?: () => Promise<void> } = {}): Promise<void> {
+  const results = page.getByRole('button', { name: /See the results/ });
+  const failed = page.locator('.status-failed');
+  const timeout = opts.timeoutMs ?? 170_000;
+  try {
+    await Promise.race([results.waitFor({ timeout }), failed.waitFor({ timeout })]);
+  } finally {
+    await shot();
+  }
+  if (await failed.isVisible()) throw new Error(`run failed: ${await page.locator('.error').allTextContents()}`);
+  await opts.onTrained?.();
+  await results.click();
+}
+
+/** Clicks "Download the model", saves the zip at `zipPath` and returns its entries (names as in the zip). */
+export async function downloadZip(page: Page, zipPath: string): Promise<Record<string, Uint8Array>> {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: /Download the model/ }).click()]);
+  await download.saveAs(zipPath);
+  return unzipSync(new Uint8Array(await readFile(zipPath)));
 }

@@ -23,3 +23,34 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
 export function tempDir(prefix = 'ftlab-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+export interface ServeCli { url: string; routes: string[]; stderr: () => string; stop: () => Promise<number | null> }
+
+/**
+ * Starts `ftlab serve` (args after "serve") and resolves with the address and routes it prints on its first
+ * stdout line; `stop` sends SIGTERM, as a container runtime would, and resolves with the exit code.
+ */
+export async function startServeCli(args: string[]): Promise<ServeCli> {
+  const child = spawn(process.execPath, [bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const stop = () => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  try {
+    const ready = await new Promise<{ url: string; routes: string[] }>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+      });
+      setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
+    });
+    return { ...ready, stderr: () => stderr, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -69,5 +69,23 @@ export const steps: StepText[] = [
 
 export const stepById = (id: StepId): StepText => steps.find((s) => s.id === id)!;
 
+/** What is being tuned: the text model (served on /ftbert/) or CLIP (its text tower on /ftclip/). */
+export type WhyFamily = 'text' | 'clip';
+
+// Only step 4 differs for CLIP: the metrics score text→image retrieval, and the integration puts image
+// vectors (computed offline, the service has no image route) in another Solr field and queries on /ftclip/.
+const clipWhy: Partial<Record<StepId, string[]>> = {
+  evaluate: [
+    'Relevance judgments measure whether fine-tuning helped: each judged query is embedded by the text tower and searched among the ' +
+      'product images; nDCG@10 and MRR@10 reward relevant products at the top, Recall@k counts how many are found at all.',
+    'Once fine-tuning is complete, download the model and integrate it into Chorus as a replacement: image vectors are computed offline ' +
+      'with the image tower and indexed in Solr\'s finetuned_product_image_vector field, and the embeddings service serves the text tower ' +
+      'on /ftclip/text/ for the query vectors. The field must have the model\'s projection dimension.',
+  ],
+};
+
+/** The "why" panel of a step for the model family being tuned. */
+export const whyFor = (id: StepId, family: WhyFamily): string[] => (family === 'clip' && clipWhy[id]) || stepById(id).why;
+
 /** The kata's two example queries, offered in the search playground. */
 export const exampleQueries = ['gaming mouse pad', 'microsoft office'];

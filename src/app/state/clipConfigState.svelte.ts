@@ -5,14 +5,13 @@
  */
 import type { DataSummary, Estimate, ModelSpec, PrepareRequest, TrainSettings } from '../../workers/labApi.ts';
 import type { ClipEstimateRequest, ClipPrepare, ClipShape, ImageSource, ImageSummary } from '../../workers/clipRequest.ts';
-import { errorMessage } from '../lib/format.ts';
 import { clipPreset, clipScratchDefaults, clipScratchLr, clipScratchShape, curatedClipModels } from '../lib/clipModels.ts';
 import type { RunPlan } from '../lib/runRepository.ts';
-import { folderName } from './configState.svelte.ts';
+import { RunChoices, type ModelChoice } from './runChoices.svelte.ts';
 
 export type Family = 'text' | 'clip';
 export type ClipMode = 'unsupervised' | 'supervised';
-export type ClipModelChoice = 'curated' | 'custom' | 'files' | 'scratch';
+export type ClipModelChoice = ModelChoice;
 export type TowerLock = 'none' | 'text' | 'image';
 
 export interface ClipConfigClient {
@@ -25,7 +24,7 @@ export interface ClipConfigDeps {
   hubEndpoint: () => string;
 }
 
-export class ClipConfigState {
+export class ClipConfigState extends RunChoices {
   family = $state<Family>('text');
   mode = $state<ClipMode>('unsupervised');
   template = $state('{title} {supplier} {attr_t_product_type}');
@@ -33,50 +32,24 @@ export class ClipConfigState {
   threshold = $state(2);
   validation = $state(0.2);
 
-  modelChoice = $state<ClipModelChoice>('curated');
-  curatedId = $state(curatedClipModels[0]!.id);
-  customId = $state('');
-  modelFiles = $state<File[]>([]);
   scratch = $state({ ...clipScratchDefaults });
 
   lock = $state<TowerLock>('none');
   /** with a locked tower: its last N encoder layers still train (0 = the whole tower is frozen) */
   unlockedLayers = $state(0);
 
-  epochs = $state(clipPreset.epochs);
-  steps = $state<number | null>(null);
-  batchSize = $state(clipPreset.batchSize);
-  lr = $state(clipPreset.lr);
-  warmupRatio = $state(clipPreset.warmupRatio);
-  weightDecay = $state(clipPreset.weightDecay);
-  seed = $state(42);
-  checkpointEvery = $state(50);
-
-  estimate = $state<Estimate | null>(null);
-  estimateError = $state<string | null>(null);
-  estimating = $state(false);
-
   readonly deps: ClipConfigDeps;
 
   constructor(deps: ClipConfigDeps) {
+    super(deps.hubEndpoint, {
+      curatedId: curatedClipModels[0]!.id, epochs: clipPreset.epochs, batchSize: clipPreset.batchSize, warmupRatio: clipPreset.warmupRatio,
+      weightDecay: clipPreset.weightDecay, seed: 42, lr: { pretrained: clipPreset.lr, scratch: clipScratchLr },
+    });
     this.deps = deps;
   }
 
-  modelLabel = $derived(
-    this.modelChoice === 'curated' ? this.curatedId
-    : this.modelChoice === 'custom' ? this.customId.trim() || '(no id yet)'
-    : this.modelChoice === 'files' ? folderName(this.modelFiles)
-    : `tiny CLIP from scratch (${this.scratch.hidden}×${this.scratch.layers})`,
-  );
-
-  /** Pretrained ↔ random weights swap the learning-rate default unless the user changed it. */
-  chooseModel(choice: ClipModelChoice): void {
-    const was = this.modelChoice === 'scratch';
-    this.modelChoice = choice;
-    if (choice === 'scratch' && !was && this.lr === clipPreset.lr) this.lr = clipScratchLr;
-    if (choice !== 'scratch' && was && this.lr === clipScratchLr) this.lr = clipPreset.lr;
-    this.estimate = null;
-    this.estimateError = null;
+  protected scratchLabel(): string {
+    return `tiny CLIP from scratch (${this.scratch.hidden}×${this.scratch.layers})`;
   }
 
   /** Back to the kata's CLIP preset (AdamW, small lr, batch 8, wd 0.1, 10% warmup, cosine). */
@@ -86,16 +59,7 @@ export class ClipConfigState {
   }
 
   modelSpec(): ModelSpec {
-    switch (this.modelChoice) {
-      case 'curated':
-        return { kind: 'hub', id: this.curatedId, endpoint: this.deps.hubEndpoint() };
-      case 'custom':
-        return { kind: 'hub', id: this.customId.trim(), endpoint: this.deps.hubEndpoint() };
-      case 'files':
-        return { kind: 'files', files: [...this.modelFiles], id: folderName(this.modelFiles) };
-      case 'scratch':
-        return { kind: 'scratch-clip', ...this.scratch, seed: this.seed };
-    }
+    return this.modelChoice === 'scratch' ? { kind: 'scratch-clip', ...this.scratch, seed: this.seed } : this.pickedSpec();
   }
 
   prepareRequest(): ClipPrepare {
@@ -112,8 +76,7 @@ export class ClipConfigState {
 
   trainSettings(): TrainSettings {
     return {
-      loss: 'clip', epochs: this.epochs, ...(this.steps !== null && { steps: this.steps }), batchSize: this.batchSize, lr: this.lr,
-      warmupRatio: this.warmupRatio, weightDecay: this.weightDecay, scheduler: clipPreset.scheduler, maxGradNorm: clipPreset.maxGradNorm, seed: this.seed,
+      loss: 'clip', ...this.hyperSettings(), scheduler: clipPreset.scheduler, maxGradNorm: clipPreset.maxGradNorm, seed: this.seed,
       ...this.locks(),
     };
   }
@@ -130,11 +93,7 @@ export class ClipConfigState {
     if (!data) out.push('Load data first (step 1).');
     if (!images?.ok) out.push('CLIP needs product images: choose an image source in step 1 and check the images.');
     if (this.mode === 'supervised' && data && !data.judgments) out.push('Supervised CLIP needs relevance judgments: load a judgments file in step 1.');
-    if (this.modelChoice === 'custom' && !/^[\w.-]+(\/[\w.-]+)?$/.test(this.customId.trim())) out.push('Enter a Hub model id such as owner/name.');
-    if (this.modelChoice === 'files' && !this.modelFiles.some((f) => f.name === 'config.json')) out.push('The chosen folder has no config.json.');
-    if (!(this.batchSize >= 2)) out.push('Batch size must be at least 2 (the other images of a batch are the negatives).');
-    if (!(this.lr > 0)) out.push('The learning rate must be positive.');
-    if (this.steps !== null && !(this.steps >= 1)) out.push('Steps must be at least 1.');
+    out.push(...this.modelProblems(), ...this.hyperProblems('the other images of a batch are the negatives'));
     if (!(Number.isInteger(this.unlockedLayers) && this.unlockedLayers >= 0)) out.push('Unlocked layers must be 0 or more.');
     if (this.estimate && !this.estimate.fits) out.push(`This model does not fit: ${this.estimate.reason}`);
     return out;
@@ -150,20 +109,10 @@ export class ClipConfigState {
   }
 
   async refreshEstimate(data: DataSummary | null, images: ImageSummary | null): Promise<void> {
-    this.estimating = true;
-    this.estimateError = null;
-    try {
-      const model = await this.modelShape();
-      this.estimate = await this.deps.client.estimateClip({
-        model, batchSize: this.batchSize, rows: this.expectedRows(data, images), epochs: this.epochs, ...(this.steps !== null && { steps: this.steps }),
-        lockText: this.lock === 'text' && this.unlockedLayers === 0, lockImage: this.lock === 'image' && this.unlockedLayers === 0,
-      });
-    } catch (e) {
-      this.estimate = null;
-      this.estimateError = errorMessage(e);
-    } finally {
-      this.estimating = false;
-    }
+    await this.runEstimate(async () => this.deps.client.estimateClip({
+      model: await this.modelShape(), batchSize: this.batchSize, rows: this.expectedRows(data, images), epochs: this.epochs, ...(this.steps !== null && { steps: this.steps }),
+      lockText: this.lock === 'text' && this.unlockedLayers === 0, lockImage: this.lock === 'image' && this.unlockedLayers === 0,
+    }));
   }
 
   plan(hasJudgments: boolean, images: ImageSource): RunPlan {

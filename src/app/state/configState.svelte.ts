@@ -3,13 +3,14 @@
  * train/trainConfig.ts) and the time/memory estimate on the workers' backend.
  */
 import { defaultTrainConfig } from '../../training/train/trainConfig.ts';
-import type { DataSummary, Estimate, LabClient, ModelShape, ModelSpec, PrepareRequest, TrainSettings } from '../../workers/labApi.ts';
-import { errorMessage } from '../lib/format.ts';
+import type { DataSummary, LabClient, ModelShape, ModelSpec, PrepareRequest, TrainSettings } from '../../workers/labApi.ts';
+import { RunChoices, folderName } from './runChoices.svelte.ts';
 import { curatedModels, defaultCrossEncoder, pretrainedLr, scratchDefaults, scratchLr, scratchShape } from '../lib/models.ts';
 import type { RunPlan } from '../lib/runRepository.ts';
 
 export type Mode = 'unsupervised' | 'supervised';
-export type ModelChoice = 'curated' | 'custom' | 'files' | 'scratch';
+export type { ModelChoice } from './runChoices.svelte.ts';
+export { folderName } from './runChoices.svelte.ts';
 export type TeacherChoice = 'none' | 'hub' | 'files';
 
 export interface ConfigDeps {
@@ -17,13 +18,7 @@ export interface ConfigDeps {
   hubEndpoint: () => string;
 }
 
-/** The folder name of a directory pick (webkitRelativePath's first segment). */
-export function folderName(files: readonly File[]): string {
-  const rel = (files[0] as (File & { webkitRelativePath?: string }) | undefined)?.webkitRelativePath ?? '';
-  return rel.split('/')[0] || files[0]?.name || 'local folder';
-}
-
-export class ConfigState {
+export class ConfigState extends RunChoices {
   mode = $state<Mode>('unsupervised');
   querySource = $state<'offline' | 'imported'>('offline');
   perProduct = $state(1);
@@ -33,22 +28,8 @@ export class ConfigState {
   crossEncoderId = $state(defaultCrossEncoder);
   crossEncoderFiles = $state<File[]>([]);
 
-  modelChoice = $state<ModelChoice>('curated');
-  curatedId = $state(curatedModels[0]!.id);
-  customId = $state('');
-  modelFiles = $state<File[]>([]);
   scratch = $state({ ...scratchDefaults });
-
-  epochs = $state(defaultTrainConfig.epochs);
-  /** optimizer steps instead of epochs; null = use epochs */
-  steps = $state<number | null>(null);
-  batchSize = $state(defaultTrainConfig.batchSize);
-  lr = $state(pretrainedLr);
-  warmupRatio = $state(0.1);
-  weightDecay = $state(defaultTrainConfig.weightDecay);
   maxGradNorm = $state(defaultTrainConfig.maxGradNorm);
-  seed = $state(defaultTrainConfig.seed);
-  checkpointEvery = $state(50);
   /** evaluate on the judgments every N steps during training; 0 = only before and after */
   evalEvery = $state(0);
 
@@ -56,43 +37,22 @@ export class ConfigState {
   hardNegatives = $state(1);
   validation = $state(0.2);
 
-  estimate = $state<Estimate | null>(null);
-  estimateError = $state<string | null>(null);
-  estimating = $state(false);
-
   readonly deps: ConfigDeps;
 
   constructor(deps: ConfigDeps) {
+    super(deps.hubEndpoint, {
+      curatedId: curatedModels[0]!.id, epochs: defaultTrainConfig.epochs, batchSize: defaultTrainConfig.batchSize, warmupRatio: 0.1,
+      weightDecay: defaultTrainConfig.weightDecay, seed: defaultTrainConfig.seed, lr: { pretrained: pretrainedLr, scratch: scratchLr },
+    });
     this.deps = deps;
   }
 
-  modelLabel = $derived(
-    this.modelChoice === 'curated' ? this.curatedId
-    : this.modelChoice === 'custom' ? this.customId.trim() || '(no id yet)'
-    : this.modelChoice === 'files' ? folderName(this.modelFiles)
-    : `from scratch (${this.scratch.hidden}×${this.scratch.layers})`,
-  );
-
-  /** Switching between pretrained and random weights swaps the learning-rate default unless the user changed it. */
-  chooseModel(choice: ModelChoice): void {
-    const wasScratch = this.modelChoice === 'scratch';
-    this.modelChoice = choice;
-    if (choice === 'scratch' && !wasScratch && this.lr === pretrainedLr) this.lr = scratchLr;
-    if (choice !== 'scratch' && wasScratch && this.lr === scratchLr) this.lr = pretrainedLr;
-    this.estimate = null;
+  protected scratchLabel(): string {
+    return `from scratch (${this.scratch.hidden}×${this.scratch.layers})`;
   }
 
   modelSpec(): ModelSpec {
-    switch (this.modelChoice) {
-      case 'curated':
-        return { kind: 'hub', id: this.curatedId, endpoint: this.deps.hubEndpoint() };
-      case 'custom':
-        return { kind: 'hub', id: this.customId.trim(), endpoint: this.deps.hubEndpoint() };
-      case 'files':
-        return { kind: 'files', files: [...this.modelFiles], id: folderName(this.modelFiles) };
-      case 'scratch':
-        return { kind: 'scratch', ...scratchShape(this.scratch), seed: this.seed };
-    }
+    return this.modelChoice === 'scratch' ? { kind: 'scratch', ...scratchShape(this.scratch), seed: this.seed } : this.pickedSpec();
   }
 
   crossEncoderSpec(): Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }> | undefined {
@@ -119,12 +79,7 @@ export class ConfigState {
   trainSettings(loss: TrainSettings['loss']): TrainSettings {
     return {
       loss,
-      epochs: this.epochs,
-      ...(this.steps !== null && { steps: this.steps }),
-      batchSize: this.batchSize,
-      lr: this.lr,
-      warmupRatio: this.warmupRatio,
-      weightDecay: this.weightDecay,
+      ...this.hyperSettings(),
       maxGradNorm: this.maxGradNorm,
       seed: this.seed,
     };
@@ -138,13 +93,10 @@ export class ConfigState {
     if (this.mode === 'unsupervised' && this.querySource === 'imported' && data && !data.importedQueries) {
       out.push('"Imported queries" needs a queries file in step 1 (or choose generated queries).');
     }
-    if (this.modelChoice === 'custom' && !/^[\w.-]+(\/[\w.-]+)?$/.test(this.customId.trim())) out.push('Enter a Hub model id such as owner/name.');
-    if (this.modelChoice === 'files' && !this.modelFiles.some((f) => f.name === 'config.json')) out.push('The chosen folder has no config.json.');
+    out.push(...this.modelProblems());
     if (this.mode === 'unsupervised' && this.teacher === 'hub' && !this.crossEncoderId.trim()) out.push('Enter the cross-encoder\'s Hub id.');
     if (this.mode === 'unsupervised' && this.teacher === 'files' && !this.crossEncoderFiles.length) out.push('Choose the cross-encoder\'s folder.');
-    if (!(this.batchSize >= 2)) out.push('Batch size must be at least 2 (in-batch negatives).');
-    if (!(this.lr > 0)) out.push('The learning rate must be positive.');
-    if (this.steps !== null && !(this.steps >= 1)) out.push('Steps must be at least 1.');
+    out.push(...this.hyperProblems('in-batch negatives'));
     if (!(Number.isInteger(this.evalEvery) && this.evalEvery >= 0)) out.push('"Evaluate every" must be a whole number of steps (0 = off).');
     if (this.estimate && !this.estimate.fits) out.push(`This model does not fit: ${this.estimate.reason}`);
     return out;
@@ -169,24 +121,14 @@ export class ConfigState {
   }
 
   async refreshEstimate(data: DataSummary | null): Promise<void> {
-    this.estimating = true;
-    this.estimateError = null;
-    try {
-      const model = await this.modelShape();
-      this.estimate = await this.deps.client.estimate({
-        model,
-        batchSize: this.batchSize,
-        rows: this.expectedRows(data),
-        epochs: this.epochs,
-        ...(this.steps !== null && { steps: this.steps }),
-        textsPerRow: this.mode === 'unsupervised' && this.teacher === 'none' ? 2 : 3,
-      });
-    } catch (e) {
-      this.estimate = null;
-      this.estimateError = errorMessage(e);
-    } finally {
-      this.estimating = false;
-    }
+    await this.runEstimate(async () => this.deps.client.estimate({
+      model: await this.modelShape(),
+      batchSize: this.batchSize,
+      rows: this.expectedRows(data),
+      epochs: this.epochs,
+      ...(this.steps !== null && { steps: this.steps }),
+      textsPerRow: this.mode === 'unsupervised' && this.teacher === 'none' ? 2 : 3,
+    }));
   }
 
   plan(hasJudgments: boolean): RunPlan {

@@ -5,9 +5,8 @@
  */
 import { DEFAULT_TEXT_TEMPLATE, type DataSummary, type LabClient, type LabData, type Progress } from '../../workers/labApi.ts';
 import { fetchBundledChorus, decodeMaybeGzip, type Fetcher } from '../lib/bundledData.ts';
-import { errorMessage, isAbort } from '../lib/format.ts';
+import { CancellableTask } from './cancellableTask.svelte.ts';
 import type { DataDescriptor } from '../lib/runRepository.ts';
-import { ProgressBars } from './progressBars.svelte.ts';
 
 export interface DataDeps {
   client: LabClient;
@@ -18,7 +17,7 @@ export interface DataDeps {
 
 const readBytes = async (f: File) => new Uint8Array(await f.arrayBuffer());
 
-export class DataState {
+export class DataState extends CancellableTask {
   corpusFiles = $state<File[]>([]);
   queriesFile = $state<File | null>(null);
   judgmentsFile = $state<File | null>(null);
@@ -26,22 +25,18 @@ export class DataState {
   sliceOthers = $state<number | null>(null);
   template = $state(DEFAULT_TEXT_TEMPLATE);
 
-  busy = $state(false);
-  error = $state<string | null>(null);
   summary = $state<DataSummary | null>(null);
   /** what was loaded last (Resume reloads it) */
   source = $state.raw<DataDescriptor | null>(null);
-  readonly progress = new ProgressBars();
 
   loaded = $derived(this.summary !== null);
   hasJudgments = $derived((this.summary?.judgments ?? 0) > 0);
   hasQueries = $derived((this.summary?.importedQueries ?? 0) > 0);
 
-  #controller: AbortController | null = null;
-
   readonly deps: DataDeps;
 
   constructor(deps: DataDeps) {
+    super();
     this.deps = deps;
   }
 
@@ -79,34 +74,19 @@ export class DataState {
     });
   }
 
-  cancel(): void {
-    this.#controller?.abort();
-  }
-
   /** Loads data from a descriptor (also used by Resume); false when it failed (see `error`). */
   async load(desc: DataDescriptor): Promise<boolean> {
-    this.#controller?.abort();
-    const controller = (this.#controller = new AbortController());
-    this.busy = true;
-    this.error = null;
     this.summary = null;
-    this.progress.clear();
-    try {
-      const data = await this.#gather(desc, controller.signal);
+    return this.runCancellable(async (signal) => {
+      const data = await this.#gather(desc, signal);
       // the worker's 'load' phase here is the corpus, not a model
       const onProgress = (p: Progress) => (p.phase === 'load' ? this.progress.set('parse', 'Reading the corpus', p.done, p.total, 'items') : this.progress.report(p));
-      const summary = await this.deps.client.setData(data, onProgress, controller.signal);
+      const summary = await this.deps.client.setData(data, onProgress, signal);
       this.progress.finishAll();
       this.summary = summary;
       this.source = desc;
       return true;
-    } catch (e) {
-      if (!isAbort(e)) this.error = errorMessage(e);
-      return false;
-    } finally {
-      if (this.#controller === controller) this.#controller = null;
-      this.busy = false;
-    }
+    });
   }
 
   async #gather(desc: DataDescriptor, signal: AbortSignal): Promise<LabData> {

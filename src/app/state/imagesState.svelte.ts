@@ -7,8 +7,7 @@
 import type { ImageSource, ImageSummary } from '../../workers/clipRequest.ts';
 import { DEFAULT_IMAGE_FIELD } from '../../workers/clipRequest.ts';
 import type { Progress } from '../../workers/labApi.ts';
-import { errorMessage, isAbort } from '../lib/format.ts';
-import { ProgressBars } from './progressBars.svelte.ts';
+import { CancellableTask } from './cancellableTask.svelte.ts';
 
 export interface ImagesClient {
   setImages(source: ImageSource, signal?: AbortSignal): Promise<ImageSummary>;
@@ -23,26 +22,23 @@ export interface ImagesDeps {
 
 const imageExt = /\.(jpe?g|png|webp|gif)$/i;
 
-export class ImagesState {
+export class ImagesState extends CancellableTask {
   kind = $state<'urls' | 'files'>('urls');
   field = $state(DEFAULT_IMAGE_FIELD);
   files = $state.raw<File[]>([]);
 
-  busy = $state(false);
-  error = $state<string | null>(null);
   summary = $state.raw<ImageSummary | null>(null);
   /** the source the summary is for (runs store it; Resume checks it again) */
   checked = $state.raw<ImageSource | null>(null);
-  readonly progress = new ProgressBars();
 
   ready = $derived(this.summary !== null && this.summary.ok > 0);
   imageFiles = $derived(this.files.filter((f) => imageExt.test(f.name)));
 
   readonly deps: ImagesDeps;
-  #controller: AbortController | null = null;
   #urls = new Map<string, string>();
 
   constructor(deps: ImagesDeps) {
+    super();
     this.deps = deps;
   }
 
@@ -66,31 +62,16 @@ export class ImagesState {
       this.error = 'The chosen folder has no .jpg, .jpeg, .png, .webp or .gif file.';
       return false;
     }
-    this.#controller?.abort();
-    const controller = (this.#controller = new AbortController());
-    this.busy = true;
-    this.error = null;
     this.summary = null;
-    this.progress.clear();
-    try {
-      await this.deps.client.setImages(source, controller.signal);
-      const summary = await this.deps.client.checkImages((p) => this.progress.report(p), controller.signal);
+    return this.runCancellable(async (signal) => {
+      await this.deps.client.setImages(source, signal);
+      const summary = await this.deps.client.checkImages((p) => this.progress.report(p), signal);
       this.progress.finishAll();
       this.summary = summary;
       this.checked = source;
       if (!summary.ok) this.error = summary.withImage ? 'No image could be loaded: see the reasons below.' : 'No product has an image in this source.';
       return summary.ok > 0;
-    } catch (e) {
-      if (!isAbort(e)) this.error = errorMessage(e);
-      return false;
-    } finally {
-      if (this.#controller === controller) this.#controller = null;
-      this.busy = false;
-    }
-  }
-
-  cancel(): void {
-    this.#controller?.abort();
+    });
   }
 
   /** Where the playground shows a product's image: its picked file, else its image URL field. */

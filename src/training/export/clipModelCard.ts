@@ -1,5 +1,5 @@
 import type { ClipConfig } from '../models/clip/clipConfig.ts';
-import { hubId, metricsSection, table, type ModelCardInfo } from './modelCard.ts';
+import { cardTitle, frontMatter, metricsSection, table, trainingSections, type ModelCardInfo } from './modelCard.ts';
 
 /** What the CLIP card says about the model itself. */
 export interface ClipCardModel {
@@ -8,14 +8,6 @@ export interface ClipCardModel {
   maxTextLength: number;
   /** preprocessed image height and width (preprocessor_config.json crop_size) */
   imageSize: number;
-}
-
-function frontMatter(card: ModelCardInfo): string {
-  const lines = ['---', 'library_name: transformers', 'pipeline_tag: zero-shot-image-classification'];
-  if (hubId.test(card.baseModel) && !card.baseModel.includes('..')) lines.push(`base_model: ${JSON.stringify(card.baseModel)}`);
-  lines.push('tags:', ...['clip', 'image-text-retrieval', 'feature-extraction', 'transformers.js', 'onnx', 'ftlab'].map((t) => `- ${t}`));
-  lines.push('---');
-  return lines.join('\n');
 }
 
 function usage(id: string, m: ClipCardModel): string[] {
@@ -88,9 +80,9 @@ export function renderClipModelCard(card: ModelCardInfo, m: ClipCardModel): stri
     ['Similarity', 'cosine'],
   ]);
   const out = [
-    frontMatter(card),
+    frontMatter(card, 'transformers', 'zero-shot-image-classification', ['clip', 'image-text-retrieval', 'feature-extraction', 'transformers.js', 'onnx', 'ftlab']),
     '',
-    `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`,
+    cardTitle(card),
     '',
     `A [CLIP](https://openai.com/research/clip) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps search queries and product images into one ${dim}-dimensional space for text-to-image retrieval.`,
     '',
@@ -102,10 +94,6 @@ export function renderClipModelCard(card: ModelCardInfo, m: ClipCardModel): stri
       '`onnx/vision_model.onnx` (`pixel_values` → `image_embeds`, `last_hidden_state`), tokenizer files and `preprocessor_config.json` (CLIPImageProcessor).',
     '',
   ];
-  if (card.data) out.push('## Training data', '', `\`${card.data.name}\`: ${card.data.rows.toLocaleString('en-US')} (text, image) pairs.`, '');
-  if (card.loss) out.push('## Loss', '', `\`${card.loss}\``, '');
-  const hp = Object.entries(card.hyperparameters ?? {});
-  if (hp.length) out.push('## Hyperparameters', '', table(['Name', 'Value'], hp), '');
-  out.push(...metricsSection(card), ...usage(id, m));
+  out.push(...trainingSections(card, '(text, image) pairs'), ...metricsSection(card), ...usage(id, m));
   return out.join('\n');
 }

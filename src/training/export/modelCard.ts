@@ -28,13 +28,27 @@ export function table(header: string[], rows: unknown[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
-function frontMatter(card: ModelCardInfo): string {
-  const lines = ['---', 'library_name: sentence-transformers', 'pipeline_tag: sentence-similarity'];
+/** The Hub metadata block: library, pipeline tag, the base model when it is a Hub id, and the tags. */
+export function frontMatter(card: ModelCardInfo, library: string, pipelineTag: string, tags: string[]): string {
+  const lines = ['---', `library_name: ${library}`, `pipeline_tag: ${pipelineTag}`];
   // JSON strings are valid YAML double-quoted scalars, so any id is quoted safely.
   if (hubId.test(card.baseModel) && !card.baseModel.includes('..')) lines.push(`base_model: ${JSON.stringify(card.baseModel)}`);
-  lines.push('tags:', ...['sentence-transformers', 'sentence-similarity', 'feature-extraction', 'transformers.js', 'onnx', 'ftlab'].map((t) => `- ${t}`));
+  lines.push('tags:', ...tags.map((t) => `- ${t}`));
   lines.push('---');
   return lines.join('\n');
+}
+
+/** The title line: the base model and, when known, the data it was tuned on. */
+export const cardTitle = (card: ModelCardInfo) => `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`;
+
+/** Training data (counted as `rowNoun`), loss and hyper-parameters, each only when the card has it. */
+export function trainingSections(card: ModelCardInfo, rowNoun: string): string[] {
+  const out: string[] = [];
+  if (card.data) out.push('## Training data', '', `\`${card.data.name}\`: ${card.data.rows.toLocaleString('en-US')} ${rowNoun}.`, '');
+  if (card.loss) out.push('## Loss', '', `\`${card.loss}\``, '');
+  const hp = Object.entries(card.hyperparameters ?? {});
+  if (hp.length) out.push('## Hyperparameters', '', table(['Name', 'Value'], hp), '');
+  return out;
 }
 
 export function metricsSection(card: ModelCardInfo): string[] {
@@ -122,9 +136,9 @@ export function renderModelCard(card: ModelCardInfo, m: ModelCardModel): string 
     ['Similarity', 'cosine'],
   ]);
   const out = [
-    frontMatter(card),
+    frontMatter(card, 'sentence-transformers', 'sentence-similarity', ['sentence-transformers', 'sentence-similarity', 'feature-extraction', 'transformers.js', 'onnx', 'ftlab']),
     '',
-    `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`,
+    cardTitle(card),
     '',
     `A [sentence-transformers](https://www.sbert.net) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps text to a ${m.dim}-dimensional vector for semantic search and similarity.`,
     '',
@@ -135,10 +149,6 @@ export function renderModelCard(card: ModelCardInfo, m: ModelCardModel): string 
     'Files: `model.safetensors` (PyTorch / transformers), `onnx/model.onnx` (onnxruntime, transformers.js), tokenizer and sentence-transformers configuration.',
     '',
   ];
-  if (card.data) out.push('## Training data', '', `\`${card.data.name}\`: ${card.data.rows.toLocaleString('en-US')} training rows.`, '');
-  if (card.loss) out.push('## Loss', '', `\`${card.loss}\``, '');
-  const hp = Object.entries(card.hyperparameters ?? {});
-  if (hp.length) out.push('## Hyperparameters', '', table(['Name', 'Value'], hp), '');
-  out.push(...metricsSection(card), ...usage(id, m));
+  out.push(...trainingSections(card, 'training rows'), ...metricsSection(card), ...usage(id, m));
   return out.join('\n');
 }

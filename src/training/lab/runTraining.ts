@@ -11,8 +11,9 @@ import { resolveTrainConfig, totalTrainingSteps } from '../train/trainConfig.ts'
 import type { TrainRow } from '../data/trainRows.ts';
 import type { TrainEvent, TrainOutcome, TrainSettings } from '../../workers/labApi.ts';
 
-export interface RunTrainingOptions {
-  rows: readonly TrainRow[];
+/** R: the loop's row type (TrainRow for text runs, ClipRow for CLIP runs), matched to the encoder's. */
+export interface RunTrainingOptions<R = TrainRow> {
+  rows: readonly R[];
   config: TrainSettings;
   /** default 50; 0 = only when paused (and at the end, when a store is given) */
   checkpointEverySteps?: number;
@@ -23,7 +24,7 @@ export interface RunTrainingOptions {
   evaluate?: (step: number) => Promise<Record<string, number>>;
 }
 
-export async function runTraining(encoder: TrainableEncoder, o: RunTrainingOptions): Promise<TrainOutcome & { result: TrainResult }> {
+export async function runTraining<R = TrainRow>(encoder: TrainableEncoder<R>, o: RunTrainingOptions<R>): Promise<TrainOutcome & { result: TrainResult }> {
   const every = o.checkpointEverySteps ?? o.config.checkpointEverySteps ?? 50;
   // With a store, the final state is always saved (checkpointEverySteps > 0 makes train() save at the end),
   // so a finished run can be exported after a reload.

@@ -3,13 +3,10 @@
  * run's CheckpointStore, and exports the tuned model. The tuned encoder of the last run stays loaded so the
  * export is immediate; after a reload it is rebuilt from the base model and the run's last checkpoint.
  */
-import * as tf from '@tensorflow/tfjs';
 import { loadSentenceEncoder } from '../models/registry.ts';
 import type { SentenceEncoder } from '../models/sentenceEncoder.ts';
 import type { CheckpointStore } from '../train/checkpoint.ts';
-import { writeSafetensors } from '../weights/safetensors.ts';
 import { exportSentenceModel } from '../export/exportSentenceModel.ts';
-import type { ModelCardInfo } from '../export/modelCard.ts';
 import type { ProgressCallback, TrainEvent, TrainOutcome, TrainRequest } from '../../workers/labApi.ts';
 import { ModelTooLargeError } from '../../workers/labApi.ts';
 import { modelSource, type ResolvedModelSpec, type SourceOptions } from './modelSources.ts';
@@ -17,6 +14,7 @@ import { inspectSource } from './modelInfo.ts';
 import { estimateRun, type DeviceLimits } from './estimate.ts';
 import { runTraining } from './runTraining.ts';
 import { zipModelFiles } from './exportZip.ts';
+import { TunedRunHolder } from './tunedRunHolder.ts';
 import { periodicEvaluation, type EvalSet } from './periodicEval.ts';
 import { ClipTrainer, type ClipTrainerEnv, type ClipTrainerRequest } from './clipTrainer.ts';
 import type { TrainRow } from '../data/trainRows.ts';
@@ -40,12 +38,12 @@ export interface TrainerOutcome extends TrainOutcome {
 
 export interface ExportCard { name?: string; description?: string; metricsBefore?: Record<string, number>; metricsAfter?: Record<string, number> }
 
-export class TrainerSession {
-  private last?: { runId: string; encoder: SentenceEncoder; req: TrainerRequest };
-
+export class TrainerSession extends TunedRunHolder<SentenceEncoder, TrainerRequest> {
   private clipTrainer?: ClipTrainer;
 
-  constructor(private readonly env: TrainerEnv) {}
+  constructor(private readonly env: TrainerEnv) {
+    super((runId) => env.checkpointStore(runId));
+  }
 
   /** CLIP runs (loss 'clip') go through ClipTrainer: same loop, store and events, CLIP export. */
   private clip(): ClipTrainer {
@@ -59,7 +57,7 @@ export class TrainerSession {
     return { model: req.model, rows: req.rows as ClipTrainerRequest['rows'], config: { ...req.config, loss: 'clip' }, checkpointEverySteps: req.checkpointEverySteps, images: req.images };
   }
 
-  private async load(req: TrainerRequest, onProgress?: ProgressCallback): Promise<SentenceEncoder> {
+  protected async load(req: TrainerRequest, onProgress?: ProgressCallback): Promise<SentenceEncoder> {
     const source = await modelSource(req.model, this.env);
     const shape = await inspectSource(source);
     const est = estimateRun({ model: shape, batchSize: req.config.batchSize ?? 16, rows: req.rows.length || 1, textsPerRow: (req.rows as TrainRow[])[0]?.negative !== undefined ? 3 : 2 }, await this.env.device());
@@ -67,33 +65,19 @@ export class TrainerSession {
     return loadSentenceEncoder(source, { onProgress: (done, total) => onProgress?.({ phase: 'download', done, total, unit: 'bytes', detail: 'model.safetensors' }) });
   }
 
-  private forget() {
-    this.last?.encoder.dispose();
-    this.last = undefined;
-  }
-
   async train(runId: string, req: TrainerRequest, onEvent?: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainerOutcome> {
     this.forget();
     this.clipTrainer?.forget();
     if (req.config.loss === 'clip') return this.clip().train(runId, TrainerSession.clipRequest(req), onEvent, signal);
-    const encoder = await this.load(req, (p) => onEvent?.({ type: 'progress', progress: p }));
-    try {
-      const store = await this.env.checkpointStore(runId);
+    return this.trainHeld(runId, req, (p) => onEvent?.({ type: 'progress', progress: p }), (encoder, store) => {
       const every = req.evalEverySteps ?? 0;
       if (every > 0 && !req.evalSet) throw new Error(`evalEverySteps is ${every} but the request has no evaluation data (judgments)`);
       const periodic = every > 0 ? periodicEvaluation(encoder, req.evalSet!, every, { signal, onProgress: (p) => onEvent?.({ type: 'progress', progress: p }) }) : undefined;
-      const outcome = await runTraining(encoder, {
+      return runTraining(encoder, {
         rows: req.rows as TrainRow[], config: req.config, checkpointEverySteps: req.checkpointEverySteps, store, signal,
         evalEverySteps: every, evaluate: periodic?.evaluate, onEvent: periodic ? periodic.events(onEvent) : onEvent,
       });
-      const weights = writeSafetensors(await encoder.model.exportWeights());
-      this.last = { runId, encoder, req };
-      const { result: _r, ...rest } = outcome;
-      return { ...rest, weights };
-    } catch (e) {
-      encoder.dispose();
-      throw e;
-    }
+    });
   }
 
   /** The tuned model's export folder, zipped. Rebuilt from the run's last checkpoint when not in memory. */
@@ -103,37 +87,16 @@ export class TrainerSession {
       return this.clip().exportZip(runId, req && TrainerSession.clipRequest(req), card, onProgress);
     }
     this.clipTrainer?.forget();
-    if (this.last?.runId !== runId) {
-      if (!req) throw new Error(`run ${runId} is not loaded: resume it (or pass its request) before exporting`);
-      this.forget();
-      const encoder = await this.load(req, onProgress);
-      const c = await (await this.env.checkpointStore(runId)).loadLatest();
-      if (!c) {
-        encoder.dispose();
-        throw new Error(`run ${runId} has no checkpoint to export`);
-      }
-      for (const [name, v] of encoder.model.params) {
-        const t = c.weights.get(name);
-        if (t) tf.tidy(() => v.assign(tf.tensor(t.data, v.shape, 'float32')));
-      }
-      this.last = { runId, encoder, req };
-    }
-    const { encoder, req: used } = this.last!;
+    const { encoder, req: used } = await this.held(runId, req, onProgress);
     onProgress?.({ phase: 'export', done: 0, total: 1, unit: 'items' });
-    const files = await exportSentenceModel(encoder, {
-      baseModel: used.model.kind === 'files' ? (used.model.id ?? 'local folder') : used.model.id,
-      data: { name: card.name ?? 'Chorus catalogue', rows: used.rows.length },
-      loss: used.config.loss,
-      hyperparameters: Object.fromEntries(Object.entries(used.config).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<string, string | number | boolean>,
-      metricsBefore: card.metricsBefore, metricsAfter: card.metricsAfter,
-    });
+    const files = await exportSentenceModel(encoder, TunedRunHolder.cardInfo(used, card.name, used.config.loss, card));
     const zip = zipModelFiles(files, card.name ?? 'ftlab-model');
     onProgress?.({ phase: 'export', done: 1, total: 1, unit: 'items' });
     return zip;
   }
 
-  dispose(): void {
-    this.forget();
+  override dispose(): void {
+    super.dispose();
     this.clipTrainer?.dispose();
   }
 }
