@@ -3,6 +3,7 @@ import { ImagesState, type ImagesClient } from '../src/app/state/imagesState.sve
 import { ClipConfigState, type ClipConfigClient } from '../src/app/state/clipConfigState.svelte.ts';
 import { clipPreset, clipScratchLr, curatedClipModels } from '../src/app/lib/clipModels.ts';
 import { clipSnippets } from '../src/app/lib/clipSnippets.ts';
+import { steps, whyFor } from '../src/app/lib/kataText.ts';
 import type { ImageSource, ImageSummary } from '../src/workers/clipRequest.ts';
 import type { DataSummary, Estimate, Progress } from '../src/workers/labApi.ts';
 
@@ -131,5 +132,19 @@ describe('CLIP Chorus snippets', () => {
     expect(s.find((x) => x.title === 'Solr field type')!.code).toContain('"vectorDimension": 512');
     expect(s.find((x) => x.title === 'Product image vectors')!.code).toContain('finetuned_product_image_vector');
     expect(s.find((x) => x.title === 'Querqy embeddings rewriter')!.code).toContain('ftclip');
+  });
+});
+
+describe('the why panels in CLIP mode', () => {
+  it('explain CLIP pairs on Configure and image vectors on Evaluate, and fall back to the text wording elsewhere', () => {
+    const configure = whyFor('configure', 'clip').join(' ');
+    expect(configure).toMatch(/product images/);
+    expect(configure).not.toMatch(/cross-encoder estimates/);
+    expect(whyFor('configure', 'text').join(' ')).toMatch(/cross-encoder/);
+    const evaluate = whyFor('evaluate', 'clip').join(' ');
+    expect(evaluate).toContain('finetuned_product_image_vector');
+    expect(evaluate).toContain('/ftclip/text/');
+    expect(evaluate).not.toContain('/ftbert/');
+    for (const s of steps.filter((x) => x.id === 'data' || x.id === 'train')) expect(whyFor(s.id, 'clip')).toEqual(s.why);
   });
 });

@@ -72,9 +72,18 @@ export const stepById = (id: StepId): StepText => steps.find((s) => s.id === id)
 /** What is being tuned: the text model (served on /ftbert/) or CLIP (its text tower on /ftclip/). */
 export type WhyFamily = 'text' | 'clip';
 
-// Only step 4 differs for CLIP: the metrics score text→image retrieval, and the integration puts image
-// vectors (computed offline, the service has no image route) in another Solr field and queries on /ftclip/.
+// Steps 2 and 4 differ for CLIP: its training pairs come from the catalogue's own text–image links (there is
+// no cross-encoder for CLIP), the metrics score text→image retrieval, and the integration puts image vectors
+// (computed offline, the service has no image route) in another Solr field and queries on /ftclip/.
 const clipWhy: Partial<Record<StepId, string[]>> = {
+  configure: [
+    'For text-to-image retrieval CLIP is one of the most popular models. There is no model like a cross-encoder that clearly ' +
+      'outperforms CLIP, so instead of pseudo labels the fine-tuning uses the connections already in the catalogue: pairs of product ' +
+      'text attributes and product images. The model learns to map a product\'s attributes close to its image, and texts that describe ' +
+      'other products away from it (the other images of a batch are its negatives).',
+    'Supervised training pairs each judged query with the images of the products rated relevant. Locking a tower keeps it as it was: ' +
+      'with the image tower locked, the image vectors already indexed in Solr stay valid and only the query side changes.',
+  ],
   evaluate: [
     'Relevance judgments measure whether fine-tuning helped: each judged query is embedded by the text tower and searched among the ' +
       'product images; nDCG@10 and MRR@10 reward relevant products at the top, Recall@k counts how many are found at all.',
