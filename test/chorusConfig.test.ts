@@ -81,8 +81,12 @@ describe('chorusConfig', () => {
     const r = await runCli(['chorus-config', '--model', dir, '--output-dir', out]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/16 dimensions \(field finetuned_product_image_vector/);
-    const expected = chorusConfigFiles(chorusConfig({ dimension: 16, route: 'ftclip', rewriter: 'embftimg', field: 'finetuned_product_image_vector' }));
+    const expected = chorusConfigFiles(chorusConfig({
+      dimension: 16, route: 'ftclip', rewriter: 'embftimg', field: 'finetuned_product_image_vector',
+      matchParamSet: 'querqy_match_by_ft_img_emb', boostParamSet: 'querqy_boost_by_ft_img_emb',
+    }));
     for (const [name, text] of Object.entries(expected)) expect(readFileSync(path.join(out, name), 'utf8')).toBe(text);
     expect(readFileSync(path.join(out, 'rewriter-embftimg.json'), 'utf8')).toContain('/ftclip/text/');
+    expect(readFileSync(path.join(out, 'paramsets.json'), 'utf8')).toContain('querqy_match_by_ft_img_emb');
   });
 });

@@ -19,7 +19,7 @@ export function chorusConfigCommand(program: Command) {
     .description('Solr field type, Querqy embeddings rewriter, param sets and the curl commands that put a model into Chorus')
     .option('--model <dir|hub id>', 'model folder or Hub id (its hidden_size, or a CLIP model\'s projection_dim, is the vector dimension)')
     .option('--dimension <n>', 'vector dimension, instead of --model')
-    .option('--clip', 'CLIP defaults (route, rewriter, image vector field) with --dimension; implied by a CLIP --model')
+    .option('--clip', 'CLIP defaults (route ftclip, rewriter embftimg, field finetuned_product_image_vector, param sets querqy_*_by_ft_img_emb) with --dimension; implied by a CLIP --model')
     .option('--route <name>', 'embeddings service route: <embeddings-url>/<route>/text/ (default ftbert; ftclip for CLIP)')
     .option('--rewriter <name>', 'Querqy rewriter name (default embfttxt; embftimg for CLIP)')
     .option('--field <name>', 'vector field (default finetuned_product_vector; finetuned_product_image_vector for CLIP)')
@@ -44,10 +44,12 @@ export function chorusConfigCommand(program: Command) {
       const route = o.route ?? (clip ? 'ftclip' : 'ftbert');
       const rewriter = o.rewriter ?? (clip ? 'embftimg' : 'embfttxt');
       const field = o.field ?? (clip ? 'finetuned_product_image_vector' : 'finetuned_product_vector');
+      // separate param sets, so the CLIP algorithm sits beside the fine-tuned text one instead of replacing it
+      const paramSets = clip ? { matchParamSet: 'querqy_match_by_ft_img_emb', boostParamSet: 'querqy_boost_by_ft_img_emb' } : {};
       let cfg;
       try {
         cfg = chorusConfig({
-          dimension, route, rewriter, field, embeddingsUrl: o.embeddingsUrl, solrUrl: o.solrUrl, solrUser: o.solrUser,
+          dimension, route, rewriter, field, ...paramSets, embeddingsUrl: o.embeddingsUrl, solrUrl: o.solrUrl, solrUser: o.solrUser,
           topK: parseNumber(o.topK, '--top-k', { integer: true, min: 1 }), boost: parseNumber(o.boost, '--boost'),
         });
       } catch (e) {
