@@ -10,6 +10,7 @@ import { launchChromium, repoRoot } from './helpers/browserServer.ts';
 import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForResults } from './helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { makeTinyCrossEncoder } from './helpers/crossEncoderFixture.ts';
+import { maxAbsDiff, runReference, tokenBatch } from './helpers/reference.ts';
 
 /**
  * The kata walkthrough in headless Chromium, end to end, with tiny fixture models served in Hub URL layout
@@ -105,6 +106,14 @@ async function downloadAndRunOnnx(page: Page, prefix: string): Promise<string[]>
   const out = await session.run({ input_ids: t(ids), attention_mask: t([1n, 1n, 1n, 1n]), token_type_ids: t([0n, 0n, 0n, 0n]) });
   expect(out.sentence_embedding!.dims).toEqual([1, 32]);
   expect([...(out.sentence_embedding!.data as Float32Array)].every(Number.isFinite)).toBe(true);
+  // the zip's model.safetensors + config.json in the independent float64 numpy BertModel (test/reference/)
+  // give the same hidden states as the zip's ONNX: the two files carry the same trained weights
+  const root = onnxName.slice(0, -'onnx/model.onnx'.length);
+  const exportDir = path.join(dir, `${prefix}-export`);
+  await mkdir(exportDir, { recursive: true });
+  for (const f of ['config.json', 'model.safetensors']) await writeFile(path.join(exportDir, f), files[root + f]!);
+  const ref = runReference({ model_dir: exportDir, batches: [tokenBatch([ids.map(Number)])] });
+  expect(maxAbsDiff(ref.results[0]!.last_hidden_state.flat(2), out.last_hidden_state!.data as Float32Array)).toBeLessThan(1e-5);
   return names;
 }
 
