@@ -3,12 +3,14 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import * as tf from '@tensorflow/tfjs';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, repoRoot } from './helpers/browserServer.ts';
 import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForResults } from './helpers/appServer.ts';
 import { serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { makeTinyClip } from './helpers/clipFixture.ts';
+import { runClipReferences, type ClipReferenceForward } from './helpers/clipReference.ts';
 import { clipCatalogue, type ClipCatalogue } from './helpers/clipLabFixture.ts';
 import { encodePng } from './helpers/pngWriter.ts';
 import { loadClipEncoder } from '../src/training/models/clip/loadClip.ts';
@@ -123,11 +125,29 @@ async function checkTowers(zip: Record<string, Uint8Array>, query: string, hits:
   const unit = (v: Float32Array) => { const n = Math.hypot(...v); return Array.from(v, (a) => a / n); };
   const qn = unit(q);
   const size = encoder.model.config.vision.image_size;
+  let firstImage: { px: Float32Array; embeds: Float32Array } | undefined;
   for (const h of hits) {
     const px = preprocessClipImage(cat.images.get(h.id)!, encoder.imageConfig);
-    const img = unit((await vision.run({ pixel_values: new ort.Tensor('float32', px, [1, 3, size, size]) })).image_embeds!.data as Float32Array);
+    const embeds = (await vision.run({ pixel_values: new ort.Tensor('float32', px, [1, 3, size, size]) })).image_embeds!.data as Float32Array;
+    firstImage ??= { px, embeds };
+    const img = unit(embeds);
     expect(Math.abs(qn.reduce((s, a, i) => s + a * img[i]!, 0) - h.score)).toBeLessThan(1e-4);
   }
+  // the zip's model.safetensors + config.json in the independent float64 numpy CLIPModel (test/reference/) give
+  // the ONNX towers' embeddings: both files carry the same trained weights
+  const refDir = path.join(dir, `ref-${Date.now()}`);
+  await mkdir(refDir, { recursive: true });
+  for (const f of ['config.json', 'model.safetensors']) await writeFile(path.join(refDir, f), zip[f]!);
+  const rows = (t: { dataSync(): ArrayLike<number>; shape: number[] }) => [Array.from(t.dataSync())];
+  const nested = Array.from({ length: 3 }, (_, c) => Array.from({ length: size }, (_, y) => Array.from(firstImage!.px.subarray((c * size + y) * size, (c * size + y + 1) * size))));
+  const [ref] = runClipReferences<ClipReferenceForward>([{ model_dir: refDir, input_ids: rows(x.inputIds), attention_mask: rows(x.attentionMask), pixel_values: [nested] }]);
+  const diff = (a: number[], b: Float32Array) => {
+    expect(a).toHaveLength(b.length);
+    return Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+  };
+  expect(diff(ref!.text_embeds[0]!, q)).toBeLessThan(1e-5);
+  expect(diff(ref!.image_embeds[0]!, firstImage!.embeds)).toBeLessThan(1e-5);
+  tf.dispose([x.inputIds, x.attentionMask, x.eosOneHot]);
   encoder.dispose();
 }
 
