@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -11,21 +10,13 @@ import { loadTokenizer } from '../src/training/models/tokenizer.ts';
 import { Rng } from '../src/training/random/rng.ts';
 import { readSafetensors } from '../src/training/weights/safetensors.ts';
 import { makeTinyClip } from './helpers/clipFixture.ts';
+import { runClipReferences, type ClipReferenceForward } from './helpers/clipReference.ts';
 import { maxAbsDiff } from './helpers/onnx.ts';
 
 /**
  * Both ONNX towers, every output (last_hidden_state included, which the tfjs parity tests cannot see), against
- * test/reference/clip_onnx_reference.py: float64 numpy written from transformers' modeling_clip.py.
+ * test/reference/clip_reference.py: float64 numpy written from transformers' modeling_clip.py.
  */
-
-const script = path.join(import.meta.dirname, 'reference', 'clip_onnx_reference.py');
-
-interface Reference {
-  text_embeds: number[][];
-  text_last_hidden_state: number[][][];
-  image_embeds: number[][];
-  vision_last_hidden_state: number[][][];
-}
 
 async function compare(dir: string) {
   const config = parseClipConfig(JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')));
@@ -41,7 +32,7 @@ async function compare(dir: string) {
   const image = Array.from({ length: 3 }, (_, n) => Array.from({ length: C }, (_, c) => Array.from({ length: size }, (_, y) =>
     Array.from(px.subarray(((n * C + c) * size + y) * size, ((n * C + c) * size + y + 1) * size)))));
   const request = { model_dir: dir, input_ids: rows(b.inputIds), attention_mask: rows(b.attentionMask), pixel_values: image };
-  const ref = JSON.parse(execFileSync('python3', [script], { input: JSON.stringify(request), maxBuffer: 64 << 20, encoding: 'utf8' })) as Reference;
+  const [ref] = runClipReferences<ClipReferenceForward>([request]);
 
   const i64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [b.batchSize, b.seqLen]);
   const textSession = await ort.InferenceSession.create(buildClipTextOnnx(config, weights));
@@ -50,10 +41,10 @@ async function compare(dir: string) {
     const t = await textSession.run({ input_ids: i64(b.inputIds), attention_mask: i64(b.attentionMask) });
     const v = await visionSession.run({ pixel_values: new ort.Tensor('float32', px, [3, C, size, size]) });
     return {
-      text: maxAbsDiff(t.text_embeds!.data as Float32Array, ref.text_embeds.flat()),
-      textHidden: maxAbsDiff(t.last_hidden_state!.data as Float32Array, ref.text_last_hidden_state.flat(2)),
-      image: maxAbsDiff(v.image_embeds!.data as Float32Array, ref.image_embeds.flat()),
-      visionHidden: maxAbsDiff(v.last_hidden_state!.data as Float32Array, ref.vision_last_hidden_state.flat(2)),
+      text: maxAbsDiff(t.text_embeds!.data as Float32Array, ref!.text_embeds.flat()),
+      textHidden: maxAbsDiff(t.last_hidden_state!.data as Float32Array, ref!.text_last_hidden_state.flat(2)),
+      image: maxAbsDiff(v.image_embeds!.data as Float32Array, ref!.image_embeds.flat()),
+      visionHidden: maxAbsDiff(v.last_hidden_state!.data as Float32Array, ref!.image_last_hidden_state.flat(2)),
     };
   } finally {
     await textSession.release();

@@ -144,7 +144,9 @@ def clip_forward(W, cfg, req):
         lse = (m + np.log(np.exp(l - m).sum(-1, keepdims=True)))[:, 0]
         return float((lse - np.diag(l)).mean())
 
-    return th, te, ih, ie, logits, (ce(logits) + ce(logits.T)) / 2.0
+    # the contrastive loss pairs text i with image i; towers checked on batches of different sizes have none
+    loss = (ce(logits) + ce(logits.T)) / 2.0 if logits.shape[0] == logits.shape[1] else None
+    return th, te, ih, ie, logits, loss
 
 
 def bytes_to_unicode():
