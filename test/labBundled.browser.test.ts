@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { openLab, startAppServer } from './helpers/appServer.ts';
+import type { Page } from 'playwright-core';
+import { openLab, startLabBrowser, type LabBrowser } from './helpers/appServer.ts';
 
 /**
  * The Data step's one-click path in headless Chromium: the bundled Chorus catalogue (public/data/chorus, four
@@ -13,19 +9,14 @@ import { openLab, startAppServer } from './helpers/appServer.ts';
  * judgments (the same numbers loadLabData gives in Node).
  */
 
-const shots = path.join(repoRoot, 'test-results/screenshots');
-let app: { url: string; server: ViteDevServer };
-let browser: Browser;
+let lab: LabBrowser;
 
 beforeAll(async () => {
-  await mkdir(shots, { recursive: true });
-  app = await startAppServer();
-  browser = await launchChromium();
+  lab = await startLabBrowser('bundled-');
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.server.close();
+  await lab?.close();
 });
 
 /** The number shown under a label of the "What was loaded" counts. */
@@ -34,7 +25,7 @@ const count = (page: Page, label: string) =>
 
 describe('the bundled Chorus catalogue', () => {
   it('loads with one click: 19,406 products, the 67 dev queries, a preview; the quick-run slice is cut in the worker', async () => {
-    const { page, errors } = await openLab(browser, app.url, { backend: 'wasm', hub: 'http://127.0.0.1:9' });
+    const { page, errors } = await openLab(lab.browser, lab.url, { backend: 'wasm', hub: 'http://127.0.0.1:9' });
     await page.getByRole('button', { name: 'Load the Chorus catalogue and judgments' }).click();
     // one click also moves on to Configure; the Data step keeps the summary
     await page.getByRole('heading', { name: /Step 2 Configure/ }).waitFor({ timeout: 120_000 });
@@ -48,7 +39,7 @@ describe('the bundled Chorus catalogue', () => {
     const rows = page.locator('table.preview tbody tr');
     expect(await rows.count()).toBe(20);
     expect((await rows.first().locator('td').nth(1).textContent())?.trim()).not.toBe('');
-    await page.screenshot({ path: path.join(shots, 'bundled-1-data.png'), fullPage: true });
+    await lab.shot(page, '1-data');
 
     // every judged product plus the first 100 others: 1,556 judged products are in the catalogue
     await page.getByText('Options: product text and corpus size').click();

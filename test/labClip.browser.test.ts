@@ -4,10 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForResults } from './helpers/appServer.ts';
+import type { Page } from 'playwright-core';
+import { downloadZip, loadFiles, openLab as openLabPage, startLabBrowser, waitForResults, type LabBrowser } from './helpers/appServer.ts';
 import { serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { makeTinyClip } from './helpers/clipFixture.ts';
 import { runClipReferences, type ClipReferenceForward } from './helpers/clipReference.ts';
@@ -27,10 +25,8 @@ import { preprocessClipImage } from '../src/training/images/clipImageProcessor.t
  * Screenshots of every step: test-results/screenshots/clip-*.png.
  */
 
-const shots = path.join(repoRoot, 'test-results/screenshots');
-let app: { url: string; server: ViteDevServer };
+let lab: LabBrowser;
 let folders: FolderServer;
-let browser: Browser;
 let dir: string;
 let cat: ClipCatalogue;
 let imagesDir: string;
@@ -40,7 +36,6 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-clip-flow-'));
   imagesDir = path.join(dir, 'images');
   await mkdir(imagesDir);
-  await mkdir(shots, { recursive: true });
   const clip = await makeTinyClip();
   // the tiny CLIP also answers for the default curated id, so the default picker works offline
   folders = await serveFolders({ 'fixtures/tiny-clip': clip, 'wkcn/TinyCLIP-ViT-8M-16-Text-3M-YFCC15M': clip, 'images/catalogue': imagesDir });
@@ -50,18 +45,16 @@ beforeAll(async () => {
   files.judgments = path.join(dir, 'clip-judgments.csv');
   await writeFile(files.corpus, JSON.stringify(cat.products));
   await writeFile(files.judgments, cat.judgmentsCsv);
-  app = await startAppServer();
-  browser = await launchChromium();
+  lab = await startLabBrowser('clip-');
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.server.close();
+  await lab?.close();
   await folders?.close();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `clip-${name}.png`), fullPage: true });
-const openLab = () => openLabPage(browser, app.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
+const shot = (page: Page, name: string) => lab.shot(page, name);
+const openLab = () => openLabPage(lab.browser, lab.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
 
 const loadData = (page: Page) => loadFiles(page, files);
 

@@ -4,10 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForResults } from './helpers/appServer.ts';
+import type { Page } from 'playwright-core';
+import { repoRoot } from './helpers/browserServer.ts';
+import { downloadZip, loadFiles, openLab as openLabPage, startLabBrowser, waitForResults, type LabBrowser } from './helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { makeTinyCrossEncoder } from './helpers/crossEncoderFixture.ts';
 import { maxAbsDiff, runReference, tokenBatch } from './helpers/reference.ts';
@@ -19,12 +18,10 @@ import { maxAbsDiff, runReference, tokenBatch } from './helpers/reference.ts';
  * malformed upload. Screenshots of every step go to test-results/screenshots/.
  */
 
-const shots = path.join(repoRoot, 'test-results/screenshots');
 const queries = ['gaming mouse pad', 'microsoft office', 'laptop'];
 
-let app: { url: string; server: ViteDevServer };
+let lab: LabBrowser;
 let folders: FolderServer;
-let browser: Browser;
 let dir: string;
 let corpusPath: string;
 let judgmentsPath: string;
@@ -52,18 +49,15 @@ async function writeSlice(): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-flows-'));
-  await mkdir(shots, { recursive: true });
   const [bi, ce] = await Promise.all([makeTinyModel(), makeTinyCrossEncoder()]);
   // the tiny model also answers for the curated id, so the default picker works offline
   folders = await serveFolders({ 'fixtures/tiny-bi': bi, 'fixtures/tiny-ce': ce, 'sentence-transformers/all-MiniLM-L6-v2': bi });
   await writeSlice();
-  app = await startAppServer();
-  browser = await launchChromium();
+  lab = await startLabBrowser('');
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.server.close();
+  await lab?.close();
   await folders?.close();
 });
 
@@ -74,10 +68,10 @@ interface OpenPage {
 
 function openLab(): Promise<OpenPage> {
   // wasm: SwiftShader's software WebGPU compiles shaders slowly on a small CI machine
-  return openLabPage(browser, app.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
+  return openLabPage(lab.browser, lab.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => lab.shot(page, name);
 
 async function loadSlice(page: Page, prefix: string) {
   await loadFiles(page, { corpus: corpusPath, judgments: judgmentsPath });

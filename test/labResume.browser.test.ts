@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { launchChromium, repoRoot } from './helpers/browserServer.ts';
-import { downloadZip, loadFiles, openLab as openLabPage, startAppServer, waitForLab, waitForResults } from './helpers/appServer.ts';
+import type { Page } from 'playwright-core';
+import { repoRoot } from './helpers/browserServer.ts';
+import { downloadZip, loadFiles, openLab as openLabPage, startLabBrowser, waitForLab, waitForResults, type LabBrowser } from './helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from './helpers/fixtures.ts';
 import { readSafetensors, type TensorMap } from '../src/training/weights/safetensors.ts';
 
@@ -19,39 +18,34 @@ import { readSafetensors, type TensorMap } from '../src/training/weights/safeten
  * Screenshots: test-results/screenshots/resume-*.png.
  */
 
-const shots = path.join(repoRoot, 'test-results/screenshots');
 const TOTAL_STEPS = 24;
 const CHECKPOINT_EVERY = 2;
 
-let app: { url: string; server: ViteDevServer };
+let lab: LabBrowser;
 let folders: FolderServer;
-let browser: Browser;
 let dir: string;
 let corpusPath: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-resume-'));
-  await mkdir(shots, { recursive: true });
   folders = await serveFolders({ 'fixtures/tiny-bi': await makeTinyModel() });
   // 48 products of the bundled Chorus catalogue: offline queries need their brand/type attributes
   const zip = unzipSync(new Uint8Array(await readFile(path.join(repoRoot, 'public/data/chorus/1.json.zip'))));
   const products = (JSON.parse(new TextDecoder().decode(Object.values(zip)[0]!)) as unknown[]).slice(0, 48);
   corpusPath = path.join(dir, 'chorus-48.json');
   await writeFile(corpusPath, JSON.stringify(products));
-  app = await startAppServer();
-  browser = await launchChromium();
+  lab = await startLabBrowser('resume-');
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.server.close();
+  await lab?.close();
   await folders?.close();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `resume-${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => lab.shot(page, name);
 
 // a fresh context each time: its own IndexedDB, so each run starts from nothing
-const openLab = () => openLabPage(browser, app.url, { backend: 'wasm', hub: folders.endpoint });
+const openLab = () => openLabPage(lab.browser, lab.url, { backend: 'wasm', hub: folders.endpoint });
 
 /** Same data and configuration for both runs, then Start. */
 async function configureAndStart(page: Page, prefix: string): Promise<void> {

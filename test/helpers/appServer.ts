@@ -3,17 +3,45 @@
  * its own IndexedDB) whose console errors are collected, and the steps every flow takes the same way
  * (load files, wait for a run's end, download the zip).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { startViteServer } from './browserServer.ts';
+import { launchChromium, repoRoot, startViteServer } from './browserServer.ts';
 
 export async function startAppServer(): Promise<{ url: string; server: ViteDevServer }> {
   const server = await startViteServer({ cacheName: 'app-flows', entries: ['index.html', 'src/workers/*.worker.ts'] });
   const { port } = server.httpServer!.address() as AddressInfo;
   return { url: `http://localhost:${port}`, server };
+}
+
+/** Where the flow tests keep their screenshots (test artifacts a person reads). */
+export const screenshotDir = path.join(repoRoot, 'test-results/screenshots');
+
+/** What every lab browser test starts before its tests and stops after them: the app's server and one Chromium. */
+export interface LabBrowser {
+  url: string;
+  browser: Browser;
+  /** a full-page screenshot as test-results/screenshots/<prefix><name>.png */
+  shot(page: Page, name: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function startLabBrowser(shotPrefix = ''): Promise<LabBrowser> {
+  await mkdir(screenshotDir, { recursive: true });
+  const app = await startAppServer();
+  const browser = await launchChromium();
+  return {
+    url: app.url,
+    browser,
+    shot: (page, name) => page.screenshot({ path: path.join(screenshotDir, `${shotPrefix}${name}.png`), fullPage: true }),
+    close: async () => {
+      await browser.close();
+      await app.server.close();
+    },
+  };
 }
 
 /** Resolves once the app shows step 1 and the backend it chose. */
