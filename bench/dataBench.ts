@@ -7,7 +7,7 @@ import { corpusTexts, loadCorpusFiles } from '../src/training/data/corpus.ts';
 import { mineCandidates } from '../src/training/data/mining.ts';
 import { normalizeRows } from '../src/training/eval/topk.ts';
 import { exportCrossEncoder } from '../src/training/export/exportCrossEncoder.ts';
-import { bertDefaults, parseBertConfig } from '../src/training/models/bertConfig.ts';
+import { bertDefaults, parseBertConfig } from '../src/training/models/bert/bertConfig.ts';
 import { loadCrossEncoder, type CrossEncoder, type TfjsCrossEncoder } from '../src/training/models/crossEncoder.ts';
 import { randomBertWeights } from '../src/training/init/randomBert.ts';
 import { sequenceClassifierFiles } from '../src/training/init/randomCrossEncoder.ts';

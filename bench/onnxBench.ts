@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
-import type { BertConfig } from '../src/training/models/bertConfig.ts';
+import type { BertConfig } from '../src/training/models/bert/bertConfig.ts';
 import { buildBertOnnx } from '../src/training/export/bertOnnx.ts';
 import { randomBertWeights } from '../src/training/init/randomBert.ts';
 import { Rng } from '../src/training/random/rng.ts';

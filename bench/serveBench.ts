@@ -14,7 +14,7 @@ import { parseJudgments } from '../src/training/data/judgments.ts';
 import { buildBertOnnx } from '../src/training/export/bertOnnx.ts';
 import { initModel } from '../src/training/init/initModel.ts';
 import { randomBertWeights } from '../src/training/init/randomBert.ts';
-import { parseBertConfig } from '../src/training/models/bertConfig.ts';
+import { parseBertConfig } from '../src/training/models/bert/bertConfig.ts';
 import { loadSentenceEncoder } from '../src/training/models/registry.ts';
 import { writeSafetensors } from '../src/training/weights/safetensors.ts';
 import { tinyTrainingCorpus } from '../test/helpers/fixtures.ts';

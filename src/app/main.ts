@@ -1,11 +1,11 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { LabState } from './state/labState.svelte.ts';
-import { createLabClient } from '../workers/client.ts';
+import { createLabClient } from './bridge/labClient.ts';
 import { idbRunRepository } from './lib/idbRunRepository.ts';
 import { initialHubEndpoint } from './lib/settings.ts';
 import { saveBlob } from './lib/download.ts';
-import type { BackendName } from '../workers/labApi.ts';
+import type { BackendName } from '../lab/api/labApi.ts';
 
 // ?backend=webgpu|webgl|wasm|cpu prefers a tfjs backend; ?hub=<url> points model downloads at a mirror.
 const params = new URLSearchParams(location.search);

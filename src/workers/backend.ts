@@ -10,8 +10,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { BackendInfo, BackendName } from './labApi.ts';
-import type { DeviceLimits } from '../training/lab/estimate.ts';
+import type { BackendInfo, BackendName } from '../lab/api/labApi.ts';
+import type { DeviceLimits } from '../lab/estimate.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmUrl,

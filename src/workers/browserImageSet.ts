@@ -4,10 +4,10 @@
  * decodeImageBlob, off the main thread). The failure reasons follow urlImageProvider's wording: a 404 is
  * "not found", a CORS refusal or network error is "request failed … (CORS) or is unreachable".
  */
-import { LabImageSet, type ImageBytesFetcher } from '../training/lab/labImageSet.ts';
+import { LabImageSet, type ImageBytesFetcher } from '../lab/labImageSet.ts';
 import { cachedImage, storeImage } from '../storage/imageCache.ts';
 import type { LabDb } from '../storage/index.ts';
-import type { ResolvedImages } from './clipRequest.ts';
+import type { ResolvedImages } from '../lab/api/clipRequest.ts';
 import { decodeImageBlob } from './images/decodeImageBlob.ts';
 
 export interface BrowserImageOptions {

@@ -2,17 +2,17 @@
 /** The pipeline worker (data, base/tuned models, mining, cross-encoder scoring, evaluation, search): a thin Comlink adapter over PipelineSession. */
 import * as Comlink from 'comlink';
 import { deviceLimits, selectBackend } from './backend.ts';
-import { portSignal } from './abort.ts';
+import { portSignal } from '../lab/api/abortPort.ts';
 import { cachedHub, labDb, useDatabase } from './workerStorage.ts';
 import { browserImageSet } from './browserImageSet.ts';
-import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from './clipRequest.ts';
-import { PipelineSession, type Slot } from '../training/lab/pipelineSession.ts';
-import type { ResolvedModelSpec } from '../training/lab/modelSources.ts';
-import type { EvalSet } from '../training/lab/periodicEval.ts';
+import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from '../lab/api/clipRequest.ts';
+import { PipelineSession, type Slot } from '../lab/pipelineSession.ts';
+import type { ResolvedModelSpec } from '../lab/modelSources.ts';
+import type { EvalSet } from '../lab/periodicEval.ts';
 import type {
   BackendInfo, BackendName, DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabData, ModelInfo, ModelShape,
   ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit,
-} from './labApi.ts';
+} from '../lab/api/labApi.ts';
 
 const session = new PipelineSession({
   device: deviceLimits, wrap: cachedHub, baseUrl: `${self.location.origin}/`,

@@ -1,13 +1,13 @@
 /// <reference lib="webworker" />
-/** The trainer worker: a thin Comlink adapter over TrainerSession (src/training/lab/trainerSession.ts). */
+/** The trainer worker: a thin Comlink adapter over TrainerSession (src/lab/trainerSession.ts). */
 import * as Comlink from 'comlink';
 import { deviceLimits, selectBackend } from './backend.ts';
-import { portSignal } from './abort.ts';
+import { portSignal } from '../lab/api/abortPort.ts';
 import { cachedHub, labDb, useDatabase } from './workerStorage.ts';
 import { browserImageSet } from './browserImageSet.ts';
 import { idbCheckpointStore } from '../storage/index.ts';
-import { TrainerSession, type ExportCard, type TrainerOutcome, type TrainerRequest } from '../training/lab/trainerSession.ts';
-import type { BackendInfo, BackendName, ProgressCallback, TrainEvent } from './labApi.ts';
+import { TrainerSession, type ExportCard, type TrainerOutcome, type TrainerRequest } from '../lab/trainerSession.ts';
+import type { BackendInfo, BackendName, ProgressCallback, TrainEvent } from '../lab/api/labApi.ts';
 
 const session = new TrainerSession({
   device: deviceLimits,

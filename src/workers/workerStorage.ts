@@ -2,7 +2,7 @@
 import { cachedModelSource, openLabDb, type LabDb } from '../storage/index.ts';
 import type { ModelSource } from '../training/source/modelSource.ts';
 import { defaultHubEndpoint } from '../training/source/modelSource.ts';
-import type { ModelSpec } from './labApi.ts';
+import type { ModelSpec } from '../lab/api/labApi.ts';
 
 let dbName = 'ftlab';
 let db: Promise<LabDb> | undefined;

@@ -3,7 +3,7 @@ import { loadPixelsBatch } from '../../src/training/images/imageProvider.ts';
 import { decodeImageBlob } from '../../src/workers/images/decodeImageBlob.ts';
 import { urlImageProvider } from '../../src/workers/images/urlImageProvider.ts';
 
-/** Page entry for test/imagesBrowser.test.ts: the browser decoder and URL provider in real Chromium. */
+/** Page entry for test/browser/images.browser.test.ts: the browser decoder and URL provider in real Chromium. */
 
 export interface Decoded { width: number; height: number; data: number[] }
 

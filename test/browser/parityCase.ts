@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { bertDefaults, type BertConfig } from '../../src/training/models/bertConfig.ts';
-import { BertModel, type BertInputs } from '../../src/training/models/bert.ts';
+import { bertDefaults, type BertConfig } from '../../src/training/models/bert/bertConfig.ts';
+import { BertModel, type BertInputs } from '../../src/training/models/bert/bert.ts';
 import { pool } from '../../src/training/models/pooling.ts';
 import { mnrlFromEmbeddings } from '../../src/training/losses/mnrl.ts';
 import { randomBertWeights } from '../../src/training/init/randomBert.ts';

@@ -1,12 +1,12 @@
 /**
- * Browser entry for test/labWorker.browser.test.ts: drives the real LabClient (trainer worker on WebGPU,
+ * Browser entry for test/browser/labWorker.browser.test.ts: drives the real LabClient (trainer worker on WebGPU,
  * IndexedDB checkpoints, Web Lock) through train → pause → Resume from the IndexedDB checkpoint, next to an
  * uninterrupted run of the same request, and reports the final weights of both.
  */
 import { unzipSync } from 'fflate';
-import { createLabClient } from '../../src/workers/client.ts';
+import { createLabClient } from '../../src/app/bridge/labClient.ts';
 import { listCheckpoints, openLabDb } from '../../src/storage/index.ts';
-import type { TrainEvent, TrainRequest } from '../../src/workers/labApi.ts';
+import type { TrainEvent, TrainRequest } from '../../src/lab/api/labApi.ts';
 
 // Lets Vite's dependency scan see the worker's imports up front (no re-optimisation and reload mid-test).
 export const scanWorkerDeps = () => Promise.all([import('../../src/workers/trainer.worker.ts'), import('../../src/workers/pipeline.worker.ts')]);

@@ -4,9 +4,9 @@
  * a field, one URL answering 404), judgments, and an in-memory LabImageSet that stands in for fetch + decode.
  */
 import type { RgbImage } from '../../src/training/images/rgbImage.ts';
-import { LabImageSet } from '../../src/training/lab/labImageSet.ts';
-import type { ResolvedImages } from '../../src/workers/clipRequest.ts';
-import type { LabData } from '../../src/workers/labApi.ts';
+import { LabImageSet } from '../../src/lab/labImageSet.ts';
+import type { ResolvedImages } from '../../src/lab/api/clipRequest.ts';
+import type { LabData } from '../../src/lab/api/labApi.ts';
 import { Rng } from '../../src/training/random/rng.ts';
 
 export const clipTypes = [

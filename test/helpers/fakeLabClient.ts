@@ -2,8 +2,8 @@
 import type {
   BackendInfo, DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabClient, LabData, ModelInfo,
   ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit, TrainEvent, TrainOutcome, TrainRequest,
-} from '../../src/workers/labApi.ts';
-import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from '../../src/workers/clipRequest.ts';
+} from '../../src/lab/api/labApi.ts';
+import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from '../../src/lab/api/clipRequest.ts';
 
 export interface FakeOptions {
   totalSteps?: number;

@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx, type OnnxTypes } from '../../src/training/export/onnx/proto.ts';
 import { tensorValues } from '../../src/training/export/onnx/tensors.ts';
-import type { BertConfig } from '../../src/training/models/bertConfig.ts';
+import type { BertConfig } from '../../src/training/models/bert/bertConfig.ts';
 import type { TensorMap } from '../../src/training/weights/safetensors.ts';
 
 export interface Batch { ids: number[][]; mask: number[][]; types: number[][] }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parseBertConfig, type BertConfig } from '../../src/training/models/bertConfig.ts';
-import type { BertInputs } from '../../src/training/models/bert.ts';
+import { parseBertConfig, type BertConfig } from '../../src/training/models/bert/bertConfig.ts';
+import type { BertInputs } from '../../src/training/models/bert/bert.ts';
 import { writeSafetensors, type TensorMap } from '../../src/training/weights/safetensors.ts';
 
 const script = path.join(import.meta.dirname, '..', 'reference', 'bert_reference.py');

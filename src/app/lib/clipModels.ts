@@ -4,7 +4,7 @@
  * read from the Hub's config.json (a few hundred bytes) before the estimate, never guessed.
  */
 import { clipTrainDefaults } from '../../training/train/trainConfig.ts';
-import type { ClipShape } from '../../workers/clipRequest.ts';
+import type { ClipShape } from '../../lab/api/clipRequest.ts';
 
 export interface CuratedClipModel {
   id: string;

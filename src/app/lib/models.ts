@@ -1,5 +1,5 @@
 /** The base models offered in Configure, with their shapes so the estimate works before anything is fetched. */
-import type { ModelShape } from '../../workers/labApi.ts';
+import type { ModelShape } from '../../lab/api/labApi.ts';
 
 export interface CuratedModel {
   id: string;

@@ -2,7 +2,7 @@
  * What the run list needs from storage, as one small interface: the state classes depend on this, the
  * IndexedDB implementation (idbRunRepository.ts) adapts src/storage, and unit tests pass an in-memory fake.
  */
-import type { ImageSource, ModelSpec, PrepareRequest, TrainRequest } from '../../workers/labApi.ts';
+import type { ImageSource, ModelSpec, PrepareRequest, TrainRequest } from '../../lab/api/labApi.ts';
 
 export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'done' | 'failed';
 

@@ -3,8 +3,8 @@
  * judged query ↔ relevant images), the base CLIP model, tower locks (open_clip's lock-text / lock-image with
  * the last N layers unlocked), the kata preset and the estimate/refusal for this device.
  */
-import type { DataSummary, Estimate, ModelSpec, PrepareRequest, TrainSettings } from '../../workers/labApi.ts';
-import type { ClipEstimateRequest, ClipPrepare, ClipShape, ImageSource, ImageSummary } from '../../workers/clipRequest.ts';
+import type { DataSummary, Estimate, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
+import type { ClipEstimateRequest, ClipPrepare, ClipShape, ImageSource, ImageSummary } from '../../lab/api/clipRequest.ts';
 import { clipPreset, clipScratchDefaults, clipScratchLr, clipScratchShape, curatedClipModels } from '../lib/clipModels.ts';
 import type { RunPlan } from '../lib/runRepository.ts';
 import { RunChoices, type ModelChoice } from './runChoices.svelte.ts';

@@ -3,7 +3,7 @@
  * train/trainConfig.ts) and the time/memory estimate on the workers' backend.
  */
 import { defaultTrainConfig } from '../../training/train/trainConfig.ts';
-import type { DataSummary, LabClient, ModelShape, ModelSpec, PrepareRequest, TrainSettings } from '../../workers/labApi.ts';
+import type { DataSummary, LabClient, ModelShape, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
 import { RunChoices, folderName } from './runChoices.svelte.ts';
 import { curatedModels, defaultCrossEncoder, pretrainedLr, scratchDefaults, scratchLr, scratchShape } from '../lib/models.ts';
 import type { RunPlan } from '../lib/runRepository.ts';

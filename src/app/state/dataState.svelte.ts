@@ -3,7 +3,7 @@
  * to the workers (LabClient.setData) and keeps the summary: counts, a preview and every rejected record.
  * Parsing and slicing happen in the pipeline worker, so a 19k-product catalogue never blocks the page.
  */
-import { DEFAULT_TEXT_TEMPLATE, type DataSummary, type LabClient, type LabData, type Progress } from '../../workers/labApi.ts';
+import { DEFAULT_TEXT_TEMPLATE, type DataSummary, type LabClient, type LabData, type Progress } from '../../lab/api/labApi.ts';
 import { fetchBundledChorus, decodeMaybeGzip, type Fetcher } from '../lib/bundledData.ts';
 import { CancellableTask } from './cancellableTask.svelte.ts';
 import type { DataDescriptor } from '../lib/runRepository.ts';

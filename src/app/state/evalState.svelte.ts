@@ -2,7 +2,7 @@
  * Step 4: metrics before vs after, the per-query table sorted by change, the search playground (baseline and
  * tuned top 10 side by side), the zip download and the Chorus snippets for the model's width.
  */
-import type { EvaluationResult, LabClient, ModelInfo, SearchHit } from '../../workers/labApi.ts';
+import type { EvaluationResult, LabClient, ModelInfo, SearchHit } from '../../lab/api/labApi.ts';
 import { chorusSnippets, type Snippet } from '../lib/chorusSnippets.ts';
 import { clipSnippets } from '../lib/clipSnippets.ts';
 import { errorMessage } from '../lib/format.ts';

@@ -4,9 +4,9 @@
  * decodes every image off the main thread; the summary counts products with and without an image and lists
  * every failure with its reason. Thumbnails of picked files are object URLs made here, on demand.
  */
-import type { ImageSource, ImageSummary } from '../../workers/clipRequest.ts';
-import { DEFAULT_IMAGE_FIELD } from '../../workers/clipRequest.ts';
-import type { Progress } from '../../workers/labApi.ts';
+import type { ImageSource, ImageSummary } from '../../lab/api/clipRequest.ts';
+import { DEFAULT_IMAGE_FIELD } from '../../lab/api/clipRequest.ts';
+import type { Progress } from '../../lab/api/labApi.ts';
 import { CancellableTask } from './cancellableTask.svelte.ts';
 
 export interface ImagesClient {

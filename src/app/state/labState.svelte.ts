@@ -2,7 +2,7 @@
  * The whole walkthrough: the four steps of kata 13 and the state of each. Only these state classes talk to
  * the workers, through the LabClient; components get state and callbacks as props.
  */
-import type { BackendInfo, LabClient } from '../../workers/labApi.ts';
+import type { BackendInfo, LabClient } from '../../lab/api/labApi.ts';
 import type { Fetcher } from '../lib/bundledData.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { StepId } from '../lib/kataText.ts';

@@ -1,5 +1,5 @@
 /** The progress bars of long steps (download bytes, mining, cross-encoder scoring, training, evaluation). */
-import type { Progress, ProgressPhase } from '../../workers/labApi.ts';
+import type { Progress, ProgressPhase } from '../../lab/api/labApi.ts';
 
 export interface Bar {
   key: string;

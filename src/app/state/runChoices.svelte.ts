@@ -4,7 +4,7 @@
  * their data mode, their scratch shape and how they estimate; the defaults differ (sentence-transformers'
  * fit vs the kata's CLIP preset), so they come in through the constructor.
  */
-import type { Estimate, ModelSpec, TrainSettings } from '../../workers/labApi.ts';
+import type { Estimate, ModelSpec, TrainSettings } from '../../lab/api/labApi.ts';
 import { errorMessage } from '../lib/format.ts';
 
 export type ModelChoice = 'curated' | 'custom' | 'files' | 'scratch';

@@ -1,5 +1,5 @@
 /** The run list: Resume, Delete, Export/Import (one file per run), the model zip of finished runs, storage use. */
-import type { LabClient } from '../../workers/labApi.ts';
+import type { LabClient } from '../../lab/api/labApi.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { RunRepository, RunSummary, StorageInfo, StoredRun } from '../lib/runRepository.ts';
 

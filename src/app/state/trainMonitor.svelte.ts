@@ -3,7 +3,7 @@
  * evaluations and the step counters, all fed by the trainer's events. TrainState (the orchestration:
  * start, pause, resume, cancel) extends this, so the UI reads one object.
  */
-import type { ClipPreparedData, ModelInfo, PreparedData, TrainEvent } from '../../workers/labApi.ts';
+import type { ClipPreparedData, ModelInfo, PreparedData, TrainEvent } from '../../lab/api/labApi.ts';
 import { formatCount } from '../lib/format.ts';
 import { ProgressBars } from './progressBars.svelte.ts';
 

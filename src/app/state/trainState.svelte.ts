@@ -2,7 +2,7 @@
  * Step 3: the run itself — load the base model, prepare rows, evaluate the baseline, train (pause, resume,
  * cancel), evaluate the tuned model. Every long step has a progress bar; steps feed the loss/LR charts.
  */
-import type { EvaluationResult, LabClient, ModelInfo, TrainOutcome, TrainRequest } from '../../workers/labApi.ts';
+import type { EvaluationResult, LabClient, ModelInfo, TrainOutcome, TrainRequest } from '../../lab/api/labApi.ts';
 import { errorMessage, isAbort } from '../lib/format.ts';
 import type { DataDescriptor, RunPlan, RunRepository, RunUpdate, StoredRun } from '../lib/runRepository.ts';
 import { metricLine, TrainMonitor, type StageId } from './trainMonitor.svelte.ts';

@@ -2,7 +2,7 @@ import { mkdir, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { chorusConfig, chorusConfigFiles } from '../../training/chorus/chorusConfig.ts';
-import { parseBertConfig } from '../../training/models/bertConfig.ts';
+import { parseBertConfig } from '../../training/models/bert/bertConfig.ts';
 import { parseClipConfig } from '../../training/models/clip/clipConfig.ts';
 import { readJson } from '../../training/source/modelSource.ts';
 import { resolveModelSource } from '../folderSource.ts';

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { buildBertOnnx } from '../../training/export/bertOnnx.ts';
-import { parseBertConfig } from '../../training/models/bertConfig.ts';
-import { normalizeBertNames } from '../../training/models/bertWeights.ts';
+import { parseBertConfig } from '../../training/models/bert/bertConfig.ts';
+import { normalizeBertNames } from '../../training/models/bert/bertWeights.ts';
 import { loadSentenceConfig, type SentenceConfig } from '../../training/models/sentenceConfig.ts';
 import { loadTokenizer, type TextTokenizer } from '../../training/models/tokenizer.ts';
 import { readJson, type ModelSource } from '../../training/source/modelSource.ts';

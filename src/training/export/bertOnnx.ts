@@ -1,5 +1,5 @@
-import type { BertConfig } from '../models/bertConfig.ts';
-import { bertParamSpecs } from '../models/bertWeights.ts';
+import type { BertConfig } from '../models/bert/bertConfig.ts';
+import { bertParamSpecs } from '../models/bert/bertWeights.ts';
 import type { SentenceConfig } from '../models/sentenceConfig.ts';
 import type { NamedTensor, TensorMap } from '../weights/safetensors.ts';
 import { attr, OnnxGraphBuilder } from './onnx/graphBuilder.ts';

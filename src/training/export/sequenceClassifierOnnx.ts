@@ -1,4 +1,4 @@
-import type { BertConfig } from '../models/bertConfig.ts';
+import type { BertConfig } from '../models/bert/bertConfig.ts';
 import type { TensorMap } from '../weights/safetensors.ts';
 import { BERT_ONNX_IR_VERSION, BERT_ONNX_OPSET, DYN, buildBertEncoderGraph } from './bertOnnx.ts';
 import { attr } from './onnx/graphBuilder.ts';

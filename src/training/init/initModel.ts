@@ -1,4 +1,4 @@
-import { parseBertConfig } from '../models/bertConfig.ts';
+import { parseBertConfig } from '../models/bert/bertConfig.ts';
 import type { ModelFiles } from '../export/modelFiles.ts';
 import { sentenceTransformersFiles } from '../export/sentenceFiles.ts';
 import { writeSafetensors } from '../weights/safetensors.ts';

@@ -1,5 +1,5 @@
-import type { BertConfig } from '../models/bertConfig.ts';
-import { bertParamSpecs } from '../models/bertWeights.ts';
+import type { BertConfig } from '../models/bert/bertConfig.ts';
+import { bertParamSpecs } from '../models/bert/bertWeights.ts';
 import { Rng } from '../random/rng.ts';
 import { numel, type TensorMap } from '../weights/safetensors.ts';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { parseBertConfig } from './bertConfig.ts';
+import { parseBertConfig } from './bert/bertConfig.ts';
 import { SequenceClassifier } from './sequenceClassifier.ts';
 import { EncodeAbortedError } from './sentenceEncoder.ts';
 import { loadTokenizer, type EncodedBatch, type TextTokenizer } from './tokenizer.ts';

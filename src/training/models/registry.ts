@@ -1,6 +1,6 @@
-import { parseBertConfig } from './bertConfig.ts';
-import { normalizeBertNames } from './bertWeights.ts';
-import { BertModel } from './bert.ts';
+import { parseBertConfig } from './bert/bertConfig.ts';
+import { normalizeBertNames } from './bert/bertWeights.ts';
+import { BertModel } from './bert/bert.ts';
 import { loadSentenceConfig } from './sentenceConfig.ts';
 import { SentenceEncoder } from './sentenceEncoder.ts';
 import { loadTokenizer } from './tokenizer.ts';

@@ -1,5 +1,5 @@
-import type { BertConfig } from './bertConfig.ts';
-import { ModelConfigError } from './bertConfig.ts';
+import type { BertConfig } from './bert/bertConfig.ts';
+import { ModelConfigError } from './bert/bertConfig.ts';
 import { readJson, readJsonIfExists, type ModelSource } from '../source/modelSource.ts';
 
 /** The sentence-transformers pipeline ftlab runs on top of the encoder: Transformer -> Pooling [-> Normalize]. */

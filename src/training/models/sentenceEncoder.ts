@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BertInputs, BertModel } from './bert.ts';
+import type { BertInputs, BertModel } from './bert/bert.ts';
 import { l2normalize, pool } from './pooling.ts';
 import type { SentenceConfig } from './sentenceConfig.ts';
 import type { EncodedBatch, TextTokenizer } from './tokenizer.ts';

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { readVariables } from './readVariables.ts';
-import type { BertConfig } from './bertConfig.ts';
-import { BertModel, type BertInputs } from './bert.ts';
-import { linear, type ParamGetter } from './bertLayer.ts';
-import { normalizeBertNames } from './bertWeights.ts';
+import type { BertConfig } from './bert/bertConfig.ts';
+import { BertModel, type BertInputs } from './bert/bert.ts';
+import { linear, type ParamGetter } from '../nn/layers.ts';
+import { normalizeBertNames } from './bert/bertWeights.ts';
 import type { TensorMap } from '../weights/safetensors.ts';
 
 const classifierNames = ['classifier.weight', 'classifier.bias'] as const;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrainRow } from '../data/trainRows.ts';
 import { createLoss, type PreparedBatch, type TextEmbedder } from '../losses/loss.ts';
 import { AdamW } from '../optim/adamw.ts';
-import { clipGradNorm } from '../optim/clipGradNorm.ts';
+import { clipGradNorm } from '../optim/gradientClipping.ts';
 import { readVariables } from '../models/readVariables.ts';
 import { lrLambda } from '../optim/schedule.ts';
 import { BatchCursor } from './batches.ts';

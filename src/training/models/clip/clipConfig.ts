@@ -1,4 +1,4 @@
-import { ModelConfigError } from '../bertConfig.ts';
+import { ModelConfigError } from '../bert/bertConfig.ts';
 
 /** Fields both CLIP towers share (transformers CLIPTextConfig / CLIPVisionConfig). */
 export interface ClipTowerConfig {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { activation, layerNorm, linear, type ParamGetter } from '../bertLayer.ts';
+import { activation, layerNorm, linear, type ParamGetter } from '../../nn/layers.ts';
 import type { ClipTowerConfig } from './clipConfig.ts';
 import { clipLayerParamNames } from './clipWeights.ts';
 

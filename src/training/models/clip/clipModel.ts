@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { FLOAT32_MIN, layerNorm, type ParamGetter } from '../bertLayer.ts';
-import { embeddingLookup } from '../embedding.ts';
-import { linearMatMul } from '../linearMatMul.ts';
+import { FLOAT32_MIN, layerNorm, type ParamGetter } from '../../nn/layers.ts';
+import { embeddingLookup } from '../../nn/embeddingLookup.ts';
+import { linearMatMul } from '../../nn/linearMatMul.ts';
 import { readVariables } from '../readVariables.ts';
 import type { TensorMap } from '../../weights/safetensors.ts';
 import type { ClipConfig } from './clipConfig.ts';

@@ -1,5 +1,5 @@
 import type { ClipConfig, ClipTowerConfig } from './clipConfig.ts';
-import type { ParamKind } from '../bertWeights.ts';
+import type { ParamKind } from '../bert/bertWeights.ts';
 import type { TensorMap } from '../../weights/safetensors.ts';
 
 /** 'scalar' is logit_scale (never weight-decayed); the rest as for BERT. */

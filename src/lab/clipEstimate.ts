@@ -1,0 +1,74 @@
+/**
+ * The time/memory estimate and refusal for fine-tuning a CLIP model in the browser, from config.json alone
+ * (before the weights are downloaded). Same accounting as estimate.ts for BERT, per tower: fp32 weights, and
+ * for the parameters that train, gradients plus AdamW m and v; activations of per-layer gradient
+ * checkpointing (one [B, tokens, hidden] input per layer plus one layer's full activations, doubled for their
+ * gradients). A locked tower keeps no gradients or optimizer state and, when fully frozen, no activations
+ * for the backward pass either. The vision tower sees (image_size / patch_size)² + 1 tokens per image.
+ */
+import type { Estimate } from './api/labApi.ts';
+import type { ClipEstimateRequest, ClipShape } from './api/clipRequest.ts';
+import { defaultFlops, defaultMemoryBudget, type DeviceLimits } from './estimate.ts';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const fmt = (b: number) => (b >= GiB ? `${(b / GiB).toFixed(1)} GiB` : `${(b / MiB).toFixed(0)} MiB`);
+
+const layerParams = (D: number, I: number) => 4 * (D * D + D) + 2 * 2 * D + (D * I + I) + (I * D + D);
+
+/** Parameter counts of HF CLIPModel: each tower's embeddings, encoder layers and norms, the two projections and logit_scale. */
+export function clipParameters(m: ClipShape): { text: number; vision: number; textEmbedding: number; total: number } {
+  const t = m.text;
+  const v = m.vision;
+  const patches = (v.imageSize / v.patchSize) ** 2;
+  const textEmbedding = t.vocabSize * t.hidden;
+  const text = textEmbedding + t.maxLength * t.hidden + t.layers * layerParams(t.hidden, t.intermediate) + 2 * t.hidden + t.hidden * m.projectionDim;
+  const vision = 3 * v.patchSize ** 2 * v.hidden + v.hidden + (patches + 1) * v.hidden + 4 * v.hidden
+    + v.layers * layerParams(v.hidden, v.intermediate) + v.hidden * m.projectionDim;
+  return { text, vision, textEmbedding, total: text + vision + 1 };
+}
+
+/** Activation bytes of one tower under per-layer checkpointing (texts/images × tokens). */
+function towerActivations(items: number, tokens: number, t: { hidden: number; layers: number; heads: number; intermediate: number }): number {
+  const n = items * tokens;
+  const layer = 4 * (items * t.heads * tokens * tokens * 2 + n * t.intermediate * 2 + 10 * n * t.hidden);
+  return 4 * t.layers * n * t.hidden + 2 * layer;
+}
+
+export function estimateClipRun(req: ClipEstimateRequest, device: DeviceLimits): Estimate {
+  const m = req.model;
+  if (!(req.batchSize >= 1) || !(req.rows >= 1)) throw new RangeError('estimate: batchSize and rows must be positive');
+  const B = req.batchSize;
+  // product captions are short: 32 tokens cover "{title} {supplier} {type}" for the Chorus catalogue
+  const S = Math.min(m.text.maxLength, 32);
+  const V = (m.vision.imageSize / m.vision.patchSize) ** 2 + 1;
+  const p = clipParameters(m);
+  const trainable = (req.lockText ? 0 : p.text) + (req.lockImage ? 0 : p.vision) + 1;
+  const stateBytes = 4 * p.total + 12 * trainable;
+  const activationBytes = (req.lockText ? 0 : towerActivations(B, S, m.text)) + (req.lockImage ? 0 : towerActivations(B, V, m.vision))
+    + 4 * B * 3 * m.vision.imageSize ** 2;
+  const trainingBytes = stateBytes + activationBytes;
+  const buffers = {
+    'the token-embedding table': 4 * p.textEmbedding,
+    'the image attention scores': 4 * B * m.vision.heads * V * V,
+    'the image feed-forward activations': 4 * B * V * m.vision.intermediate,
+    'the batch of pixels': 4 * B * 3 * m.vision.imageSize ** 2,
+  };
+  const [largestName, largestBufferBytes] = Object.entries(buffers).sort((a, b) => b[1] - a[1])[0]!;
+  const totalSteps = req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / B);
+  // forward 2, backward 4, recompute 2 FLOPs per weight and token, plus attention; a frozen tower only runs forward
+  const towerFlops = (P: number, items: number, tokens: number, t: { layers: number; hidden: number }, frozen?: boolean) =>
+    (frozen ? 2 : 8) * P * items * tokens + (frozen ? 4 : 16) * t.layers * items * tokens * tokens * t.hidden;
+  const flops = towerFlops(p.text - p.textEmbedding, B, S, m.text, req.lockText) + towerFlops(p.vision, B, V, m.vision, req.lockImage);
+  const secondsPerStep = flops / (device.flopsPerSecond ?? defaultFlops[device.backend]);
+  const budget = device.memoryBudgetBytes ?? defaultMemoryBudget[device.backend];
+  const base = { backend: device.backend, parameters: p.total, trainingBytes, largestBufferBytes, secondsPerStep, totalSeconds: secondsPerStep * totalSteps, totalSteps };
+  const bindLimit = device.backend === 'webgpu' ? Math.min(device.maxStorageBufferBindingSize ?? Infinity, device.maxBufferSize ?? Infinity) : Infinity;
+  if (largestBufferBytes > bindLimit) {
+    return { ...base, fits: false, reason: `${largestName} needs a ${fmt(largestBufferBytes)} buffer but this WebGPU adapter allows at most ${fmt(bindLimit)} per buffer; pick a smaller model or batch size` };
+  }
+  if (trainingBytes > budget) {
+    return { ...base, fits: false, reason: `training needs about ${fmt(trainingBytes)} (${(p.total / 1e6).toFixed(1)}M parameters, ${(trainable / 1e6).toFixed(1)}M of them training: weights and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${B}) but the ${device.backend} budget is ${fmt(budget)}; lock a tower, or pick a smaller model or batch size` };
+  }
+  return { ...base, fits: true, reason: `about ${fmt(trainingBytes)} of ${fmt(budget)} (${device.backend}), ${(p.total / 1e6).toFixed(1)}M parameters (${(trainable / 1e6).toFixed(1)}M training), ${B} captions of ${S} tokens and ${B} images of ${V} patches per step` };
+}

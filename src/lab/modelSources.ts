@@ -1,0 +1,77 @@
+/**
+ * ModelSpec → ModelSource, environment-free: Hub ids through hubSource (any endpoint), a picked folder through
+ * fileListSource, in-memory files (a "from scratch" model, a tuned model) through memoryFiles. The browser
+ * wraps the result with its IndexedDB cache (src/storage/modelCache.ts) via `wrap`.
+ */
+import { hubSource, ModelSourceError, type ModelSource } from '../training/source/modelSource.ts';
+import { fileListSource } from '../training/source/fileListSource.ts';
+import { initModel } from '../training/init/initModel.ts';
+import type { ModelFiles } from '../training/export/modelFiles.ts';
+import type { ModelSpec } from './api/labApi.ts';
+
+/** A spec the workers can load without the corpus: scratch models are materialized to files first. */
+export type ResolvedModelSpec = Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }> | { kind: 'memory'; id: string; files: ModelFiles };
+
+export function memoryFiles(files: ModelFiles, id = 'memory'): ModelSource {
+  const bytes = (f: string) => {
+    const v = files.get(f);
+    if (v === undefined) throw new ModelSourceError(`${id}: ${f} not found`);
+    return typeof v === 'string' ? new TextEncoder().encode(v) : v;
+  };
+  return {
+    id,
+    exists: async (f) => files.has(f),
+    async readBytes(f, onProgress) {
+      const b = bytes(f);
+      onProgress?.(b.byteLength, b.byteLength);
+      return b;
+    },
+    readText: async (f) => new TextDecoder().decode(bytes(f)),
+  };
+}
+
+/** `base` with some files replaced (a tuned model.safetensors over the base model's tokenizer and configs). */
+export function overlaySource(base: ModelSource, files: ModelFiles, id = `${base.id} (tuned)`): ModelSource {
+  const over = memoryFiles(files, id);
+  return {
+    id,
+    exists: async (f) => files.has(f) || base.exists(f),
+    readBytes: (f, p) => (files.has(f) ? over.readBytes(f, p) : base.readBytes(f, p)),
+    readText: (f) => (files.has(f) ? over.readText(f) : base.readText(f)),
+  };
+}
+
+export function scratchId(spec: Extract<ModelSpec, { kind: 'scratch' }>): string {
+  return `scratch-h${spec.hidden ?? 64}-l${spec.layers ?? 2}-v${spec.vocabSize ?? 4000}-s${spec.seed ?? 42}`;
+}
+
+/** A fresh tiny BERT whose WordPiece vocabulary is learned from the corpus; deterministic in the spec. */
+export function scratchModel(spec: Extract<ModelSpec, { kind: 'scratch' }>, texts: string[]): ResolvedModelSpec {
+  if (!texts.length) throw new Error('a model from scratch needs the corpus first (its vocabulary is built from the product texts)');
+  const hidden = spec.hidden ?? 64;
+  const files = initModel({
+    texts, hidden, layers: spec.layers ?? 2, heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
+    intermediate: spec.intermediate, vocabSize: spec.vocabSize ?? 4000, maxSeqLength: spec.maxSeqLength ?? 64, seed: spec.seed ?? 42,
+  });
+  return { kind: 'memory', id: scratchId(spec), files };
+}
+
+export interface SourceOptions {
+  /** wraps network sources (IndexedDB cache) */
+  wrap?: (inner: ModelSource, spec: Extract<ModelSpec, { kind: 'hub' }>) => ModelSource | Promise<ModelSource>;
+  fetch?: typeof fetch;
+}
+
+export async function modelSource(spec: ResolvedModelSpec, opts: SourceOptions = {}): Promise<ModelSource> {
+  switch (spec.kind) {
+    case 'hub': {
+      const inner = hubSource(spec.id, { endpoint: spec.endpoint, revision: spec.revision, fetch: opts.fetch });
+      return opts.wrap ? opts.wrap(inner, spec) : inner;
+    }
+    case 'files':
+      if (!spec.files.length) throw new ModelSourceError('the chosen folder is empty');
+      return fileListSource(spec.files, spec.id);
+    case 'memory':
+      return memoryFiles(spec.files, spec.id);
+  }
+}

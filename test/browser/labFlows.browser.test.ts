@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { unzipSync } from 'fflate';
+import * as ort from 'onnxruntime-node';
+import type { Page } from 'playwright-core';
+import { repoRoot } from '../helpers/browserServer.ts';
+import { downloadZip, loadFiles, openLab as openLabPage, startLabBrowser, waitForResults, type LabBrowser } from '../helpers/appServer.ts';
+import { makeTinyModel, serveFolders, type FolderServer } from '../helpers/fixtures.ts';
+import { makeTinyCrossEncoder } from '../helpers/crossEncoderFixture.ts';
+import { maxAbsDiff, runReference, tokenBatch } from '../helpers/reference.ts';
+
+/**
+ * The kata walkthrough in headless Chromium, end to end, with tiny fixture models served in Hub URL layout
+ * (`?hub=`) and a small slice of the Chorus catalogue: unsupervised (GPL with a cross-encoder) and
+ * supervised flows each to a downloaded zip loaded with onnxruntime-node, the search playground, and a
+ * malformed upload. Screenshots of every step go to test-results/screenshots/.
+ */
+
+const queries = ['gaming mouse pad', 'microsoft office', 'laptop'];
+
+let lab: LabBrowser;
+let folders: FolderServer;
+let dir: string;
+let corpusPath: string;
+let judgmentsPath: string;
+
+
+/** Judged products for a few queries plus some others, from the bundled Chorus zips. */
+async function writeSlice(): Promise<void> {
+  const csv = await readFile(path.join(repoRoot, 'public/data/chorus/judgments-dev.csv'), 'utf8');
+  const lines = csv.trim().split('\n');
+  const kept = lines.slice(1).filter((l) => queries.includes(l.split(',')[0]!));
+  const judged = new Set(kept.map((l) => l.split(',')[1]!));
+  const products: Record<string, unknown>[] = [];
+  let others = 0;
+  for (const n of [1, 2, 3, 4]) {
+    const zip = unzipSync(new Uint8Array(await readFile(path.join(repoRoot, `public/data/chorus/${n}.json.zip`))));
+    for (const p of JSON.parse(new TextDecoder().decode(Object.values(zip)[0]!)) as Record<string, unknown>[]) {
+      if (judged.has(String(p.id)) || (others < 40 && ++others)) products.push(p);
+    }
+  }
+  corpusPath = path.join(dir, 'chorus-slice.json');
+  judgmentsPath = path.join(dir, 'judgments-slice.csv');
+  await writeFile(corpusPath, JSON.stringify(products));
+  await writeFile(judgmentsPath, [lines[0], ...kept].join('\n') + '\n');
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-flows-'));
+  const [bi, ce] = await Promise.all([makeTinyModel(), makeTinyCrossEncoder()]);
+  // the tiny model also answers for the curated id, so the default picker works offline
+  folders = await serveFolders({ 'fixtures/tiny-bi': bi, 'fixtures/tiny-ce': ce, 'sentence-transformers/all-MiniLM-L6-v2': bi });
+  await writeSlice();
+  lab = await startLabBrowser('');
+}, 180_000);
+
+afterAll(async () => {
+  await lab?.close();
+  await folders?.close();
+});
+
+interface OpenPage {
+  page: Page;
+  errors: string[];
+}
+
+function openLab(): Promise<OpenPage> {
+  // wasm: SwiftShader's software WebGPU compiles shaders slowly on a small CI machine
+  return openLabPage(lab.browser, lab.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
+}
+
+const shot = (page: Page, name: string) => lab.shot(page, name);
+
+async function loadSlice(page: Page, prefix: string) {
+  await loadFiles(page, { corpus: corpusPath, judgments: judgmentsPath });
+  await shot(page, `${prefix}-1-data`);
+  await page.getByRole('button', { name: /Continue to Configure/ }).click();
+}
+
+async function trainAndCheck(page: Page, prefix: string, onTrained?: () => Promise<void>) {
+  await page.getByRole('button', { name: /Start fine-tuning/ }).click();
+  await page.getByRole('heading', { name: /Step 3 Train/ }).waitFor();
+  await waitForResults(page, () => shot(page, `${prefix}-3-train`), { onTrained });
+  await page.getByRole('heading', { name: 'Before vs after' }).waitFor();
+  // step 4's "Why" speaks of the text model's integration
+  expect(await page.getByRole('complementary', { name: 'Why this step' }).textContent()).toContain('/ftbert/text/');
+  await shot(page, `${prefix}-4-evaluate`);
+}
+
+async function downloadAndRunOnnx(page: Page, prefix: string): Promise<string[]> {
+  const files = await downloadZip(page, path.join(dir, `${prefix}.zip`));
+  const names = Object.keys(files);
+  const onnxName = names.find((n) => n.endsWith('onnx/model.onnx'))!;
+  expect(onnxName).toBeTruthy();
+  const session = await ort.InferenceSession.create(files[onnxName]!);
+  const ids = [2n, 10n, 11n, 3n];
+  const t = (v: bigint[]) => new ort.Tensor('int64', BigInt64Array.from(v), [1, v.length]);
+  const out = await session.run({ input_ids: t(ids), attention_mask: t([1n, 1n, 1n, 1n]), token_type_ids: t([0n, 0n, 0n, 0n]) });
+  expect(out.sentence_embedding!.dims).toEqual([1, 32]);
+  expect([...(out.sentence_embedding!.data as Float32Array)].every(Number.isFinite)).toBe(true);
+  // the zip's model.safetensors + config.json in the independent float64 numpy BertModel (test/reference/)
+  // give the same hidden states as the zip's ONNX: the two files carry the same trained weights
+  const root = onnxName.slice(0, -'onnx/model.onnx'.length);
+  const exportDir = path.join(dir, `${prefix}-export`);
+  await mkdir(exportDir, { recursive: true });
+  for (const f of ['config.json', 'model.safetensors']) await writeFile(path.join(exportDir, f), files[root + f]!);
+  const ref = runReference({ model_dir: exportDir, batches: [tokenBatch([ids.map(Number)])] });
+  expect(maxAbsDiff(ref.results[0]!.last_hidden_state.flat(2), out.last_hidden_state!.data as Float32Array)).toBeLessThan(1e-5);
+  return names;
+}
+
+describe('the kata walkthrough in the browser', () => {
+  it('unsupervised GPL flow: upload, configure, train, evaluate, search, download a zip that onnxruntime loads', async () => {
+    const { page, errors } = await openLab();
+    await shot(page, 'unsupervised-0-start');
+    await loadSlice(page, 'unsupervised');
+    await page.getByLabel('Any Hub model id').check();
+    await page.getByLabel('Hub id').fill('fixtures/tiny-bi');
+    await page.getByLabel(/Hub model: GPL/).check();
+    await page.getByLabel('Cross-encoder id').fill('fixtures/tiny-ce');
+    await page.getByLabel('Products that get queries (empty = all)').fill('16');
+    await page.getByLabel('Batch size').fill('8');
+    await page.getByLabel('Max steps (empty = epochs)').fill('4');
+    await page.getByLabel('Learning rate').fill('0.0005');
+    await page.getByLabel(/Evaluate every/).fill('2');
+    await shot(page, 'unsupervised-2-configure');
+    await trainAndCheck(page, 'unsupervised', async () => {
+      // evaluations during training (steps 2 and 4 of 4) in the table under the charts
+      const evals = page.getByTestId('train-evals').locator('tbody tr');
+      expect(await evals.locator('td:first-child').allTextContents()).toEqual(['2', '4']);
+      expect(await evals.first().locator('td').nth(1).textContent()).toMatch(/^0\.\d{3}$|^1\.000$/);
+    });
+    expect(await page.locator('table.metrics tbody tr').count()).toBeGreaterThanOrEqual(2);
+
+    await page.getByRole('button', { name: 'gaming mouse pad', exact: true }).click();
+    await expect.poll(() => page.getByTestId('hits-baseline').locator('li').count(), { timeout: 60_000 }).toBe(10);
+    expect(await page.getByTestId('hits-tuned').locator('li').count()).toBe(10);
+    // judgment marks: every hit shows either its rating or "not judged"
+    expect(await page.getByTestId('hits-tuned').locator('.mark').count()).toBe(10);
+    await shot(page, 'unsupervised-5-playground');
+
+    const names = await downloadAndRunOnnx(page, 'unsupervised');
+    expect(names.some((n) => n.endsWith('config.json'))).toBe(true);
+    const fieldType = page.locator('details', { has: page.locator('summary', { hasText: 'Solr field type' }) });
+    await fieldType.locator('summary').click();
+    await expect.poll(() => fieldType.locator('pre').textContent()).toContain('"vectorDimension": 32');
+    await page.getByRole('heading', { name: 'Runs in this browser' }).scrollIntoViewIfNeeded();
+    await expect.poll(() => page.locator('.badge.b-done').count(), { timeout: 10_000 }).toBe(1);
+    await shot(page, 'unsupervised-6-integrate');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 280_000);
+
+  it('supervised flow with the default curated model, to a zip', async () => {
+    const { page, errors } = await openLab();
+    await loadSlice(page, 'supervised');
+    await page.getByLabel(/Supervised: train on the judgments/).check();
+    await page.getByLabel('Batch size').fill('8');
+    await page.getByLabel('Max steps (empty = epochs)').fill('4');
+    await page.getByLabel('Learning rate').fill('0.0005');
+    await shot(page, 'supervised-2-configure');
+    await trainAndCheck(page, 'supervised');
+    await page.getByRole('button', { name: 'microsoft office', exact: true }).click();
+    await expect.poll(() => page.getByTestId('hits-tuned').locator('li').count(), { timeout: 60_000 }).toBe(10);
+    await shot(page, 'supervised-5-playground');
+    await downloadAndRunOnnx(page, 'supervised');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  }, 280_000);
+
+  it('a malformed upload shows an error naming the file and line', async () => {
+    const { page } = await openLab();
+    const bad = path.join(dir, 'broken-products.jsonl');
+    await writeFile(bad, '{"id": "1", "title": "ok"}\n{"id": "2", "title": oops}\n');
+    await page.setInputFiles('#corpus-files', bad);
+    await page.getByRole('button', { name: 'Load these files' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: 30_000 });
+    const text = await alert.textContent();
+    expect(text).toContain('broken-products.jsonl');
+    expect(text).toMatch(/line 2/);
+    await shot(page, 'malformed-upload');
+    await page.context().close();
+  }, 120_000);
+});

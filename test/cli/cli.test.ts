@@ -1,0 +1,137 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.ts';
+import { serveFolders } from '../helpers/fixtures.ts';
+
+const products = [
+  ['p1', 'Logitech G240 gaming mouse pad black', 'Logitech'],
+  ['p2', 'Sony SRS-XB13 portable bluetooth speaker', 'Sony'],
+  ['p3', 'Xerox 006R90321 toner cartridge black', 'Xerox'],
+  ['p4', 'Microsoft Office Home and Student 2019', 'Microsoft'],
+  ['p5', 'SteelSeries QcK gaming mouse pad large', 'SteelSeries'],
+  ['p6', 'JBL Flip 5 bluetooth speaker waterproof', 'JBL'],
+  ['p7', 'HP 305 ink cartridge tri-color', 'HP'],
+  ['p8', 'Microsoft Wireless Mobile Mouse 1850', 'Microsoft'],
+];
+
+const trainRows = [
+  ['gaming mouse pad', 'Logitech G240 gaming mouse pad black Logitech', 'Sony SRS-XB13 portable bluetooth speaker Sony', 1.5],
+  ['bluetooth speaker', 'Sony SRS-XB13 portable bluetooth speaker Sony', 'HP 305 ink cartridge tri-color HP', 2.0],
+  ['toner black', 'Xerox 006R90321 toner cartridge black Xerox', 'Microsoft Office Home and Student 2019 Microsoft', 0.5],
+  ['office software', 'Microsoft Office Home and Student 2019 Microsoft', 'JBL Flip 5 bluetooth speaker waterproof JBL', 3.0],
+  ['large mouse pad', 'SteelSeries QcK gaming mouse pad large SteelSeries', 'Xerox 006R90321 toner cartridge black Xerox', -0.5],
+  ['waterproof speaker', 'JBL Flip 5 bluetooth speaker waterproof JBL', 'Microsoft Wireless Mobile Mouse 1850 Microsoft', 1.0],
+];
+
+let dir: string;
+let model: string;
+
+beforeAll(async () => {
+  dir = tempDir('ftlab-cli-');
+  writeFileSync(path.join(dir, 'corpus.jsonl'), products.map(([id, title, supplier]) => JSON.stringify({ id, title, supplier })).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'judgments.csv'), 'query,docid,rating\ngaming mouse pad,p1,3\ngaming mouse pad,p5,3\ngaming mouse pad,p8,1\nbluetooth speaker,p2,3\nbluetooth speaker,p6,2\noffice,p4,3\n');
+  writeFileSync(path.join(dir, 'train.jsonl'), trainRows.map(([query, positive, negative, margin]) => JSON.stringify({ query, positive, negative, margin })).join('\n') + '\n');
+  model = path.join(dir, 'base');
+  const r = await runCli(['init', '--corpus', path.join(dir, 'corpus.jsonl'), '--output', model, '--hidden', '32', '--layers', '2', '--heads', '4', '--vocab-size', '200', '--seed', '3']);
+  expect(r.stderr).not.toMatch(/ftlab: /);
+  expect(r.code).toBe(0);
+});
+
+describe('ftlab CLI', () => {
+  it('init writes a Hugging Face + sentence-transformers folder', () => {
+    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json']) {
+      expect(existsSync(path.join(model, f)), f).toBe(true);
+    }
+    const cfg = JSON.parse(readFileSync(path.join(model, 'config.json'), 'utf8'));
+    expect(cfg).toMatchObject({ model_type: 'bert', hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4 });
+    const vocab = JSON.parse(readFileSync(path.join(model, 'tokenizer.json'), 'utf8')).model.vocab;
+    expect(Object.keys(vocab).length).toBeLessThanOrEqual(200);
+    expect(vocab).toHaveProperty('mouse');
+  });
+
+  it('embed keeps input order and normalizes, for .txt and .jsonl input', async () => {
+    const txt = path.join(dir, 'q.txt');
+    writeFileSync(txt, 'gaming mouse pad\nbluetooth speaker\n\nxerox toner\n');
+    const jsonl = path.join(dir, 'q.jsonl');
+    writeFileSync(jsonl, ['xerox toner', 'gaming mouse pad'].map((text) => JSON.stringify({ text })).join('\n'));
+    const r1 = await runCli(['embed', '--model', model, '--input', txt, '--output', path.join(dir, 'e1.json')]);
+    const r2 = await runCli(['embed', '--model', model, '--input', jsonl, '--output', path.join(dir, 'e2.json')]);
+    expect([r1.code, r2.code]).toEqual([0, 0]);
+    const e1 = JSON.parse(readFileSync(path.join(dir, 'e1.json'), 'utf8'));
+    const e2 = JSON.parse(readFileSync(path.join(dir, 'e2.json'), 'utf8'));
+    expect(e1.dim).toBe(32);
+    expect(e1.embeddings).toHaveLength(4);
+    for (const v of e1.embeddings) expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+    expect(e2.embeddings[0]).toEqual(e1.embeddings[3]);
+    expect(e2.embeddings[1]).toEqual(e1.embeddings[0]);
+    expect(e1.embeddings[0]).not.toEqual(e1.embeddings[1]);
+  });
+
+  it('embed loads a Hub id from a (local) Hub endpoint and matches the folder', async () => {
+    const hub = await serveFolders({ 'acme/tiny-bert': model });
+    try {
+      const txt = path.join(dir, 'hub.txt');
+      writeFileSync(txt, 'gaming mouse pad\nsony speaker\n');
+      const viaHub = await runCli(['embed', '--model', 'acme/tiny-bert', '--input', txt, '--output', path.join(dir, 'hub.json')], { env: { FTLAB_HUB_ENDPOINT: hub.endpoint } });
+      const viaDir = await runCli(['embed', '--model', model, '--input', txt, '--output', path.join(dir, 'dir.json')]);
+      expect([viaHub.code, viaDir.code]).toEqual([0, 0]);
+      const a = JSON.parse(readFileSync(path.join(dir, 'hub.json'), 'utf8'));
+      expect(a.model).toBe('acme/tiny-bert');
+      expect(a.embeddings).toEqual(JSON.parse(readFileSync(path.join(dir, 'dir.json'), 'utf8')).embeddings);
+      const missing = await runCli(['embed', '--model', 'acme/absent', '--input', txt, '--output', path.join(dir, 'x.json')], { env: { FTLAB_HUB_ENDPOINT: hub.endpoint } });
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toMatch(/acme\/absent.*config\.json.*(not found|404)/);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('train logs one JSON line per step, exports a loadable folder, and eval reports metrics', async () => {
+    const out = path.join(dir, 'tuned');
+    const r = await runCli(['train', '--model', model, '--data', path.join(dir, 'train.jsonl'), '--loss', 'mnrl', '--output', out,
+      '--steps', '4', '--batch-size', '3', '--lr', '1e-3', '--warmup-steps', '1', '--no-shuffle', '--dropout', '0', '--log-json']);
+    expect(r.stderr).not.toMatch(/ftlab: /);
+    expect(r.code).toBe(0);
+    const steps = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'step');
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4]);
+    expect(steps[0].lr).toBe(0); // HF's linear warmup: the first update runs at lr * 0/warmup
+    for (const e of steps) expect(Number.isFinite(e.loss)).toBe(true);
+    for (const f of ['onnx/model.onnx', 'model.safetensors', 'README.md', 'config.json']) expect(existsSync(path.join(out, f)), f).toBe(true);
+
+    const ev = await runCli(['eval', '--model', out, '--corpus', path.join(dir, 'corpus.jsonl'), '--judgments', path.join(dir, 'judgments.csv'), '--json']);
+    expect(ev.code).toBe(0);
+    const { metrics, queries } = JSON.parse(ev.stdout);
+    expect(Object.keys(metrics).sort()).toEqual(['map@100', 'mrr@10', 'ndcg@10', 'recall@10', 'recall@100']);
+    expect(queries).toHaveLength(3);
+    // with 8 products every relevant one is in the top 10
+    expect(metrics['recall@10']).toBe(1);
+  });
+
+  it('margin-mse trains from rows with negatives and margins', async () => {
+    const r = await runCli(['train', '--model', model, '--data', path.join(dir, 'train.jsonl'), '--loss', 'margin-mse', '--output', path.join(dir, 'mm'),
+      '--epochs', '1', '--batch-size', '4', '--no-shuffle']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^step /gm)).toHaveLength(2);
+  });
+
+  it.each([
+    [['embed', '--model', 'MODEL', '--input', 'nope.txt', '--output', 'x.json'], /nope\.txt: file not found/],
+    [['train', '--model', 'MODEL', '--data', 'BAD', '--loss', 'mnrl', '--output', 'o'], /bad\.jsonl:2: malformed JSON/],
+    [['train', '--model', 'MODEL', '--data', 'TRAIN', '--loss', 'triplet', '--output', 'o'], /--loss must be mnrl or margin-mse/],
+    [['train', '--model', 'MODEL', '--data', 'EMPTY', '--loss', 'mnrl', '--output', 'o'], /empty\.jsonl.*(empty|no rows)/],
+    [['embed', '--model', './no/such/model', '--input', 'QUERIES', '--output', 'x.json'], /no\/such\/model does not exist/],
+    [['embed', '--model', 'MODEL', '--input', 'TRAIN', '--output', 'x.json'], /train\.jsonl:1: field "text" is missing/],
+  ])('bad input %j exits non-zero with one clear message', async (args, message) => {
+    writeFileSync(path.join(dir, 'bad.jsonl'), '{"query": "a", "positive": "b"}\n{"query": "a", "positive"\n');
+    writeFileSync(path.join(dir, 'empty.jsonl'), '\n');
+    writeFileSync(path.join(dir, 'queries.txt'), 'mouse pad\n');
+    const subst: Record<string, string> = { MODEL: model, BAD: path.join(dir, 'bad.jsonl'), EMPTY: path.join(dir, 'empty.jsonl'), TRAIN: path.join(dir, 'train.jsonl'), QUERIES: path.join(dir, 'queries.txt') };
+    const r = await runCli(args.map((a) => subst[a] ?? a), { cwd: dir });
+    expect(r.code).not.toBe(0);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('ftlab: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});

@@ -1,0 +1,187 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { AutoModel, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
+import { folderSource } from '../../../src/cli/folderSource.ts';
+import { writeModelFiles } from '../../../src/cli/writeModelFiles.ts';
+import { exportSentenceModel, type ModelCardInfo } from '../../../src/training/export/exportSentenceModel.ts';
+import { bertParamSpecs } from '../../../src/training/models/bert/bertWeights.ts';
+import { loadSentenceEncoder } from '../../../src/training/models/registry.ts';
+import type { SentenceEncoder } from '../../../src/training/models/sentenceEncoder.ts';
+import { readSafetensors } from '../../../src/training/weights/safetensors.ts';
+import { makeTinyModel } from '../../helpers/fixtures.ts';
+import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
+
+const texts = ['Red running shoes for men', 'usb c cable', 'Café espresso machine with milk frother, stainless steel', 'mug'];
+const card: ModelCardInfo = {
+  baseModel: 'sentence-transformers/all-MiniLM-L6-v2',
+  data: { name: 'products.jsonl', rows: 1234 },
+  loss: 'MultipleNegativesRankingLoss',
+  hyperparameters: { epochs: 1, learning_rate: 2e-5, batch_size: 16, fp16: false },
+  metricsBefore: { 'ndcg@10': 0.41234, 'recall@100': 0.8 },
+  metricsAfter: { 'ndcg@10': 0.56789, 'recall@100': 0.85 },
+  modelId: 'acme/shoes-minilm',
+};
+
+let root: string;
+let encoder: SentenceEncoder;
+
+/** Exports into `<root>/<name>` (a valid Hub-style id, so transformers.js resolves it under localModelPath). */
+async function exportTo(name: string, info: ModelCardInfo = card): Promise<string> {
+  const dir = path.join(root, name);
+  await writeModelFiles(dir, await exportSentenceModel(encoder, info));
+  return dir;
+}
+
+const flat = (rows: Float32Array[]) => Float32Array.from(rows.flatMap((r) => [...r]));
+
+async function ortSentence(dir: string, batch: ReturnType<SentenceEncoder['tokenizer']['encode']>): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'));
+  const t = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [batch.batchSize, batch.seqLen]);
+  try {
+    const out = await session.run({ input_ids: t(batch.inputIds), attention_mask: t(batch.attentionMask), token_type_ids: t(batch.tokenTypeIds) });
+    return out.sentence_embedding!.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'ftlab-export-'));
+  encoder = await loadSentenceEncoder(folderSource(await makeTinyModel()));
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = root + path.sep;
+  env.useFSCache = false;
+});
+
+afterAll(async () => {
+  encoder?.dispose();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('exportSentenceModel', () => {
+  it('writes every file of a sentence-transformers + transformers.js + ONNX folder', async () => {
+    const dir = await exportTo('full-folder');
+    const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/')).sort();
+    expect(files).toEqual(expect.arrayContaining([
+      'config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'model.safetensors',
+      'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', 'config_sentence_transformers.json', 'README.md', 'onnx/model.onnx',
+    ]));
+    expect((await stat(path.join(dir, '2_Normalize'))).isDirectory()).toBe(true);
+
+    const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
+    expect(config.architectures).toEqual(['BertModel']);
+    expect(config['transformers.js_config']).toEqual({ dtype: 'fp32' });
+    expect(config.torch_dtype).toBe('float32');
+    expect(config.hidden_size).toBe(32);
+    const tokConfig = JSON.parse(await readFile(path.join(dir, 'tokenizer_config.json'), 'utf8'));
+    expect(tokConfig.model_max_length).toBe(encoder.config.maxSeqLength);
+
+    const onnxBytes = new Uint8Array(await readFile(path.join(dir, 'onnx', 'model.onnx')));
+    expect(checkOnnxModel(onnxBytes)).toEqual([]);
+  });
+
+  it('stores bare BertModel names with [out, in] linear weights equal to the encoder', async () => {
+    const dir = path.join(root, 'full-folder');
+    const tensors = readSafetensors(new Uint8Array(await readFile(path.join(dir, 'model.safetensors'))));
+    const specs = bertParamSpecs(encoder.model.config);
+    expect([...tensors.keys()].sort()).toEqual(specs.map((s) => s.name).sort());
+    for (const s of specs) expect(tensors.get(s.name)!.shape).toEqual(s.shape);
+    const q = tensors.get('encoder.layer.1.attention.self.query.weight')!;
+    const live = await encoder.model.params.get('encoder.layer.1.attention.self.query.weight')!.data();
+    expect(maxAbsDiff(q.data, live as Float32Array)).toBe(0);
+    expect(tensors.get('encoder.layer.0.intermediate.dense.weight')!.shape).toEqual([encoder.model.config.intermediate_size, 32]);
+  });
+
+  it('writes a model card with metadata, training summary, hyperparameters and before/after metrics', async () => {
+    const readme = await readFile(path.join(root, 'full-folder', 'README.md'), 'utf8');
+    const front = readme.split('---\n')[1]!;
+    expect(front).toContain('library_name: sentence-transformers');
+    expect(front).toContain('pipeline_tag: sentence-similarity');
+    expect(front).toContain('base_model: "sentence-transformers/all-MiniLM-L6-v2"');
+    expect(front).toMatch(/tags:\n- sentence-transformers/);
+    expect(readme).toContain('`products.jsonl`: 1,234 training rows');
+    expect(readme).toContain('MultipleNegativesRankingLoss');
+    expect(readme).toContain('| learning_rate | 0.00002 |');
+    expect(readme).toContain('| ndcg@10 | 0.4123 | 0.5679 | +0.1556 |');
+    expect(readme).toContain('| recall@100 | 0.8000 | 0.8500 | +0.0500 |');
+    expect(readme).toContain('SentenceTransformer("acme/shoes-minilm")');
+    expect(readme).toContain("pipeline('feature-extraction', 'acme/shoes-minilm'");
+    expect(readme).toContain('onnxruntime');
+  });
+
+  it('reloads in ftlab with identical embeddings', async () => {
+    const again = await loadSentenceEncoder(folderSource(path.join(root, 'full-folder')));
+    try {
+      expect(again.config).toEqual(encoder.config);
+      expect(maxAbsDiff(flat(await again.encode(texts)), flat(await encoder.encode(texts)))).toBe(0);
+    } finally {
+      again.dispose();
+    }
+  });
+
+  it('onnx/model.onnx in onnxruntime matches the tfjs encoder on a padded batch', async () => {
+    const batch = encoder.tokenizer.encode(texts, encoder.config.maxSeqLength);
+    expect(batch.attentionMask.includes(0)).toBe(true);
+    const diff = maxAbsDiff(await ortSentence(path.join(root, 'full-folder'), batch), flat(await encoder.encode(texts)));
+    expect(diff).toBeLessThan(1e-5);
+  });
+
+  it('transformers.js feature-extraction (mean, normalize) and AutoModel sentence_embedding match the tfjs encoder', async () => {
+    const expected = flat(await encoder.encode(texts));
+    const extractor = await pipeline('feature-extraction', 'full-folder', { dtype: 'fp32', device: 'cpu' });
+    try {
+      const out = await extractor(texts, { pooling: 'mean', normalize: true });
+      expect(out.dims).toEqual([texts.length, 32]);
+      expect(maxAbsDiff(out.data as Float32Array, expected)).toBeLessThan(1e-5);
+    } finally {
+      await extractor.dispose();
+    }
+    const tokenizer = await AutoTokenizer.from_pretrained('full-folder');
+    const model = await AutoModel.from_pretrained('full-folder', { dtype: 'fp32', device: 'cpu' });
+    try {
+      const outputs = await model(tokenizer(texts, { padding: true, truncation: true }));
+      expect(maxAbsDiff(outputs.sentence_embedding.data as Float32Array, expected)).toBeLessThan(1e-5);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('exports max pooling without Normalize consistently across ftlab, onnxruntime and transformers.js', async () => {
+    const saved = encoder.config;
+    encoder.config = { ...saved, pooling: 'max', normalize: false };
+    try {
+      const dir = await exportTo('max-pooling', { baseModel: './local/base-model' });
+      const modules = JSON.parse(await readFile(path.join(dir, 'modules.json'), 'utf8'));
+      expect(modules.map((m: { type: string }) => m.type.split('.').at(-1))).toEqual(['Transformer', 'Pooling']);
+      const pooling = JSON.parse(await readFile(path.join(dir, '1_Pooling', 'config.json'), 'utf8'));
+      expect(pooling.pooling_mode_max_tokens).toBe(true);
+      const readme = await readFile(path.join(dir, 'README.md'), 'utf8');
+      expect(readme).not.toContain('base_model:'); // a local path is no Hub reference
+      expect(readme).toContain('sentence_embedding');
+
+      const expected = flat(await encoder.encode(texts));
+      const batch = encoder.tokenizer.encode(texts, encoder.config.maxSeqLength);
+      expect(maxAbsDiff(await ortSentence(dir, batch), expected)).toBeLessThan(1e-5);
+      const tokenizer = await AutoTokenizer.from_pretrained('max-pooling');
+      const model = await AutoModel.from_pretrained('max-pooling', { dtype: 'fp32', device: 'cpu' });
+      try {
+        const outputs = await model(tokenizer(texts, { padding: true, truncation: true }));
+        expect(maxAbsDiff(outputs.sentence_embedding.data as Float32Array, expected)).toBeLessThan(1e-5);
+      } finally {
+        await model.dispose();
+      }
+      const reloaded = await loadSentenceEncoder(folderSource(dir));
+      try {
+        expect(reloaded.config).toEqual(encoder.config);
+      } finally {
+        reloaded.dispose();
+      }
+    } finally {
+      encoder.config = saved;
+    }
+  });
+});
