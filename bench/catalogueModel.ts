@@ -7,7 +7,7 @@ import { randomBertWeights } from '../src/training/init/randomBert.ts';
 import { parseBertConfig } from '../src/training/models/bert/bertConfig.ts';
 import { writeSafetensors } from '../src/training/weights/safetensors.ts';
 import type { ModelFiles } from '../src/training/export/modelFiles.ts';
-import { loadSentenceEncoder } from '../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../src/training/families/registry.ts';
 import { memoryFiles } from '../src/lab/modelSources.ts';
 import { exportSentenceModel } from '../src/training/export/exportSentenceModel.ts';
 import { emptyModuleDirs } from '../src/training/export/modelFiles.ts';

@@ -15,7 +15,7 @@ import { buildBertOnnx } from '../src/training/export/bertOnnx.ts';
 import { initModel } from '../src/training/init/initModel.ts';
 import { randomBertWeights } from '../src/training/init/randomBert.ts';
 import { parseBertConfig } from '../src/training/models/bert/bertConfig.ts';
-import { loadSentenceEncoder } from '../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../src/training/families/registry.ts';
 import { writeSafetensors } from '../src/training/weights/safetensors.ts';
 import { tinyTrainingCorpus } from '../test/helpers/fixtures.ts';
 import { machineInfo } from './machine.ts';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
-import { loadSentenceEncoder } from '../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../src/training/families/registry.ts';
 import { memoryFiles } from '../../src/lab/modelSources.ts';
 import type { ModelFiles } from '../../src/training/export/modelFiles.ts';
 import { useBackend } from './benchPage.ts';

@@ -5,7 +5,6 @@
  */
 import { hubSource, ModelSourceError, type ModelSource } from '../training/source/modelSource.ts';
 import { fileListSource } from '../training/source/fileListSource.ts';
-import { initModel } from '../training/init/initModel.ts';
 import type { ModelFiles } from '../training/export/modelFiles.ts';
 import type { ModelSpec } from './api/labApi.ts';
 
@@ -39,21 +38,6 @@ export function overlaySource(base: ModelSource, files: ModelFiles, id = `${base
     readBytes: (f, p) => (files.has(f) ? over.readBytes(f, p) : base.readBytes(f, p)),
     readText: (f) => (files.has(f) ? over.readText(f) : base.readText(f)),
   };
-}
-
-export function scratchId(spec: Extract<ModelSpec, { kind: 'scratch' }>): string {
-  return `scratch-h${spec.hidden ?? 64}-l${spec.layers ?? 2}-v${spec.vocabSize ?? 4000}-s${spec.seed ?? 42}`;
-}
-
-/** A fresh tiny BERT whose WordPiece vocabulary is learned from the corpus; deterministic in the spec. */
-export function scratchModel(spec: Extract<ModelSpec, { kind: 'scratch' }>, texts: string[]): ResolvedModelSpec {
-  if (!texts.length) throw new Error('a model from scratch needs the corpus first (its vocabulary is built from the product texts)');
-  const hidden = spec.hidden ?? 64;
-  const files = initModel({
-    texts, hidden, layers: spec.layers ?? 2, heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
-    intermediate: spec.intermediate, vocabSize: spec.vocabSize ?? 4000, maxSeqLength: spec.maxSeqLength ?? 64, seed: spec.seed ?? 42,
-  });
-  return { kind: 'memory', id: scratchId(spec), files };
 }
 
 export interface SourceOptions {

@@ -1,132 +1,129 @@
 /**
- * The pipeline worker's state, environment-free: the parsed data, the baseline (base) and tuned encoders,
- * and each encoder's cached corpus vectors. Preparing rows, evaluating and the search playground all go
- * through here, so the corpus is embedded once per model whichever step asks first.
+ * The pipeline worker's state, environment-free: the parsed data, the product images, the baseline (base) and
+ * tuned models of any family, and each model's retrieval index (its corpus or image vectors). Preparing rows,
+ * evaluating and the search playground all go through here, so a corpus is embedded once per model whichever
+ * step asks first. What differs between families (loading, the estimate guard, the index, the evaluator)
+ * comes from the model's family (src/training/families).
  */
-import { loadSentenceEncoder } from '../training/models/registry.ts';
 import { loadCrossEncoder, type CrossEncoder } from '../training/models/crossEncoder.ts';
-import type { SentenceEncoder } from '../training/models/sentenceEncoder.ts';
 import type { ModelSource } from '../training/source/modelSource.ts';
-import { RetrievalEvaluator } from '../training/eval/retrievalEvaluator.ts';
+import type { FamilyEncoder, ModelFamily } from '../training/families/family.ts';
+import { familyForShape, familyOf, scratchFamily } from '../training/families/registry.ts';
+import type { RetrievalIndex } from '../training/eval/retrievalIndex.ts';
+import type { ClipRow } from '../training/data/clipRows.ts';
 import type {
-  DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabData, ModelInfo, ModelShape, ModelSpec,
-  PreparedData, PrepareRequest, ProgressCallback, SearchHit,
+  DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, FamilyShape, LabData, ModelInfo, ModelSpec,
+  PreparedData, PrepareRequest, ProgressCallback, SearchHit, ClipPrepare, ClipPreparedData, ImageSource, ImageSummary,
+  SupervisedPrepare, UnsupervisedPrepare,
 } from './api/labApi.ts';
-import { ModelTooLargeError } from './api/labApi.ts';
+import { isClipPrepare, ModelTooLargeError } from './api/labApi.ts';
 import { loadLabData, pickJudgments, type LoadedLabData } from './labData.ts';
-import { modelSource, overlaySource, scratchModel, type ResolvedModelSpec, type SourceOptions } from './modelSources.ts';
-import { encoderInfo, inspectSource } from './modelInfo.ts';
+import { modelSource, overlaySource, type ResolvedModelSpec, type SourceOptions } from './modelSources.ts';
 import { prepareRows } from './prepareRows.ts';
-import { CorpusVectors, searchTopK } from './searchIndex.ts';
-import { estimateRun, type DeviceLimits } from './estimate.ts';
+import { prepareClipRows } from './clipPrepare.ts';
+import { searchHits } from './searchHits.ts';
+import type { DeviceLimits } from '../training/families/estimate.ts';
 import type { EvalSet } from './periodicEval.ts';
-import { ClipPipeline, type ClipPipelineEnv } from './clipPipeline.ts';
-import { inspectClipSource, isClipSource } from './clipModelInfo.ts';
-import { estimateClipRun } from './clipEstimate.ts';
-import { scratchClipModel } from './clipScratch.ts';
-import { isClipPrepare, type ClipEstimateRequest, type ClipPrepare, type ClipPreparedData, type ClipShape, type ImageSource, type ImageSummary } from './api/clipRequest.ts';
-import type { SupervisedPrepare, UnsupervisedPrepare } from './api/trainRequest.ts';
+import { LabImages, type LabImagesEnv } from './labImages.ts';
 
 export type Slot = 'baseline' | 'tuned';
 
-export interface SessionEnv extends SourceOptions, Partial<Pick<ClipPipelineEnv, 'imageSet' | 'baseUrl'>> {
+export interface SessionEnv extends SourceOptions, Partial<LabImagesEnv> {
   device(): Promise<DeviceLimits>;
   /** cross-encoders for GPL; default the tfjs loader over the same sources */
   loadCrossEncoder?: (source: ModelSource) => Promise<CrossEncoder>;
-  /** batch size used for the estimate that guards loadModel; default 16 */
+  /** batch size of the estimate that guards loadModel; default the family's preset (16 text, 8 CLIP) */
   guardBatchSize?: number;
 }
 
 interface Loaded {
-  encoder: SentenceEncoder;
+  family: ModelFamily;
+  encoder: FamilyEncoder;
   source: ModelSource;
   info: ModelInfo;
-  vectors?: CorpusVectors;
+  index?: RetrievalIndex;
 }
 
 const noData = () => new Error('no data loaded: load the corpus in the Data step first');
+const progressPhase = { texts: 'embed-corpus', images: 'embed-images' } as const;
 
 export class PipelineSession {
   private data?: LoadedLabData;
   private readonly models = new Map<Slot, Loaded>();
-
-  /** CLIP models, images, rows, evaluation and search (clipPipeline.ts); used when the loaded model is a CLIP model */
-  readonly clip: ClipPipeline;
+  private readonly images: LabImages;
 
   constructor(private readonly env: SessionEnv) {
-    this.clip = new ClipPipeline({
-      device: env.device, baseUrl: env.baseUrl,
+    this.images = new LabImages({
+      baseUrl: env.baseUrl,
       imageSet: env.imageSet ?? (() => { throw new Error('this environment cannot load product images'); }),
     });
   }
 
   setData(input: LabData): DataSummary {
     this.data = loadLabData(input);
-    for (const m of this.models.values()) m.vectors = undefined;
-    this.clip.clearImages();
+    this.images.clear();
+    this.dropIndexes();
     return this.data.summary;
   }
 
-  /** Scratch specs become in-memory model files (a vocabulary from the corpus); other specs pass through. */
+  /** Scratch specs become in-memory model files (a vocabulary or merges from the corpus); other specs pass through. */
   resolve(spec: ModelSpec | ResolvedModelSpec): ResolvedModelSpec {
-    if (spec.kind === 'scratch-clip') return scratchClipModel(spec, this.data?.texts ?? []);
-    if (spec.kind !== 'scratch') return spec;
-    if (!this.data) throw noData();
-    return scratchModel(spec, this.data.texts);
+    const family = scratchFamily(spec.kind);
+    if (!family) return spec as ResolvedModelSpec;
+    if (!this.data && spec.kind === 'scratch') throw noData();
+    return { kind: 'memory', ...family.scratch!.build(spec as Record<string, unknown>, this.data?.texts ?? []) };
   }
 
-  async inspectModel(spec: ModelSpec): Promise<ModelShape & { id: string }> {
-    return inspectSource(await modelSource(this.resolve(spec), this.env));
+  /** The model's shape from config.json alone, naming its family. */
+  async inspectModel(spec: ModelSpec): Promise<FamilyShape & { id: string; family: string }> {
+    const source = await modelSource(this.resolve(spec), this.env);
+    const family = await familyOf(source);
+    return { ...(await family.inspect(source)), id: source.id, family: family.name };
   }
 
   async estimate(req: EstimateRequest): Promise<Estimate> {
-    return estimateRun(req, await this.env.device());
+    return familyForShape(req.model).estimate(req, await this.env.device());
   }
 
   /** Loads a model into a slot, refusing it first (from config.json alone) when it cannot train on this device. */
   async loadModel(slot: Slot, spec: ModelSpec | ResolvedModelSpec, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo> {
     const source = await modelSource(this.resolve(spec), this.env);
-    if (await isClipSource(source)) {
-      const info = await this.clip.loadModel(slot, source, onProgress, signal);
-      this.models.get(slot)?.encoder.dispose();
-      this.models.delete(slot);
-      if (slot === 'baseline') this.dropTuned();
-      return info;
-    }
-    const shape = await inspectSource(source);
-    const est = await this.estimate({ model: shape, batchSize: this.env.guardBatchSize ?? 16, rows: 1 });
+    const family = await familyOf(source);
+    const est = family.estimate({ model: await family.inspect(source), batchSize: this.env.guardBatchSize ?? family.presetBatchSize, rows: 1 }, await this.env.device());
     if (!est.fits) throw new ModelTooLargeError(`${source.id}: ${est.reason}`);
     signal?.throwIfAborted();
     const warnings: string[] = [];
-    const encoder = await loadSentenceEncoder(source, {
+    const encoder = await family.load(source, {
       onWarning: (m) => warnings.push(m),
       onProgress: (done, total) => onProgress?.({ phase: 'download', done, total, unit: 'bytes', detail: 'model.safetensors' }),
     });
-    this.models.get(slot)?.encoder.dispose();
-    this.clip.drop(slot);
-    if (slot === 'baseline') this.clip.drop('tuned');
-    const info = encoderInfo(source.id, encoder, warnings);
-    this.models.set(slot, { encoder, source, info });
-    if (slot === 'baseline') this.dropTuned();
+    this.drop(slot);
+    if (slot === 'baseline') this.drop('tuned');
+    const info = family.describe(source.id, encoder, warnings);
+    this.models.set(slot, { family, encoder, source, info });
     return info;
   }
 
   /** The tuned model: the trainer's weights (a safetensors file) over the base model's tokenizer and configs (the baseline's unless `baseSpec`). */
   async setTuned(weights: Uint8Array, id = 'tuned', baseSpec?: ResolvedModelSpec): Promise<ModelInfo> {
     const baseSource = baseSpec ? await modelSource(baseSpec, this.env) : this.models.get('baseline')?.source;
-    if (baseSource ? await isClipSource(baseSource) : this.clip.has('baseline')) return this.clip.setTuned(weights, id, baseSource);
     if (!baseSource) throw new Error('load the base model before the tuned weights');
     const source = overlaySource(baseSource, new Map([['model.safetensors', weights]]), id);
-    const encoder = await loadSentenceEncoder(source);
-    this.dropTuned();
-    const info = encoderInfo(id, encoder);
-    this.models.set('tuned', { encoder, source, info });
+    const family = await familyOf(source);
+    const encoder = await family.load(source);
+    this.drop('tuned');
+    const info = family.describe(id, encoder);
+    this.models.set('tuned', { family, encoder, source, info });
     return info;
   }
 
-  private dropTuned() {
-    this.models.get('tuned')?.encoder.dispose();
-    this.models.delete('tuned');
+  private drop(slot: Slot) {
+    this.models.get(slot)?.encoder.dispose();
+    this.models.delete(slot);
+  }
+
+  private dropIndexes(task?: ModelFamily['task']) {
+    for (const m of this.models.values()) if (!task || m.family.task === task) m.index = undefined;
   }
 
   private model(slot: Slot): Loaded {
@@ -135,11 +132,13 @@ export class PipelineSession {
     return m;
   }
 
-  private vectors(slot: Slot): CorpusVectors {
-    if (!this.data) throw noData();
+  private index(slot: Slot): RetrievalIndex {
+    const data = this.data;
+    if (!data) throw noData();
     const m = this.model(slot);
-    m.vectors ??= new CorpusVectors(m.encoder, this.data.texts);
-    return m.vectors;
+    const images = m.family.task === 'text-image' && m.encoder.imageConfig ? this.images.corpus(data, m.encoder.imageConfig) : undefined;
+    m.index ??= m.family.index(m.encoder, { ids: data.ids, texts: data.texts, images });
+    return m.index;
   }
 
   prepare(req: ClipPrepare, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ClipPreparedData>;
@@ -148,14 +147,16 @@ export class PipelineSession {
   async prepare(req: PrepareRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<PreparedData | ClipPreparedData> {
     if (!this.data) throw noData();
     if (isClipPrepare(req)) {
-      const prepared = this.clip.prepare(this.data, req);
+      const ok = new Set(this.images.usable(this.data));
+      const prepared = prepareClipRows(this.data, (id) => ok.has(id), req);
       onProgress?.({ phase: 'rows', done: prepared.rows.length, total: prepared.rows.length, unit: 'items' });
-      return { ...prepared, images: this.clip.trainImages(prepared.rows) };
+      return { ...prepared, images: this.images.forRows(prepared.rows as ClipRow[]) };
     }
     const base = this.models.get('baseline');
-    const index = base ? this.vectors('baseline') : undefined;
+    const text = base?.family.task === 'text' ? base : undefined;
+    const index = text ? this.index('baseline') : undefined;
     return prepareRows(this.data, req, {
-      encoder: base?.encoder,
+      encoder: text?.encoder,
       corpusVectors: index && (() => index.corpus({ signal, onProgress: (done, total) => onProgress?.({ phase: 'embed-corpus', done, total, unit: 'items' }) })),
       loadCrossEncoder: async (spec) => {
         const source = await modelSource(spec, this.env);
@@ -172,46 +173,41 @@ export class PipelineSession {
     return { ids: this.data.ids, texts: this.data.texts, judgments: pickJudgments(this.data.judgments, queries) };
   }
 
+  /** The family's evaluator (text→text or text→image) over the slot's cached index. */
   async evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<EvaluationResult> {
     if (!this.data) throw noData();
-    if (this.clip.has(req.which)) return this.clip.evaluate(this.data, req, onProgress, signal);
     if (!this.data.judgments) throw new Error('evaluation needs judgments: drop a judgments CSV in the Data step');
     const judgments = pickJudgments(this.data.judgments, req.queries);
-    const evaluator = new RetrievalEvaluator({ ids: this.data.ids, texts: this.data.texts }, judgments, { k: req.k ?? 10, relevanceThreshold: req.relevanceThreshold ?? 2 });
-    const r = await evaluator.evaluate(this.vectors(req.which), {
+    const index = this.index(req.which);
+    const r = await index.evaluate(judgments, { k: req.k ?? 10, relevanceThreshold: req.relevanceThreshold ?? 2 }, {
       signal,
-      onProgress: (p) => onProgress?.({ phase: p.phase === 'corpus' ? 'embed-corpus' : p.phase === 'queries' ? 'embed-queries' : 'evaluate', done: p.done, total: p.total, unit: 'items' }),
+      onProgress: (p) => onProgress?.({ phase: p.phase === 'corpus' ? progressPhase[index.corpusKind] : p.phase === 'queries' ? 'embed-queries' : 'evaluate', done: p.done, total: p.total, unit: 'items' }),
     });
     return { which: req.which, metrics: r.metrics, queries: r.queries, warnings: r.warnings ?? [] };
   }
 
+  /** The playground: the query against the slot's corpus (texts, or product images for CLIP). */
   async search(query: string, k: number, which: Slot, signal?: AbortSignal): Promise<SearchHit[]> {
     if (!this.data) throw noData();
-    if (this.clip.has(which)) return this.clip.search(this.data, query, k, which, signal);
-    return searchTopK(this.vectors(which), this.data, query, k, { judgments: this.data.judgments, signal });
+    return searchHits(this.index(which), this.data, query, k, signal);
   }
 
-  /** CLIP: the product images for the loaded corpus (URLs or picked files); checkImages loads them. */
+  /** The product images for the loaded corpus (URLs or picked files); checkImages loads them. */
   setImages(source: ImageSource): ImageSummary {
     if (!this.data) throw noData();
-    return this.clip.setImages(this.data, source);
+    const summary = this.images.set(this.data, source);
+    this.dropIndexes('text-image');
+    return summary;
   }
 
-  checkImages(onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ImageSummary> {
+  async checkImages(onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ImageSummary> {
     if (!this.data) throw noData();
-    return this.clip.checkImages(this.data, onProgress, signal);
-  }
-
-  async estimateClip(req: ClipEstimateRequest): Promise<Estimate> {
-    return estimateClipRun(req, await this.env.device());
-  }
-
-  async inspectClip(spec: ModelSpec): Promise<ClipShape & { id: string }> {
-    return inspectClipSource(await modelSource(this.resolve(spec), this.env));
+    const summary = await this.images.check(this.data, onProgress, signal);
+    this.dropIndexes('text-image');
+    return summary;
   }
 
   dispose(): void {
-    this.clip.dispose();
     for (const m of this.models.values()) m.encoder.dispose();
     this.models.clear();
   }

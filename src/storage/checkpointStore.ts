@@ -86,6 +86,7 @@ export async function saveCheckpointRecord(db: LabDb, record: CheckpointRecord, 
         { cause },
       );
     }
+    // eslint-disable-next-line preserve-caught-error -- tx.error is the real cause; e may only be the abort it led to
     throw new Error(`Could not save the checkpoint of run ${runId} at step ${step}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }

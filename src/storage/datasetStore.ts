@@ -75,7 +75,7 @@ export async function decodeDatasetBlob(r: Pick<DatasetRecord, 'blob' | 'encodin
   try {
     return r.encoding === 'none' ? new Uint8Array(await r.blob.arrayBuffer()) : await gunzipBlob(r.blob);
   } catch (e) {
-    throw new Error(`Stored dataset "${r.name}" is damaged and cannot be read (${(e as Error).message}); load the file again`);
+    throw new Error(`Stored dataset "${r.name}" is damaged and cannot be read (${(e as Error).message}); load the file again`, { cause: e });
   }
 }
 

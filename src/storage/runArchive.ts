@@ -139,11 +139,11 @@ export async function importRun(db: LabDb, file: Blob | Uint8Array, opts: Import
   try {
     files = unzipSync(file instanceof Uint8Array ? file : new Uint8Array(await file.arrayBuffer()));
   } catch (e) {
-    throw new Error(`${source} is not a zip file (${(e as Error).message}); choose a file exported from the lab's run list`);
+    throw new Error(`${source} is not a zip file (${(e as Error).message}); choose a file exported from the lab's run list`, { cause: e });
   }
   const readJson = (path: string): unknown => {
     if (!files[path]) throw new Error(`${source}: ${path} is missing; this is not a run exported by the lab`);
-    try { return JSON.parse(strFromU8(files[path])); } catch (e) { throw new Error(`${source}: ${path} is not valid JSON (${(e as Error).message})`); }
+    try { return JSON.parse(strFromU8(files[path])); } catch (e) { throw new Error(`${source}: ${path} is not valid JSON (${(e as Error).message})`, { cause: e }); }
   };
   const manifest = readJson('manifest.json') as { format?: unknown };
   if (manifest.format !== RUN_ARCHIVE_FORMAT) {
@@ -153,7 +153,7 @@ export async function importRun(db: LabDb, file: Blob | Uint8Array, opts: Import
   if (typeof run?.id !== 'string' || typeof run.name !== 'string') throw new Error(`${source}: run.json has no run id or name`);
   const eventsText = files['events.jsonl'] ? strFromU8(files['events.jsonl']) : '';
   const events = eventsText.split('\n').filter((l) => l.trim()).map((l, i) => {
-    try { return decodeValue(JSON.parse(l), files, source) as { at: number; event: unknown }; } catch (e) { throw new Error(`${source}: events.jsonl line ${i + 1}: ${(e as Error).message}`); }
+    try { return decodeValue(JSON.parse(l), files, source) as { at: number; event: unknown }; } catch (e) { throw new Error(`${source}: events.jsonl line ${i + 1}: ${(e as Error).message}`, { cause: e }); }
   });
 
   const exists = (await db.get('runs', run.id)) !== undefined;

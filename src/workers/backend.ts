@@ -11,7 +11,7 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo, BackendName } from '../lab/api/labApi.ts';
-import type { DeviceLimits } from '../lab/estimate.ts';
+import type { DeviceLimits } from '../training/families/estimate.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmUrl,

@@ -1,13 +1,12 @@
 /// <reference lib="webworker" />
-/** The trainer worker: a thin Comlink adapter over TrainerSession (src/lab/trainerSession.ts). */
-import * as Comlink from 'comlink';
+/** The trainer worker: TrainerSession (src/lab/trainerSession.ts) over Comlink. */
 import { deviceLimits, selectBackend } from './backend.ts';
-import { portSignal } from '../lab/api/abortPort.ts';
 import { cachedHub, labDb, useDatabase } from './workerStorage.ts';
 import { browserImageSet } from './browserImageSet.ts';
+import { exposeSession } from './exposeSession.ts';
 import { idbCheckpointStore } from '../storage/index.ts';
-import { TrainerSession, type ExportCard, type TrainerOutcome, type TrainerRequest } from '../lab/trainerSession.ts';
-import type { BackendInfo, BackendName, ProgressCallback, TrainEvent } from '../lab/api/labApi.ts';
+import { TrainerSession } from '../lab/trainerSession.ts';
+import { trainerMethods, type WorkerControl } from '../lab/api/workerMethods.ts';
 
 const session = new TrainerSession({
   device: deviceLimits,
@@ -17,26 +16,13 @@ const session = new TrainerSession({
   checkpointStore: async (runId) => idbCheckpointStore(await labDb(), runId),
 });
 
-const api = {
-  init(opts: { prefer?: BackendName; only?: boolean; dbName?: string } = {}): Promise<BackendInfo> {
+const control: WorkerControl = {
+  init(opts = {}) {
     if (opts.dbName) useDatabase(opts.dbName);
     return selectBackend(opts);
   },
-  async train(runId: string, req: TrainerRequest, onEvent?: (e: TrainEvent) => void, abort?: MessagePort): Promise<TrainerOutcome> {
-    await selectBackend();
-    const out = await session.train(runId, req, onEvent, portSignal(abort));
-    return Comlink.transfer(out, [out.weights.buffer as ArrayBuffer]);
-  },
-  async exportZip(runId: string, req: TrainerRequest | undefined, card: ExportCard, onProgress?: ProgressCallback): Promise<Uint8Array> {
-    await selectBackend();
-    const zip = await session.exportZip(runId, req, card, onProgress);
-    return Comlink.transfer(zip, [zip.buffer as ArrayBuffer]);
-  },
-  dispose(): void {
-    session.dispose();
-  },
 };
 
-export type TrainerWorkerApi = typeof api;
-
-Comlink.expose(api);
+// selectBackend is memoized: after init it only makes sure no call runs before the backend is active.
+// The tuned weights and the zip are not kept here, so they move to the page instead of being copied.
+exposeSession(session, trainerMethods, { own: { ...control }, before: () => selectBackend(), transfer: ['train', 'exportZip'] });

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { folderSource } from '../../src/cli/folderSource.ts';
 import { loadOnnxTextEmbedder } from '../../src/cli/serve/onnxTextEmbedder.ts';
 import { startEmbeddingServer, type EmbeddingServer } from '../../src/cli/serve/embeddingServer.ts';
-import { loadSentenceEncoder } from '../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../src/training/families/registry.ts';
 import type { SentenceEncoder } from '../../src/training/models/sentenceEncoder.ts';
 import { makeTinyModel, tinyCorpus } from '../helpers/fixtures.ts';
 import { maxAbsDiff } from '../helpers/onnx.ts';

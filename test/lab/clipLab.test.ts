@@ -7,8 +7,8 @@ import path from 'node:path';
 import { makeTinyClip } from '../helpers/clipFixture.ts';
 import { clipCatalogue, clipLabData, memoryImageSet, type ClipCatalogue } from '../helpers/clipLabFixture.ts';
 import { loadLabData, type LoadedLabData } from '../../src/lab/labData.ts';
-import { ClipPipeline } from '../../src/lab/clipPipeline.ts';
-import { ClipTrainer, type ClipTrainerRequest } from '../../src/lab/clipTrainer.ts';
+import { PipelineSession } from '../../src/lab/pipelineSession.ts';
+import { TrainerSession, type TrainerRequest } from '../../src/lab/trainerSession.ts';
 import { memoryFiles } from '../../src/lab/modelSources.ts';
 import { MemoryCheckpointStore } from '../../src/training/train/checkpoint.ts';
 import { ImageRetrievalEvaluator } from '../../src/training/eval/imageRetrievalEvaluator.ts';
@@ -16,8 +16,8 @@ import { loadClipEncoder } from '../../src/training/models/clip/loadClip.ts';
 import { preprocessClipImage } from '../../src/training/images/clipImageProcessor.ts';
 import { readSafetensors } from '../../src/training/weights/safetensors.ts';
 import type { ModelFiles } from '../../src/training/export/modelFiles.ts';
-import type { DeviceLimits } from '../../src/lab/estimate.ts';
-import { clipParameters, estimateClipRun } from '../../src/lab/clipEstimate.ts';
+import type { DeviceLimits } from '../../src/training/families/estimate.ts';
+import { clipParameters, estimateClipRun } from '../../src/training/families/clip/estimateClip.ts';
 import type { ClipShape } from '../../src/lab/api/clipRequest.ts';
 
 const wasm: DeviceLimits = { backend: 'wasm' };
@@ -35,9 +35,10 @@ beforeAll(async () => {
 });
 
 async function checkedPipeline(fetched: string[] = []) {
-  const p = new ClipPipeline({ device: async () => wasm, imageSet: memoryImageSet(cat, fetched) });
-  p.setImages(data, { kind: 'urls' });
-  const summary = await p.checkImages(data);
+  const p = new PipelineSession({ device: async () => wasm, imageSet: memoryImageSet(cat, fetched) });
+  p.setData(clipLabData(cat));
+  p.setImages({ kind: 'urls' });
+  const summary = await p.checkImages();
   return { p, summary };
 }
 
@@ -49,18 +50,18 @@ describe('the lab CLIP pipeline', () => {
     expect(summary.failures).toEqual([{ key: cat.missingId, reason: `HTTP 404 for http://images.test/${cat.missingId}.png` }]);
     // a second check fetches nothing again
     const n = fetched.length;
-    await p.checkImages(data);
+    await p.checkImages();
     expect(fetched.length).toBe(n);
     p.dispose();
   });
 
   it('prepares unsupervised and supervised rows from products whose image loaded', async () => {
     const { p } = await checkedPipeline();
-    const un = p.prepare(data, { mode: 'clip-unsupervised' });
+    const un = await p.prepare({ mode: 'clip-unsupervised' });
     expect(un.rows.length).toBe(22);
     expect(un.rows[0]).toEqual({ text: `${cat.products[0]!.title} ${cat.products[0]!.supplier} mouse pad`, image: cat.products[0]!.id });
     expect(un.rows.some((r) => r.image === cat.missingId || r.image === cat.noFieldId)).toBe(false);
-    const sup = p.prepare(data, { mode: 'clip-supervised', validation: 0.25, seed: 1 });
+    const sup = await p.prepare({ mode: 'clip-supervised', validation: 0.25, seed: 1 });
     expect(sup.validationQueries).toHaveLength(1);
     expect(sup.rows.every((r) => !sup.validationQueries!.includes(r.text))).toBe(true);
     expect(sup.warnings.join(' ')).toMatch(/no usable image/);
@@ -69,15 +70,17 @@ describe('the lab CLIP pipeline', () => {
 
   it('evaluates text→image retrieval exactly like ImageRetrievalEvaluator over the same images', async () => {
     const { p } = await checkedPipeline();
-    await p.loadModel('baseline', memoryFiles(files, 'tiny-clip'));
-    const ours = await p.evaluate(data, { which: 'baseline' });
+    await p.loadModel('baseline', model());
+    const ours = await p.evaluate({ which: 'baseline' });
     const encoder = await loadClipEncoder(memoryFiles(files, 'tiny-clip'));
-    const set = memoryImageSet(cat)((p as unknown as { images: { set: { images: never } } }).images.set.images);
+    const set = memoryImageSet(cat)((p as unknown as { images: { images: { set: { images: never } } } }).images.images.set.images);
     await set.check();
     const ids = data.ids.filter((id) => set.usable().includes(id));
     const ref = await new ImageRetrievalEvaluator(ids, set.provider(encoder.imageConfig), data.judgments!).evaluate(encoder);
     for (const [k, v] of Object.entries(ref.metrics)) expect(ours.metrics[k]).toBeCloseTo(v, 6);
-    expect(ours.warnings.join(' ')).toMatch(/2 relevant judged product\(s\) have no usable image/);
+    // one text→image evaluator for the lab and the CLI: the same warning as ImageRetrievalEvaluator gives
+    expect(ours.warnings.join(' ')).toMatch(/4 judged product\(s\) have no image \(2 of them relevant\)/);
+    expect(ours.warnings).toEqual(ref.warnings);
     encoder.dispose();
     p.dispose();
   });
@@ -86,17 +89,17 @@ describe('the lab CLIP pipeline', () => {
 describe('CLIP training and export in the lab', () => {
   it('trains through the shared loop, resumes bit-identically, and exports towers that match the lab in onnxruntime', async () => {
     const { p } = await checkedPipeline();
-    await p.loadModel('baseline', memoryFiles(files, 'tiny-clip'));
-    const before = await p.evaluate(data, { which: 'baseline' });
-    const prepared = p.prepare(data, { mode: 'clip-unsupervised' });
-    const req: ClipTrainerRequest = {
-      model: model(), rows: prepared.rows, images: p.trainImages(prepared.rows), checkpointEverySteps: 2,
+    await p.loadModel('baseline', model());
+    const before = await p.evaluate({ which: 'baseline' });
+    const prepared = await p.prepare({ mode: 'clip-unsupervised' });
+    const req: TrainerRequest & { images: NonNullable<TrainerRequest['images']> } = {
+      model: model(), rows: prepared.rows, images: prepared.images, checkpointEverySteps: 2,
       config: { loss: 'clip', batchSize: 8, steps: 6, lr: 5e-3, warmupRatio: 0, seed: 3 },
     };
     expect(req.images.entries).toHaveLength(22);
-    const trainers: ClipTrainer[] = [];
+    const trainers: TrainerSession[] = [];
     const trainer = (store: MemoryCheckpointStore) => {
-      const t = new ClipTrainer({ device: async () => wasm, checkpointStore: () => store, imageSet: memoryImageSet(cat) });
+      const t = new TrainerSession({ device: async () => wasm, checkpointStore: () => store, imageSet: memoryImageSet(cat) });
       trainers.push(t);
       return t;
     };
@@ -117,10 +120,10 @@ describe('CLIP training and export in the lab', () => {
     expect(Buffer.from(resumed.weights).equals(Buffer.from(full.weights))).toBe(true);
 
     await p.setTuned(full.weights, 'tuned');
-    const after = await p.evaluate(data, { which: 'tuned' });
+    const after = await p.evaluate({ which: 'tuned' });
     expect(Object.keys(after.metrics).sort()).toEqual(Object.keys(before.metrics).sort());
-    const baseHits = await p.search(data, 'gaming mouse pad', 10, 'baseline');
-    const hits = await p.search(data, 'gaming mouse pad', 10, 'tuned');
+    const baseHits = await p.search('gaming mouse pad', 10, 'baseline');
+    const hits = await p.search('gaming mouse pad', 10, 'tuned');
     expect(hits).toHaveLength(10);
     expect(hits.filter((h) => h.rating !== undefined).length).toBeGreaterThan(0);
     // the tuned slot really serves the trained weights (the onnxruntime check below pins its scores exactly)

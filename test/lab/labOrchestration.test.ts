@@ -7,11 +7,11 @@ import { initModel } from '../../src/training/init/initModel.ts';
 import { MemoryCheckpointStore } from '../../src/training/train/checkpoint.ts';
 import { PipelineSession } from '../../src/lab/pipelineSession.ts';
 import { TrainerSession, type TrainerRequest } from '../../src/lab/trainerSession.ts';
-import { estimateRun, bertParameters } from '../../src/lab/estimate.ts';
+import { estimateSentenceRun as estimateRun, bertParameters } from '../../src/training/families/sentence/estimateSentence.ts';
 import { loadLabData } from '../../src/lab/labData.ts';
 import { zipModelFiles } from '../../src/lab/exportZip.ts';
 import { unzipSync, strFromU8 } from 'fflate';
-import type { DeviceLimits } from '../../src/lab/estimate.ts';
+import type { DeviceLimits } from '../../src/training/families/estimate.ts';
 import type { LabData, ModelShape, TrainEvent } from '../../src/lab/api/labApi.ts';
 import type { ModelFiles } from '../../src/training/export/modelFiles.ts';
 

@@ -5,7 +5,7 @@ import {
   StorageFullError, appendRunEvent, createRun, deleteRun, getRun, idbCheckpointStore, listCheckpoints, listRunEvents,
   openLabDb, type LabDb,
 } from '../../src/storage/index.ts';
-import { loadSentenceEncoder } from '../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../src/training/families/registry.ts';
 import type { Checkpoint, CheckpointStore } from '../../src/training/train/checkpoint.ts';
 import { train } from '../../src/training/train/trainLoop.ts';
 import { makeTinyModel, tinyCorpus } from '../helpers/fixtures.ts';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { loadSentenceEncoder } from '../../training/families/registry.ts';
 import type { EncodeOptions } from '../../training/eval/evaluator.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readTexts } from '../inputs.ts';

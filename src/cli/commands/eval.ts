@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { loadSentenceEncoder } from '../../training/families/registry.ts';
 import type { EvaluationResult } from '../../training/eval/evaluator.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { CliError } from '../cliError.ts';

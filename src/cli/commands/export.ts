@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { loadSentenceEncoder } from '../../training/families/registry.ts';
 import { exportSentenceModel } from '../../training/export/exportSentenceModel.ts';
 import { exportCrossEncoder } from '../../training/export/exportCrossEncoder.ts';
 import { loadCrossEncoder, type TfjsCrossEncoder } from '../../training/models/crossEncoder.ts';

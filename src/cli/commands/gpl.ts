@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseJudgments } from '../../training/data/judgments.ts';
 import { parseTrainRows } from '../../training/data/trainRows.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
-import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { loadSentenceEncoder } from '../../training/families/registry.ts';
 import type { SentenceEncoder } from '../../training/models/sentenceEncoder.ts';
 import { exportSentenceModel } from '../../training/export/exportSentenceModel.ts';
 import { folderCheckpointStore } from '../folderCheckpointStore.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseJudgments } from '../../training/data/judgments.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
-import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { loadSentenceEncoder } from '../../training/families/registry.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readTextFile } from '../inputs.ts';
 import { CliError, parseNumber } from '../cliError.ts';

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveModelSource } from '../folderSource.ts';
 import { CliError, parseNumber } from '../cliError.ts';
-import { modelTypeOf } from '../../training/models/registry.ts';
+import { modelTypeOf } from '../../training/families/registry.ts';
 import type { ModelSource } from '../../training/source/modelSource.ts';
 import { loadOnnxClipTextEmbedder } from '../serve/onnxClipTextEmbedder.ts';
 import { loadOnnxTextEmbedder, type OnnxEmbedderOptions } from '../serve/onnxTextEmbedder.ts';

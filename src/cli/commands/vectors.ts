@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { loadCorpusFiles } from '../../training/data/corpus.ts';
-import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { loadSentenceEncoder } from '../../training/families/registry.ts';
 import { textVectorField, writeSolrDocuments, type Embedder, type VectorField } from '../../training/chorus/solrDocuments.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readInputFile } from '../inputs.ts';

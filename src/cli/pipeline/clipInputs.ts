@@ -11,7 +11,7 @@ import type { ClipImageConfig } from '../../training/images/clipImageProcessor.t
 import type { ImageProvider } from '../../training/images/imageProvider.ts';
 import type { ClipEncoder } from '../../training/models/clip/clipEncoder.ts';
 import { loadClipEncoder } from '../../training/models/clip/loadClip.ts';
-import { modelTypeOf } from '../../training/models/registry.ts';
+import { modelTypeOf } from '../../training/families/registry.ts';
 import { folderImageProvider, type FolderImageProvider } from '../images/folderImageProvider.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readInputFile, readTextFile } from '../inputs.ts';

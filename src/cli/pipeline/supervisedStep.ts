@@ -7,7 +7,7 @@ import { mineCandidates } from '../../training/data/mining.ts';
 import { normalizeRows } from '../../training/eval/topk.ts';
 import { preview } from '../../training/data/corpus.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
-import { loadSentenceEncoder } from '../../training/models/registry.ts';
+import { loadSentenceEncoder } from '../../training/families/registry.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readTextFile } from '../inputs.ts';
 import { CliError } from '../cliError.ts';

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { clipTrainDefaults, defaultTrainConfig, resolveTrainConfig, type TrainConfig } from '../../training/train/trainConfig.ts';
-import { lossNames } from '../../training/losses/loss.ts';
+import { lossNames } from '../../training/losses/registry.ts';
 import { schedulerNames } from '../../training/optim/schedule.ts';
 import { train, type TrainEvent, type TrainHooks, type TrainResult, type TrainableEncoder } from '../../training/train/trainLoop.ts';
 import type { TrainRow } from '../../training/data/trainRows.ts';

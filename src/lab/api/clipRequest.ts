@@ -3,6 +3,9 @@
  * found, how CLIP rows are prepared, and a CLIP model's shape for the estimate. All structured-cloneable
  * (File objects included), so a CLIP TrainRequest is stored in IndexedDB as-is and replayed by Resume.
  */
+import type { ClipScratchOptions } from '../../training/families/clip/clipScratch.ts';
+
+export type { ClipShape } from '../../training/families/shapes.ts';
 
 /** The user's choice of product images. */
 export type ImageSource =
@@ -63,35 +66,8 @@ export interface ClipPrepare {
   seed?: number;
 }
 
-/** A CLIP model's numbers for the estimate and the UI (from config.json alone). */
-export interface ClipShape {
-  text: { hidden: number; layers: number; heads: number; intermediate: number; vocabSize: number; maxLength: number };
-  vision: { hidden: number; layers: number; heads: number; intermediate: number; imageSize: number; patchSize: number };
-  projectionDim: number;
-}
-
-export interface ClipEstimateRequest {
-  model: ClipShape;
-  batchSize: number;
-  rows: number;
-  epochs?: number;
-  steps?: number;
-  /** frozen parts keep no gradients or AdamW state */
-  lockText?: boolean;
-  lockImage?: boolean;
-}
-
 /** A fresh random CLIP whose byte-level BPE merges are learned from the corpus texts (needs setData first); deterministic in `seed`. */
-export interface ClipScratchSpec {
-  kind: 'scratch-clip';
-  hidden?: number;
-  layers?: number;
-  heads?: number;
-  imageSize?: number;
-  patchSize?: number;
-  projectionDim?: number;
-  seed?: number;
-}
+export type ClipScratchSpec = { kind: 'scratch-clip' } & ClipScratchOptions;
 
 /** true for CLIP prepare requests (the pipeline sends them to clipPrepare.ts). */
 export function isClipPrepare<T extends { mode: string }>(req: T | ClipPrepare): req is ClipPrepare {

@@ -6,7 +6,7 @@
 import type { TrainRow } from '../../training/data/trainRows.ts';
 import type { TrainConfig } from '../../training/train/trainConfig.ts';
 import type { QueryMetrics } from '../../training/eval/metrics.ts';
-import type { Progress } from './labApi.ts';
+import type { Progress } from './progress.ts';
 import type { ModelSpec } from './modelSpec.ts';
 import type { ClipRow } from '../../training/data/clipRows.ts';
 import type { ClipPrepare, ResolvedImages } from './clipRequest.ts';

@@ -57,18 +57,6 @@ export function parseClipRows(text: string, source: string): ClipRow[] {
   return rows;
 }
 
-/** Checks rows built in code (the loop's guard): every row needs a non-empty text and image key. */
-export function validateClipRows(rows: readonly ClipRow[], source = 'training data'): void {
-  if (!rows.length) throw new ClipRowsError(`${source}: no training rows`);
-  rows.forEach((r, i) => {
-    for (const f of ['text', 'image'] as const) {
-      if (typeof r[f] !== 'string' || r[f].trim() === '') {
-        throw new ClipRowsError(`${source}: row ${i + 1} has no "${f}" (the clip loss needs {"text", "image"} rows)`);
-      }
-    }
-  });
-}
-
 /** Throws naming the rows whose image key the provider does not know (a typo or the wrong folder). */
 export function checkClipRowImages(rows: readonly ClipRow[], hasImage: (key: string) => boolean, source: string, where: string): void {
   const missing = rows.flatMap((r, i) => (hasImage(r.image) ? [] : [`row ${i + 1} "${r.image}"`]));

@@ -38,7 +38,7 @@ export interface CorpusTermStats {
   headFreq: Map<string, number>;
 }
 
-const strip = /^[("'“”‘’\[{,;:!?*®™]+|[)"'“”‘’\]},;:!?*®™.]+$/g;
+const strip = /^[("'“”‘’[{,;:!?*®™]+|[)"'“”‘’\]},;:!?*®™.]+$/g;
 
 export function tokenize(text: string): Token[] {
   return text

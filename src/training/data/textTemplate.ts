@@ -19,7 +19,7 @@ export interface CompiledTemplate {
 }
 
 // Field names as they appear in product JSON (attr_t_operating_temperature__t_t_, img_500x500, ...).
-const FIELD_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
+const FIELD_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 function parse(template: string): Part[] {
   const parts: Part[] = [];

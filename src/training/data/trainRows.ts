@@ -66,27 +66,3 @@ export function parseTrainRows(text: string, source: string): TrainRow[] {
   if (rows.length === 0) throw new TrainRowsError(`${source}: no training rows (the file is empty)`);
   return rows;
 }
-
-/**
- * Checks that every row has the columns the loss needs. Mixed rows (some with a negative, some without)
- * are rejected for mnrl because sentence-transformers batches columns, so a column is all-or-none.
- */
-export function validateRowsForLoss(rows: readonly TrainRow[], loss: string, source = 'training data'): void {
-  if (rows.length === 0) throw new TrainRowsError(`${source}: no training rows`);
-  if (loss === 'margin-mse') {
-    rows.forEach((r, i) => {
-      if (r.negative === undefined) throw new TrainRowsError(`${source}: row ${i + 1} has no "negative" (margin-mse needs query, positive, negative, margin)`);
-      if (r.margin === undefined) throw new TrainRowsError(`${source}: row ${i + 1} has no "margin" (margin-mse needs query, positive, negative, margin)`);
-    });
-  } else if (loss === 'mnrl') {
-    const withNeg = rows.filter((r) => r.negative !== undefined).length;
-    if (withNeg !== 0 && withNeg !== rows.length) {
-      const i = rows.findIndex((r) => (r.negative === undefined) === (rows[0]!.negative !== undefined));
-      throw new TrainRowsError(
-        `${source}: ${withNeg} of ${rows.length} rows have a "negative"; mnrl needs it on all rows or none (row ${i + 1} differs from row 1)`,
-      );
-    }
-  } else {
-    throw new TrainRowsError(`unknown loss "${loss}" (supported: mnrl, margin-mse)`);
-  }
-}

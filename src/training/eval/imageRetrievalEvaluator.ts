@@ -19,6 +19,32 @@ export interface ImageEncoderLike extends TextEncoderLike {
   encodeImages(images: Float32Array[], opts?: EncodeOptions): Promise<Float32Array[]>;
 }
 
+/**
+ * Image embeddings of `ids`, loaded and embedded one batch at a time (pixels are 600 KB each at 224²). A
+ * failed image would silently shift every later ranking, so it stops the pass and is named instead.
+ */
+export async function embedImageCorpus(
+  encoder: ImageEncoderLike, images: ImageProvider, ids: readonly string[], batchSize: number, opts: EncodeOptions = {},
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let start = 0; start < ids.length; start += batchSize) {
+    const keys = ids.slice(start, start + batchSize);
+    const { pixels, failures } = await loadPixelsBatch(images, keys, { signal: opts.signal });
+    if (failures.length) {
+      throw new Error(`image of product "${failures[0]!.key}" could not be loaded: ${failures[0]!.reason}` +
+        (failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''));
+    }
+    out.push(...(await encoder.encodeImages(pixels as Float32Array[], { batchSize, signal: opts.signal })));
+    opts.onProgress?.(out.length, ids.length);
+  }
+  return out;
+}
+
+export interface ImageEvaluateOptions extends EvaluateOptions {
+  /** the corpus embeddings when they are cached (ImageVectors); default: embed them now */
+  corpus?: (opts: EncodeOptions) => Promise<Float32Array[]>;
+}
+
 export interface ImageRetrievalEvaluatorOptions extends MetricOptions {
   /** images (and queries) per forward pass; default 32 */
   batchSize?: number;
@@ -65,27 +91,10 @@ export class ImageRetrievalEvaluator {
     }
   }
 
-  /** Image embeddings of the corpus, loaded and embedded one batch at a time (pixels are 600 KB each at 224²). */
-  private async embedCorpus(encoder: ImageEncoderLike, opts: EvaluateOptions): Promise<Float32Array[]> {
-    const batchSize = this.opts.batchSize ?? 32;
-    const out: Float32Array[] = [];
-    for (let start = 0; start < this.ids.length; start += batchSize) {
-      const keys = this.ids.slice(start, start + batchSize);
-      const { pixels, failures } = await loadPixelsBatch(this.images, keys, { signal: opts.signal });
-      if (failures.length) {
-        // a failed image would silently shift every later ranking; stop and name it instead
-        throw new Error(`image of product "${failures[0]!.key}" could not be loaded: ${failures[0]!.reason}` +
-          (failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''));
-      }
-      out.push(...(await encoder.encodeImages(pixels as Float32Array[], { batchSize, signal: opts.signal })));
-      opts.onProgress?.({ phase: 'corpus', done: Math.min(start + batchSize, this.ids.length), total: this.ids.length });
-    }
-    return out;
-  }
-
-  async evaluate(encoder: ImageEncoderLike, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
+  async evaluate(encoder: ImageEncoderLike, opts: ImageEvaluateOptions = {}): Promise<EvaluationResult> {
     const { signal, onProgress } = opts;
-    const corpusVecs = await this.embedCorpus(encoder, opts);
+    const embed = opts.corpus ?? ((o: EncodeOptions) => embedImageCorpus(encoder, this.images, this.ids, this.opts.batchSize ?? 32, o));
+    const corpusVecs = await embed({ signal, onProgress: (done, total) => onProgress?.({ phase: 'corpus', done, total }) });
     signal?.throwIfAborted();
     const queryVecs = await encoder.encode(this.queries, {
       batchSize: this.opts.batchSize ?? 32,

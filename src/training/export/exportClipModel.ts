@@ -16,7 +16,7 @@ function parse(text: string | undefined, file: string): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (e) {
-    throw new Error(`${file}: invalid JSON (${(e as Error).message})`);
+    throw new Error(`${file}: invalid JSON (${(e as Error).message})`, { cause: e });
   }
 }
 

@@ -25,11 +25,11 @@ export async function exportCrossEncoder(ce: TfjsCrossEncoder): Promise<ModelFil
   const files: ModelFiles = new Map();
   files.set('config.json', json(config));
   for (const [name, text] of Object.entries(ce.tokenizer.files)) files.set(name, text);
-  let tokConfig: Record<string, unknown> = {};
+  let tokConfig: Record<string, unknown>;
   try {
     tokConfig = JSON.parse(ce.tokenizer.files['tokenizer_config.json'] ?? '{}') as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`tokenizer_config.json: invalid JSON (${(e as Error).message})`);
+    throw new Error(`tokenizer_config.json: invalid JSON (${(e as Error).message})`, { cause: e });
   }
   files.set('tokenizer_config.json', json({ ...tokConfig, model_max_length: ce.maxLength }));
 

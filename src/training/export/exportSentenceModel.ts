@@ -34,7 +34,7 @@ function tokenizerFiles(files: Record<string, string>, maxSeqLength: number): Re
     try {
       config = JSON.parse(out['tokenizer_config.json']) as Record<string, unknown>;
     } catch (e) {
-      throw new Error(`tokenizer_config.json: invalid JSON (${(e as Error).message})`);
+      throw new Error(`tokenizer_config.json: invalid JSON (${(e as Error).message})`, { cause: e });
     }
   }
   // transformers.js and HF tokenizers truncate to model_max_length; keep it equal to what the model was tuned on.

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ClipRow } from '../data/clipRows.ts';
-import type { LossComputeOptions } from './loss.ts';
-import { normalizeRows } from './mnrl.ts';
+import type { Loss, LossColumn, LossComputeOptions } from './loss.ts';
+import { normalizeRows } from './similarity.ts';
+import { validateLossRows } from './validateRows.ts';
 
 /**
  * CLIP's symmetric contrastive loss (HF `clip_loss`, open_clip `ClipLoss` on one device): both embeddings
@@ -46,4 +47,22 @@ export function computeClipLoss(encoder: ClipEmbedder, rows: readonly ClipRow[],
     const image = encoder.embedPixels(pixels, { training: opts.training });
     return clipLossFromEmbeddings(text, image, encoder.logitScale);
   });
+}
+
+/** (text, image key): the key is a product id the image provider resolves */
+export const clipColumns: readonly LossColumn[] = [
+  { name: 'text', type: 'text' },
+  { name: 'image', type: 'text' },
+];
+
+/** The 'clip' loss over ClipRows, with a CLIP training adapter as the encoder. */
+export function clipLoss(): Loss<ClipEmbedder, ClipRow> {
+  const loss: Loss<ClipEmbedder, ClipRow> = {
+    name: 'clip',
+    columns: clipColumns,
+    rowsHint: 'the clip loss needs {"text", "image"} rows',
+    validateRows: (rows, source) => validateLossRows(loss, rows, source),
+    compute: computeClipLoss,
+  };
+  return loss;
 }

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { embedColumn, type Loss, type LossColumn } from './loss.ts';
+import { pairwiseDot } from './similarity.ts';
+import { validateLossRows } from './validateRows.ts';
 
 /**
  * MarginMSELoss (sentence-transformers, default similarity pairwise_dot_score):
@@ -16,7 +19,33 @@ export function marginMseFromEmbeddings(
     if (pos.shape[0] !== b || neg.shape[0] !== b || y.shape[0] !== b) {
       throw new Error(`margin-mse: batch sizes differ (query ${b}, positive ${pos.shape[0]}, negative ${neg.shape[0]}, labels ${y.shape[0]})`);
     }
-    const marginPred = q.mul(pos).sum(1).sub(q.mul(neg).sum(1));
+    const marginPred = pairwiseDot(q, pos).sub(pairwiseDot(q, neg));
     return marginPred.sub(y).square().mean() as tf.Scalar;
   });
+}
+
+/** (query, positive, negative, label): the label is the teacher's margin, as GPL writes it */
+export const marginMseColumns: readonly LossColumn[] = [
+  { name: 'query', type: 'text' },
+  { name: 'positive', type: 'text' },
+  { name: 'negative', type: 'text' },
+  { name: 'margin', type: 'number' },
+];
+
+/** The 'margin-mse' loss over TrainRows. */
+export function marginMseLoss(): Loss {
+  const loss: Loss = {
+    name: 'margin-mse',
+    columns: marginMseColumns,
+    validateRows: (rows, source) => validateLossRows(loss, rows, source),
+    compute(encoder, rows, opts) {
+      return tf.tidy(() => {
+        const q = embedColumn(encoder, rows.map((r) => r.query), opts, 0);
+        const p = embedColumn(encoder, rows.map((r) => r.positive), opts, 1);
+        const n = embedColumn(encoder, rows.map((r) => r.negative!), opts, 2);
+        return marginMseFromEmbeddings(q, p, n, rows.map((r) => r.margin!));
+      });
+    },
+  };
+  return loss;
 }

@@ -1,17 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-
-/**
- * Row-wise L2 normalisation with torch's F.normalize epsilon: x / max(||x||, 1e-12), so the gradient
- * matches sentence-transformers' util.cos_sim exactly (including the clamp branch).
- */
-export function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => x.div(tf.maximum(tf.norm(x, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D);
-}
-
-/** util.cos_sim: [A, D] x [B, D] -> [A, B] */
-export function cosSim(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(normalizeRows(a), normalizeRows(b), false, true));
-}
+import { embedColumn, type Loss, type LossColumn } from './loss.ts';
+import { cosSim } from './similarity.ts';
+import { validateLossRows } from './validateRows.ts';
 
 /**
  * MultipleNegativesRankingLoss (sentence-transformers): for anchor i, the candidates are all positives
@@ -35,4 +25,30 @@ export function mnrlFromEmbeddings(
     const picked = scores.mul(target).sum(1);
     return tf.logSumExp(scores, 1).sub(picked).mean() as tf.Scalar;
   });
+}
+
+/** (anchor, positive[, hard negative]); the negative column is all-or-none */
+export const mnrlColumns: readonly LossColumn[] = [
+  { name: 'query', type: 'text' },
+  { name: 'positive', type: 'text' },
+  { name: 'negative', type: 'text', optional: true },
+];
+
+/** The 'mnrl' loss over TrainRows; `scale` is sentence-transformers' similarity scale. */
+export function mnrlLoss(scale = 20): Loss {
+  const loss: Loss = {
+    name: 'mnrl',
+    columns: mnrlColumns,
+    validateRows: (rows, source) => validateLossRows(loss, rows, source),
+    compute(encoder, rows, opts) {
+      const hasNeg = rows[0]?.negative !== undefined;
+      return tf.tidy(() => {
+        const a = embedColumn(encoder, rows.map((r) => r.query), opts, 0);
+        const p = embedColumn(encoder, rows.map((r) => r.positive), opts, 1);
+        const n = hasNeg ? embedColumn(encoder, rows.map((r) => r.negative!), opts, 2) : null;
+        return mnrlFromEmbeddings(a, p, n, scale);
+      });
+    },
+  };
+  return loss;
 }

@@ -1,4 +1,5 @@
-import { lossNames, type LossName } from '../losses/loss.ts';
+import type { LossName } from '../losses/loss.ts';
+import { lossNames } from '../losses/registry.ts';
 import { schedulerNames, warmupStepsFor, type SchedulerName } from '../optim/schedule.ts';
 
 /**

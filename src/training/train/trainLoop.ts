@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainRow } from '../data/trainRows.ts';
-import { createLoss, type PreparedBatch, type TextEmbedder } from '../losses/loss.ts';
+import type { PreparedBatch, TextEmbedder } from '../losses/loss.ts';
+import { createLoss } from '../losses/registry.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/gradientClipping.ts';
 import { readVariables } from '../models/readVariables.ts';

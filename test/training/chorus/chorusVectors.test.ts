@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadCorpus, type Product } from '../../../src/training/data/corpus.ts';
 import { renderTemplate } from '../../../src/training/data/textTemplate.ts';
-import { loadSentenceEncoder } from '../../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 import type { SentenceEncoder } from '../../../src/training/models/sentenceEncoder.ts';
 import { textVectorField, writeSolrDocuments } from '../../../src/training/chorus/solrDocuments.ts';
 import { float32JsonArray, formatFloat32 } from '../../../src/training/chorus/float32Text.ts';

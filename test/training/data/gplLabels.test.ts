@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { genqRows, marginRows, type LabelQuery } from '../../../src/training/data/gplLabels.ts';
 import { formatTrainRows } from '../../../src/training/data/rowsFile.ts';
-import { parseTrainRows, validateRowsForLoss } from '../../../src/training/data/trainRows.ts';
+import { parseTrainRows } from '../../../src/training/data/trainRows.ts';
+import { validateRowsForLoss } from '../../../src/training/losses/registry.ts';
 import { loadCrossEncoder } from '../../../src/training/models/crossEncoder.ts';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { makeTinyCrossEncoder } from '../../helpers/crossEncoderFixture.ts';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseJudgments } from '../../../src/training/data/judgments.ts';
 import { describeUnknown, judgedQueries, splitByQuery, supervisedRows } from '../../../src/training/data/supervised.ts';
-import { validateRowsForLoss } from '../../../src/training/data/trainRows.ts';
+import { validateRowsForLoss } from '../../../src/training/losses/registry.ts';
 
 const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 const texts = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'alpha', 'golf']; // f has a's text

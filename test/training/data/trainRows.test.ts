@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTrainRows, validateRowsForLoss } from '../../../src/training/data/trainRows.ts';
+import { parseTrainRows } from '../../../src/training/data/trainRows.ts';
+import { validateRowsForLoss } from '../../../src/training/losses/registry.ts';
 
 describe('parseTrainRows', () => {
   it('parses rows, skips blank lines and keeps optional columns', () => {

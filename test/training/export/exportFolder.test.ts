@@ -8,7 +8,7 @@ import { folderSource } from '../../../src/cli/folderSource.ts';
 import { writeModelFiles } from '../../../src/cli/writeModelFiles.ts';
 import { exportSentenceModel, type ModelCardInfo } from '../../../src/training/export/exportSentenceModel.ts';
 import { bertParamSpecs } from '../../../src/training/models/bert/bertWeights.ts';
-import { loadSentenceEncoder } from '../../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 import type { SentenceEncoder } from '../../../src/training/models/sentenceEncoder.ts';
 import { readSafetensors } from '../../../src/training/weights/safetensors.ts';
 import { makeTinyModel } from '../../helpers/fixtures.ts';

@@ -4,10 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/training/random/rng.ts';
 import { clipLossFromEmbeddings, type ClipEmbedder } from '../../../src/training/losses/clipLoss.ts';
-import { createLoss, lossNames } from '../../../src/training/losses/loss.ts';
+import { createLoss, lossNames } from '../../../src/training/losses/registry.ts';
 import { maxRelError } from '../../helpers/trainReference.ts';
 
-const script = path.join(import.meta.dirname, 'reference', 'clip_train_reference.py');
+const script = path.join(import.meta.dirname, '..', '..', 'reference', 'clip_train_reference.py');
 
 interface LossRef {
   loss: number;

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/training/random/rng.ts';
 import { mnrlFromEmbeddings } from '../../../src/training/losses/mnrl.ts';
 import { marginMseFromEmbeddings } from '../../../src/training/losses/marginMse.ts';
-import { createLoss, type TextEmbedder } from '../../../src/training/losses/loss.ts';
+import type { TextEmbedder } from '../../../src/training/losses/loss.ts';
+import { createLoss } from '../../../src/training/losses/registry.ts';
 import { maxRelError, trainReferenceBatch } from '../../helpers/trainReference.ts';
 
 function randomMatrix(rng: Rng, rows: number, cols: number, scale = 1): number[][] {

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { parseClipConfig } from '../../../src/training/models/clip/clipConfig.ts';
 import { loadClipEncoder } from '../../../src/training/models/clip/loadClip.ts';
-import { loadSentenceEncoder, modelTypeOf } from '../../../src/training/models/registry.ts';
+import { loadSentenceEncoder, modelTypeOf } from '../../../src/training/families/registry.ts';
 import { randomClipWeights } from '../../../src/training/init/randomClip.ts';
 import { readSafetensors, writeSafetensors } from '../../../src/training/weights/safetensors.ts';
 import { makeTinyClip, randomPixels } from '../../helpers/clipFixture.ts';

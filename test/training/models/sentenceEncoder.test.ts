@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { initModel } from '../../../src/training/init/initModel.ts';
 import type { ModelFiles } from '../../../src/training/export/modelFiles.ts';
-import { loadSentenceEncoder } from '../../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 import type { SentenceEncoder } from '../../../src/training/models/sentenceEncoder.ts';
 import type { ModelSource } from '../../../src/training/source/modelSource.ts';
 import { readSafetensors, writeSafetensors } from '../../../src/training/weights/safetensors.ts';

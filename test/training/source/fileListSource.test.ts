@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { folderSource } from '../../../src/cli/folderSource.ts';
-import { loadSentenceEncoder } from '../../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 import { fileListSource } from '../../../src/training/source/fileListSource.ts';
 import { makeTinyModel } from '../../helpers/fixtures.ts';
 

@@ -5,7 +5,7 @@ import { writeModelFiles } from '../../../src/cli/writeModelFiles.ts';
 import type { ClipRow } from '../../../src/training/data/clipRows.ts';
 import { cachingImageProvider } from '../../../src/training/images/cachingImageProvider.ts';
 import { ImageUnavailableError, type ImageProvider } from '../../../src/training/images/imageProvider.ts';
-import { createLoss } from '../../../src/training/losses/loss.ts';
+import { createLoss } from '../../../src/training/losses/registry.ts';
 import { loadClipEncoder } from '../../../src/training/models/clip/loadClip.ts';
 import type { ClipEncoder } from '../../../src/training/models/clip/clipEncoder.ts';
 import { initClipModel } from '../../../src/training/init/initClipModel.ts';
@@ -15,7 +15,7 @@ import { MemoryCheckpointStore } from '../../../src/training/train/checkpoint.ts
 import { train } from '../../../src/training/train/trainLoop.ts';
 import { tempDir } from '../../helpers/cli.ts';
 import { makeTinyModel, tinyCorpus } from '../../helpers/fixtures.ts';
-import { loadSentenceEncoder } from '../../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 
 const rows: ClipRow[] = tinyCorpus.slice(0, 8).map((text, i) => ({ text, image: `p${i}` }));
 const size = 3 * 16 * 16;

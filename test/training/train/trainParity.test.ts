@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderSource } from '../../../src/cli/folderSource.ts';
-import { loadSentenceEncoder } from '../../../src/training/models/registry.ts';
+import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 import { runCli, tempDir } from '../../helpers/cli.ts';
 import { weightDiffs } from '../../helpers/trainReference.ts';
 import { makeTinyModel, tinyCorpus } from '../../helpers/fixtures.ts';

@@ -1,18 +1,13 @@
 /**
  * The time/memory estimate and refusal for fine-tuning a CLIP model in the browser, from config.json alone
- * (before the weights are downloaded). Same accounting as estimate.ts for BERT, per tower: fp32 weights, and
+ * (before the weights are downloaded). Same accounting as sentence/estimateSentence.ts for BERT, per tower: fp32 weights, and
  * for the parameters that train, gradients plus AdamW m and v; activations of per-layer gradient
  * checkpointing (one [B, tokens, hidden] input per layer plus one layer's full activations, doubled for their
  * gradients). A locked tower keeps no gradients or optimizer state and, when fully frozen, no activations
  * for the backward pass either. The vision tower sees (image_size / patch_size)² + 1 tokens per image.
  */
-import type { Estimate } from './api/labApi.ts';
-import type { ClipEstimateRequest, ClipShape } from './api/clipRequest.ts';
-import { defaultFlops, defaultMemoryBudget, type DeviceLimits } from './estimate.ts';
-
-const GiB = 1024 ** 3;
-const MiB = 1024 ** 2;
-const fmt = (b: number) => (b >= GiB ? `${(b / GiB).toFixed(1)} GiB` : `${(b / MiB).toFixed(0)} MiB`);
+import { checkEstimateRequest, formatBytes as fmt, verdict, type DeviceLimits, type Estimate, type EstimateRequest } from '../estimate.ts';
+import type { ClipShape } from '../shapes.ts';
 
 const layerParams = (D: number, I: number) => 4 * (D * D + D) + 2 * 2 * D + (D * I + I) + (I * D + D);
 
@@ -35,9 +30,9 @@ function towerActivations(items: number, tokens: number, t: { hidden: number; la
   return 4 * t.layers * n * t.hidden + 2 * layer;
 }
 
-export function estimateClipRun(req: ClipEstimateRequest, device: DeviceLimits): Estimate {
-  const m = req.model;
-  if (!(req.batchSize >= 1) || !(req.rows >= 1)) throw new RangeError('estimate: batchSize and rows must be positive');
+export function estimateClipRun(req: EstimateRequest, device: DeviceLimits): Estimate {
+  const m = req.model as ClipShape;
+  checkEstimateRequest(req);
   const B = req.batchSize;
   // product captions are short: 32 tokens cover "{title} {supplier} {type}" for the Chorus catalogue
   const S = Math.min(m.text.maxLength, 32);
@@ -48,27 +43,22 @@ export function estimateClipRun(req: ClipEstimateRequest, device: DeviceLimits):
   const activationBytes = (req.lockText ? 0 : towerActivations(B, S, m.text)) + (req.lockImage ? 0 : towerActivations(B, V, m.vision))
     + 4 * B * 3 * m.vision.imageSize ** 2;
   const trainingBytes = stateBytes + activationBytes;
-  const buffers = {
-    'the token-embedding table': 4 * p.textEmbedding,
-    'the image attention scores': 4 * B * m.vision.heads * V * V,
-    'the image feed-forward activations': 4 * B * V * m.vision.intermediate,
-    'the batch of pixels': 4 * B * 3 * m.vision.imageSize ** 2,
-  };
-  const [largestName, largestBufferBytes] = Object.entries(buffers).sort((a, b) => b[1] - a[1])[0]!;
-  const totalSteps = req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / B);
   // forward 2, backward 4, recompute 2 FLOPs per weight and token, plus attention; a frozen tower only runs forward
   const towerFlops = (P: number, items: number, tokens: number, t: { layers: number; hidden: number }, frozen?: boolean) =>
     (frozen ? 2 : 8) * P * items * tokens + (frozen ? 4 : 16) * t.layers * items * tokens * tokens * t.hidden;
-  const flops = towerFlops(p.text - p.textEmbedding, B, S, m.text, req.lockText) + towerFlops(p.vision, B, V, m.vision, req.lockImage);
-  const secondsPerStep = flops / (device.flopsPerSecond ?? defaultFlops[device.backend]);
-  const budget = device.memoryBudgetBytes ?? defaultMemoryBudget[device.backend];
-  const base = { backend: device.backend, parameters: p.total, trainingBytes, largestBufferBytes, secondsPerStep, totalSeconds: secondsPerStep * totalSteps, totalSteps };
-  const bindLimit = device.backend === 'webgpu' ? Math.min(device.maxStorageBufferBindingSize ?? Infinity, device.maxBufferSize ?? Infinity) : Infinity;
-  if (largestBufferBytes > bindLimit) {
-    return { ...base, fits: false, reason: `${largestName} needs a ${fmt(largestBufferBytes)} buffer but this WebGPU adapter allows at most ${fmt(bindLimit)} per buffer; pick a smaller model or batch size` };
-  }
-  if (trainingBytes > budget) {
-    return { ...base, fits: false, reason: `training needs about ${fmt(trainingBytes)} (${(p.total / 1e6).toFixed(1)}M parameters, ${(trainable / 1e6).toFixed(1)}M of them training: weights and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${B}) but the ${device.backend} budget is ${fmt(budget)}; lock a tower, or pick a smaller model or batch size` };
-  }
-  return { ...base, fits: true, reason: `about ${fmt(trainingBytes)} of ${fmt(budget)} (${device.backend}), ${(p.total / 1e6).toFixed(1)}M parameters (${(trainable / 1e6).toFixed(1)}M training), ${B} captions of ${S} tokens and ${B} images of ${V} patches per step` };
+  return verdict({
+    parameters: p.total,
+    trainingBytes,
+    buffers: {
+      'the token-embedding table': 4 * p.textEmbedding,
+      'the image attention scores': 4 * B * m.vision.heads * V * V,
+      'the image feed-forward activations': 4 * B * V * m.vision.intermediate,
+      'the batch of pixels': 4 * B * 3 * m.vision.imageSize ** 2,
+    },
+    flops: towerFlops(p.text - p.textEmbedding, B, S, m.text, req.lockText) + towerFlops(p.vision, B, V, m.vision, req.lockImage),
+    totalSteps: req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / B),
+    bufferHint: '; pick a smaller model or batch size',
+    memoryReason: (budget) => `training needs about ${fmt(trainingBytes)} (${(p.total / 1e6).toFixed(1)}M parameters, ${(trainable / 1e6).toFixed(1)}M of them training: weights and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${B}) but the ${device.backend} budget is ${budget}; lock a tower, or pick a smaller model or batch size`,
+    fitsReason: (budget) => `about ${fmt(trainingBytes)} of ${budget} (${device.backend}), ${(p.total / 1e6).toFixed(1)}M parameters (${(trainable / 1e6).toFixed(1)}M training), ${B} captions of ${S} tokens and ${B} images of ${V} patches per step`,
+  }, device);
 }

@@ -1,0 +1,73 @@
+// ESLint: recommended JS, typescript-eslint and Svelte rules, plus the layering of src/
+// (app → lab/api; workers → lab + storage; lab → training) and a check for runtime import cycles.
+import { defineConfig } from 'eslint/config';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import svelte from 'eslint-plugin-svelte';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import globals from 'globals';
+
+// Each zone: files under `target` may not import files under `from` (resolved paths, so relative imports count).
+const layers = [
+  { target: 'src/training', from: ['src/lab', 'src/workers', 'src/storage', 'src/app', 'src/cli'] },
+  { target: 'src/lab', from: ['src/workers', 'src/storage', 'src/app', 'src/cli'] },
+  // lab/api is the contract between the app and the workers: only itself and (type) imports from training
+  { target: 'src/lab/api', from: 'src', except: ['./lab/api', './training'] },
+  { target: 'src/storage', from: 'src/lab', except: ['./api'] },
+  { target: 'src/storage', from: ['src/workers', 'src/app', 'src/cli'] },
+  { target: 'src/workers', from: ['src/app', 'src/cli'] },
+  // the app reaches the workers through `new URL('…worker.ts', import.meta.url)`, which is not an import
+  { target: 'src/app', from: 'src/lab', except: ['./api'] },
+  { target: 'src/app', from: ['src/workers', 'src/cli'] },
+  { target: 'src/cli', from: ['src/app', 'src/workers', 'src/storage'] },
+].map((zone) => ({ ...zone, message: `Layering: ${zone.target} may not import this (eslint.config.js lists what it may).` }));
+
+// Where a layer may only borrow types, value imports are errors (`import type` is fine).
+const typesOnly = (regex, message) => ['error', { patterns: [{ regex, allowTypeImports: true, message }] }];
+
+export default defineConfig(
+  {
+    ignores: ['node_modules/', 'dist/', '.tmp/', 'test-results/', 'bench/results/', 'public/', 'shared/'],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  svelte.configs.recommended,
+  {
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: { ...globals.browser, ...globals.node },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.svelte', '.json'] })],
+      // no-cycle only follows files it can parse: ours are TypeScript (imports name the `.ts` file)
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      'import-x/no-restricted-paths': ['error', { zones: layers }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        // `_name` marks a parameter kept for an interface's shape, and `...rest` omits keys on purpose
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    files: ['**/*.svelte', '**/*.svelte.ts'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] },
+    },
+  },
+  {
+    files: ['src/lab/api/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': typesOnly('(^|/)training/', 'lab/api borrows only types from training.') },
+  },
+  {
+    files: ['src/storage/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': typesOnly('(^|/)lab/api/', 'storage borrows only types from lab/api.') },
+  },
+);

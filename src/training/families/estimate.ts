@@ -1,0 +1,107 @@
+/**
+ * The time and memory estimate of a fine-tuning run and the refusal of a model that cannot fit the device,
+ * made before anything is downloaded (config.json alone). Each family counts its own parameters, activations
+ * and FLOPs (sentence/estimateSentence.ts, clip/estimateClip.ts); the budgets, the WebGPU per-buffer limit and
+ * the wording of the verdict are shared here.
+ *
+ * Memory: fp32 weights + gradients + AdamW m and v, plus activations under per-layer gradient checkpointing.
+ * Largest buffer: WebGPU refuses a storage binding above adapter.limits.maxStorageBufferBindingSize
+ * (128 MiB by default), so the biggest single tensor decides whether a model can run there at all.
+ * Time: FLOPs divided by a per-backend sustained rate. The rates are deliberately conservative defaults
+ * (measured orders of magnitude, not a benchmark of the user's machine); pass `flopsPerSecond` to calibrate.
+ */
+import type { FamilyShape } from './shapes.ts';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface DeviceLimits {
+  backend: BackendName;
+  /** WebGPU adapter limits */
+  maxBufferSize?: number;
+  maxStorageBufferBindingSize?: number;
+  /** bytes training may use; default per backend (wasm: the 4 GiB wasm32 heap minus headroom) */
+  memoryBudgetBytes?: number;
+  /** sustained FLOP/s for training kernels; default per backend */
+  flopsPerSecond?: number;
+}
+
+export interface EstimateRequest {
+  /** a family's shape (FamilyShape); an untagged text shape is a BERT-family one */
+  model: FamilyShape;
+  batchSize: number;
+  rows: number;
+  epochs?: number;
+  steps?: number;
+  /** text families: tokens per text used for the estimate; default min(maxSeqLength, 64) */
+  seqLen?: number;
+  /** text families: columns per row, 2 for (query, positive), 3 with a negative; default 3 */
+  textsPerRow?: number;
+  /** text-image families: frozen towers keep no gradients or AdamW state */
+  lockText?: boolean;
+  lockImage?: boolean;
+}
+
+export interface Estimate {
+  backend: BackendName;
+  fits: boolean;
+  /** why it does not fit (shown as the refusal), or the main assumption when it does */
+  reason: string;
+  parameters: number;
+  /** model weights + AdamW state + activations + gradients, bytes */
+  trainingBytes: number;
+  /** the largest single GPU buffer (embedding table, attention scores, …), bytes */
+  largestBufferBytes: number;
+  /** estimated time of one optimizer step and of the whole run, seconds */
+  secondsPerStep: number;
+  totalSeconds: number;
+  totalSteps: number;
+}
+
+/** Thrown (as the rejection of loadModel/train) when a model does not fit the device. */
+export class ModelTooLargeError extends Error {
+  override name = 'ModelTooLargeError';
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+export const defaultMemoryBudget: Record<BackendName, number> = { webgpu: 4 * GiB, webgl: 2 * GiB, wasm: 3.5 * GiB, cpu: 2 * GiB };
+export const defaultFlops: Record<BackendName, number> = { webgpu: 2e11, webgl: 5e10, wasm: 1e10, cpu: 5e8 };
+
+export const formatBytes = (b: number) => (b >= GiB ? `${(b / GiB).toFixed(1)} GiB` : `${(b / MiB).toFixed(0)} MiB`);
+
+export function checkEstimateRequest(req: EstimateRequest): void {
+  if (!(req.batchSize >= 1) || !(req.rows >= 1)) throw new RangeError('estimate: batchSize and rows must be positive');
+}
+
+/** What a family's accounting found; `verdict` turns it into the Estimate with the shared refusal rules. */
+export interface RunCost {
+  parameters: number;
+  trainingBytes: number;
+  /** the named single buffers; the largest is checked against the WebGPU binding limit */
+  buffers: Record<string, number>;
+  flops: number;
+  totalSteps: number;
+  /** the refusal when memory runs out: names the state and activation parts and what to change */
+  memoryReason(budget: string): string;
+  /** the main assumption when it fits */
+  fitsReason(budget: string): string;
+  /** appended to the buffer refusal after the adapter limit */
+  bufferHint: string;
+}
+
+export function verdict(cost: RunCost, device: DeviceLimits): Estimate {
+  const [largestName, largestBufferBytes] = Object.entries(cost.buffers).sort((a, b) => b[1] - a[1])[0]!;
+  const secondsPerStep = cost.flops / (device.flopsPerSecond ?? defaultFlops[device.backend]);
+  const budget = device.memoryBudgetBytes ?? defaultMemoryBudget[device.backend];
+  const base = {
+    backend: device.backend, parameters: cost.parameters, trainingBytes: cost.trainingBytes, largestBufferBytes, secondsPerStep,
+    totalSeconds: secondsPerStep * cost.totalSteps, totalSteps: cost.totalSteps,
+  };
+  const bindLimit = device.backend === 'webgpu' ? Math.min(device.maxStorageBufferBindingSize ?? Infinity, device.maxBufferSize ?? Infinity) : Infinity;
+  if (largestBufferBytes > bindLimit) {
+    return { ...base, fits: false, reason: `${largestName} needs a ${formatBytes(largestBufferBytes)} buffer but this WebGPU adapter allows at most ${formatBytes(bindLimit)} per buffer${cost.bufferHint}` };
+  }
+  if (cost.trainingBytes > budget) return { ...base, fits: false, reason: cost.memoryReason(formatBytes(budget)) };
+  return { ...base, fits: true, reason: cost.fitsReason(formatBytes(budget)) };
+}

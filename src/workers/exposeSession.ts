@@ -1,0 +1,51 @@
+/**
+ * The worker half of the bridge (src/app/bridge/workerBridge.ts): serves a session's methods, named in
+ * src/lab/api/workerMethods.ts, over Comlink. An AbortSignal cannot be cloned, so the client sends each
+ * one as a MessagePort (src/lab/api/abortPort.ts); here every MessagePort argument becomes that
+ * AbortSignal again, so the session sees the signature it declares.
+ */
+import * as Comlink from 'comlink';
+import { portSignal } from '../lab/api/abortPort.ts';
+
+type Method = (...args: never[]) => unknown;
+type Call = (...args: unknown[]) => unknown;
+
+export interface ExposeOptions<Own> {
+  /** methods the worker serves itself instead of the session (e.g. init) */
+  own?: Own;
+  /** awaited before every session method (not before `own` ones), e.g. the tfjs backend being ready */
+  before?: (method: string) => unknown;
+  /**
+   * methods whose result's Uint8Arrays (the result itself or its fields) move to the client instead of
+   * being copied: results the worker keeps no reference to (tuned weights, a zip)
+   */
+  transfer?: readonly string[];
+  /** where to serve; default the worker's global scope */
+  endpoint?: Comlink.Endpoint;
+}
+
+/** The buffers of a result's Uint8Arrays, each once (a transfer list with duplicates is refused). */
+function buffersOf(value: unknown): Transferable[] {
+  const parts = value instanceof Uint8Array ? [value] : value && typeof value === 'object' ? Object.values(value) : [];
+  const buffers = parts.filter((v): v is Uint8Array => v instanceof Uint8Array).map((v) => v.buffer);
+  return [...new Set(buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
+}
+
+export function exposeSession<S extends object, Own extends Record<string, Method> = Record<never, Method>>(
+  session: S,
+  methods: readonly (Extract<keyof S, string> | Extract<keyof Own, string>)[],
+  opts: ExposeOptions<Own> = {},
+): void {
+  const api: Record<string, Call> = {};
+  for (const name of methods) {
+    const own = opts.own?.[name] as Call | undefined;
+    const fn = own ?? ((session as Record<string, unknown>)[name] as Call | undefined);
+    if (typeof fn !== 'function') throw new Error(`exposeSession: no method '${name}'`);
+    api[name] = async (...args: unknown[]) => {
+      if (!own) await opts.before?.(name);
+      const result = await fn.apply(own ? opts.own : session, args.map((a) => (a instanceof MessagePort ? portSignal(a) : a)));
+      return opts.transfer?.includes(name) ? Comlink.transfer(result, buffersOf(result)) : result;
+    };
+  }
+  Comlink.expose(api, opts.endpoint);
+}
