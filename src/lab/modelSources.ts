@@ -8,8 +8,9 @@ import { fileListSource } from '../training/source/fileListSource.ts';
 import type { ModelFiles } from '../training/export/modelFiles.ts';
 import type { ModelSpec } from './api/labApi.ts';
 
-/** A spec the workers can load without the corpus: scratch models are materialized to files first. */
-export type ResolvedModelSpec = Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }> | { kind: 'memory'; id: string; files: ModelFiles };
+import type { ResolvedModelSpec } from './api/workerMethods.ts';
+
+export type { ResolvedModelSpec } from './api/workerMethods.ts';
 
 export function memoryFiles(files: ModelFiles, id = 'memory'): ModelSource {
   const bytes = (f: string) => {

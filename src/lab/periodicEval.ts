@@ -9,18 +9,12 @@
  * - only the scheduled steps are evaluated: the loop's extra evaluation at the last step is skipped because
  *   the lab evaluates the tuned model right after training anyway (the UI adds that as the last point).
  */
-import type { Judgments } from '../training/data/judgments.ts';
 import { RetrievalEvaluator } from '../training/eval/retrievalEvaluator.ts';
 import type { TextEncoderLike } from '../training/eval/evaluator.ts';
 import type { ProgressCallback, TrainEvent } from './api/labApi.ts';
+import type { EvalSet } from './api/workerMethods.ts';
 
-/** What periodic evaluation needs: the searchable documents and the judgments to score against. */
-export interface EvalSet {
-  ids: string[];
-  texts: string[];
-  /** already restricted to the evaluation queries (the supervised validation split, or all judged) */
-  judgments: Judgments;
-}
+export type { EvalSet } from './api/workerMethods.ts';
 
 export interface PeriodicEvaluation {
   /** the training loop's `evaluate` hook */

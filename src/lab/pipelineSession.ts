@@ -8,7 +8,7 @@
 import { loadCrossEncoder, type CrossEncoder } from '../training/models/crossEncoder.ts';
 import type { ModelSource } from '../training/source/modelSource.ts';
 import type { FamilyEncoder, ModelFamily } from '../training/families/family.ts';
-import { familyForShape, familyOf, scratchFamily } from '../training/families/registry.ts';
+import { familyForShape, familyOf, modelTypeOf, scratchFamily } from '../training/families/registry.ts';
 import type { RetrievalIndex } from '../training/eval/retrievalIndex.ts';
 import type { ClipRow } from '../training/data/clipRows.ts';
 import type {
@@ -23,10 +23,10 @@ import { prepareRows } from './prepareRows.ts';
 import { prepareClipRows } from './clipPrepare.ts';
 import { searchHits } from './searchHits.ts';
 import type { DeviceLimits } from '../training/families/estimate.ts';
-import type { EvalSet } from './periodicEval.ts';
+import type { EvalSet, Slot } from './api/workerMethods.ts';
 import { LabImages, type LabImagesEnv } from './labImages.ts';
 
-export type Slot = 'baseline' | 'tuned';
+export type { Slot } from './api/workerMethods.ts';
 
 export interface SessionEnv extends SourceOptions, Partial<LabImagesEnv> {
   device(): Promise<DeviceLimits>;
@@ -75,10 +75,10 @@ export class PipelineSession {
   }
 
   /** The model's shape from config.json alone, naming its family. */
-  async inspectModel(spec: ModelSpec): Promise<FamilyShape & { id: string; family: string }> {
+  async inspectModel(spec: ModelSpec): Promise<FamilyShape & { id: string; family: string; modelType: string }> {
     const source = await modelSource(this.resolve(spec), this.env);
     const family = await familyOf(source);
-    return { ...(await family.inspect(source)), id: source.id, family: family.name };
+    return { ...(await family.inspect(source)), id: source.id, family: family.name, modelType: await modelTypeOf(source) };
   }
 
   async estimate(req: EstimateRequest): Promise<Estimate> {

@@ -16,7 +16,7 @@ import { normalizeRows } from '../training/eval/topk.ts';
 import type { TextEncoderLike } from '../training/eval/evaluator.ts';
 import type { CrossEncoder } from '../training/models/crossEncoder.ts';
 import type { TrainRow } from '../training/data/trainRows.ts';
-import type { PreparedData, PrepareRequest, Progress, SupervisedPrepare, UnsupervisedPrepare } from './api/labApi.ts';
+import type { PreparedData, Progress, SupervisedPrepare, UnsupervisedPrepare } from './api/labApi.ts';
 import type { LoadedLabData } from './labData.ts';
 
 export interface PrepareDeps {

@@ -11,14 +11,15 @@ import type { FamilyEncoder, ModelFamily } from '../training/families/family.ts'
 import { familyOf } from '../training/families/registry.ts';
 import type { DeviceLimits } from '../training/families/estimate.ts';
 import type { ImageProvider } from '../training/images/imageProvider.ts';
-import type { ProgressCallback, ResolvedImages, TrainEvent, TrainOutcome, TrainRequest } from './api/labApi.ts';
+import type { ProgressCallback, ResolvedImages, TrainEvent } from './api/labApi.ts';
+import type { ExportCard, TrainerOutcome, TrainerRequest } from './api/workerMethods.ts';
 import { ModelTooLargeError } from './api/labApi.ts';
-import { modelSource, type ResolvedModelSpec, type SourceOptions } from './modelSources.ts';
+import { modelSource, type SourceOptions } from './modelSources.ts';
 import type { LabImageSet } from './labImageSet.ts';
 import { runTraining } from './runTraining.ts';
 import { zipModelFiles } from './exportZip.ts';
 import { TunedRunHolder } from './tunedRunHolder.ts';
-import { periodicEvaluation, type EvalSet } from './periodicEval.ts';
+import { periodicEvaluation } from './periodicEval.ts';
 
 export interface TrainerEnv extends SourceOptions {
   device(): Promise<DeviceLimits>;
@@ -28,18 +29,7 @@ export interface TrainerEnv extends SourceOptions {
   imageSet?(images: ResolvedImages): LabImageSet;
 }
 
-/**
- * A train request whose model the trainer can load on its own (scratch models already materialized), plus
- * the evaluation data when the run evaluates every N steps (the client fetches it from the pipeline worker).
- */
-export type TrainerRequest = Omit<TrainRequest, 'model'> & { model: ResolvedModelSpec; evalSet?: EvalSet };
-
-export interface TrainerOutcome extends TrainOutcome {
-  /** the tuned weights as a safetensors file (for the pipeline's "tuned" model and weight comparisons) */
-  weights: Uint8Array;
-}
-
-export interface ExportCard { name?: string; description?: string; metricsBefore?: Record<string, number>; metricsAfter?: Record<string, number> }
+export type { ExportCard, TrainerOutcome, TrainerRequest } from './api/workerMethods.ts';
 
 export class TrainerSession extends TunedRunHolder<FamilyEncoder, TrainerRequest> {
   private readonly families = new WeakMap<FamilyEncoder, ModelFamily>();

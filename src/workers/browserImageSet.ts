@@ -30,7 +30,7 @@ function urlFetcher(urls: Map<string, string>, opts: BrowserImageOptions): Image
     } catch (e) {
       signal?.throwIfAborted();
       if ((e as Error).name === 'AbortError') throw e;
-      throw new Error(`${url}: request failed (${(e as Error).message}): the server refused cross-origin access (CORS) or is unreachable`);
+      throw new Error(`${url}: request failed (${(e as Error).message}): the server refused cross-origin access (CORS) or is unreachable`, { cause: e });
     }
     if (res.status === 404 || res.status === 410) throw new Error(`${url}: not found (HTTP ${res.status})`);
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`.trim());

@@ -7,19 +7,23 @@
 import * as Comlink from 'comlink';
 import { portSignal } from '../lab/api/abortPort.ts';
 
-type Method = (...args: never[]) => unknown;
 type Call = (...args: unknown[]) => unknown;
 
-export interface ExposeOptions<Own> {
+/** What serves a worker API: the same parameters; a result may come back directly or as a promise. */
+export type Served<Api> = {
+  [K in keyof Api]: Api[K] extends (...args: infer A) => infer R ? (...args: A) => R | Awaited<R> : never;
+};
+
+export interface ExposeOptions<Api, Own extends keyof Api> {
   /** methods the worker serves itself instead of the session (e.g. init) */
-  own?: Own;
+  own?: Served<Pick<Api, Own>>;
   /** awaited before every session method (not before `own` ones), e.g. the tfjs backend being ready */
-  before?: (method: string) => unknown;
+  before?: (method: keyof Api & string) => unknown;
   /**
    * methods whose result's Uint8Arrays (the result itself or its fields) move to the client instead of
    * being copied: results the worker keeps no reference to (tuned weights, a zip)
    */
-  transfer?: readonly string[];
+  transfer?: readonly (keyof Api & string)[];
   /** where to serve; default the worker's global scope */
   endpoint?: Comlink.Endpoint;
 }
@@ -31,14 +35,18 @@ function buffersOf(value: unknown): Transferable[] {
   return [...new Set(buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
 }
 
-export function exposeSession<S extends object, Own extends Record<string, Method> = Record<never, Method>>(
-  session: S,
-  methods: readonly (Extract<keyof S, string> | Extract<keyof Own, string>)[],
-  opts: ExposeOptions<Own> = {},
+/**
+ * Serves `methods` of `Api` (a list from src/lab/api/workerMethods.ts): the `Own` ones from `opts.own`,
+ * the rest from `session`, which must have them with the API's signatures.
+ */
+export function exposeSession<Api, Own extends keyof Api & string = never>(
+  session: Served<Omit<Api, Own>>,
+  methods: readonly (keyof Api & string)[],
+  opts: ExposeOptions<Api, Own> = {},
 ): void {
   const api: Record<string, Call> = {};
   for (const name of methods) {
-    const own = opts.own?.[name] as Call | undefined;
+    const own = (opts.own as Record<string, Call> | undefined)?.[name];
     const fn = own ?? ((session as Record<string, unknown>)[name] as Call | undefined);
     if (typeof fn !== 'function') throw new Error(`exposeSession: no method '${name}'`);
     api[name] = async (...args: unknown[]) => {

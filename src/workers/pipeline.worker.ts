@@ -5,7 +5,7 @@ import { cachedHub, labDb, useDatabase } from './workerStorage.ts';
 import { browserImageSet } from './browserImageSet.ts';
 import { exposeSession } from './exposeSession.ts';
 import { PipelineSession } from '../lab/pipelineSession.ts';
-import { pipelineMethods, type WorkerControl } from '../lab/api/workerMethods.ts';
+import { pipelineMethods, type PipelineWorkerApi, type WorkerControl } from '../lab/api/workerMethods.ts';
 
 const session = new PipelineSession({
   device: deviceLimits, wrap: cachedHub, baseUrl: `${self.location.origin}/`,
@@ -20,4 +20,4 @@ const control: WorkerControl = {
 };
 
 // selectBackend is memoized: after init it only makes sure no call runs before the backend is active
-exposeSession(session, pipelineMethods, { own: { ...control }, before: () => selectBackend() });
+exposeSession<PipelineWorkerApi, 'init'>(session, pipelineMethods, { own: control, before: () => selectBackend() });

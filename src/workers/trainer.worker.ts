@@ -6,7 +6,7 @@ import { browserImageSet } from './browserImageSet.ts';
 import { exposeSession } from './exposeSession.ts';
 import { idbCheckpointStore } from '../storage/index.ts';
 import { TrainerSession } from '../lab/trainerSession.ts';
-import { trainerMethods, type WorkerControl } from '../lab/api/workerMethods.ts';
+import { trainerMethods, type TrainerWorkerApi, type WorkerControl } from '../lab/api/workerMethods.ts';
 
 const session = new TrainerSession({
   device: deviceLimits,
@@ -25,4 +25,4 @@ const control: WorkerControl = {
 
 // selectBackend is memoized: after init it only makes sure no call runs before the backend is active.
 // The tuned weights and the zip are not kept here, so they move to the page instead of being copied.
-exposeSession(session, trainerMethods, { own: { ...control }, before: () => selectBackend(), transfer: ['train', 'exportZip'] });
+exposeSession<TrainerWorkerApi, 'init'>(session, trainerMethods, { own: control, before: () => selectBackend(), transfer: ['train', 'exportZip'] });

@@ -110,7 +110,7 @@ describe('ConfigState', () => {
   it('builds the unsupervised GPL plan with the cross-encoder and the Hub endpoint', async () => {
     const { lab } = makeLab();
     await lab.data.loadBundled();
-    lab.config.teacher = 'hub';
+    lab.config.text.teacher = 'hub';
     const plan = lab.config.plan(true);
     expect(plan.model).toEqual({ kind: 'hub', id: 'sentence-transformers/all-MiniLM-L6-v2', endpoint: 'http://127.0.0.1:9' });
     expect(plan.prepare).toMatchObject({ mode: 'unsupervised', querySource: 'offline', crossEncoder: { kind: 'hub', id: 'cross-encoder/ms-marco-MiniLM-L-6-v2' } });
@@ -135,12 +135,12 @@ describe('ConfigState', () => {
     expect(lab.config.problems(null)).toContain('Load data first (step 1).');
     lab.data.setCorpusFiles([file('c.jsonl', '{"id":1}')]);
     await lab.data.loadFiles();
-    lab.config.mode = 'supervised';
+    lab.config.text.mode = 'supervised';
     expect(lab.config.problems(lab.data.summary).join(' ')).toMatch(/needs relevance judgments/);
-    lab.config.mode = 'unsupervised';
-    lab.config.querySource = 'imported';
+    lab.config.text.mode = 'unsupervised';
+    lab.config.text.querySource = 'imported';
     expect(lab.config.problems(lab.data.summary).join(' ')).toMatch(/queries file/);
-    lab.config.querySource = 'offline';
+    lab.config.text.querySource = 'offline';
     lab.config.chooseModel('custom');
     lab.config.customId = 'not a valid id!';
     expect(lab.config.problems(lab.data.summary).join(' ')).toMatch(/Hub model id/);
@@ -201,7 +201,7 @@ describe('TrainState', () => {
   it('evaluates a supervised run on the held-out queries only', async () => {
     const { lab, client } = makeLab();
     await lab.data.loadBundled();
-    lab.config.mode = 'supervised';
+    lab.config.text.mode = 'supervised';
     await lab.startRun();
     expect(client.called('evaluate').map((c) => c.args[0])).toEqual([{ which: 'baseline', queries: ['q2'] }, { which: 'tuned', queries: ['q2'] }]);
     expect((client.called('train')[0]!.args[1] as { evalQueries: string[] }).evalQueries).toEqual(['q2']);
@@ -210,7 +210,7 @@ describe('TrainState', () => {
   it('evaluates every N steps when asked: eval points in step order, closed by the tuned model\'s evaluation', async () => {
     const { lab, client } = makeLab({ totalSteps: 5 });
     await lab.data.loadBundled();
-    lab.config.evalEvery = 2;
+    lab.config.text.evalEvery = 2;
     expect(lab.config.plan(false).train.evalEverySteps).toBeUndefined(); // nothing to evaluate on without judgments
     await lab.startRun();
     expect((client.called('train')[0]!.args[1] as { evalEverySteps?: number }).evalEverySteps).toBe(2);
@@ -218,7 +218,7 @@ describe('TrainState', () => {
     expect(lab.train.evals[0]!.metrics['ndcg@10']).toBeCloseTo(0.32);
     expect(lab.train.evals[2]!.metrics).toEqual({ 'ndcg@10': 0.5, 'mrr@10': 0.6 }); // the fake's tuned evaluation
     expect(lab.train.log.some((l) => l.text === 'step 4: ndcg@10 0.340')).toBe(true);
-    lab.config.evalEvery = 1.5;
+    lab.config.text.evalEvery = 1.5;
     expect(lab.config.problems(lab.data.summary).join(' ')).toMatch(/Evaluate every/);
   });
 

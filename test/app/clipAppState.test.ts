@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ImagesState, type ImagesClient } from '../../src/app/state/imagesState.svelte.ts';
-import { ClipConfigState, type ClipConfigClient } from '../../src/app/state/clipConfigState.svelte.ts';
+import { ConfigState, type ConfigClient } from '../../src/app/state/configState.svelte.ts';
 import { clipPreset, clipScratchLr, curatedClipModels } from '../../src/app/lib/clipModels.ts';
 import { clipSnippets } from '../../src/app/lib/clipSnippets.ts';
 import { steps, whyFor } from '../../src/app/lib/kataText.ts';
@@ -72,11 +72,13 @@ const data: DataSummary = { products: 10, documents: 10, judgedQueries: 2, judgm
 
 function clipState(fits = true) {
   const calls: unknown[] = [];
-  const client: ClipConfigClient = {
-    estimateClip: async (r) => { calls.push(r); return est(fits); },
-    inspectClip: async (spec) => { calls.push(spec); return { id: 'x', ...curatedClipModels[1]!.shape! }; },
+  const client: ConfigClient = {
+    estimate: async (r) => { calls.push(r); return est(fits); },
+    inspectModel: async (spec) => { calls.push(spec); return { id: 'x', family: 'clip', modelType: 'clip', ...curatedClipModels[1]!.shape! }; },
   };
-  return { s: new ClipConfigState({ client, hubEndpoint: () => 'http://hub.test' }), calls };
+  const s = new ConfigState({ client, hubEndpoint: () => 'http://hub.test' });
+  s.chooseFamily('clip');
+  return { s, calls };
 }
 
 describe('ClipConfigState', () => {
@@ -93,13 +95,13 @@ describe('ClipConfigState', () => {
 
   it('maps the lock choice to open_clip lock fields and swaps the lr for a scratch CLIP', () => {
     const { s } = clipState();
-    s.lock = 'image';
-    s.unlockedLayers = 2;
+    s.clip.lock = 'image';
+    s.clip.unlockedLayers = 2;
     expect(s.trainSettings()).toMatchObject({ lockImage: true, unlockedImageLayers: 2 });
     expect(s.trainSettings().lockText).toBeUndefined();
-    s.lock = 'text';
-    s.unlockedLayers = 0;
-    expect(s.locks()).toEqual({ lockText: true });
+    s.clip.lock = 'text';
+    s.clip.unlockedLayers = 0;
+    expect(s.clip.locks()).toEqual({ lockText: true });
     s.chooseModel('scratch');
     expect(s.lr).toBe(clipScratchLr);
     expect(s.modelSpec()).toMatchObject({ kind: 'scratch-clip', hidden: 64, layers: 2, seed: 42 });
@@ -113,7 +115,7 @@ describe('ClipConfigState', () => {
   it('lists what blocks a run: no checked images, supervised without judgments, a refused model', async () => {
     const { s, calls } = clipState(false);
     expect(s.problems(data, null)).toContain('CLIP needs product images: choose an image source in step 1 and check the images.');
-    s.mode = 'supervised';
+    s.clip.mode = 'supervised';
     expect(s.problems({ ...data, judgments: 0 }, summary()).join(' ')).toMatch(/Supervised CLIP needs relevance judgments/);
     s.modelChoice = 'custom';
     s.customId = 'owner/clip';
@@ -121,6 +123,42 @@ describe('ClipConfigState', () => {
     expect(calls[0]).toEqual({ kind: 'hub', id: 'owner/clip', endpoint: 'http://hub.test' });
     expect(calls[1]).toMatchObject({ batchSize: 8, rows: 8, lockText: false, lockImage: false });
     expect(s.problems(data, summary())).toContain('This model does not fit: training needs about 9 GiB');
+  });
+});
+
+describe('ConfigState families', () => {
+  const bert = { id: 'owner/bert', family: 'sentence', modelType: 'bert', hidden: 32, layers: 2, heads: 4, intermediate: 64, vocabSize: 100, maxSeqLength: 64 };
+  const clip = { id: 'owner/clip', family: 'clip', modelType: 'clip', ...curatedClipModels[1]!.shape! };
+  const configWith = (shape: typeof bert | typeof clip) => new ConfigState({
+    client: { estimate: async () => est(true), inspectModel: async () => shape }, hubEndpoint: () => 'http://hub.test',
+  });
+
+  it('keeps each family\'s model and hyper-parameters while the other is edited', () => {
+    const s = configWith(clip);
+    s.chooseModel('scratch');
+    s.batchSize = 32;
+    s.chooseFamily('clip');
+    expect([s.modelChoice, s.curatedId, s.lr, s.batchSize]).toEqual(['curated', curatedClipModels[0]!.id, clipPreset.lr, clipPreset.batchSize]);
+    s.lr = 3e-5;
+    s.chooseFamily('text');
+    expect([s.modelChoice, s.lr, s.batchSize]).toEqual(['scratch', 5e-4, 32]);
+    expect(s.modelSpec()).toMatchObject({ kind: 'scratch' });
+    s.chooseFamily('clip');
+    expect(s.lr).toBe(3e-5);
+  });
+
+  it('refuses a model of the other family with a message that says which one it needs', async () => {
+    const s = configWith(bert);
+    s.chooseFamily('clip');
+    s.chooseModel('custom');
+    s.customId = 'owner/bert';
+    await s.refreshEstimate(data, summary());
+    expect(s.estimateError).toMatch(/owner\/bert.*not "clip": CLIP mode needs a CLIP model \(e\.g\. openai\/clip-vit-base-patch32\)/);
+    const t = configWith(clip);
+    t.chooseModel('custom');
+    t.customId = 'owner/clip';
+    await t.refreshEstimate(data);
+    expect(t.estimateError).toMatch(/owner\/clip is a CLIP model: choose "CLIP"/);
   });
 });
 

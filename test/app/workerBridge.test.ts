@@ -47,7 +47,7 @@ function harness(graceMs = 50): Harness {
     ports.push(port1, port2);
     const session = new FakeSession();
     h.sessions.push(session);
-    exposeSession(session, methods, {
+    exposeSession<Api, 'init'>(session, methods, {
       own: { init: async (db: string) => { h.inits.push(db); return `ready ${db}`; } },
       transfer: ['weights'],
       endpoint: port2,

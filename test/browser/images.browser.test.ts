@@ -36,10 +36,10 @@ const asImage = (r: Result): RgbImage => {
 };
 const maxDiff = (a: RgbImage, b: RgbImage) => Math.max(...Array.from(a.data, (v, i) => Math.abs(v - b.data[i]!)));
 
-let page: Record<string, Result> = {};
-let worker: Record<string, Result> = {};
-let jpegs: Record<number, Result> = {};
-let rotated: Record<string, Result> = {};
+const page: Record<string, Result> = {};
+const worker: Record<string, Result> = {};
+const jpegs: Record<number, Result> = {};
+const rotated: Record<string, Result> = {};
 let corrupt: Result;
 let probes: Record<string, boolean>;
 let server: Server | undefined;

@@ -102,7 +102,7 @@ describe('ftlab serve: /ftclip/text/ on a CLIP export', () => {
     expect(await pairModelsAndRoutes([text], [], defaultServeRoute)).toEqual([{ route: 'ftbert', model: text }]);
     expect(await pairModelsAndRoutes([exported], ['images'], defaultServeRoute)).toEqual([{ route: 'images', model: exported }]);
 
-    let code: number | null = null;
+    let code: number | null;
     const serve = await startServeCli(['--model', exported, '--port', '0']);
     try {
       expect(serve.routes).toEqual(['/ftclip/text/']);

@@ -145,7 +145,7 @@ describe('ftlab serve: Chorus embeddings API', () => {
   });
 
   it('ftlab serve starts from the CLI, answers, and shuts down cleanly on SIGTERM', async () => {
-    let code: number | null = null;
+    let code: number | null;
     const serve = await startServeCli(['--model', `ftbert=${dir}`, '--port', '0']);
     try {
       expect(serve.routes).toEqual(['/ftbert/text/']);

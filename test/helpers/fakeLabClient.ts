@@ -3,7 +3,7 @@ import type {
   BackendInfo, DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabClient, LabData, ModelInfo,
   ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit, TrainEvent, TrainOutcome, TrainRequest,
 } from '../../src/lab/api/labApi.ts';
-import type { ClipEstimateRequest, ClipPreparedData, ClipShape, ImageSource, ImageSummary } from '../../src/lab/api/clipRequest.ts';
+import type { ClipPreparedData, ImageSource, ImageSummary } from '../../src/lab/api/clipRequest.ts';
 
 export interface FakeOptions {
   totalSteps?: number;
@@ -45,7 +45,7 @@ export class FakeLabClient implements LabClient {
   }
   async estimate(req: EstimateRequest): Promise<Estimate> {
     this.#log('estimate', req);
-    const fits = req.model.hidden <= 1024;
+    const fits = 'vision' in req.model || req.model.hidden <= 1024;
     return {
       backend: 'webgpu', fits, reason: fits ? 'fits' : 'too large', parameters: 1000, trainingBytes: 1e6,
       largestBufferBytes: 1e5, secondsPerStep: 0.5, totalSeconds: 10, totalSteps: 20,
@@ -60,18 +60,9 @@ export class FakeLabClient implements LabClient {
     onProgress?.({ phase: 'images', done: 2, total: 2, unit: 'items' });
     return { products: 3, withImage: 2, withoutImage: 1, withoutImageIds: ['p3'], checked: 2, ok: 1, failures: [{ key: 'p2', reason: 'http://x/p2.jpg: not found (HTTP 404)' }], unmatchedFiles: [], fromCache: 0 };
   }
-  async estimateClip(req: ClipEstimateRequest): Promise<Estimate> {
-    this.#log('estimateClip', req);
-    return { backend: 'webgpu', fits: true, reason: 'fits', parameters: 1000, trainingBytes: 1e6, largestBufferBytes: 1e5, secondsPerStep: 0.5, totalSeconds: 10, totalSteps: 20 };
-  }
-  async inspectClip(spec: ModelSpec): Promise<ClipShape & { id: string }> {
-    this.#log('inspectClip', spec);
-    const tower = { hidden: 32, layers: 2, heads: 4, intermediate: 48 };
-    return { id: 'x', text: { ...tower, vocabSize: 100, maxLength: 24 }, vision: { ...tower, imageSize: 32, patchSize: 8 }, projectionDim: 16 };
-  }
   async inspectModel(spec: ModelSpec) {
     this.#log('inspectModel', spec);
-    return { id: 'x', hidden: 2048, layers: 2, heads: 4, intermediate: 128, vocabSize: 100, maxSeqLength: 64 };
+    return { id: 'x', family: 'sentence', modelType: 'bert', hidden: 2048, layers: 2, heads: 4, intermediate: 128, vocabSize: 100, maxSeqLength: 64 };
   }
   async loadModel(spec: ModelSpec, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo> {
     this.#log('loadModel', spec);
@@ -79,7 +70,7 @@ export class FakeLabClient implements LabClient {
     onProgress?.({ phase: 'download', done: 50, total: 100, unit: 'bytes', detail: 'model.safetensors' });
     onProgress?.({ phase: 'download', done: 100, total: 100, unit: 'bytes', detail: 'model.safetensors' });
     return {
-      id: spec.kind === 'hub' ? spec.id : 'local', modelType: 'bert', hidden: 32, layers: 2, heads: 4, intermediate: 128,
+      id: spec.kind === 'hub' ? spec.id : 'local', modelType: 'bert', family: 'sentence', task: 'text', hidden: 32, layers: 2, heads: 4, intermediate: 128,
       vocabSize: 300, maxSeqLength: 64, pooling: 'mean', normalize: false, dim: 32, parameters: 12345, warnings: ['a warning'],
     };
   }

@@ -46,10 +46,12 @@ const OPS: Record<string, { since: number; until?: number; attrs: string[]; out:
   GatherElements: { since: 13, attrs: ['axis'], out: (t) => t[0]! },
   Concat: { since: 13, attrs: ['axis'], out: (t) => t[0]!, same: [0, 1] },
   Conv: { since: 11, attrs: ['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad'], out: (t) => t[0]!, same: [0, 1] },
+  // RoBERTa-family position ids (families/xlmRoberta)
+  CumSum: { since: 14, attrs: ['exclusive', 'reverse'], out: (t) => t[0]! },
 };
 /** inputs that must be int64 (indices, shapes, axes) */
 const INT64_INPUTS: Record<string, number[]> = {
-  Gather: [1], Slice: [1, 2, 3], Reshape: [1], Unsqueeze: [1], ReduceSum: [1], Expand: [1], GatherElements: [1],
+  Gather: [1], Slice: [1, 2, 3], Reshape: [1], Unsqueeze: [1], ReduceSum: [1], Expand: [1], GatherElements: [1], CumSum: [1],
 };
 
 // Decoded protobufjs messages carry defaults for every field; these types say so (the generated ones are all-optional).

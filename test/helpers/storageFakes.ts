@@ -2,13 +2,16 @@ import type { ModelSource } from '../../src/training/source/modelSource.ts';
 import { ModelSourceError } from '../../src/training/source/modelSource.ts';
 import type { LockManagerLike } from '../../src/storage/runLock.ts';
 
+// fake-indexeddb's object store writes through its internal _rawObjectStore.storeRecord
+type FakeObjectStore = IDBObjectStore & { _rawObjectStore: { storeRecord: (...args: unknown[]) => unknown } };
+
 /** Makes the next put into `storeName` whose value matches `when` fail inside IndexedDB the way a full disk does:
  *  the request errors with QuotaExceededError and the transaction aborts. Needs fake-indexeddb loaded. */
-export function failNextPut(storeName: string, when: (value: any) => boolean): () => void {
-  const proto = (globalThis as any).IDBObjectStore.prototype;
+export function failNextPut(storeName: string, when: (value: Record<string, unknown>) => boolean): () => void {
+  const proto = globalThis.IDBObjectStore.prototype;
   const put = proto.put;
-  proto.put = function (this: any, value: unknown, key?: IDBValidKey) {
-    if (this.name !== storeName || !when(value)) return put.call(this, value, key);
+  proto.put = function (this: FakeObjectStore, value: unknown, key?: IDBValidKey) {
+    if (this.name !== storeName || !when(value as Record<string, unknown>)) return put.call(this, value, key);
     const raw = this._rawObjectStore;
     const real = raw.storeRecord;
     raw.storeRecord = () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };

@@ -15,7 +15,7 @@ let n = 0;
 const freshDb = (): Promise<LabDb> => openLabDb(`checkpoint-test-${n++}`);
 
 /** Checkpoints handed to the store by a real training run (the originals, before any serialization). */
-let saved: Checkpoint[] = [];
+const saved: Checkpoint[] = [];
 let db: LabDb;
 const runId = 'run-1';
 

@@ -23,6 +23,11 @@ export const curatedModels: CuratedModel[] = [
     note: '384-d, 12 layers, 33M parameters, CLS pooling: strong on retrieval benchmarks',
     shape: { hidden: 384, layers: 12, heads: 12, intermediate: 1536, vocabSize: 30522, maxSeqLength: 512 },
   },
+  {
+    id: 'intfloat/multilingual-e5-small',
+    note: '384-d, 12 layers, 118M parameters (96M of them the 250k-token embeddings), XLM-RoBERTa: multilingual catalogues; prefix texts with "query: " / "passage: "',
+    shape: { family: 'xlm-roberta', hidden: 384, layers: 12, heads: 12, intermediate: 1536, vocabSize: 250037, maxSeqLength: 512, positions: 514, typeVocab: 1 },
+  },
 ];
 
 export const defaultCrossEncoder = 'cross-encoder/ms-marco-MiniLM-L-6-v2';

@@ -14,7 +14,6 @@ import { EvalState } from './evalState.svelte.ts';
 import { RunsState } from './runsState.svelte.ts';
 import { TrainState } from './trainState.svelte.ts';
 import { ImagesState } from './imagesState.svelte.ts';
-import { ClipConfigState } from './clipConfigState.svelte.ts';
 
 export interface LabDeps {
   client: LabClient;
@@ -34,10 +33,10 @@ export class LabState {
   hubError = $state<string | null>(null);
 
   readonly data: DataState;
+  /** Configure, for every family (text embeddings or CLIP) */
   readonly config: ConfigState;
-  /** CLIP: product images (Data step) and the CLIP configuration */
+  /** CLIP: product images (Data step) */
   readonly images: ImagesState;
-  readonly clip: ClipConfigState;
   readonly train: TrainState;
   readonly evaluation: EvalState;
   readonly runs: RunsState;
@@ -49,7 +48,6 @@ export class LabState {
     this.data = new DataState({ client: deps.client, bundledBase: deps.bundledBase, ...(deps.fetcher && { fetcher: deps.fetcher }) });
     this.config = new ConfigState({ client: deps.client, hubEndpoint: () => this.hubEndpoint });
     this.images = new ImagesState({ client: deps.client });
-    this.clip = new ClipConfigState({ client: deps.client, hubEndpoint: () => this.hubEndpoint });
     this.evaluation = new EvalState({ client: deps.client, saveBlob: deps.saveBlob });
     this.train = new TrainState({
       client: deps.client,
@@ -114,10 +112,10 @@ export class LabState {
   async startRun(): Promise<void> {
     const source = this.data.source;
     if (!source) return;
-    const clip = this.clip.family === 'clip';
+    const clip = this.config.family === 'clip';
     const images = this.images.checked;
-    if (clip ? this.clip.problems(this.data.summary, this.images.summary).length || !images : this.config.problems(this.data.summary).length) return;
-    const plan = clip ? this.clip.plan(this.data.hasJudgments, images!) : this.config.plan(this.data.hasJudgments);
+    if (this.config.problems(this.data.summary, this.images.summary).length || (clip && !images)) return;
+    const plan = this.config.plan(this.data.hasJudgments, images ?? undefined);
     this.step = 'train';
     await this.train.start(plan, source);
   }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadSentenceEncoder } from '../../training/families/registry.ts';
-import { exportSentenceModel } from '../../training/export/exportSentenceModel.ts';
+import { familyOf, loadSentenceEncoder } from '../../training/families/registry.ts';
 import { exportCrossEncoder } from '../../training/export/exportCrossEncoder.ts';
 import { loadCrossEncoder, type TfjsCrossEncoder } from '../../training/models/crossEncoder.ts';
 import { readJson } from '../../training/source/modelSource.ts';
@@ -42,7 +41,7 @@ export function exportCommand(program: Command) {
       }
       const encoder = await loadSentenceEncoder(source, { onWarning });
       try {
-        await writeModelFiles(o.output, await exportSentenceModel(encoder, { baseModel: o.model }));
+        await writeModelFiles(o.output, await (await familyOf(source)).exportFiles(encoder, { baseModel: o.model }));
         process.stderr.write(`exported ${o.model} to ${o.output}\n`);
       } finally {
         encoder.dispose();

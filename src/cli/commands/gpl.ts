@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { parseJudgments } from '../../training/data/judgments.ts';
 import { parseTrainRows } from '../../training/data/trainRows.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
-import { loadSentenceEncoder } from '../../training/families/registry.ts';
+import { familyOf, loadSentenceEncoder } from '../../training/families/registry.ts';
 import type { SentenceEncoder } from '../../training/models/sentenceEncoder.ts';
-import { exportSentenceModel } from '../../training/export/exportSentenceModel.ts';
+import type { ModelCardInfo } from '../../training/export/modelCard.ts';
 import { folderCheckpointStore } from '../folderCheckpointStore.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readTextFile } from '../inputs.ts';
@@ -57,6 +57,8 @@ export function gplCommand(program: Command) {
     let base: SentenceEncoder | undefined;
     let trained: SentenceEncoder | undefined;
     const baseEncoder = async () => (base ??= await load(o.model));
+    // the family writes the folder (BERT and XLM-R differ in config.json and the ONNX graph)
+    const exportFiles = async (encoder: SentenceEncoder, card: ModelCardInfo) => (await familyOf(await resolveModelSource(o.model))).exportFiles(encoder, card);
     const trainedEncoder = async () => (trained ??= await load(files.model));
     const readJson = async (f: string) => JSON.parse(await readFile(f, 'utf8')) as Record<string, number>;
     try {
@@ -97,7 +99,7 @@ export function gplCommand(program: Command) {
         if (resume) process.stderr.write(`resuming training from the checkpoint at step ${resume.step} in ${w('checkpoints')}\n`);
         await runTraining(encoder, rows, config, { store, resume, logJson: o.logJson, resumeHint: `re-run the same command to continue from ${w('checkpoints')}` });
         trained = encoder;
-        await writeModelDirAtomic(files.model, await exportSentenceModel(encoder, card()));
+        await writeModelDirAtomic(files.model, await exportFiles(encoder, card()));
       });
       if (evaluation) {
         await step('eval after', files.after, async () => {
@@ -106,7 +108,7 @@ export function gplCommand(program: Command) {
       }
       const after = evaluation ? await readJson(files.after) : undefined;
       await step('export', o.output, async () => {
-        await writeModelDirAtomic(o.output, await exportSentenceModel(await trainedEncoder(), card(after)));
+        await writeModelDirAtomic(o.output, await exportFiles(await trainedEncoder(), card(after)));
       });
       if (before && after) {
         process.stdout.write(`before: ${formatMetrics(before)}\n`);

@@ -8,7 +8,6 @@ import { parseJudgments } from '../../training/data/judgments.ts';
 import type { EvaluationResult } from '../../training/eval/evaluator.ts';
 import { ImageRetrievalEvaluator, type ImageEncoderLike } from '../../training/eval/imageRetrievalEvaluator.ts';
 import type { ClipImageConfig } from '../../training/images/clipImageProcessor.ts';
-import type { ImageProvider } from '../../training/images/imageProvider.ts';
 import type { ClipEncoder } from '../../training/models/clip/clipEncoder.ts';
 import { loadClipEncoder } from '../../training/models/clip/loadClip.ts';
 import { modelTypeOf } from '../../training/families/registry.ts';

@@ -52,7 +52,7 @@ export interface LabClient {
   /** estimate for any family's model shape on the workers' backend; `fits: false` → refuse before download */
   estimate(req: EstimateRequest): Promise<Estimate>;
   /** reads only config.json (no weights) so the UI can estimate/refuse before downloading; the shape names its family */
-  inspectModel(spec: ModelSpec, signal?: AbortSignal): Promise<FamilyShape & { id: string; family: string }>;
+  inspectModel(spec: ModelSpec, signal?: AbortSignal): Promise<FamilyShape & { id: string; family: string; modelType: string }>;
   /** loads the base model (= the baseline); refuses (rejects with the estimate's reason) a model too large for the device */
   loadModel(spec: ModelSpec, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo>;
   /** text rows (PreparedData) or, for a ClipPrepare, CLIP rows with their images */

@@ -1,17 +1,45 @@
 /**
- * The methods each worker serves, named once for both sides: the worker exposes exactly these
- * (src/workers/exposeSession.ts) and the client bridge generates exactly these calls
- * (src/app/bridge/workerBridge.ts). A new worker method is its session method plus its name here.
+ * What each worker serves, named once for both sides: the worker exposes exactly these methods of its
+ * session (src/workers/exposeSession.ts checks at compile time that the session has them, with these
+ * signatures) and the client bridge generates exactly these calls (src/app/bridge/workerBridge.ts).
+ * A new worker method is its session method plus its line here (its signature and its name).
  *
- * A method keeps its session signature across the boundary: the client passes AbortSignals and callbacks
- * as they are (the bridge sends them as a MessagePort and a Comlink proxy), and every result is a promise.
- * The session imports are types only, so neither side loads the other's code.
+ * Signatures are the session's as the client sees them: AbortSignals and callbacks are passed as they are
+ * (the bridge sends them as a MessagePort and a Comlink proxy), and every result is a promise.
+ * The client may only import lab/api, so the boundary types the sessions share with it live here too.
  */
-import type { PipelineSession } from '../pipelineSession.ts';
-import type { TrainerSession } from '../trainerSession.ts';
-import type { BackendInfo, BackendName } from './labApi.ts';
+import type { ModelFiles } from '../../training/export/modelFiles.ts';
+import type { Judgments } from '../../training/data/judgments.ts';
+import type {
+  BackendInfo, BackendName, DataSummary, LabClient, LabData, ModelInfo, ModelSpec, ProgressCallback, TrainEvent, TrainOutcome, TrainRequest,
+} from './labApi.ts';
+import type { ImageSource, ImageSummary } from './clipRequest.ts';
 
-export type { ExportCard, TrainerOutcome, TrainerRequest } from '../trainerSession.ts';
+export type Slot = 'baseline' | 'tuned';
+
+/** A spec the workers can load without the corpus: scratch models are materialized to files first. */
+export type ResolvedModelSpec = Exclude<ModelSpec, { kind: `scratch${string}` }> | { kind: 'memory'; id: string; files: ModelFiles };
+
+/** What the trainer's periodic evaluation needs from the pipeline worker: the documents and the judgments. */
+export interface EvalSet {
+  ids: string[];
+  texts: string[];
+  /** already restricted to the evaluation queries (the supervised validation split, or all judged) */
+  judgments: Judgments;
+}
+
+/**
+ * A train request whose model the trainer can load on its own (scratch models already materialized), plus
+ * the evaluation data when the run evaluates every N steps (the client fetches it from the pipeline worker).
+ */
+export type TrainerRequest = Omit<TrainRequest, 'model'> & { model: ResolvedModelSpec; evalSet?: EvalSet };
+
+export interface TrainerOutcome extends TrainOutcome {
+  /** the tuned weights as a safetensors file (for the pipeline's "tuned" model and weight comparisons) */
+  weights: Uint8Array;
+}
+
+export interface ExportCard { name?: string; description?: string; metricsBefore?: Record<string, number>; metricsAfter?: Record<string, number> }
 
 export interface WorkerInit {
   prefer?: BackendName;
@@ -25,12 +53,31 @@ export interface WorkerControl {
   init(opts?: WorkerInit): Promise<BackendInfo>;
 }
 
-export const pipelineMethods = [
-  'init', 'setData', 'resolve', 'inspectModel', 'estimate', 'loadModel', 'setTuned', 'prepare', 'evalSet', 'evaluate', 'search',
-  'setImages', 'checkImages',
-] as const;
+/** PipelineSession (src/lab/pipelineSession.ts); the methods the client passes straight through keep LabClient's signature. */
+export interface PipelineWorkerApi extends WorkerControl, Pick<LabClient, 'estimate' | 'prepare' | 'evaluate' | 'search' | 'checkImages'> {
+  setData(data: LabData): Promise<DataSummary>;
+  /** scratch → in-memory files, so the trainer can load the same model without the corpus */
+  resolve(spec: ModelSpec | ResolvedModelSpec): Promise<ResolvedModelSpec>;
+  inspectModel(spec: ModelSpec): ReturnType<LabClient['inspectModel']>;
+  loadModel(slot: Slot, spec: ModelSpec | ResolvedModelSpec, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo>;
+  setTuned(weights: Uint8Array, id?: string, baseSpec?: ResolvedModelSpec): Promise<ModelInfo>;
+  /** for the trainer's evaluation every N steps */
+  evalSet(queries?: readonly string[]): Promise<EvalSet>;
+  setImages(source: ImageSource): Promise<ImageSummary>;
+}
 
-export const trainerMethods = ['init', 'train', 'exportZip'] as const;
+/** TrainerSession (src/lab/trainerSession.ts). */
+export interface TrainerWorkerApi extends WorkerControl {
+  train(runId: string, req: TrainerRequest, onEvent?: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainerOutcome>;
+  exportZip(runId: string, req: TrainerRequest | undefined, card: ExportCard, onProgress?: ProgressCallback): Promise<Uint8Array>;
+}
 
-export type PipelineWorkerApi = WorkerControl & Pick<PipelineSession, Exclude<(typeof pipelineMethods)[number], keyof WorkerControl>>;
-export type TrainerWorkerApi = WorkerControl & Pick<TrainerSession, Exclude<(typeof trainerMethods)[number], keyof WorkerControl>>;
+/** The method names of `Api` at run time; a record, so the compiler rejects a name missing or unknown. */
+const methodsOf = <Api>(names: Record<keyof Api & string, true>) => Object.keys(names) as (keyof Api & string)[];
+
+export const pipelineMethods = methodsOf<PipelineWorkerApi>({
+  init: true, setData: true, resolve: true, inspectModel: true, estimate: true, loadModel: true, setTuned: true, prepare: true,
+  evalSet: true, evaluate: true, search: true, setImages: true, checkImages: true,
+});
+
+export const trainerMethods = methodsOf<TrainerWorkerApi>({ init: true, train: true, exportZip: true });

@@ -2,9 +2,11 @@
  * Word lists behind the offline query generator (offlineQueries.ts). They encode how shoppers phrase product
  * searches differently from catalogue titles: no units, sizes or pack counts, no marketing words, everyday
  * names for catalogue categories. Kept small and general (nothing here names a particular evaluation query).
+ * The word lists are laid out by hand, many words a line; `prettier-ignore` keeps them so.
  */
 
 /** Words that never make a query on their own or inside one. */
+// prettier-ignore
 export const stopWords = new Set([
   'a', 'an', 'and', 'or', 'the', 'of', 'for', 'to', 'with', 'without', 'in', 'on', 'by', 'at', 'from', 'into', 'as', 'per',
   'w', 'x', 'vs', 'incl', 'including', 'plus', 'pack', 'pk', 'pcs', 'pc(s)', 'piece', 'pieces', 'unit',
@@ -14,12 +16,14 @@ export const stopWords = new Set([
 ]);
 
 /** Measurement units: dropped together with the number before them. */
+// prettier-ignore
 export const units = new Set([
   'mm', 'cm', 'm', 'km', 'in', 'inch', 'inches', 'ft', 'feet', 'foot', 'yd', 'g', 'kg', 'lb', 'lbs', 'oz', 'ml', 'l',
   'mb', 'gb', 'tb', 'kb', 'mhz', 'ghz', 'hz', 'khz', 'w', 'kw', 'v', 'mah', 'wh', 'db', 'dpi', 'ppm', 'rpm', 'mbps', 'gbps',
   'mbit/s', 'gbit/s', 'pixels', 'px', 'pages', 'sheets', 'channels', 'ohm', 'gauge', 'awg', 'lm', 'x', 'pin', 'port', 'ports',
 ]);
 
+// prettier-ignore
 export const colours = new Set([
   'black', 'white', 'silver', 'grey', 'gray', 'red', 'blue', 'green', 'yellow', 'orange', 'pink', 'purple', 'brown', 'gold',
   'beige', 'cyan', 'magenta', 'violet', 'turquoise', 'transparent', 'multicolor', 'multicolour', 'graphite', 'titanium',
@@ -29,6 +33,7 @@ export const colours = new Set([
  * Shopper tokens that contain digits but are not model numbers; every other token with a digit is treated as a
  * model number, size or count and left out (only the `brand model type` template keeps a product's own code).
  */
+// prettier-ignore
 export const digitWords = new Set([
   'ps2', 'ps3', 'ps4', 'ps5', 'mp3', 'mp4', '3d', '4k', '8k', '5g', '4g', '3g', '2in1', '2-in-1', 'usb-c', 'usb3', 'usb-3',
   'a4', 'a3', 'a5', 'cat5', 'cat5e', 'cat6', 'cat6a', 'cat7', 'rj45', 'rj11', 'ddr3', 'ddr4', 'ddr5', 'i3', 'i5', 'i7', 'i9',
@@ -118,6 +123,7 @@ export function shopperBrand(supplier: string): string {
 }
 
 /** Descriptive words that make a shopper's modifier ("wireless mouse", "gaming keyboard"), kept in templates. */
+// prettier-ignore
 export const featureWords = new Set([
   'wireless', 'bluetooth', 'usb', 'hdmi', 'vga', 'dvi', 'displayport', 'thunderbolt', 'ethernet', 'wifi', 'wi-fi', 'portable',
   'gaming', 'rechargeable', 'ergonomic', 'mechanical', 'optical', 'laser', 'inkjet', 'mini', 'micro', 'external', 'internal',
@@ -130,6 +136,7 @@ export const featureWords = new Set([
 ]);
 
 /** Feature words that are adjectives only: never the head noun of a product type. */
+// prettier-ignore
 export const adjectives = new Set([
   'wireless', 'bluetooth', 'portable', 'gaming', 'rechargeable', 'ergonomic', 'mechanical', 'optical', 'mini', 'micro',
   'external', 'internal', 'waterproof', 'noise', 'cancelling', 'stereo', 'digital', 'smart', 'curved', 'magnetic',

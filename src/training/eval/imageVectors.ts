@@ -18,7 +18,7 @@ export class ImageVectors implements RetrievalIndex {
 
   /** `ids`: the products with a usable image, in corpus order (the rows of the matrix) */
   constructor(readonly encoder: ImageEncoderLike, readonly images: ImageProvider, readonly ids: readonly string[], private readonly batchSize = 16) {
-    if (!ids.length) throw new Error('no product has a usable image: check the images in the Data step');
+    if (!ids.length) throw new Error('no product has a usable image: the image index needs at least one');
   }
 
   /** Image embeddings (L2-normalized by the encoder); an aborted pass is not cached. */

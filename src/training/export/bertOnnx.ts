@@ -52,12 +52,22 @@ export interface BertGraph {
   i64: (vals: number[]) => string;
 }
 
+/** Where an encoder's embeddings differ from BERT's (RoBERTa-family models). */
+export interface EmbeddingGraphOptions {
+  /** false: no token_type_ids input, every token gets type 0 (RoBERTa-family exports have none) */
+  tokenTypeIds?: boolean;
+  /** int64 position ids [batch, seq] computed from input_ids; default 0..S-1 sliced off the table */
+  positionIds?: (g: OnnxGraphBuilder, inputIds: string) => string;
+  /** the architecture the doc string names (default BertModel) */
+  architecture?: string;
+}
+
 /**
  * The Hugging Face BertModel encoder (embeddings, mask, layers) on int64 inputs input_ids, attention_mask,
  * token_type_ids [batch_size, sequence_length]; `hiddenName` names its output tensor. `weights` may hold
  * extra (head) tensors, which `linear` also reads.
  */
-export function buildBertEncoderGraph(graphName: string, config: BertConfig, weights: TensorMap, hiddenName: string): BertGraph {
+export function buildBertEncoderGraph(graphName: string, config: BertConfig, weights: TensorMap, hiddenName: string, emb: EmbeddingGraphOptions = {}): BertGraph {
   const g = new OnnxGraphBuilder(graphName);
   const w = weightGetter(config, weights);
   const H = config.hidden_size;
@@ -77,12 +87,18 @@ export function buildBertEncoderGraph(graphName: string, config: BertConfig, wei
 
   const ids = g.input('input_ids', 'int64', DYN);
   const mask = g.input('attention_mask', 'int64', DYN);
-  const types = g.input('token_type_ids', 'int64', DYN);
+  // without a token_type_ids input, type 0's row is broadcast to every token
+  const types = emb.tokenTypeIds === false ? g.constant('int64', [0], []) : g.input('token_type_ids', 'int64', DYN);
 
   // Embeddings: word + token type, then + position (HF's order), positions 0..S-1 sliced off the table.
   g.scope = 'embeddings';
-  const seqLen = g.op('Slice', [g.op('Shape', [ids]), i64([1]), i64([2]), i64([0])]);
-  const positions = g.op('Slice', [param('embeddings.position_embeddings.weight'), i64([0]), seqLen, i64([0])]);
+  const slicePositions = () => {
+    const seqLen = g.op('Slice', [g.op('Shape', [ids]), i64([1]), i64([2]), i64([0])]);
+    return g.op('Slice', [param('embeddings.position_embeddings.weight'), i64([0]), seqLen, i64([0])]);
+  };
+  const positions = emb.positionIds
+    ? g.op('Gather', [param('embeddings.position_embeddings.weight'), emb.positionIds(g, ids)], { axis: attr.int(0) })
+    : slicePositions();
   const words = g.op('Gather', [param('embeddings.word_embeddings.weight'), ids], { axis: attr.int(0) });
   const typeEmb = g.op('Gather', [param('embeddings.token_type_embeddings.weight'), types], { axis: attr.int(0) });
   let h = layerNorm(g.op('Add', [g.op('Add', [words, typeEmb]), positions]), 'embeddings.LayerNorm');
@@ -121,9 +137,9 @@ export function buildBertEncoderGraph(graphName: string, config: BertConfig, wei
  * sentence-transformers backend="onnx") and transformers.js feature-extraction read, and
  * `sentence_embedding`. The pooler is not part of the graph (sentence-transformers never uses it).
  */
-export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: SentenceConfig): Uint8Array {
+export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: SentenceConfig, emb: EmbeddingGraphOptions = {}): Uint8Array {
   const H = config.hidden_size;
-  const { g, hidden: h, maskF, f, i64 } = buildBertEncoderGraph('ftlab_bert', config, weights, 'last_hidden_state');
+  const { g, hidden: h, maskF, f, i64 } = buildBertEncoderGraph('ftlab_bert', config, weights, 'last_hidden_state', emb);
 
   g.scope = 'pooling';
   const pooled = pool(g, h, maskF, sc.pooling, f, i64, sc.normalize ? undefined : 'sentence_embedding');
@@ -141,7 +157,7 @@ export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: Senten
     irVersion: BERT_ONNX_IR_VERSION,
     producerName: 'ftlab',
     producerVersion: '0.1.0',
-    docString: `BertModel (${config.num_hidden_layers} layers, hidden ${H}) + ${sc.pooling} pooling${sc.normalize ? ' + L2 normalize' : ''}`,
+    docString: `${emb.architecture ?? 'BertModel'} (${config.num_hidden_layers} layers, hidden ${H}) + ${sc.pooling} pooling${sc.normalize ? ' + L2 normalize' : ''}`,
     metadata: { pooling: sc.pooling, normalize: String(sc.normalize), max_seq_length: String(sc.maxSeqLength) },
   });
 }

@@ -1,6 +1,6 @@
 import type { SentenceEncoder } from '../models/sentenceEncoder.ts';
 import { writeSafetensors } from '../weights/safetensors.ts';
-import { buildBertOnnx } from './bertOnnx.ts';
+import { buildBertOnnx, type EmbeddingGraphOptions } from './bertOnnx.ts';
 import { renderModelCard, type ModelCardInfo } from './modelCard.ts';
 import type { ModelFiles } from './modelFiles.ts';
 import { sentenceTransformersFiles } from './sentenceFiles.ts';
@@ -9,17 +9,25 @@ export type { ModelCardInfo } from './modelCard.ts';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
+/** What differs between encoders exported in this layout: config.json's architecture and the ONNX embeddings. */
+export interface SentenceExportArch {
+  architecture: string;
+  onnx?: EmbeddingGraphOptions;
+}
+
+const bertArch: SentenceExportArch = { architecture: 'BertModel' };
+
 /**
  * config.json for the exported weights: they are a bare BertModel (no `bert.` prefix, no heads), so the
- * architecture is BertModel whatever the base model was; float32 everywhere; transformers.js picks
- * onnx/model.onnx through dtype fp32 (single file, so no external-data setting may remain).
+ * architecture is BertModel (or the family's bare model) whatever the base model was; float32 everywhere;
+ * transformers.js picks onnx/model.onnx through dtype fp32 (single file, so no external-data setting may remain).
  */
-function exportConfig(raw: Record<string, unknown>): Record<string, unknown> {
+function exportConfig(raw: Record<string, unknown>, architecture: string): Record<string, unknown> {
   const prev = (raw['transformers.js_config'] ?? {}) as Record<string, unknown>;
   const { use_external_data_format: _ext, kv_cache_dtype: _kv, device_config: _dev, ...keep } = prev;
   const config: Record<string, unknown> = {
     ...raw,
-    architectures: ['BertModel'],
+    architectures: [architecture],
     torch_dtype: 'float32',
     'transformers.js_config': { ...keep, dtype: 'fp32' },
   };
@@ -46,16 +54,16 @@ function tokenizerFiles(files: Record<string, string>, maxSeqLength: number): Re
  * The complete model folder: loads unchanged with sentence-transformers (PyTorch or backend="onnx"),
  * transformers / AutoModel, transformers.js feature-extraction and plain onnxruntime.
  */
-export async function exportSentenceModel(encoder: SentenceEncoder, card: ModelCardInfo): Promise<ModelFiles> {
+export async function exportSentenceModel(encoder: SentenceEncoder, card: ModelCardInfo, arch = bertArch): Promise<ModelFiles> {
   const config = encoder.model.config;
   const sc = encoder.config;
   const weights = await encoder.model.exportWeights();
   const files: ModelFiles = new Map();
-  files.set('config.json', json(exportConfig(encoder.modelConfig)));
+  files.set('config.json', json(exportConfig(encoder.modelConfig, arch.architecture)));
   for (const [name, text] of Object.entries(tokenizerFiles(encoder.tokenizer.files, sc.maxSeqLength))) files.set(name, text);
   files.set('model.safetensors', writeSafetensors(weights));
   for (const [name, text] of Object.entries(sentenceTransformersFiles(sc, config.hidden_size))) files.set(name, text);
   files.set('README.md', renderModelCard(card, { dim: config.hidden_size, sentence: sc, layers: config.num_hidden_layers }));
-  files.set('onnx/model.onnx', buildBertOnnx(config, weights, sc));
+  files.set('onnx/model.onnx', buildBertOnnx(config, weights, sc, { architecture: arch.architecture, ...arch.onnx }));
   return files;
 }

@@ -57,11 +57,6 @@ export interface Estimate {
   totalSteps: number;
 }
 
-/** Thrown (as the rejection of loadModel/train) when a model does not fit the device. */
-export class ModelTooLargeError extends Error {
-  override name = 'ModelTooLargeError';
-}
-
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 

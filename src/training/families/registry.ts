@@ -8,10 +8,11 @@ import type { FamilyEncoder, LoadOptions, ModelFamily } from './family.ts';
 import { isClipShape, type FamilyShape } from './shapes.ts';
 import { bertFamily } from './sentence/bertFamily.ts';
 import { clipFamily } from './clip/clipFamily.ts';
+import { xlmRobertaFamily } from './xlmRoberta/xlmRobertaFamily.ts';
 
 export type { LoadOptions as LoadEncoderOptions } from './family.ts';
 
-const families: readonly ModelFamily[] = [bertFamily, clipFamily];
+const families: readonly ModelFamily[] = [bertFamily, clipFamily, xlmRobertaFamily];
 
 const byType = new Map<string, ModelFamily>(families.flatMap((f) => f.modelTypes.map((t) => [t, f] as const)));
 

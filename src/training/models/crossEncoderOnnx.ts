@@ -1,5 +1,5 @@
 import { AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, Tensor } from '@huggingface/transformers';
-import { checkLabel, crossEncoderLabels, resolveMaxLength, scoreInBatches, type CrossEncoder, type LoadCrossEncoderOptions } from './crossEncoder.ts';
+import { checkLabel, crossEncoderLabels, resolveMaxLength, scoreInBatches, type CrossEncoder, type LoadCrossEncoderOptions } from './crossEncoderContract.ts';
 import { pairEncoder } from './tokenizer.ts';
 
 type Runnable = (inputs: Record<string, Tensor>) => Promise<{ logits?: Tensor }>;

@@ -54,7 +54,7 @@ export function deserializeCheckpoint(s: SerializedCheckpoint, source = 'checkpo
   try {
     meta = JSON.parse(s.json);
   } catch (e) {
-    throw new Error(`${source}: checkpoint JSON is invalid (${(e as Error).message})`);
+    throw new Error(`${source}: checkpoint JSON is invalid (${(e as Error).message})`, { cause: e });
   }
   if (meta.format !== FORMAT) throw new Error(`${source}: not an ftlab checkpoint (format ${JSON.stringify(meta.format)}, expected ${FORMAT})`);
   for (const k of ['step', 'epoch', 'batchInEpoch', 'rngState', 'optimizerStep', 'numRows']) {

@@ -80,6 +80,8 @@ const evalData = evaluatorFixture(1);
 const evalCases = [{ k: 10, relevanceThreshold: 2 }, { k: 5, relevanceThreshold: 1 }];
 
 // One interpreter start for every reference value (starting python + numpy costs seconds on a busy machine).
+// the numpy script's JSON answers, read field by field below
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON from metrics_reference.py
 let reference: any[] = [];
 beforeAll(() => {
   const requests = [

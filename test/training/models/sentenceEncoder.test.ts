@@ -123,7 +123,7 @@ describe('loadSentenceEncoder', () => {
 
   it('names unsupported model types and lists the supported ones', async () => {
     await expect(loadSentenceEncoder(memorySource(withConfig({ model_type: 'roberta' })))).rejects.toThrow(
-      /mem-model\/config\.json: model_type "roberta" is not supported \(supported model types: bert\)/,
+      /mem-model\/config\.json: model_type "roberta" is not supported \(supported model types: bert, clip, xlm-roberta\)/,
     );
     await expect(loadSentenceEncoder(memorySource(withConfig({ model_type: undefined })))).rejects.toThrow(/config\.json: has no "model_type".*bert/);
   });

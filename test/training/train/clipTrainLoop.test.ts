@@ -10,7 +10,7 @@ import { loadClipEncoder } from '../../../src/training/models/clip/loadClip.ts';
 import type { ClipEncoder } from '../../../src/training/models/clip/clipEncoder.ts';
 import { initClipModel } from '../../../src/training/init/initClipModel.ts';
 import { Rng } from '../../../src/training/random/rng.ts';
-import { clipTrainable } from '../../../src/training/train/clipTrainable.ts';
+import { clipTrainable } from '../../../src/training/families/clip/clipTrainable.ts';
 import { MemoryCheckpointStore } from '../../../src/training/train/checkpoint.ts';
 import { train } from '../../../src/training/train/trainLoop.ts';
 import { tempDir } from '../../helpers/cli.ts';

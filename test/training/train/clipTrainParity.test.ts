@@ -18,7 +18,7 @@ import { makeTinyClip, tinyImage } from '../../helpers/clipFixture.ts';
  * fine-tuning (numpy CLIPModel forward, finite-difference gradients over every live parameter, torch
  * clip_grad_norm_ + AdamW without decay on ndim<2/logit_scale, cosine schedule with warmup, logit_scale clamp).
  */
-const script = path.join(import.meta.dirname, 'reference', 'clip_train_reference.py');
+const script = path.join(import.meta.dirname, '..', '..', 'reference', 'clip_train_reference.py');
 
 const rows = [
   { text: 'Red running shoes for men', image: 'p1' },

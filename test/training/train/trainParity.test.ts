@@ -12,7 +12,7 @@ import { makeTinyModel, tinyCorpus } from '../../helpers/fixtures.ts';
  * `ftlab train --no-shuffle --dropout 0` for 5 steps against an independent float64 reference of
  * sentence-transformers' training step (numpy forward, finite-difference gradients, torch AdamW/clip/schedule).
  */
-const script = path.join(import.meta.dirname, 'reference', 'st_train_reference.py');
+const script = path.join(import.meta.dirname, '..', '..', 'reference', 'st_train_reference.py');
 
 const rows = [
   { query: 'running shoes', positive: 'Red running shoes for men, size 42', negative: 'Ceramic coffee mug 350ml', margin: 2.5 },

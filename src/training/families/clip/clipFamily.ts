@@ -7,7 +7,7 @@ import { parseClipConfig } from '../../models/clip/clipConfig.ts';
 import type { ClipEncoder } from '../../models/clip/clipEncoder.ts';
 import { loadClipEncoder } from '../../models/clip/loadClip.ts';
 import { readJson } from '../../source/modelSource.ts';
-import { clipTrainable } from '../../train/clipTrainable.ts';
+import { clipTrainable } from './clipTrainable.ts';
 import { exportClipModel } from '../../export/exportClipModel.ts';
 import { ImageVectors } from '../../eval/imageVectors.ts';
 import type { ModelFamily } from '../family.ts';
@@ -33,7 +33,7 @@ export const clipFamily: ModelFamily<ClipEncoder> = {
   },
   lossDescription: () => 'CLIP contrastive loss (symmetric InfoNCE, learned logit_scale)',
   index(encoder, corpus) {
-    if (!corpus.images) throw new Error('no product images yet: choose an image source in the Data step and check the images');
+    if (!corpus.images) throw new Error('the CLIP index needs the images of the products (none were given)');
     return new ImageVectors(encoder, corpus.images.provider, corpus.images.ids);
   },
   exportFiles: exportClipModel,

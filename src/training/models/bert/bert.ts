@@ -31,19 +31,28 @@ export interface ForwardOptions {
   checkpoint?: boolean;
 }
 
+export interface BertModelOptions {
+  /**
+   * int32 position ids [batch, seq] from the input ids, for encoders that number positions differently
+   * (RoBERTa-family models count real tokens from padding_idx + 1); default 0..seq-1 in every row
+   */
+  positionIds?: (inputIds: tf.Tensor2D) => tf.Tensor;
+}
+
 /** Hugging Face BertModel (absolute positions, post-LayerNorm) in tfjs; `forward` returns last_hidden_state. */
 export class BertModel {
   private constructor(
     readonly config: BertConfig,
     /** bare HF names (incl. the pooler, which forward does not use but exports keep) */
     readonly params: Map<string, tf.Variable>,
+    private readonly opts: BertModelOptions = {},
   ) {}
 
   /**
    * Weights must carry bare HF names (see normalizeBertNames). A missing pooler is initialised the way
    * transformers would (normal(0, initializer_range), zero bias) so exported checkpoints stay complete.
    */
-  static fromWeights(config: BertConfig, weights: TensorMap): BertModel {
+  static fromWeights(config: BertConfig, weights: TensorMap, opts: BertModelOptions = {}): BertModel {
     const params = new Map<string, tf.Variable>();
     const rng = new Rng(0x5eed);
     try {
@@ -68,7 +77,7 @@ export class BertModel {
       for (const v of params.values()) v.dispose();
       throw e;
     }
-    return new BertModel(config, params);
+    return new BertModel(config, params, opts);
   }
 
   forward(x: BertInputs, opts: ForwardOptions): tf.Tensor3D {
@@ -92,7 +101,7 @@ export class BertModel {
         }
       : null;
     return tf.tidy(() => {
-      const positions = tf.range(0, S, 1, 'int32');
+      const positions = this.opts.positionIds ? this.opts.positionIds(x.inputIds) : tf.range(0, S, 1, 'int32');
       const emb = tf.add(
         tf.add(
           embeddingLookup(p('embeddings.word_embeddings.weight') as tf.Tensor2D, x.inputIds),

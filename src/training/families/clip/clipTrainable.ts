@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ClipRow } from '../data/clipRows.ts';
-import { loadPixelsBatch, type ImageProvider } from '../images/imageProvider.ts';
-import type { ClipEmbedder } from '../losses/clipLoss.ts';
-import type { PreparedBatch } from '../losses/loss.ts';
-import type { ClipEncoder } from '../models/clip/clipEncoder.ts';
-import type { TrainableEncoder } from './trainLoop.ts';
+import type { ClipRow } from '../../data/clipRows.ts';
+import { loadPixelsBatch, type ImageProvider } from '../../images/imageProvider.ts';
+import type { ClipEmbedder } from '../../losses/clipLoss.ts';
+import type { PreparedBatch } from '../../losses/loss.ts';
+import type { ClipEncoder } from '../../models/clip/clipEncoder.ts';
+import type { TrainableEncoder } from '../../train/trainLoop.ts';
 
 /**
  * open_clip's weight-decay rule: none on parameters with fewer than two dimensions (gains, biases, the class

@@ -1,0 +1,131 @@
+/**
+ * Configure for text embeddings (sentence-transformers): unsupervised GenQ/GPL (query source, an optional
+ * cross-encoder teacher) or supervised pairs from the judgments, the scratch BERT's size, and the kata's
+ * defaults from train/trainConfig.ts.
+ */
+import { defaultTrainConfig } from '../../training/train/trainConfig.ts';
+import type { DataSummary, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
+import { curatedModels, defaultCrossEncoder, pretrainedLr, scratchDefaults, scratchLr, scratchShape } from '../lib/models.ts';
+import { folderName, type HyperSettings, type RunDefaults } from './runChoices.svelte.ts';
+import type { ConfigPart, InspectedShape } from './configPart.ts';
+
+export type Mode = 'unsupervised' | 'supervised';
+export type TeacherChoice = 'none' | 'hub' | 'files';
+
+export class TextConfigPart implements ConfigPart {
+  mode = $state<Mode>('unsupervised');
+  querySource = $state<'offline' | 'imported'>('offline');
+  perProduct = $state(1);
+  /** only the first N documents generate queries; null = all */
+  maxProducts = $state<number | null>(null);
+  teacher = $state<TeacherChoice>('none');
+  crossEncoderId = $state(defaultCrossEncoder);
+  crossEncoderFiles = $state<File[]>([]);
+
+  scratch = $state({ ...scratchDefaults });
+  maxGradNorm = $state(defaultTrainConfig.maxGradNorm);
+  /** evaluate on the judgments every N steps during training; 0 = only before and after */
+  evalEvery = $state(0);
+
+  threshold = $state(2);
+  hardNegatives = $state(1);
+  validation = $state(0.2);
+
+  readonly defaults: RunDefaults = {
+    curatedId: curatedModels[0]!.id, epochs: defaultTrainConfig.epochs, batchSize: defaultTrainConfig.batchSize, warmupRatio: 0.1,
+    weightDecay: defaultTrainConfig.weightDecay, seed: defaultTrainConfig.seed, lr: { pretrained: pretrainedLr, scratch: scratchLr },
+  };
+  readonly negatives = 'in-batch negatives';
+
+  constructor(private readonly hubEndpoint: () => string) {}
+
+  scratchLabel(): string {
+    return `from scratch (${this.scratch.hidden}×${this.scratch.layers})`;
+  }
+
+  scratchSpec(seed: number): ModelSpec {
+    return { kind: 'scratch', ...scratchShape(this.scratch), seed };
+  }
+
+  curatedShape(id: string) {
+    return curatedModels.find((m) => m.id === id)?.shape;
+  }
+
+  scratchShape() {
+    return scratchShape(this.scratch);
+  }
+
+  checkShape(shape: InspectedShape): void {
+    if ('vision' in shape) throw new Error(`${shape.id} is a CLIP model: choose "CLIP" under "What to fine-tune" to train it (text embeddings need a sentence-transformers model)`);
+  }
+
+  /** MNRL batches take (query, positive) pairs, plus a hard negative when the teacher or the judgments give one. */
+  estimateOptions() {
+    return { textsPerRow: this.mode === 'unsupervised' && this.teacher === 'none' ? 2 : 3 };
+  }
+
+  crossEncoderSpec(): Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }> | undefined {
+    if (this.teacher === 'hub') return { kind: 'hub', id: this.crossEncoderId.trim(), endpoint: this.hubEndpoint() };
+    if (this.teacher === 'files') return { kind: 'files', files: [...this.crossEncoderFiles], id: folderName(this.crossEncoderFiles) };
+    return undefined;
+  }
+
+  prepareRequest(seed: number): PrepareRequest {
+    if (this.mode === 'supervised') {
+      return { mode: 'supervised', threshold: this.threshold, hardNegatives: this.hardNegatives, validation: this.validation, seed };
+    }
+    const ce = this.crossEncoderSpec();
+    return {
+      mode: 'unsupervised',
+      querySource: this.querySource,
+      perProduct: this.perProduct,
+      ...(this.maxProducts !== null && { maxProducts: this.maxProducts }),
+      ...(ce && { crossEncoder: ce }),
+      seed,
+    };
+  }
+
+  /** GPL's pseudo labels train with MarginMSE; GenQ and supervised pairs with MNRL. */
+  loss(): 'mnrl' | 'margin-mse' {
+    return this.mode === 'unsupervised' && this.teacher !== 'none' ? 'margin-mse' : 'mnrl';
+  }
+
+  trainSettings(hyper: HyperSettings, seed: number): TrainSettings {
+    return { loss: this.loss(), ...hyper, maxGradNorm: this.maxGradNorm, seed };
+  }
+
+  runName(): string {
+    return this.mode === 'supervised' ? 'Supervised' : this.loss() === 'margin-mse' ? 'GPL' : 'GenQ';
+  }
+
+  trainExtras(hasJudgments: boolean) {
+    return hasJudgments && this.evalEvery > 0 ? { evalEverySteps: this.evalEvery } : {};
+  }
+
+  dataProblems(data: DataSummary | null): string[] {
+    const out: string[] = [];
+    if (this.mode === 'supervised' && data && !data.judgments) out.push('Supervised training needs relevance judgments: load a judgments file in step 1.');
+    if (this.mode === 'unsupervised' && this.querySource === 'imported' && data && !data.importedQueries) {
+      out.push('"Imported queries" needs a queries file in step 1 (or choose generated queries).');
+    }
+    return out;
+  }
+
+  modelProblems(): string[] {
+    const out: string[] = [];
+    if (this.mode === 'unsupervised' && this.teacher === 'hub' && !this.crossEncoderId.trim()) out.push('Enter the cross-encoder\'s Hub id.');
+    if (this.mode === 'unsupervised' && this.teacher === 'files' && !this.crossEncoderFiles.length) out.push('Choose the cross-encoder\'s folder.');
+    return out;
+  }
+
+  settingProblems(): string[] {
+    return Number.isInteger(this.evalEvery) && this.evalEvery >= 0 ? [] : ['"Evaluate every" must be a whole number of steps (0 = off).'];
+  }
+
+  expectedRows(data: DataSummary | null): number {
+    if (!data) return 1;
+    if (this.mode === 'supervised') return Math.max(1, Math.round(data.judgments * (1 - this.validation) * 0.5));
+    const base = this.querySource === 'imported' ? data.importedQueries : Math.min(data.documents, this.maxProducts ?? Infinity) * this.perProduct;
+    return Math.max(1, base);
+  }
+}
