@@ -4,8 +4,7 @@ import type { TextBenchOptions, TextBenchResult } from './textBench.ts';
 import type { PageBenchInfo } from './browser/benchPage.ts';
 
 export type BrowserBenchOutcome<R = TextBenchResult> =
-  | { info: PageBenchInfo; chromium: string; result: R }
-  | { error: string; info?: PageBenchInfo; chromium?: string; partial?: R };
+  { info: PageBenchInfo; chromium: string; result: R } | { error: string; info?: PageBenchInfo; chromium?: string; partial?: R };
 
 /**
  * One tfjs backend in a fresh headless Chromium (so GPU/wasm memory and compiled shaders of one backend never

@@ -46,10 +46,12 @@ export function commonRatio(a?: CatalogueResult, b?: CatalogueResult): { ratio: 
 export function maxAbsDiff(a?: number[][], b?: number[][]): number | null {
   if (!a?.length || !b?.length) return null;
   let m = 0;
-  a.forEach((row, i) => row.forEach((v, j) => {
-    const d = Math.abs(v - (b[i]?.[j] ?? NaN));
-    m = Number.isNaN(d) ? Infinity : Math.max(m, d); // a missing or NaN value is a disagreement, not a match
-  }));
+  a.forEach((row, i) =>
+    row.forEach((v, j) => {
+      const d = Math.abs(v - (b[i]?.[j] ?? NaN));
+      m = Number.isNaN(d) ? Infinity : Math.max(m, d); // a missing or NaN value is a disagreement, not a match
+    }),
+  );
   return m;
 }
 
@@ -78,7 +80,8 @@ async function runBackend(server: ViteDevServer, run: CatalogueRun, hardMs: numb
     call.catch(() => {}); // rejected when the browser is closed at the hard limit
     const over = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), hardMs)));
     const result = await Promise.race([call, over]);
-    if (result === 'timeout') return { results: partial, error: `stopped at the hard limit of ${(hardMs / 1000).toFixed(0)} s (loading and first batches included)`, info };
+    if (result === 'timeout')
+      return { results: partial, error: `stopped at the hard limit of ${(hardMs / 1000).toFixed(0)} s (loading and first batches included)`, info };
     return { results: result, info };
   } catch (e) {
     return { results: partial, error: (e as Error).message.split('\n').slice(0, 3).join(' '), info };
@@ -103,11 +106,27 @@ export async function runCatalogueBench(o: CatalogueBenchOptions) {
   try {
     for (const backend of o.backends) {
       o.log(`== catalogue ${backend}: ${texts.length} texts, encode budget ${o.budgetS} s`);
-      const run: CatalogueRun = { engines: [...ENGINES], backend, modelUrl, files: model.files, texts, batchSize: o.batch, chunk: o.chunk, budgetMs: o.budgetS * 1000, sample: 4 };
+      const run: CatalogueRun = {
+        engines: [...ENGINES],
+        backend,
+        modelUrl,
+        files: model.files,
+        texts,
+        batchSize: o.batch,
+        chunk: o.chunk,
+        budgetMs: o.budgetS * 1000,
+        sample: 4,
+      };
       const out = await runBackend(server, run, o.budgetS * 1000 + o.loadAllowanceS * 1000, (m) => o.log(`  [${backend}] ${m}`));
-      const a = out.results.tfjs, b = out.results['transformers.js'];
+      const a = out.results.tfjs,
+        b = out.results['transformers.js'];
       const { ratio, chunks } = commonRatio(a, b);
-      ratios[backend] = { tfjsVsTransformers: ratio, overChunks: chunks, texts: Math.min(chunks * o.chunk, texts.length), maxAbsDiff: maxAbsDiff(a?.sample, b?.sample) };
+      ratios[backend] = {
+        tfjsVsTransformers: ratio,
+        overChunks: chunks,
+        texts: Math.min(chunks * o.chunk, texts.length),
+        maxAbsDiff: maxAbsDiff(a?.sample, b?.sample),
+      };
       // the sample embeddings only feed the agreement check
       const strip = (r?: CatalogueResult) => r && { ...r, sample: undefined, chunksMs: r.chunksMs.map((ms) => Math.round(ms)) };
       backends[backend] = { ...(out.error && { error: out.error }), info: out.info, tfjs: strip(a) ?? null, 'transformers.js': strip(b) ?? null };
@@ -117,7 +136,14 @@ export async function runCatalogueBench(o: CatalogueBenchOptions) {
   }
   return {
     what: `texts/s embedding the Chorus catalogue ("${CATALOGUE_TEMPLATE}", seeded shuffle, first ${texts.length} of ${all.length}) in batches of ${o.batch}, chunks of ${o.chunk}; tfjsVsTransformers = tfjs texts/s ÷ transformers.js texts/s over the chunks both finished`,
-    model: { ...catalogueModelShape, vocabSize: model.vocabSize, parameters: model.parameters, weights: 'random (ftlab initModel, seed ' + o.seed + '), vocabulary learned from the catalogue and padded with [unusedN]', folder: path.relative(repoRoot, model.dir), buildSeconds: Math.round(model.buildSeconds) },
+    model: {
+      ...catalogueModelShape,
+      vocabSize: model.vocabSize,
+      parameters: model.parameters,
+      weights: 'random (ftlab initModel, seed ' + o.seed + '), vocabulary learned from the catalogue and padded with [unusedN]',
+      folder: path.relative(repoRoot, model.dir),
+      buildSeconds: Math.round(model.buildSeconds),
+    },
     args: { limit: texts.length, backends: o.backends, budgetSeconds: o.budgetS, batch: o.batch, chunk: o.chunk },
     results: backends,
     ratios,

@@ -74,7 +74,11 @@ export async function ensureCatalogueModel(texts: string[], seed: number, log: (
     const encoder = await loadSentenceEncoder(memoryFiles(init, 'minilm-chorus'));
     let files;
     try {
-      files = await exportSentenceModel(encoder, { baseModel: 'random MiniLM-L6 shape (ftlab bench)', data: { name: 'Chorus catalogue', rows: texts.length }, loss: 'mnrl' });
+      files = await exportSentenceModel(encoder, {
+        baseModel: 'random MiniLM-L6 shape (ftlab bench)',
+        data: { name: 'Chorus catalogue', rows: texts.length },
+        loss: 'mnrl',
+      });
     } finally {
       encoder.dispose();
     }
@@ -88,7 +92,10 @@ export async function ensureCatalogueModel(texts: string[], seed: number, log: (
     writeFileSync(stampFile, stamp);
   }
   const config = JSON.parse(readFileSync(path.join(catalogueModelDir, 'config.json'), 'utf8')) as Record<string, number>;
-  const h = config.hidden_size!, l = config.num_hidden_layers!, i = config.intermediate_size!, v = config.vocab_size!;
+  const h = config.hidden_size!,
+    l = config.num_hidden_layers!,
+    i = config.intermediate_size!,
+    v = config.vocab_size!;
   // embeddings (word, position, type, LayerNorm) + per layer (QKV+O, FFN, 2 LayerNorms)
   const parameters = (v + config.max_position_embeddings! + 2 + 2) * h + l * (4 * (h * h + h) + 2 * h * i + i + h + 4 * h);
   const files = listFiles(catalogueModelDir).filter((f) => f !== 'ftlab-bench-stamp.json');
@@ -101,17 +108,21 @@ export async function ensureCatalogueModel(texts: string[], seed: number, log: (
  * catalogue text tokenizes. Config, tokenizer files and (re-drawn) weights follow the new size.
  */
 function padVocabulary(files: ModelFiles, size: number, seed: number): ModelFiles {
-  const vocab = String(files.get('vocab.txt')).split('\n').filter((t) => t !== '');
+  const vocab = String(files.get('vocab.txt'))
+    .split('\n')
+    .filter((t) => t !== '');
   for (let i = 0; vocab.length < size; i++) vocab.push(`[unused${i}]`);
   const raw = { ...(JSON.parse(String(files.get('config.json'))) as Record<string, unknown>), vocab_size: vocab.length };
   const out: ModelFiles = new Map(files);
   out.set('config.json', JSON.stringify(raw, null, 2) + '\n');
-  for (const [name, text] of Object.entries(tokenizerFiles(vocab, { lowercase: true, modelMaxLength: catalogueModelShape.maxSeqLength }))) out.set(name, text);
+  for (const [name, text] of Object.entries(tokenizerFiles(vocab, { lowercase: true, modelMaxLength: catalogueModelShape.maxSeqLength })))
+    out.set(name, text);
   out.set('model.safetensors', writeSafetensors(randomBertWeights(parseBertConfig(raw, 'catalogue bench config'), { seed })));
   return out;
 }
 
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]);
+    e.isDirectory() ? listFiles(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }

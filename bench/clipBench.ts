@@ -14,13 +14,32 @@ import { median } from './textBench.ts';
  * images; text 256 wide, 3 layers; 512-d embeddings. Random weights: speed does not depend on their values.
  */
 export const tinyClip8m: Record<string, unknown> = {
-  model_type: 'clip', projection_dim: 512,
-  text_config: { vocab_size: 49408, hidden_size: 256, intermediate_size: 1024, num_hidden_layers: 3, num_attention_heads: 4, max_position_embeddings: 77 },
+  model_type: 'clip',
+  projection_dim: 512,
+  text_config: {
+    vocab_size: 49408,
+    hidden_size: 256,
+    intermediate_size: 1024,
+    num_hidden_layers: 3,
+    num_attention_heads: 4,
+    max_position_embeddings: 77,
+  },
   vision_config: { hidden_size: 256, intermediate_size: 1024, num_hidden_layers: 10, num_attention_heads: 4, image_size: 224, patch_size: 16 },
 };
 export const quickClip: Record<string, unknown> = {
-  model_type: 'clip', projection_dim: 64,
-  text_config: { vocab_size: 1000, hidden_size: 64, intermediate_size: 256, num_hidden_layers: 2, num_attention_heads: 4, max_position_embeddings: 77, bos_token_id: 998, eos_token_id: 999, pad_token_id: 999 },
+  model_type: 'clip',
+  projection_dim: 64,
+  text_config: {
+    vocab_size: 1000,
+    hidden_size: 64,
+    intermediate_size: 256,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    max_position_embeddings: 77,
+    bos_token_id: 998,
+    eos_token_id: 999,
+    pad_token_id: 999,
+  },
   vision_config: { hidden_size: 64, intermediate_size: 256, num_hidden_layers: 2, num_attention_heads: 4, image_size: 64, patch_size: 16 },
 };
 
@@ -72,7 +91,13 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 export function clipBenchSetup(o: Pick<ClipBenchOptions, 'quick' | 'seed' | 'batch'>) {
   const config = parseClipConfig(o.quick ? quickClip : tinyClip8m, o.quick ? 'quick CLIP' : 'TinyCLIP-8M/16 shape');
   const rng = new Rng(o.seed);
-  return { config, weights: randomClipWeights(config, { seed: o.seed }), rng, pixelsData: syntheticPixels(rng, config, o.batch), shape: o.quick ? 'quick' : 'TinyCLIP-ViT-8M-16-Text-3M' };
+  return {
+    config,
+    weights: randomClipWeights(config, { seed: o.seed }),
+    rng,
+    pixelsData: syntheticPixels(rng, config, o.batch),
+    shape: o.quick ? 'quick' : 'TinyCLIP-ViT-8M-16-Text-3M',
+  };
 }
 
 /** Times one warm-up call and `encodeBatches` timed calls of `run`, each embedding `batch` images. */
@@ -111,8 +136,10 @@ export async function runClipBench(o: ClipBenchOptions): Promise<ClipBenchResult
     let firstMs = 0;
     for (let i = 0; i <= o.trainSteps; i++) {
       const t = performance.now();
-      const { value, grads } = tf.variableGrads(() => clipLossFromEmbeddings(
-        model.textFeatures(text, { training: true }), model.imageFeatures(pixels, { training: true }), model.logitScale), [...params.values()]);
+      const { value, grads } = tf.variableGrads(
+        () => clipLossFromEmbeddings(model.textFeatures(text, { training: true }), model.imageFeatures(pixels, { training: true }), model.logitScale),
+        [...params.values()],
+      );
       await value.data();
       const byName = new Map([...params].map(([n, v]) => [n, grads[v.name]!]));
       opt.step(byName, 1e-5);

@@ -10,7 +10,14 @@ export type ClipBackend = (typeof CLIP_BACKENDS)[number];
  * Seconds per backend on the 2-core reference machine: wasm gets an image warm-up, timed batches and two train
  * steps of the TinyCLIP-8M shape; cpu and the SwiftShader GPU backends usually only finish encoding.
  */
-const BUDGET_S: Record<ClipBackend, number> = { onnx: 60, 'node-wasm': 240, 'browser-wasm': 240, 'browser-webgpu': 120, 'browser-webgl': 90, 'node-cpu': 60 };
+const BUDGET_S: Record<ClipBackend, number> = {
+  onnx: 60,
+  'node-wasm': 240,
+  'browser-wasm': 240,
+  'browser-webgpu': 120,
+  'browser-webgl': 90,
+  'node-cpu': 60,
+};
 
 export interface ClipSuiteOptions {
   backends: ClipBackend[];
@@ -38,7 +45,14 @@ export async function runClipSuite(o: ClipSuiteOptions) {
     o.log(`== clip ${b} (budget ${(budgetMs / 1000).toFixed(0)} s)`);
     if (b.startsWith('browser-')) {
       if (!o.server) throw new Error('clip bench: browser backends need the bench server');
-      const out = await runBrowserBench<ClipBenchResult>(o.server, b.slice('browser-'.length), job, budgetMs, (m) => o.log(`  [clip ${b}] ${m}`), 'runClip');
+      const out = await runBrowserBench<ClipBenchResult>(
+        o.server,
+        b.slice('browser-'.length),
+        job,
+        budgetMs,
+        (m) => o.log(`  [clip ${b}] ${m}`),
+        'runClip',
+      );
       entries[b] = 'error' in out ? { error: out.error, partial: out.partial } : out.result;
     } else {
       const kind = b === 'onnx' ? 'onnx' : (b.slice('node-'.length) as 'wasm' | 'cpu');
@@ -50,16 +64,23 @@ export async function runClipSuite(o: ClipSuiteOptions) {
     return r?.encodeImages?.imagesPerSec ?? null;
   };
   const base = imagesPerSec(entries['onnxruntime-node']);
-  const summary = Object.fromEntries(Object.entries(entries).filter(([k]) => k !== 'onnxruntime-node').map(([k, e]) => {
-    const ips = imagesPerSec(e);
-    const r = (e && 'error' in e ? e.partial : e) as ClipBenchResult | undefined;
-    return [k, {
-      imagesPerSec: ips,
-      imagesPerSecVsOnnx: ips !== null && base ? ips / base : null,
-      trainStepMs: r?.trainStep?.medianMs ?? null,
-      ...('error' in e ? { error: e.error } : {}),
-    }];
-  }));
+  const summary = Object.fromEntries(
+    Object.entries(entries)
+      .filter(([k]) => k !== 'onnxruntime-node')
+      .map(([k, e]) => {
+        const ips = imagesPerSec(e);
+        const r = (e && 'error' in e ? e.partial : e) as ClipBenchResult | undefined;
+        return [
+          k,
+          {
+            imagesPerSec: ips,
+            imagesPerSecVsOnnx: ips !== null && base ? ips / base : null,
+            trainStepMs: r?.trainStep?.medianMs ?? null,
+            ...('error' in e ? { error: e.error } : {}),
+          },
+        ];
+      }),
+  );
   return {
     bench: `CLIP ${o.quick ? 'quick shape' : 'TinyCLIP-ViT-8M-16-Text-3M shape'}: image embeddings/s (batch ${o.batch}) and a CLIP-loss train step (batch ${o.batch} pairs, 16 tokens) per backend`,
     baseline: { backend: 'onnxruntime-node', imagesPerSec: base },

@@ -37,22 +37,50 @@ async function pairsPerSec(ce: CrossEncoder, pairs: [string, string][]) {
 
 export async function runDataBench(opts: { quick?: boolean; log?: (m: string) => void } = {}): Promise<DataBenchResult> {
   const log = opts.log ?? (() => {});
-  const files = (opts.quick ? [1] : [1, 2, 3, 4]).map((i) => ({ name: `${i}.json.zip`, bytes: new Uint8Array(readFileSync(path.join(chorus, `${i}.json.zip`))) }));
+  const files = (opts.quick ? [1] : [1, 2, 3, 4]).map((i) => ({
+    name: `${i}.json.zip`,
+    bytes: new Uint8Array(readFileSync(path.join(chorus, `${i}.json.zip`))),
+  }));
   const { texts } = corpusTexts(loadCorpusFiles(files).products, '{title} {supplier}');
-  const queries = [...new Set(readFileSync(path.join(chorus, 'judgments-dev.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',')[0]!).filter(Boolean))];
+  const queries = [
+    ...new Set(
+      readFileSync(path.join(chorus, 'judgments-dev.csv'), 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]!)
+        .filter(Boolean),
+    ),
+  ];
   const n = opts.quick ? 64 : 256;
   const pairs: [string, string][] = Array.from({ length: n }, (_, i) => [queries[i % queries.length]!, texts[(i * 37) % texts.length]!]);
 
   const raw = {
     ...bertDefaults,
-    architectures: ['BertModel'], hidden_act: 'gelu', hidden_size: 384, intermediate_size: 1536, max_position_embeddings: 512,
-    model_type: 'bert', num_attention_heads: 12, num_hidden_layers: opts.quick ? 1 : 6, type_vocab_size: 2, vocab_size: 30522,
+    architectures: ['BertModel'],
+    hidden_act: 'gelu',
+    hidden_size: 384,
+    intermediate_size: 1536,
+    max_position_embeddings: 512,
+    model_type: 'bert',
+    num_attention_heads: 12,
+    num_hidden_layers: opts.quick ? 1 : 6,
+    type_vocab_size: 2,
+    vocab_size: 30522,
   };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ftlab-data-bench-'));
   const vocab = buildWordPieceVocab(texts.slice(0, 5000), 8000);
-  await writeModelFiles(path.join(dir, 'hf'), sequenceClassifierFiles(raw, randomBertWeights(parseBertConfig(raw), { seed: 1 }), tokenizerFiles(vocab, { modelMaxLength: 512 }), { numLabels: 1 }));
+  await writeModelFiles(
+    path.join(dir, 'hf'),
+    sequenceClassifierFiles(raw, randomBertWeights(parseBertConfig(raw), { seed: 1 }), tokenizerFiles(vocab, { modelMaxLength: 512 }), {
+      numLabels: 1,
+    }),
+  );
   const tfjsCe = (await loadCrossEncoder(folderSource(path.join(dir, 'hf')))) as TfjsCrossEncoder;
-  const enc = tfjsCe.tokenizer.encodePairs(pairs.map((p) => p[0]), pairs.map((p) => p[1]), 512);
+  const enc = tfjsCe.tokenizer.encodePairs(
+    pairs.map((p) => p[0]),
+    pairs.map((p) => p[1]),
+    512,
+  );
   const meanTokens = enc.attentionMask.reduce((s, m) => s + m, 0) / n;
   log(`cross-encoder: ${n} pairs, ${meanTokens.toFixed(1)} tokens/pair`);
   const a = await pairsPerSec(tfjsCe, pairs);

@@ -14,7 +14,14 @@ import { machineInfo } from './machine.ts';
  *
  *   npx tsx bench/miningBench.ts [--queries 1024] [--k 50] [--dim 384] [--out file.json]
  */
-const { values } = parseArgs({ options: { queries: { type: 'string', default: '1024' }, k: { type: 'string', default: '50' }, dim: { type: 'string', default: '384' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    queries: { type: 'string', default: '1024' },
+    k: { type: 'string', default: '50' },
+    dim: { type: 'string', default: '384' },
+    out: { type: 'string' },
+  },
+});
 const nq = Number(values.queries);
 const k = Number(values.k);
 const dim = Number(values.dim);
@@ -39,6 +46,15 @@ for (const chunk of [256]) {
   results.push({ chunk, seconds: Number(secs.toFixed(3)), queriesPerSecond: Number((nq / secs).toFixed(1)) });
   process.stderr.write(`mining: ${nq} queries × ${ids.length} products × ${dim}-d, k ${k}: ${(nq / secs).toFixed(1)} queries/s\n`);
 }
-const doc = { bench: 'candidate mining (exact cosine top-k, mining.ts over eval/topk.ts)', date: new Date().toISOString(), machine: machineInfo(), corpus: ids.length, dim, k, queries: nq, results };
+const doc = {
+  bench: 'candidate mining (exact cosine top-k, mining.ts over eval/topk.ts)',
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  corpus: ids.length,
+  dim,
+  k,
+  queries: nq,
+  results,
+};
 if (values.out) writeFileSync(values.out, JSON.stringify(doc, null, 2) + '\n');
 process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

@@ -14,7 +14,14 @@ export interface OnnxBenchResult {
 }
 
 /** The baseline: the same random model exported by ftlab's own ONNX exporter, encoded with onnxruntime-node (CPU EP). */
-export async function runOnnxBench(o: { config: BertConfig; batch: number; seq: number; encodeBatches: number; seed: number; log?: (m: string) => void }): Promise<OnnxBenchResult> {
+export async function runOnnxBench(o: {
+  config: BertConfig;
+  batch: number;
+  seq: number;
+  encodeBatches: number;
+  seed: number;
+  log?: (m: string) => void;
+}): Promise<OnnxBenchResult> {
   const log = o.log ?? (() => {});
   const t = performance.now();
   const bytes = buildBertOnnx(o.config, randomBertWeights(o.config, { seed: o.seed }), { maxSeqLength: o.seq, pooling: 'mean', normalize: true });
@@ -25,7 +32,12 @@ export async function runOnnxBench(o: { config: BertConfig; batch: number; seq: 
   const rng = new Rng(o.seed);
   const feeds = [0, 1].map(() => {
     const x = syntheticBatch(rng, o.config, o.batch, o.seq);
-    const i64 = (tt: tf.Tensor) => new ort.Tensor('int64', BigInt64Array.from(tt.dataSync() as Int32Array, (v) => BigInt(v)), [o.batch, o.seq]);
+    const i64 = (tt: tf.Tensor) =>
+      new ort.Tensor(
+        'int64',
+        BigInt64Array.from(tt.dataSync() as Int32Array, (v) => BigInt(v)),
+        [o.batch, o.seq],
+      );
     const feed = { input_ids: i64(x.inputIds), attention_mask: i64(x.attentionMask), token_type_ids: i64(x.tokenTypeIds) };
     tf.dispose([x.inputIds, x.attentionMask, x.tokenTypeIds]);
     return feed;
@@ -44,5 +56,10 @@ export async function runOnnxBench(o: { config: BertConfig; batch: number; seq: 
   const total = batchesMs.reduce((a, b) => a + b, 0);
   const textsPerSec = (o.batch * batchesMs.length * 1000) / total;
   log(`onnx encode ${textsPerSec.toFixed(1)} texts/s`);
-  return { backend: 'onnxruntime-node', exportMs, modelBytes: bytes.length, encode: { warmupMs, batchesMs, textsPerSec, medianBatchMs: median(batchesMs) } };
+  return {
+    backend: 'onnxruntime-node',
+    exportMs,
+    modelBytes: bytes.length,
+    encode: { warmupMs, batchesMs, textsPerSec, medianBatchMs: median(batchesMs) },
+  };
 }

@@ -65,7 +65,10 @@ const { values } = parseArgs({
   },
 });
 
-const backends = values.backends.split(',').map((s) => s.trim()).filter(Boolean) as BackendName[];
+const backends = values.backends
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) as BackendName[];
 for (const b of backends) if (!ALL.includes(b)) throw new Error(`--backends: unknown "${b}" (known: ${ALL.join(', ')})`);
 const steps = Number(values.steps);
 if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
@@ -84,7 +87,12 @@ const job: Omit<TextBenchOptions, 'log' | 'onPartial' | 'budgetMs'> = {
 const started = Date.now();
 const entries: Record<string, BackendEntry> = {};
 const browserInfo: Record<string, unknown> = {};
-const clipBackends = values.clip ? (values['clip-backends'].split(',').map((s) => s.trim()).filter(Boolean) as ClipBackend[]) : [];
+const clipBackends = values.clip
+  ? (values['clip-backends']
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) as ClipBackend[])
+  : [];
 for (const b of clipBackends) if (!CLIP_BACKENDS.includes(b)) throw new Error(`--clip-backends: unknown "${b}" (known: ${CLIP_BACKENDS.join(', ')})`);
 const needsBrowser = backends.some((b) => b.startsWith('browser-')) || clipBackends.some((b) => b.startsWith('browser-'));
 const server = needsBrowser ? await startBrowserServer() : null;
@@ -103,12 +111,22 @@ try {
       const kind = b === 'onnx' ? 'onnx' : (b.slice('node-'.length) as 'wasm' | 'cpu');
       // onnxruntime is fast enough for a few more batches, which steadies the baseline every ratio divides by
       const encodeBatches = kind === 'onnx' ? Math.max(5, steps) : steps;
-      entries[b === 'onnx' ? 'onnxruntime-node' : b] = await runNodeBench(kind, { ...job, encodeBatches, budgetMs: budgetMs(b) }, budgetMs(b), (m) => log(m));
+      entries[b === 'onnx' ? 'onnxruntime-node' : b] = await runNodeBench(kind, { ...job, encodeBatches, budgetMs: budgetMs(b) }, budgetMs(b), (m) =>
+        log(m),
+      );
     }
     log(`   ${b} done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
   clip = clipBackends.length
-    ? await runClipSuite({ backends: clipBackends, quick: values.quick, batch: 8, trainSteps: values.quick ? 1 : 2, budgetS: values.budget ? Number(values.budget) : undefined, server, log })
+    ? await runClipSuite({
+        backends: clipBackends,
+        quick: values.quick,
+        batch: 8,
+        trainSteps: values.quick ? 1 : 2,
+        budgetS: values.budget ? Number(values.budget) : undefined,
+        server,
+        log,
+      })
     : undefined;
 } finally {
   if (server) await stopBrowserServer();
@@ -119,22 +137,42 @@ const data = values.data ? await runDataBench({ quick: values.quick, log: (m) =>
 const catalogue = values.catalogue ? await runCatalogue() : undefined;
 
 async function runCatalogue() {
-  const cbackends = values['catalogue-backends'].split(',').map((s) => s.trim()).filter(Boolean) as CatalogueBackend[];
+  const cbackends = values['catalogue-backends']
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as CatalogueBackend[];
   for (const b of cbackends) if (b !== 'wasm' && b !== 'webgpu') throw new Error(`--catalogue-backends: unknown "${b}" (known: wasm, webgpu)`);
   const limit = values['catalogue-limit'] !== undefined ? Number(values['catalogue-limit']) : values.quick ? 256 : undefined;
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--catalogue-limit must be a positive integer, got ${values['catalogue-limit']}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+    throw new Error(`--catalogue-limit must be a positive integer, got ${values['catalogue-limit']}`);
   const budgetS = Number(values['catalogue-budget'] ?? (values.quick ? 90 : 600));
   if (!(budgetS > 0)) throw new Error(`--catalogue-budget must be positive seconds, got ${values['catalogue-budget']}`);
   await initNodeBackend('wasm'); // only to materialise the random weights for the exporter
   // WebGPU on SwiftShader (no GPU) spends minutes compiling shaders before the first batch
-  return runCatalogueBench({ limit, backends: cbackends, budgetS, loadAllowanceS: 420, batch: job.batch, chunk: 64, seed: 42, log: (m) => log(`  [catalogue] ${m}`) });
+  return runCatalogueBench({
+    limit,
+    backends: cbackends,
+    budgetS,
+    loadAllowanceS: 420,
+    batch: job.batch,
+    chunk: 64,
+    seed: 42,
+    log: (m) => log(`  [catalogue] ${m}`),
+  });
 }
 
 const doc = {
   bench: 'ftlab text encoder: MNRL train step and encode throughput per tfjs backend, onnxruntime-node baseline',
   date: new Date().toISOString(),
   wallSeconds: Math.round((Date.now() - started) / 1000),
-  args: { backends, steps, quick: values.quick, batch: job.batch, seq: job.seq, budgetsSeconds: Object.fromEntries(backends.map((b) => [b, budgetMs(b) / 1000])) },
+  args: {
+    backends,
+    steps,
+    quick: values.quick,
+    batch: job.batch,
+    seq: job.seq,
+    budgetsSeconds: Object.fromEntries(backends.map((b) => [b, budgetMs(b) / 1000])),
+  },
   machine: { ...machineInfo(), browser: browserInfo },
   model: {
     shape: values.quick ? 'tiny (--quick)' : 'MiniLM-L6 (sentence-transformers/all-MiniLM-L6-v2 shape), random weights',

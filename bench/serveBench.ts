@@ -42,7 +42,16 @@ export interface ServeBenchOptions {
   log?: (m: string) => void;
 }
 
-interface Level { concurrency: number; requests: number; reqPerSec: number; p50Ms: number; p99Ms: number; onnxRuns: number; meanBatch: number; errors: number }
+interface Level {
+  concurrency: number;
+  requests: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  onnxRuns: number;
+  meanBatch: number;
+  errors: number;
+}
 
 const repo = path.resolve(import.meta.dirname, '..');
 const pct = (xs: number[], p: number) => {
@@ -78,8 +87,11 @@ async function makeModel(dir: string, titles: string[], quick: boolean) {
 }
 
 function startServer(modelDir: string): Promise<{ url: string; stop: () => Promise<string> }> {
-  const child = spawn(process.execPath, [path.join(repo, 'bin/ftlab.js'), 'serve', '--model', `ftbert=${modelDir}`, '--port', '0', '--max-batch', '32', '--max-wait-ms', '2'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [path.join(repo, 'bin/ftlab.js'), 'serve', '--model', `ftbert=${modelDir}`, '--port', '0', '--max-batch', '32', '--max-wait-ms', '2'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
@@ -105,12 +117,16 @@ function startServer(modelDir: string): Promise<{ url: string; stop: () => Promi
 
 function postJson(agent: Agent, url: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, text }));
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -131,21 +147,29 @@ async function loadLevel(url: string, queries: string[], concurrency: number, co
   let next = 0;
   let errors = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count && performance.now() - started < budgetMs) {
-      const i = next++;
-      const t = performance.now();
-      const r = await postJson(agent, `${url}/ftbert/text/`, body(i));
-      latencies.push(performance.now() - t);
-      if (r.status !== 200 || !r.text.startsWith('{"embedding":[')) errors++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count && performance.now() - started < budgetMs) {
+        const i = next++;
+        const t = performance.now();
+        const r = await postJson(agent, `${url}/ftbert/text/`, body(i));
+        latencies.push(performance.now() - t);
+        if (r.status !== 200 || !r.text.startsWith('{"embedding":[')) errors++;
+      }
+    }),
+  );
   const secs = (performance.now() - started) / 1000;
   const runs = (await onnxRuns(url)) - runsBefore;
   agent.destroy();
   return {
-    concurrency, requests: latencies.length, reqPerSec: round(latencies.length / secs, 1), p50Ms: round(pct(latencies, 50)), p99Ms: round(pct(latencies, 99)),
-    onnxRuns: runs, meanBatch: round(latencies.length / Math.max(runs, 1)), errors,
+    concurrency,
+    requests: latencies.length,
+    reqPerSec: round(latencies.length / secs, 1),
+    p50Ms: round(pct(latencies, 50)),
+    p99Ms: round(pct(latencies, 99)),
+    onnxRuns: runs,
+    meanBatch: round(latencies.length / Math.max(runs, 1)),
+    errors,
   };
 }
 
@@ -164,7 +188,9 @@ async function timeLoop(budgetMs: number, minReps: number, fn: () => Promise<num
 async function exportSpeed(products: Product[], embed: Embedder): Promise<{ products: number; productsPerSec: number; bytes: number }> {
   let bytes = 0;
   const t = performance.now();
-  await writeSolrDocuments(products, [textVectorField('finetuned_product_vector', '{title} {supplier}', embed)], (c) => { bytes += Buffer.byteLength(c); });
+  await writeSolrDocuments(products, [textVectorField('finetuned_product_vector', '{title} {supplier}', embed)], (c) => {
+    bytes += Buffer.byteLength(c);
+  });
   const secs = (performance.now() - t) / 1000;
   return { products: products.length, productsPerSec: round(products.length / secs, 1), bytes };
 }
@@ -205,7 +231,9 @@ export async function runServeBench(o: ServeBenchOptions = {}) {
 
     await initNodeBackend('wasm');
     const encoder = await loadSentenceEncoder(folderSource(dir));
-    const exportTfjs = await exportSpeed(products.slice(0, o.exportProductsTfjs ?? (quick ? 100 : 256)), (texts) => encoder.encode(texts, { batchSize: 32 }));
+    const exportTfjs = await exportSpeed(products.slice(0, o.exportProductsTfjs ?? (quick ? 100 : 256)), (texts) =>
+      encoder.encode(texts, { batchSize: 32 }),
+    );
     encoder.dispose();
     log(`vectors export (tfjs wasm): ${exportTfjs.productsPerSec} products/s`);
 
@@ -227,7 +255,9 @@ export async function runServeBench(o: ServeBenchOptions = {}) {
       bench: 'ftlab serve (Chorus embeddings API) under loopback load vs raw onnxruntime; ftlab vectors export speed',
       date: new Date().toISOString(),
       machine: machineInfo(),
-      model: quick ? 'tiny (--quick): hidden 32, 2 layers' : 'MiniLM-L6 shape (hidden 384, 6 layers, 12 heads, intermediate 1536, vocab 30522), random weights, mean pooling + normalize',
+      model: quick
+        ? 'tiny (--quick): hidden 32, 2 layers'
+        : 'MiniLM-L6 shape (hidden 384, 6 layers, 12 heads, intermediate 1536, vocab 30522), random weights, mean pooling + normalize',
       queries: `${queries.length} Chorus judgment queries, cycled; request {"text", "output_format": "float_list", "separator": ",", "normalize": false}`,
       server: { maxBatch: 32, maxWaitMs: 2, levels },
       ceiling,
@@ -241,7 +271,11 @@ export async function runServeBench(o: ServeBenchOptions = {}) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, requests: { type: 'string' } } });
-  const doc = await runServeBench({ quick: values.quick, requests: values.requests ? Number(values.requests) : undefined, log: (m) => process.stderr.write(`${m}\n`) });
+  const doc = await runServeBench({
+    quick: values.quick,
+    requests: values.requests ? Number(values.requests) : undefined,
+    log: (m) => process.stderr.write(`${m}\n`),
+  });
   const json = JSON.stringify(doc, null, 2);
   if (values.out) {
     mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });

@@ -102,7 +102,14 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
   const left = () => o.budgetMs - (performance.now() - t0);
   const reps = (wanted: number, warmupMs: number, share: number) =>
     Math.max(1, Math.min(wanted, Math.floor((left() * share) / Math.max(warmupMs, 1))));
-  const result: TextBenchResult = { backend: tf.getBackend(), params: nParams, train: { error: 'not run' }, encode: { error: 'not run' }, leakedTensors: 0, totalMs: 0 };
+  const result: TextBenchResult = {
+    backend: tf.getBackend(),
+    params: nParams,
+    train: { error: 'not run' },
+    encode: { error: 'not run' },
+    leakedTensors: 0,
+    totalMs: 0,
+  };
 
   const encodeOnce = async (x: BertInputs) => {
     const e = tf.tidy(() => l2normalize(pool(model.forward(x, { training: false }), x.attentionMask, 'mean')));
@@ -111,11 +118,14 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
   };
   let optimizer: AdamW | null = null;
   const trainOnce = async (a: BertInputs, p: BertInputs, step: number) => {
-    const { value, grads } = tf.variableGrads(() => {
-      const ea = pool(model.forward(a, { training: true, seed: 2 * step }), a.attentionMask, 'mean');
-      const ep = pool(model.forward(p, { training: true, seed: 2 * step + 1 }), p.attentionMask, 'mean');
-      return mnrlFromEmbeddings(ea, ep, null, 20);
-    }, names.map((n) => params.get(n)!));
+    const { value, grads } = tf.variableGrads(
+      () => {
+        const ea = pool(model.forward(a, { training: true, seed: 2 * step }), a.attentionMask, 'mean');
+        const ep = pool(model.forward(p, { training: true, seed: 2 * step + 1 }), p.attentionMask, 'mean');
+        return mnrlFromEmbeddings(ea, ep, null, 20);
+      },
+      names.map((n) => params.get(n)!),
+    );
     optimizer ??= new AdamW(params);
     optimizer.step(new Map(Object.entries(grads).map(([k, g]) => [byVar.get(k) ?? k, g])), o.lr ?? 2e-5);
     tf.dispose(Object.values(grads));

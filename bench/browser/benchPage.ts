@@ -27,7 +27,13 @@ export async function useBackend(backend: string): Promise<PageBenchInfo> {
     webgl: ['WEBGL_VERSION', 'WEBGL_RENDER_FLOAT32_ENABLED', 'WEBGL_MAX_TEXTURE_SIZE'],
   };
   for (const f of want[backend] ?? []) flags[f] = await tf.env().getAsync(f);
-  const info: PageBenchInfo = { backend, userAgent: navigator.userAgent, crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency, flags };
+  const info: PageBenchInfo = {
+    backend,
+    userAgent: navigator.userAgent,
+    crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    flags,
+  };
   if (backend === 'webgpu') info.adapter = { ...(tf.backend() as unknown as { adapterInfo: object }).adapterInfo };
   return info;
 }

@@ -52,11 +52,13 @@ type Embed = (texts: string[]) => Promise<Float32Array[]>;
 
 async function tfjsEngine(o: CatalogueRun): Promise<{ embed: Embed; threads: number | null; dispose: () => void }> {
   const files: ModelFiles = new Map();
-  await Promise.all(o.files.map(async (f) => {
-    const res = await fetch(o.modelUrl + f);
-    if (!res.ok) throw new Error(`${o.modelUrl}${f}: HTTP ${res.status}`);
-    files.set(f, new Uint8Array(await res.arrayBuffer()));
-  }));
+  await Promise.all(
+    o.files.map(async (f) => {
+      const res = await fetch(o.modelUrl + f);
+      if (!res.ok) throw new Error(`${o.modelUrl}${f}: HTTP ${res.status}`);
+      files.set(f, new Uint8Array(await res.arrayBuffer()));
+    }),
+  );
   const encoder = await loadSentenceEncoder(memoryFiles(files, 'minilm-chorus'));
   return {
     embed: (texts) => encoder.encode(texts, { batchSize: o.batchSize }),
@@ -84,10 +86,15 @@ async function transformersEngine(o: CatalogueRun): Promise<{ embed: Embed; thre
       const byIndex: Float32Array[] = new Array(texts.length);
       for (let s = 0; s < order.length; s += o.batchSize) {
         const idx = order.slice(s, s + o.batchSize);
-        const t = await extractor(idx.map((i) => texts[i]!), { pooling: 'mean', normalize: true });
+        const t = await extractor(
+          idx.map((i) => texts[i]!),
+          { pooling: 'mean', normalize: true },
+        );
         const data = t.data as Float32Array;
         const dim = t.dims[1]!;
-        idx.forEach((i, r) => { byIndex[i] = data.slice(r * dim, (r + 1) * dim); });
+        idx.forEach((i, r) => {
+          byIndex[i] = data.slice(r * dim, (r + 1) * dim);
+        });
         t.dispose();
       }
       return byIndex;
@@ -117,8 +124,16 @@ export async function runCatalogue(o: CatalogueRun): Promise<Record<string, Cata
       const warmupMs = performance.now() - t;
       log(`${name}: loaded in ${loadMs.toFixed(0)} ms, first batch ${warmupMs.toFixed(0)} ms`);
       results[name] = {
-        engine: name, backend: o.backend, threads: e.threads, loadMs, warmupMs, chunksMs: [], texts: 0, textsPerSec: 0,
-        complete: false, sample: first.slice(0, o.sample).map((v) => Array.from(v)),
+        engine: name,
+        backend: o.backend,
+        threads: e.threads,
+        loadMs,
+        warmupMs,
+        chunksMs: [],
+        texts: 0,
+        textsPerSec: 0,
+        complete: false,
+        sample: first.slice(0, o.sample).map((v) => Array.from(v)),
       };
     }
     console.log(`FTLAB_PARTIAL ${JSON.stringify(results)}`); // load and first-batch times survive a budget cut
@@ -135,7 +150,11 @@ export async function runCatalogue(o: CatalogueRun): Promise<Record<string, Cata
         r.complete = r.texts === o.texts.length;
       }
       console.log(`FTLAB_PARTIAL ${JSON.stringify(results)}`);
-      log(`${s + chunk.length}/${o.texts.length} texts: ${Object.values(results).map((r) => `${r.engine} ${r.textsPerSec.toFixed(1)}/s`).join(', ')}`);
+      log(
+        `${s + chunk.length}/${o.texts.length} texts: ${Object.values(results)
+          .map((r) => `${r.engine} ${r.textsPerSec.toFixed(1)}/s`)
+          .join(', ')}`,
+      );
       if (performance.now() - start > o.budgetMs) break;
     }
     return results;

@@ -19,7 +19,11 @@ export function folderCheckpointStore(dir: string, keep = 2): CheckpointStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    return names.map((n) => pattern.exec(n)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+    return names
+      .map((n) => pattern.exec(n))
+      .filter((m) => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
   };
   return {
     async save(c: Checkpoint) {
@@ -39,7 +43,10 @@ export function folderCheckpointStore(dir: string, keep = 2): CheckpointStore {
       const last = (await steps()).at(-1);
       if (last === undefined) return undefined;
       const folder = path.join(root, `checkpoint-${last}`);
-      const [json, bytes] = await Promise.all([readFile(path.join(folder, 'checkpoint.json'), 'utf8'), readFile(path.join(folder, 'checkpoint.safetensors'))]);
+      const [json, bytes] = await Promise.all([
+        readFile(path.join(folder, 'checkpoint.json'), 'utf8'),
+        readFile(path.join(folder, 'checkpoint.safetensors')),
+      ]);
       return deserializeCheckpoint({ json, tensors: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) }, folder);
     },
   };

@@ -19,7 +19,9 @@ export function folderSource(dir: string): ModelSource {
         const buf = await readFile(path.join(root, file));
         return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
       } catch (e) {
-        throw new ModelSourceError(`${path.join(root, file)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message}`);
+        throw new ModelSourceError(
+          `${path.join(root, file)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message}`,
+        );
       }
     },
     async readText(file) {

@@ -7,7 +7,9 @@ export async function readInputFile(file: string): Promise<Uint8Array> {
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`${file}: ${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, expected a file' : (e as Error).message}`);
+    throw new CliError(
+      `${file}: ${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, expected a file' : (e as Error).message}`,
+    );
   }
 }
 

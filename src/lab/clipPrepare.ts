@@ -30,7 +30,10 @@ export function prepareClipRows(data: LoadedLabData, hasImage: (id: string) => b
     const built = unsupervisedClipRows(picked, () => true, req.template ?? defaultClipTextTemplate);
     const without = data.products.length - products.length;
     if (without) warnings.push(`${plural(without, 'product has', 'products have')} no usable image and give no row`);
-    if (built.withoutText.length) warnings.push(`${plural(built.withoutText.length, 'product has', 'products have')} no caption under "${req.template ?? defaultClipTextTemplate}": ${preview(built.withoutText)}`);
+    if (built.withoutText.length)
+      warnings.push(
+        `${plural(built.withoutText.length, 'product has', 'products have')} no caption under "${req.template ?? defaultClipTextTemplate}": ${preview(built.withoutText)}`,
+      );
     if (!built.rows.length) throw new PrepareError('no CLIP training rows: no product has both an image that loaded and a caption');
     return { rows: built.rows, loss: 'clip', warnings, stats: { rows: built.rows.length, products: picked.length, withoutImage: without } };
   }
@@ -38,15 +41,34 @@ export function prepareClipRows(data: LoadedLabData, hasImage: (id: string) => b
   const threshold = req.threshold ?? 2;
   let split;
   try {
-    split = supervisedClipRows(data.judgments, (id) => data.rowOf.has(id) && hasImage(id), { minRating: threshold, validationFraction: req.validation ?? 0.2, seed: req.seed ?? 42 });
+    split = supervisedClipRows(data.judgments, (id) => data.rowOf.has(id) && hasImage(id), {
+      minRating: threshold,
+      validationFraction: req.validation ?? 0.2,
+      seed: req.seed ?? 42,
+    });
   } catch (e) {
     throw new PrepareError((e as Error).message);
   }
-  if (split.withoutImage.length) warnings.push(`${plural(split.withoutImage.length, 'relevant judged product has', 'relevant judged products have')} no usable image: ${preview(split.withoutImage)}`);
-  if (split.queriesWithoutRows.length) warnings.push(`${plural(split.queriesWithoutRows.length, 'judged query has', 'judged queries have')} no relevant product with an image and give no row: ${preview(split.queriesWithoutRows)}`);
+  if (split.withoutImage.length)
+    warnings.push(
+      `${plural(split.withoutImage.length, 'relevant judged product has', 'relevant judged products have')} no usable image: ${preview(split.withoutImage)}`,
+    );
+  if (split.queriesWithoutRows.length)
+    warnings.push(
+      `${plural(split.queriesWithoutRows.length, 'judged query has', 'judged queries have')} no relevant product with an image and give no row: ${preview(split.queriesWithoutRows)}`,
+    );
   if (!split.train.length) throw new PrepareError('no CLIP training rows: every query with an image went to validation');
   return {
-    rows: split.train, loss: 'clip', trainQueries: split.trainQueries, validationQueries: split.validationQueries, warnings,
-    stats: { rows: split.train.length, trainQueries: split.trainQueries.length, validationQueries: split.validationQueries.length, validationRows: split.validation.length },
+    rows: split.train,
+    loss: 'clip',
+    trainQueries: split.trainQueries,
+    validationQueries: split.validationQueries,
+    warnings,
+    stats: {
+      rows: split.train.length,
+      trainQueries: split.trainQueries.length,
+      validationQueries: split.validationQueries.length,
+      validationRows: split.validation.length,
+    },
   };
 }

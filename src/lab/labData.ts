@@ -43,7 +43,8 @@ export function loadLabData(data: LabData): LoadedLabData {
   if (!rendered.ids.length) throw new Error(`none of the ${corpus.products.length} products has text for template "${template}"`);
   const byId = new Map(corpus.products.map((p) => [p.id, p]));
   const rejected: string[] = [...corpus.warnings];
-  if (corpus.duplicateIds.length) rejected.push(`${corpus.duplicateIds.length} duplicate product id(s) kept once: ${corpus.duplicateIds.slice(0, 5).join(', ')}`);
+  if (corpus.duplicateIds.length)
+    rejected.push(`${corpus.duplicateIds.length} duplicate product id(s) kept once: ${corpus.duplicateIds.slice(0, 5).join(', ')}`);
   const warnings: string[] = [...rendered.warnings];
   const out: LoadedLabData = {
     products: rendered.ids.map((id) => byId.get(id)!),
@@ -51,8 +52,14 @@ export function loadLabData(data: LabData): LoadedLabData {
     texts: rendered.texts,
     rowOf: new Map(rendered.ids.map((id, i) => [id, i])),
     summary: {
-      products: corpus.products.length, documents: rendered.ids.length, judgedQueries: 0, judgments: 0, importedQueries: 0,
-      rejected, warnings, preview: rendered.ids.slice(0, 20).map((id, i) => ({ id, text: rendered.texts[i]! })),
+      products: corpus.products.length,
+      documents: rendered.ids.length,
+      judgedQueries: 0,
+      judgments: 0,
+      importedQueries: 0,
+      rejected,
+      warnings,
+      preview: rendered.ids.slice(0, 20).map((id, i) => ({ id, text: rendered.texts[i]! })),
     },
   };
   if (data.judgments && parsedJudgments) {
@@ -63,8 +70,11 @@ export function loadLabData(data: LabData): LoadedLabData {
     rejected.push(...parsed.warnings);
     out.summary.judgedQueries = parsed.judgments.size;
     out.summary.judgments = [...parsed.judgments.values()].reduce((n, m) => n + m.size, 0);
-    const missing = [...parsed.judgments].flatMap(([q, m]) => [...m.keys()].filter((d) => !out.rowOf.has(d)).map((d) => `${d} (${JSON.stringify(q)})`));
-    if (missing.length) warnings.push(`${data.judgments.name}: ${missing.length} judged docid(s) are not in the corpus: ${missing.slice(0, 5).join(', ')}`);
+    const missing = [...parsed.judgments].flatMap(([q, m]) =>
+      [...m.keys()].filter((d) => !out.rowOf.has(d)).map((d) => `${d} (${JSON.stringify(q)})`),
+    );
+    if (missing.length)
+      warnings.push(`${data.judgments.name}: ${missing.length} judged docid(s) are not in the corpus: ${missing.slice(0, 5).join(', ')}`);
   }
   if (data.queries) {
     const parsed = parseQueries(data.queries.name, data.queries.text);

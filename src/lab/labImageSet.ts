@@ -25,15 +25,24 @@ export interface ResolvedImageSource {
 
 /** Product ids → URL (absolute, against `baseUrl`) or picked File; reports products without one and files matching none. */
 export function resolveImages(
-  products: readonly { id: string; fields: Record<string, unknown> }[], source: ImageSource, baseUrl?: string,
+  products: readonly { id: string; fields: Record<string, unknown> }[],
+  source: ImageSource,
+  baseUrl?: string,
 ): ResolvedImageSource {
   if (source.kind === 'urls') {
     const idx = indexImageUrls(products, source.field ?? DEFAULT_IMAGE_FIELD, baseUrl);
     return { images: { kind: 'urls', entries: [...idx.urls] }, withoutImage: idx.missing, unmatchedFiles: [] };
   }
   const byName = new Map(source.files.map((f) => [f.name, f]));
-  const idx = indexImageFiles([...byName.keys()], products.map((p) => p.id));
-  return { images: { kind: 'files', entries: [...idx.files].map(([id, name]) => [id, byName.get(name)!]) }, withoutImage: idx.missing, unmatchedFiles: idx.unmatched };
+  const idx = indexImageFiles(
+    [...byName.keys()],
+    products.map((p) => p.id),
+  );
+  return {
+    images: { kind: 'files', entries: [...idx.files].map(([id, name]) => [id, byName.get(name)!]) },
+    withoutImage: idx.missing,
+    unmatchedFiles: idx.unmatched,
+  };
 }
 
 /** Only the entries of `keys` (the trainer gets the images its rows use). */
@@ -51,7 +60,11 @@ export class LabImageSet {
   /** images answered from the cache during checks */
   fromCache = 0;
 
-  constructor(readonly images: ResolvedImages, private readonly fetchBytes: ImageBytesFetcher, private readonly decode: ImageDecoder) {
+  constructor(
+    readonly images: ResolvedImages,
+    private readonly fetchBytes: ImageBytesFetcher,
+    private readonly decode: ImageDecoder,
+  ) {
     this.where = new Map(images.entries.map(([k, v]) => [k, typeof v === 'string' ? v : v.name]));
   }
 
@@ -97,12 +110,16 @@ export class LabImageSet {
   async check(opts: { signal?: AbortSignal; concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
     const todo = this.keys().filter((k) => !this.ok.has(k) && !this.failed.has(k));
     const total = this.keys().length;
-    const probe = cachingImageProvider(todo, async (key, signal) => {
-      await this.load(key, signal, true);
-      this.ok.add(key);
-      opts.onProgress?.(this.checked, total);
-      return new Float32Array(0);
-    }, { maxCacheBytes: 0 });
+    const probe = cachingImageProvider(
+      todo,
+      async (key, signal) => {
+        await this.load(key, signal, true);
+        this.ok.add(key);
+        opts.onProgress?.(this.checked, total);
+        return new Float32Array(0);
+      },
+      { maxCacheBytes: 0 },
+    );
     const { failures } = await loadPixelsBatch(probe, todo, { signal: opts.signal, concurrency: opts.concurrency ?? 6 });
     for (const f of failures) this.failed.set(f.key, f.reason);
     opts.onProgress?.(this.checked, total);

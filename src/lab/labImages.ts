@@ -52,16 +52,25 @@ export class LabImages {
     const { set, resolved } = this.images;
     const failures = set.failures();
     return {
-      products: data.products.length, withImage: set.keys().length, withoutImage: resolved.withoutImage.length,
-      withoutImageIds: resolved.withoutImage.slice(0, 20), checked: set.checked, ok: set.checked - failures.length, failures,
-      unmatchedFiles: resolved.unmatchedFiles.slice(0, 20), fromCache: set.fromCache,
+      products: data.products.length,
+      withImage: set.keys().length,
+      withoutImage: resolved.withoutImage.length,
+      withoutImageIds: resolved.withoutImage.slice(0, 20),
+      checked: set.checked,
+      ok: set.checked - failures.length,
+      failures,
+      unmatchedFiles: resolved.unmatchedFiles.slice(0, 20),
+      fromCache: set.fromCache,
     };
   }
 
   /** The images the trainer needs for `rows` (their keys only). */
   forRows(rows: readonly ClipRow[]): ResolvedImages {
     if (!this.images) throw noImages();
-    return pickImages(this.images.resolved.images, rows.map((r) => r.image));
+    return pickImages(
+      this.images.resolved.images,
+      rows.map((r) => r.image),
+    );
   }
 
   /** The products whose image loaded, in corpus order. */

@@ -45,7 +45,8 @@ export function periodicEvaluation(
       try {
         const r = await evaluator.evaluate(encoder, {
           signal: opts.signal,
-          onProgress: (p) => opts.onProgress?.({ phase: 'evaluate', done: p.done, total: p.total, unit: 'items', detail: `step ${step}: ${what[p.phase]}` }),
+          onProgress: (p) =>
+            opts.onProgress?.({ phase: 'evaluate', done: p.done, total: p.total, unit: 'items', detail: `step ${step}: ${what[p.phase]}` }),
         });
         return r.metrics;
       } catch (e) {

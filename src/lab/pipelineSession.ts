@@ -12,9 +12,25 @@ import { familyForShape, familyOf, modelTypeOf, scratchFamily } from '../trainin
 import type { RetrievalIndex } from '../training/eval/retrievalIndex.ts';
 import type { ClipRow } from '../training/data/clipRows.ts';
 import type {
-  DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, FamilyShape, LabData, ModelInfo, ModelSpec,
-  PreparedData, PrepareRequest, ProgressCallback, SearchHit, ClipPrepare, ClipPreparedData, ImageSource, ImageSummary,
-  SupervisedPrepare, UnsupervisedPrepare,
+  DataSummary,
+  Estimate,
+  EstimateRequest,
+  EvaluateRequest,
+  EvaluationResult,
+  FamilyShape,
+  LabData,
+  ModelInfo,
+  ModelSpec,
+  PreparedData,
+  PrepareRequest,
+  ProgressCallback,
+  SearchHit,
+  ClipPrepare,
+  ClipPreparedData,
+  ImageSource,
+  ImageSummary,
+  SupervisedPrepare,
+  UnsupervisedPrepare,
 } from './api/labApi.ts';
 import { isClipPrepare, ModelTooLargeError } from './api/labApi.ts';
 import { loadLabData, pickJudgments, type LoadedLabData } from './labData.ts';
@@ -55,7 +71,11 @@ export class PipelineSession {
   constructor(private readonly env: SessionEnv) {
     this.images = new LabImages({
       baseUrl: env.baseUrl,
-      imageSet: env.imageSet ?? (() => { throw new Error('this environment cannot load product images'); }),
+      imageSet:
+        env.imageSet ??
+        (() => {
+          throw new Error('this environment cannot load product images');
+        }),
     });
   }
 
@@ -89,7 +109,10 @@ export class PipelineSession {
   async loadModel(slot: Slot, spec: ModelSpec | ResolvedModelSpec, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<ModelInfo> {
     const source = await modelSource(this.resolve(spec), this.env);
     const family = await familyOf(source);
-    const est = family.estimate({ model: await family.inspect(source), batchSize: this.env.guardBatchSize ?? family.presetBatchSize, rows: 1 }, await this.env.device());
+    const est = family.estimate(
+      { model: await family.inspect(source), batchSize: this.env.guardBatchSize ?? family.presetBatchSize, rows: 1 },
+      await this.env.device(),
+    );
     if (!est.fits) throw new ModelTooLargeError(`${source.id}: ${est.reason}`);
     signal?.throwIfAborted();
     const warnings: string[] = [];
@@ -157,12 +180,14 @@ export class PipelineSession {
     const index = text ? this.index('baseline') : undefined;
     return prepareRows(this.data, req, {
       encoder: text?.encoder,
-      corpusVectors: index && (() => index.corpus({ signal, onProgress: (done, total) => onProgress?.({ phase: 'embed-corpus', done, total, unit: 'items' }) })),
+      corpusVectors:
+        index && (() => index.corpus({ signal, onProgress: (done, total) => onProgress?.({ phase: 'embed-corpus', done, total, unit: 'items' }) })),
       loadCrossEncoder: async (spec) => {
         const source = await modelSource(spec, this.env);
         return this.env.loadCrossEncoder ? this.env.loadCrossEncoder(source) : loadCrossEncoder(source);
       },
-      signal, onProgress,
+      signal,
+      onProgress,
     });
   }
 
@@ -179,10 +204,20 @@ export class PipelineSession {
     if (!this.data.judgments) throw new Error('evaluation needs judgments: drop a judgments CSV in the Data step');
     const judgments = pickJudgments(this.data.judgments, req.queries);
     const index = this.index(req.which);
-    const r = await index.evaluate(judgments, { k: req.k ?? 10, relevanceThreshold: req.relevanceThreshold ?? 2 }, {
-      signal,
-      onProgress: (p) => onProgress?.({ phase: p.phase === 'corpus' ? progressPhase[index.corpusKind] : p.phase === 'queries' ? 'embed-queries' : 'evaluate', done: p.done, total: p.total, unit: 'items' }),
-    });
+    const r = await index.evaluate(
+      judgments,
+      { k: req.k ?? 10, relevanceThreshold: req.relevanceThreshold ?? 2 },
+      {
+        signal,
+        onProgress: (p) =>
+          onProgress?.({
+            phase: p.phase === 'corpus' ? progressPhase[index.corpusKind] : p.phase === 'queries' ? 'embed-queries' : 'evaluate',
+            done: p.done,
+            total: p.total,
+            unit: 'items',
+          }),
+      },
+    );
     return { which: req.which, metrics: r.metrics, queries: r.queries, warnings: r.warnings ?? [] };
   }
 

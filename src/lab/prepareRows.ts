@@ -39,27 +39,41 @@ export class PrepareError extends Error {
 const items = (phase: Progress['phase'], on?: (p: Progress) => void) => (done: number, total?: number) => on?.({ phase, done, total, unit: 'items' });
 
 async function mine(
-  data: LoadedLabData, texts: string[], exclude: (i: number) => ReadonlySet<number> | undefined,
-  k: number, rankFrom: number, deps: PrepareDeps,
+  data: LoadedLabData,
+  texts: string[],
+  exclude: (i: number) => ReadonlySet<number> | undefined,
+  k: number,
+  rankFrom: number,
+  deps: PrepareDeps,
 ): Promise<Int32Array[]> {
   if (!deps.encoder || !deps.corpusVectors) throw new PrepareError('mining hard negatives needs a base model: load one first');
   const corpusVecs = await deps.corpusVectors();
   deps.signal?.throwIfAborted();
-  const queryVecs = await deps.encoder.encode(texts, { batchSize: deps.batchSize ?? 32, signal: deps.signal, onProgress: items('embed-queries', deps.onProgress) });
+  const queryVecs = await deps.encoder.encode(texts, {
+    batchSize: deps.batchSize ?? 32,
+    signal: deps.signal,
+    onProgress: items('embed-queries', deps.onProgress),
+  });
   const mined = mineCandidates(queryVecs, normalizeRows(corpusVecs), {
-    k: Math.min(k + rankFrom - 1, data.ids.length), rankFrom: Math.min(rankFrom, data.ids.length), exclude, signal: deps.signal, onProgress: items('mine', deps.onProgress),
+    k: Math.min(k + rankFrom - 1, data.ids.length),
+    rankFrom: Math.min(rankFrom, data.ids.length),
+    exclude,
+    signal: deps.signal,
+    onProgress: items('mine', deps.onProgress),
   });
   return mined.map((m) => m.indices);
 }
 
 function obtainQueries(data: LoadedLabData, req: UnsupervisedPrepare, warnings: string[]): Query[] {
   if (req.querySource === 'imported') {
-    if (!data.queries?.length) throw new PrepareError('no imported queries: drop a queries file (JSONL, text or query-log CSV) in the Data step, or use offline queries');
+    if (!data.queries?.length)
+      throw new PrepareError('no imported queries: drop a queries file (JSONL, text or query-log CSV) in the Data step, or use offline queries');
     return data.queries;
   }
   const products = req.maxProducts ? data.products.slice(0, req.maxProducts) : data.products;
   const report = generateOfflineQueriesReport(products, { perProduct: req.perProduct ?? 1, seed: req.seed ?? 42 });
-  if (report.skippedIds.length) warnings.push(`${report.skippedIds.length} product(s) gave no offline query (no type or usable title words): ${preview(report.skippedIds)}`);
+  if (report.skippedIds.length)
+    warnings.push(`${report.skippedIds.length} product(s) gave no offline query (no type or usable title words): ${preview(report.skippedIds)}`);
   if (!report.queries.length) throw new PrepareError('the offline query generator produced no query for this corpus');
   return report.queries;
 }
@@ -69,7 +83,10 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
   const all = obtainQueries(data, req, warnings);
   deps.onProgress?.({ phase: 'queries', done: all.length, total: all.length, unit: 'items' });
   const unknown = all.filter((q) => q.sourceDocId !== undefined && !data.rowOf.has(q.sourceDocId));
-  if (unknown.length) warnings.push(`${unknown.length} quer${unknown.length === 1 ? 'y names a source product' : 'ies name source products'} not in the corpus; dropped: ${preview(unknown.map((q) => `${q.sourceDocId} (${JSON.stringify(q.text)})`))}`);
+  if (unknown.length)
+    warnings.push(
+      `${unknown.length} quer${unknown.length === 1 ? 'y names a source product' : 'ies name source products'} not in the corpus; dropped: ${preview(unknown.map((q) => `${q.sourceDocId} (${JSON.stringify(q.text)})`))}`,
+    );
   const queries = all.filter((q) => q.sourceDocId === undefined || data.rowOf.has(q.sourceDocId));
   if (!queries.length) throw new PrepareError('no query left to train on');
   const source = (q: Query) => (q.sourceDocId === undefined ? undefined : data.rowOf.get(q.sourceDocId));
@@ -89,7 +106,14 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
       if (r !== undefined) s.add(r);
       return s;
     });
-    candidates = await mine(data, queries.map((q) => q.text), (i) => exclude[i], req.k ?? (useCe ? 50 : 10), 1, deps);
+    candidates = await mine(
+      data,
+      queries.map((q) => q.text),
+      (i) => exclude[i],
+      req.k ?? (useCe ? 50 : 10),
+      1,
+      deps,
+    );
   }
   const mined: LabelQuery[] = queries.map((q, i) => ({ text: q.text, source: source(q), candidates: candidates[i]! }));
   let result: { rows: TrainRow[]; stats: LabelStats };
@@ -98,7 +122,10 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
     const ce = await deps.loadCrossEncoder(req.crossEncoder);
     try {
       result = await marginRows(mined, data.texts, ce, {
-        negativesPerQuery: req.negativesPerQuery ?? 1, seed: req.seed ?? 42, signal: deps.signal, onProgress: items('cross-encoder', deps.onProgress),
+        negativesPerQuery: req.negativesPerQuery ?? 1,
+        seed: req.seed ?? 42,
+        signal: deps.signal,
+        onProgress: items('cross-encoder', deps.onProgress),
       });
     } finally {
       ce.dispose();
@@ -107,13 +134,28 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
     result = genqRows(mined, data.texts, { hardNegative: mineNegatives, seed: req.seed ?? 42 });
   }
   const { stats } = result;
-  if (stats.skipped.noCandidates) warnings.push(`${stats.skipped.noCandidates} quer${stats.skipped.noCandidates === 1 ? 'y has' : 'ies have'} no usable mined candidate and gave no row`);
-  if (stats.skipped.noSource) warnings.push(`${stats.skipped.noSource} quer${stats.skipped.noSource === 1 ? 'y has' : 'ies have'} no source product and gave no GenQ row (a cross-encoder can label them)`);
+  if (stats.skipped.noCandidates)
+    warnings.push(
+      `${stats.skipped.noCandidates} quer${stats.skipped.noCandidates === 1 ? 'y has' : 'ies have'} no usable mined candidate and gave no row`,
+    );
+  if (stats.skipped.noSource)
+    warnings.push(
+      `${stats.skipped.noSource} quer${stats.skipped.noSource === 1 ? 'y has' : 'ies have'} no source product and gave no GenQ row (a cross-encoder can label them)`,
+    );
   if (!result.rows.length) throw new PrepareError('no training rows were produced');
   deps.onProgress?.({ phase: 'rows', done: result.rows.length, total: result.rows.length, unit: 'items' });
   return {
-    rows: result.rows, loss: useCe ? 'margin-mse' : 'mnrl', queries: queries.length, warnings,
-    stats: { rows: stats.rows, sourceQueries: stats.sourceQueries, pairwiseQueries: stats.pairwiseQueries, pairsScored: stats.pairsScored, queries: queries.length },
+    rows: result.rows,
+    loss: useCe ? 'margin-mse' : 'mnrl',
+    queries: queries.length,
+    warnings,
+    stats: {
+      rows: stats.rows,
+      sourceQueries: stats.sourceQueries,
+      pairwiseQueries: stats.pairwiseQueries,
+      pairsScored: stats.pairsScored,
+      queries: queries.length,
+    },
   };
 }
 
@@ -123,22 +165,57 @@ async function supervised(data: LoadedLabData, req: SupervisedPrepare, deps: Pre
   const threshold = req.threshold ?? 2;
   const hardNegatives = req.hardNegatives ?? 1;
   const judged = judgedQueries(data.judgments, data.ids, { threshold, lines: data.judgmentLines, source: data.judgmentsName });
-  if (judged.unknown.length) warnings.push(`${judged.unknown.length} judged docid(s) are not in the corpus and are ignored: ${preview(judged.unknown.map(describeUnknown))}`);
-  if (judged.withoutPositive.length) warnings.push(`${judged.withoutPositive.length} judged quer${judged.withoutPositive.length === 1 ? 'y has' : 'ies have'} no product rated ${threshold}+ in the corpus and give no row: ${preview(judged.withoutPositive)}`);
-  const candidates = hardNegatives > 0
-    ? await mine(data, judged.queries.map((q) => q.text), (i) => judged.queries[i]!.relevant, hardNegatives + 5, req.rankFrom ?? 3, deps)
-    : undefined;
-  const split = splitByQuery(judged.queries.map((q) => q.text), req.validation ?? 0.2, req.seed ?? 42);
+  if (judged.unknown.length)
+    warnings.push(`${judged.unknown.length} judged docid(s) are not in the corpus and are ignored: ${preview(judged.unknown.map(describeUnknown))}`);
+  if (judged.withoutPositive.length)
+    warnings.push(
+      `${judged.withoutPositive.length} judged quer${judged.withoutPositive.length === 1 ? 'y has' : 'ies have'} no product rated ${threshold}+ in the corpus and give no row: ${preview(judged.withoutPositive)}`,
+    );
+  const candidates =
+    hardNegatives > 0
+      ? await mine(
+          data,
+          judged.queries.map((q) => q.text),
+          (i) => judged.queries[i]!.relevant,
+          hardNegatives + 5,
+          req.rankFrom ?? 3,
+          deps,
+        )
+      : undefined;
+  const split = splitByQuery(
+    judged.queries.map((q) => q.text),
+    req.validation ?? 0.2,
+    req.seed ?? 42,
+  );
   const side = new Set(split.validation);
   const idx = judged.queries.map((_, i) => i).filter((i) => !side.has(judged.queries[i]!.text));
-  const train = supervisedRows(idx.map((i) => judged.queries[i]!), data.texts, { hardNegatives, candidates: candidates && idx.map((i) => candidates[i]!) });
-  if (train.stats.droppedNoNegative.length) warnings.push(`${train.stats.droppedNoNegative.length} quer${train.stats.droppedNoNegative.length === 1 ? 'y' : 'ies'} dropped, no hard negative available: ${preview(train.stats.droppedNoNegative)}`);
-  if (train.stats.shortOfNegatives) warnings.push(`${train.stats.shortOfNegatives} quer${train.stats.shortOfNegatives === 1 ? 'y' : 'ies'} got fewer than ${hardNegatives} hard negatives`);
+  const train = supervisedRows(
+    idx.map((i) => judged.queries[i]!),
+    data.texts,
+    { hardNegatives, candidates: candidates && idx.map((i) => candidates[i]!) },
+  );
+  if (train.stats.droppedNoNegative.length)
+    warnings.push(
+      `${train.stats.droppedNoNegative.length} quer${train.stats.droppedNoNegative.length === 1 ? 'y' : 'ies'} dropped, no hard negative available: ${preview(train.stats.droppedNoNegative)}`,
+    );
+  if (train.stats.shortOfNegatives)
+    warnings.push(
+      `${train.stats.shortOfNegatives} quer${train.stats.shortOfNegatives === 1 ? 'y' : 'ies'} got fewer than ${hardNegatives} hard negatives`,
+    );
   if (!train.rows.length) throw new PrepareError('no training rows: every query went to validation or had no usable pair');
   deps.onProgress?.({ phase: 'rows', done: train.rows.length, total: train.rows.length, unit: 'items' });
   return {
-    rows: train.rows, loss: 'mnrl', trainQueries: split.train, validationQueries: split.validation, warnings,
-    stats: { rows: train.rows.length, trainQueries: split.train.length, validationQueries: split.validation.length, unknownDocs: judged.unknown.length },
+    rows: train.rows,
+    loss: 'mnrl',
+    trainQueries: split.train,
+    validationQueries: split.validation,
+    warnings,
+    stats: {
+      rows: train.rows.length,
+      trainQueries: split.train.length,
+      validationQueries: split.validation.length,
+      unknownDocs: judged.unknown.length,
+    },
   };
 }
 

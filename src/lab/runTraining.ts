@@ -24,11 +24,18 @@ export interface RunTrainingOptions<R = TrainRow> {
   evaluate?: (step: number) => Promise<Record<string, number>>;
 }
 
-export async function runTraining<R = TrainRow>(encoder: TrainableEncoder<R>, o: RunTrainingOptions<R>): Promise<TrainOutcome & { result: TrainResult }> {
+export async function runTraining<R = TrainRow>(
+  encoder: TrainableEncoder<R>,
+  o: RunTrainingOptions<R>,
+): Promise<TrainOutcome & { result: TrainResult }> {
   const every = o.checkpointEverySteps ?? o.config.checkpointEverySteps ?? 50;
   // With a store, the final state is always saved (checkpointEverySteps > 0 makes train() save at the end),
   // so a finished run can be exported after a reload.
-  const config = { ...o.config, checkpointEverySteps: o.store ? Math.max(1, every || Number.MAX_SAFE_INTEGER) : every, evalEverySteps: o.evalEverySteps ?? o.config.evalEverySteps ?? 0 };
+  const config = {
+    ...o.config,
+    checkpointEverySteps: o.store ? Math.max(1, every || Number.MAX_SAFE_INTEGER) : every,
+    evalEverySteps: o.evalEverySteps ?? o.config.evalEverySteps ?? 0,
+  };
   const resolved = resolveTrainConfig(config);
   if (!o.rows.length) throw new Error('no training rows: prepare the data first');
   const resume = await o.store?.loadLatest();

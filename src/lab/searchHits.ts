@@ -23,6 +23,13 @@ export async function searchHits(index: RetrievalIndex, data: LoadedLabData, que
   return hit!.ids.map((id, i) => {
     const row = data.rowOf.get(id)!;
     const rating = judged?.get(id);
-    return { rank: i + 1, id, score: hit!.scores[i]!, text: data.texts[row]!, fields: displayFields(data.products[row]!.fields), ...(rating !== undefined && { rating }) };
+    return {
+      rank: i + 1,
+      id,
+      score: hit!.scores[i]!,
+      text: data.texts[row]!,
+      fields: displayFields(data.products[row]!.fields),
+      ...(rating !== undefined && { rating }),
+    };
   });
 }

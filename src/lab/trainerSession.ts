@@ -45,12 +45,21 @@ export class TrainerSession extends TunedRunHolder<FamilyEncoder, TrainerRequest
     if (!family.losses.includes(c.loss)) {
       throw new Error(`${source.id} is a ${family.name} model: it trains with ${family.losses.join(' or ')}, not the "${c.loss}" loss`);
     }
-    const est = family.estimate({
-      model: await family.inspect(source), batchSize: c.batchSize ?? family.presetBatchSize, rows: req.rows.length || 1,
-      textsPerRow: (req.rows[0] as { negative?: string } | undefined)?.negative !== undefined ? 3 : 2, lockText: c.lockText, lockImage: c.lockImage,
-    }, await this.env.device());
+    const est = family.estimate(
+      {
+        model: await family.inspect(source),
+        batchSize: c.batchSize ?? family.presetBatchSize,
+        rows: req.rows.length || 1,
+        textsPerRow: (req.rows[0] as { negative?: string } | undefined)?.negative !== undefined ? 3 : 2,
+        lockText: c.lockText,
+        lockImage: c.lockImage,
+      },
+      await this.env.device(),
+    );
     if (!est.fits) throw new ModelTooLargeError(`${source.id}: ${est.reason}`);
-    const encoder = await family.load(source, { onProgress: (done, total) => onProgress?.({ phase: 'download', done, total, unit: 'bytes', detail: 'model.safetensors' }) });
+    const encoder = await family.load(source, {
+      onProgress: (done, total) => onProgress?.({ phase: 'download', done, total, unit: 'bytes', detail: 'model.safetensors' }),
+    });
     this.families.set(encoder, family);
     return encoder;
   }
@@ -61,23 +70,38 @@ export class TrainerSession extends TunedRunHolder<FamilyEncoder, TrainerRequest
     if (!this.env.imageSet) throw new Error('this environment cannot load product images for CLIP training');
     const images = this.env.imageSet(req.images).provider(encoder.imageConfig!);
     const missing = (req.rows as { image: string }[]).filter((r) => !images.has(r.image));
-    if (missing.length) throw new Error(`${missing.length} training row(s) name products without an image in the request, e.g. "${missing[0]!.image}"`);
+    if (missing.length)
+      throw new Error(`${missing.length} training row(s) name products without an image in the request, e.g. "${missing[0]!.image}"`);
     return images;
   }
 
   async train(runId: string, req: TrainerRequest, onEvent?: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainerOutcome> {
-    return this.trainHeld(runId, req, (p) => onEvent?.({ type: 'progress', progress: p }), (encoder, store) => {
-      const family = this.families.get(encoder)!;
-      const images = family.task === 'text-image' ? this.images(req, encoder) : undefined;
-      // periodic evaluation scores text→text on the EvalSet; CLIP runs are evaluated before and after only
-      const every = family.task === 'text' ? (req.evalEverySteps ?? 0) : 0;
-      if (every > 0 && !req.evalSet) throw new Error(`evalEverySteps is ${every} but the request has no evaluation data (judgments)`);
-      const periodic = every > 0 ? periodicEvaluation(encoder, req.evalSet!, every, { signal, onProgress: (p) => onEvent?.({ type: 'progress', progress: p }) }) : undefined;
-      return runTraining(family.trainable(encoder, { images }), {
-        rows: req.rows, config: req.config, checkpointEverySteps: req.checkpointEverySteps, store, signal,
-        evalEverySteps: every, evaluate: periodic?.evaluate, onEvent: periodic ? periodic.events(onEvent) : onEvent,
-      });
-    });
+    return this.trainHeld(
+      runId,
+      req,
+      (p) => onEvent?.({ type: 'progress', progress: p }),
+      (encoder, store) => {
+        const family = this.families.get(encoder)!;
+        const images = family.task === 'text-image' ? this.images(req, encoder) : undefined;
+        // periodic evaluation scores text→text on the EvalSet; CLIP runs are evaluated before and after only
+        const every = family.task === 'text' ? (req.evalEverySteps ?? 0) : 0;
+        if (every > 0 && !req.evalSet) throw new Error(`evalEverySteps is ${every} but the request has no evaluation data (judgments)`);
+        const periodic =
+          every > 0
+            ? periodicEvaluation(encoder, req.evalSet!, every, { signal, onProgress: (p) => onEvent?.({ type: 'progress', progress: p }) })
+            : undefined;
+        return runTraining(family.trainable(encoder, { images }), {
+          rows: req.rows,
+          config: req.config,
+          checkpointEverySteps: req.checkpointEverySteps,
+          store,
+          signal,
+          evalEverySteps: every,
+          evaluate: periodic?.evaluate,
+          onEvent: periodic ? periodic.events(onEvent) : onEvent,
+        });
+      },
+    );
   }
 
   /** The tuned model's export folder, zipped. Rebuilt from the run's last checkpoint when not in memory. */

@@ -49,7 +49,9 @@ export abstract class TunedRunHolder<E extends HeldEncoder, Q extends HeldReques
    * weights come back as safetensors, on failure it is freed (the checkpoints stay in the store).
    */
   protected async trainHeld(
-    runId: string, req: Q, onProgress: ProgressCallback | undefined,
+    runId: string,
+    req: Q,
+    onProgress: ProgressCallback | undefined,
     run: (encoder: E, store: CheckpointStore) => Promise<TrainOutcome & { result: TrainResult }>,
   ): Promise<TrainOutcome & { weights: Uint8Array }> {
     this.forget();
@@ -86,13 +88,22 @@ export abstract class TunedRunHolder<E extends HeldEncoder, Q extends HeldReques
   }
 
   /** The model card fields every export states: base model, data, and the scalar hyper-parameters. */
-  protected static cardInfo(req: HeldRequest, dataName: string | undefined, loss: string, metrics: Pick<ModelCardInfo, 'metricsBefore' | 'metricsAfter'>): ModelCardInfo {
+  protected static cardInfo(
+    req: HeldRequest,
+    dataName: string | undefined,
+    loss: string,
+    metrics: Pick<ModelCardInfo, 'metricsBefore' | 'metricsAfter'>,
+  ): ModelCardInfo {
     return {
       baseModel: req.model.kind === 'files' ? (req.model.id ?? 'local folder') : req.model.id,
       data: { name: dataName ?? 'Chorus catalogue', rows: req.rows.length },
       loss,
-      hyperparameters: Object.fromEntries(Object.entries(req.config).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<string, string | number | boolean>,
-      metricsBefore: metrics.metricsBefore, metricsAfter: metrics.metricsAfter,
+      hyperparameters: Object.fromEntries(Object.entries(req.config).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))) as Record<
+        string,
+        string | number | boolean
+      >,
+      metricsBefore: metrics.metricsBefore,
+      metricsAfter: metrics.metricsAfter,
     };
   }
 

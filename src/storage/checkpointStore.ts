@@ -3,9 +3,7 @@
  * records the step on the run: if anything fails (quota, a closed tab) the whole transaction rolls back, so
  * the store never holds half a checkpoint and the previous one stays loadable.
  */
-import {
-  deserializeCheckpoint, serializeCheckpoint, type Checkpoint, type CheckpointStore,
-} from '../training/train/checkpoint.ts';
+import { deserializeCheckpoint, serializeCheckpoint, type Checkpoint, type CheckpointStore } from '../training/train/checkpoint.ts';
 import { bytesToBlob } from './compress.ts';
 import { StorageFullError, formatBytes, isQuotaError } from './errors.ts';
 import type { CheckpointRecord, LabDb } from './schema.ts';
@@ -49,7 +47,9 @@ export function idbCheckpointStore(db: LabDb, runId: string, opts: IdbCheckpoint
           return await decodeCheckpointRecord(r);
         } catch (e) {
           if (i === 0) throw e;
-          opts.onWarning?.(`The checkpoint of run ${runId} at step ${r.step} is damaged (${(e as Error).message}); using the one at step ${records[i - 1].step}`);
+          opts.onWarning?.(
+            `The checkpoint of run ${runId} at step ${r.step} is damaged (${(e as Error).message}); using the one at step ${records[i - 1].step}`,
+          );
         }
       }
       return undefined;
@@ -74,7 +74,11 @@ export async function saveCheckpointRecord(db: LabDb, record: CheckpointRecord, 
     if (run) await runs.put({ ...run, checkpointStep: step, updatedAt: Math.max(Date.now(), run.updatedAt + 1) });
     await done;
   } catch (e) {
-    try { tx.abort(); } catch { /* already aborted or committed */ }
+    try {
+      tx.abort();
+    } catch {
+      /* already aborted or committed */
+    }
     const cause = tx.error ?? e;
     if (isQuotaError(cause) || isQuotaError(e)) {
       const previous = await latestCheckpointStep(db, runId).catch(() => undefined);

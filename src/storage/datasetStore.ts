@@ -41,8 +41,11 @@ export async function saveDataset(db: LabDb, input: SaveDatasetInput): Promise<D
     await db.put('datasets', record);
   } catch (e) {
     if (isQuotaError(e)) {
-      throw new StorageFullError(`${input.kind} dataset "${input.name}" (${formatBytes(blob.size)})`,
-        'Delete old runs, datasets or cached models to make room.', { cause: e });
+      throw new StorageFullError(
+        `${input.kind} dataset "${input.name}" (${formatBytes(blob.size)})`,
+        'Delete old runs, datasets or cached models to make room.',
+        { cause: e },
+      );
     }
     throw e;
   }

@@ -22,7 +22,11 @@ export class RunLockedError extends Error {
 /** A model file is needed, is not in the offline cache, and its source cannot be reached. */
 export class ModelNotCachedError extends Error {
   override name = 'ModelNotCachedError';
-  constructor(readonly modelId: string, readonly file: string, cause: unknown) {
+  constructor(
+    readonly modelId: string,
+    readonly file: string,
+    cause: unknown,
+  ) {
     super(
       `${modelId}/${file} is not in the offline model cache and cannot be downloaded now ` +
         `(${(cause as Error)?.message ?? String(cause)}). Connect to the network once to download the model ` +
@@ -47,6 +51,9 @@ export function formatBytes(n: number | undefined): string {
   const units = ['KB', 'MB', 'GB', 'TB'];
   let v = n / 1024;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }

@@ -20,7 +20,9 @@ export async function storeImage(db: LabDb, url: string, blob: Blob, onWarning?:
   try {
     await db.put('images', record);
   } catch (e) {
-    onWarning?.(`${url} (${formatBytes(blob.size)}) was not kept for offline use: ${isQuotaError(e) ? 'browser storage is full' : (e as Error).message}`);
+    onWarning?.(
+      `${url} (${formatBytes(blob.size)}) was not kept for offline use: ${isQuotaError(e) ? 'browser storage is full' : (e as Error).message}`,
+    );
   }
 }
 

@@ -30,7 +30,11 @@ export async function storageStatus(m?: StorageManagerLike): Promise<StorageStat
   const pct = usage !== undefined && quota ? ` (${Math.round((100 * usage) / quota)}%)` : '';
   const kept = persisted === true ? ', persistent' : persisted === false ? ', may be evicted under storage pressure' : '';
   return {
-    supported: true, usage, quota, available, persisted,
+    supported: true,
+    usage,
+    quota,
+    available,
+    persisted,
     summary: `${formatBytes(usage)} of ${formatBytes(quota)} used${pct}${kept}`,
   };
 }

@@ -21,7 +21,17 @@ export interface ImportRunOptions {
 }
 
 export type Files = Record<string, Uint8Array>;
-const typedCtors = { Uint8Array, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array, Uint8ClampedArray } as const;
+const typedCtors = {
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  Uint8ClampedArray,
+} as const;
 type TypedName = keyof typeof typedCtors;
 
 /** Structured-cloneable data → JSON-safe data, moving binary parts into `files` (exported for tests). */
@@ -64,10 +74,14 @@ export function decodeValue(v: unknown, files: Files, source: string): unknown {
     return b;
   };
   switch (o.$ftlab) {
-    case 'number': return Number(o.value);
-    case 'date': return new Date(o.value as string);
-    case 'map': return new Map(decodeValue(o.entries, files, source) as [unknown, unknown][]);
-    case 'set': return new Set(decodeValue(o.values, files, source) as unknown[]);
+    case 'number':
+      return Number(o.value);
+    case 'date':
+      return new Date(o.value as string);
+    case 'map':
+      return new Map(decodeValue(o.entries, files, source) as [unknown, unknown][]);
+    case 'set':
+      return new Set(decodeValue(o.values, files, source) as unknown[]);
     case 'blob': {
       const part = new Uint8Array(bytes());
       return typeof o.name === 'string' && typeof File !== 'undefined'
@@ -81,8 +95,10 @@ export function decodeValue(v: unknown, files: Files, source: string): unknown {
       const Ctor = typedCtors[o.ctor as TypedName] ?? Uint8Array;
       return new Ctor(buf);
     }
-    case undefined: break;
-    default: throw new Error(`${source}: unknown value marker ${JSON.stringify(o.$ftlab)}`);
+    case undefined:
+      break;
+    default:
+      throw new Error(`${source}: unknown value marker ${JSON.stringify(o.$ftlab)}`);
   }
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(o)) out[k] = decodeValue(x, files, source);
@@ -120,15 +136,25 @@ export async function exportRun(db: LabDb, runId: string): Promise<Blob> {
   }
   for (const [path, b] of Object.entries(blobs)) zip[path] = [b, { level: 1 }];
   zip['manifest.json'] = json({
-    format: RUN_ARCHIVE_FORMAT, exportedAt: new Date().toISOString(), runId, name: run.name,
-    events: events.length, checkpointStep: checkpoint?.step ?? null, datasets: datasets.map((d) => d.id),
+    format: RUN_ARCHIVE_FORMAT,
+    exportedAt: new Date().toISOString(),
+    runId,
+    name: run.name,
+    events: events.length,
+    checkpointStep: checkpoint?.step ?? null,
+    datasets: datasets.map((d) => d.id),
   });
   return new Blob([zipSync(zip, { level: 6 }) as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
 }
 
 /** A file name for the download, e.g. "ftlab-run-my-run.zip". */
 export function runArchiveFileName(run: Pick<RunRecord, 'name' | 'id'>): string {
-  const slug = run.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || run.id;
+  const slug =
+    run.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60) || run.id;
   return `ftlab-run-${slug}.zip`;
 }
 
@@ -143,7 +169,11 @@ export async function importRun(db: LabDb, file: Blob | Uint8Array, opts: Import
   }
   const readJson = (path: string): unknown => {
     if (!files[path]) throw new Error(`${source}: ${path} is missing; this is not a run exported by the lab`);
-    try { return JSON.parse(strFromU8(files[path])); } catch (e) { throw new Error(`${source}: ${path} is not valid JSON (${(e as Error).message})`, { cause: e }); }
+    try {
+      return JSON.parse(strFromU8(files[path]));
+    } catch (e) {
+      throw new Error(`${source}: ${path} is not valid JSON (${(e as Error).message})`, { cause: e });
+    }
   };
   const manifest = readJson('manifest.json') as { format?: unknown };
   if (manifest.format !== RUN_ARCHIVE_FORMAT) {
@@ -152,16 +182,26 @@ export async function importRun(db: LabDb, file: Blob | Uint8Array, opts: Import
   const run = decodeValue(readJson('run.json'), files, source) as RunRecord;
   if (typeof run?.id !== 'string' || typeof run.name !== 'string') throw new Error(`${source}: run.json has no run id or name`);
   const eventsText = files['events.jsonl'] ? strFromU8(files['events.jsonl']) : '';
-  const events = eventsText.split('\n').filter((l) => l.trim()).map((l, i) => {
-    try { return decodeValue(JSON.parse(l), files, source) as { at: number; event: unknown }; } catch (e) { throw new Error(`${source}: events.jsonl line ${i + 1}: ${(e as Error).message}`, { cause: e }); }
-  });
+  const events = eventsText
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      try {
+        return decodeValue(JSON.parse(l), files, source) as { at: number; event: unknown };
+      } catch (e) {
+        throw new Error(`${source}: events.jsonl line ${i + 1}: ${(e as Error).message}`, { cause: e });
+      }
+    });
 
   const exists = (await db.get('runs', run.id)) !== undefined;
   const copy = exists && (opts.onConflict ?? 'new-id') === 'new-id';
   const id = copy ? newId() : run.id;
   const stored: RunRecord = {
-    ...run, id, name: copy ? `${run.name} (imported)` : run.name,
-    status: run.status === 'running' ? 'paused' : run.status, updatedAt: Date.now(),
+    ...run,
+    id,
+    name: copy ? `${run.name} (imported)` : run.name,
+    status: run.status === 'running' ? 'paused' : run.status,
+    updatedAt: Date.now(),
   };
 
   let checkpoint: CheckpointRecord | undefined;
@@ -171,7 +211,14 @@ export async function importRun(db: LabDb, file: Blob | Uint8Array, opts: Import
     if (typeof c.step !== 'number' || typeof c.meta !== 'string' || !tensors) throw new Error(`${source}: the checkpoint is incomplete`);
     const meta = JSON.parse(c.meta) as { format?: unknown; step?: unknown };
     if (meta.step !== c.step) throw new Error(`${source}: the checkpoint's step ${String(meta.step)} does not match ${c.step}`);
-    checkpoint = { runId: id, step: c.step, savedAt: Number(c.savedAt) || Date.now(), json: c.meta, tensors: new Blob([new Uint8Array(tensors)]), size: c.meta.length + tensors.byteLength };
+    checkpoint = {
+      runId: id,
+      step: c.step,
+      savedAt: Number(c.savedAt) || Date.now(),
+      json: c.meta,
+      tensors: new Blob([new Uint8Array(tensors)]),
+      size: c.meta.length + tensors.byteLength,
+    };
     stored.checkpointStep = c.step;
   } else {
     delete stored.checkpointStep;
@@ -200,9 +247,18 @@ export async function importRun(db: LabDb, file: Blob | Uint8Array, opts: Import
     for (const d of datasets) if (!(await tx.objectStore('datasets').getKey(d.id))) await tx.objectStore('datasets').add(d);
     await done;
   } catch (e) {
-    try { tx.abort(); } catch { /* already finished */ }
+    try {
+      tx.abort();
+    } catch {
+      /* already finished */
+    }
     const cause = tx.error ?? e;
-    if (isQuotaError(cause)) throw new StorageFullError(`imported run "${run.name}" from ${source}`, 'Nothing was imported. Delete old runs, datasets or cached models to make room.', { cause });
+    if (isQuotaError(cause))
+      throw new StorageFullError(
+        `imported run "${run.name}" from ${source}`,
+        'Nothing was imported. Delete old runs, datasets or cached models to make room.',
+        { cause },
+      );
     throw cause;
   }
   return stored;

@@ -8,7 +8,11 @@ export const RUN_LOCK_PREFIX = 'ftlab-run:';
 
 /** The subset of LockManager used here (tests pass a fake). */
 export interface LockManagerLike {
-  request<T>(name: string, options: { ifAvailable?: boolean; mode?: 'exclusive' | 'shared'; signal?: AbortSignal }, callback: (lock: { name: string } | null) => Promise<T> | T): Promise<T>;
+  request<T>(
+    name: string,
+    options: { ifAvailable?: boolean; mode?: 'exclusive' | 'shared'; signal?: AbortSignal },
+    callback: (lock: { name: string } | null) => Promise<T> | T,
+  ): Promise<T>;
   query?(): Promise<{ held?: { name?: string }[]; pending?: { name?: string }[] }>;
 }
 

@@ -116,9 +116,7 @@ export async function appendRunEvent<E>(db: LabDb, runId: string, event: E): Pro
 /** A run's events in the order they were appended; `afterSeq` returns only newer ones. */
 export async function listRunEvents<E = unknown>(db: LabDb, runId: string, opts: { afterSeq?: number } = {}): Promise<StoredRunEvent<E>[]> {
   const records = await db.getAllFromIndex('runEvents', 'byRun', runId);
-  return records
-    .filter((r) => opts.afterSeq === undefined || r.seq! > opts.afterSeq)
-    .map((r) => ({ seq: r.seq!, at: r.at, event: r.event as E }));
+  return records.filter((r) => opts.afterSeq === undefined || r.seq! > opts.afterSeq).map((r) => ({ seq: r.seq!, at: r.at, event: r.event as E }));
 }
 
 /**

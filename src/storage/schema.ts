@@ -172,7 +172,9 @@ export async function openLabDb(name = DEFAULT_DB_NAME, opts: OpenLabDbOptions =
   } catch (e) {
     const err = e as Error;
     if (err.name === 'VersionError') {
-      throw new Error(`The lab's stored data (database "${name}") was written by a newer version of the lab; reload the page to get it`, { cause: e });
+      throw new Error(`The lab's stored data (database "${name}") was written by a newer version of the lab; reload the page to get it`, {
+        cause: e,
+      });
     }
     throw e;
   }

@@ -25,7 +25,13 @@ const MATMUL_PACKED_PROGRAM = 3;
 export const backendOrder: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 async function works(): Promise<void> {
-  const m = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
+  const m = tf.matMul(
+    tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]),
+    tf.tensor2d([[5], [6]]),
+  );
   try {
     // never dataSync on webgpu: it breaks the device in headless Chromium
     const v = Array.from(await m.data());
@@ -77,7 +83,8 @@ export function selectBackend(opts: { prefer?: BackendName; only?: boolean } = {
       const why = await tryBackend(name);
       if (why === undefined) {
         const details = name === 'webgpu' ? webgpuDetails() : {};
-        const head = opts.prefer === name ? `${name} requested` : failures.length ? `${name}, the first backend that works` : `${name}, the fastest backend`;
+        const head =
+          opts.prefer === name ? `${name} requested` : failures.length ? `${name}, the first backend that works` : `${name}, the fastest backend`;
         const reason = [head + (details.adapter ? ` (adapter: ${details.adapter})` : ''), ...failures].join('; ');
         return { name, reason, ...details };
       }

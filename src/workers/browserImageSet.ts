@@ -30,7 +30,9 @@ function urlFetcher(urls: Map<string, string>, opts: BrowserImageOptions): Image
     } catch (e) {
       signal?.throwIfAborted();
       if ((e as Error).name === 'AbortError') throw e;
-      throw new Error(`${url}: request failed (${(e as Error).message}): the server refused cross-origin access (CORS) or is unreachable`, { cause: e });
+      throw new Error(`${url}: request failed (${(e as Error).message}): the server refused cross-origin access (CORS) or is unreachable`, {
+        cause: e,
+      });
     }
     if (res.status === 404 || res.status === 410) throw new Error(`${url}: not found (HTTP ${res.status})`);
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`.trim());
@@ -41,11 +43,14 @@ function urlFetcher(urls: Map<string, string>, opts: BrowserImageOptions): Image
 }
 
 export function browserImageSet(images: ResolvedImages, opts: BrowserImageOptions = {}): LabImageSet {
-  const fetchBytes: ImageBytesFetcher = images.kind === 'urls'
-    ? urlFetcher(new Map(images.entries), opts)
-    : (() => {
-        const files = new Map(images.entries);
-        return async (key) => ({ data: files.get(key)!, cached: false });
-      })();
-  return new LabImageSet(images, fetchBytes, (data, where) => decodeImageBlob(data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>]), where));
+  const fetchBytes: ImageBytesFetcher =
+    images.kind === 'urls'
+      ? urlFetcher(new Map(images.entries), opts)
+      : (() => {
+          const files = new Map(images.entries);
+          return async (key) => ({ data: files.get(key)!, cached: false });
+        })();
+  return new LabImageSet(images, fetchBytes, (data, where) =>
+    decodeImageBlob(data instanceof Blob ? data : new Blob([data as Uint8Array<ArrayBuffer>]), where),
+  );
 }

@@ -51,7 +51,10 @@ export function exposeSession<Api, Own extends keyof Api & string = never>(
     if (typeof fn !== 'function') throw new Error(`exposeSession: no method '${name}'`);
     api[name] = async (...args: unknown[]) => {
       if (!own) await opts.before?.(name);
-      const result = await fn.apply(own ? opts.own : session, args.map((a) => (a instanceof MessagePort ? portSignal(a) : a)));
+      const result = await fn.apply(
+        own ? opts.own : session,
+        args.map((a) => (a instanceof MessagePort ? portSignal(a) : a)),
+      );
       return opts.transfer?.includes(name) ? Comlink.transfer(result, buffersOf(result)) : result;
     };
   }

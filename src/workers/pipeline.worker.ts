@@ -8,7 +8,9 @@ import { PipelineSession } from '../lab/pipelineSession.ts';
 import { pipelineMethods, type PipelineWorkerApi, type WorkerControl } from '../lab/api/workerMethods.ts';
 
 const session = new PipelineSession({
-  device: deviceLimits, wrap: cachedHub, baseUrl: `${self.location.origin}/`,
+  device: deviceLimits,
+  wrap: cachedHub,
+  baseUrl: `${self.location.origin}/`,
   imageSet: (images) => browserImageSet(images, { db: labDb }),
 });
 

@@ -40,7 +40,10 @@ function makeLab(opts: ConstructorParameters<typeof FakeLabClient>[0] = {}) {
   const runs = memoryRuns();
   const saved: { blob: Blob; name: string }[] = [];
   const bundled: Record<string, Uint8Array<ArrayBuffer>> = {
-    '1.json.zip': new Uint8Array([1, 2, 3]), '2.json.zip': new Uint8Array([4]), '3.json.zip': new Uint8Array([5]), '4.json.zip': new Uint8Array([6]),
+    '1.json.zip': new Uint8Array([1, 2, 3]),
+    '2.json.zip': new Uint8Array([4]),
+    '3.json.zip': new Uint8Array([5]),
+    '4.json.zip': new Uint8Array([6]),
     'judgments-dev.csv': new TextEncoder().encode('query,docid,rating\nq,1,3\n'),
   };
   const fetcher = async (url: string) => {
@@ -48,7 +51,11 @@ function makeLab(opts: ConstructorParameters<typeof FakeLabClient>[0] = {}) {
     return bundled[name] ? new Response(bundled[name]) : new Response('missing', { status: 404 });
   };
   const lab = new LabState({
-    client, runs, hubEndpoint: 'http://127.0.0.1:9', bundledBase: '/data/chorus', fetcher,
+    client,
+    runs,
+    hubEndpoint: 'http://127.0.0.1:9',
+    bundledBase: '/data/chorus',
+    fetcher,
     saveBlob: (blob, name) => saved.push({ blob, name }),
   });
   return { lab, client, runs, saved };
@@ -79,11 +86,16 @@ describe('DataState', () => {
     expect(await lab.data.loadBundled()).toBe(true);
     const sent = client.called('setData')[0]!.args[0] as { corpus: { name: string; bytes: Uint8Array }[]; sliceOthers?: number };
     expect(sent.sliceOthers).toBe(10);
-    expect(sent.corpus.map((c) => [c.name, [...c.bytes]])).toEqual([['1.json.zip', [1, 2, 3]], ['2.json.zip', [4]], ['3.json.zip', [5]], ['4.json.zip', [6]]]);
+    expect(sent.corpus.map((c) => [c.name, [...c.bytes]])).toEqual([
+      ['1.json.zip', [1, 2, 3]],
+      ['2.json.zip', [4]],
+      ['3.json.zip', [5]],
+      ['4.json.zip', [6]],
+    ]);
     expect(lab.data.source).toMatchObject({ kind: 'bundled', sliceOthers: 10 });
   });
 
-  it('sends dropped files and shows the worker\'s error naming the file and line', async () => {
+  it("sends dropped files and shows the worker's error naming the file and line", async () => {
     const { lab } = makeLab({ dataError: 'bad.jsonl: line 2: malformed JSON' });
     lab.data.setCorpusFiles([file('bad.jsonl', '{"id":1}\n{oops\n')]);
     expect(await lab.data.loadFiles()).toBe(false);
@@ -100,7 +112,13 @@ describe('DataState', () => {
 
   it('names a missing bundled file', async () => {
     const { client } = makeLab();
-    const lab = new LabState({ client, hubEndpoint: DEFAULT_HUB, bundledBase: '/x', fetcher: async () => new Response('', { status: 404 }), saveBlob: () => {} });
+    const lab = new LabState({
+      client,
+      hubEndpoint: DEFAULT_HUB,
+      bundledBase: '/x',
+      fetcher: async () => new Response('', { status: 404 }),
+      saveBlob: () => {},
+    });
     expect(await lab.data.loadBundled()).toBe(false);
     expect(lab.data.error).toMatch(/data\/chorus\/1\.json\.zip.*404/);
   });
@@ -113,7 +131,11 @@ describe('ConfigState', () => {
     lab.config.text.teacher = 'hub';
     const plan = lab.config.plan(true);
     expect(plan.model).toEqual({ kind: 'hub', id: 'sentence-transformers/all-MiniLM-L6-v2', endpoint: 'http://127.0.0.1:9' });
-    expect(plan.prepare).toMatchObject({ mode: 'unsupervised', querySource: 'offline', crossEncoder: { kind: 'hub', id: 'cross-encoder/ms-marco-MiniLM-L-6-v2' } });
+    expect(plan.prepare).toMatchObject({
+      mode: 'unsupervised',
+      querySource: 'offline',
+      crossEncoder: { kind: 'hub', id: 'cross-encoder/ms-marco-MiniLM-L-6-v2' },
+    });
     expect(plan.train.config).toMatchObject({ loss: 'margin-mse', lr: 2e-5, batchSize: 16, epochs: 1 });
     expect(plan.name).toMatch(/^GPL/);
   });
@@ -203,11 +225,14 @@ describe('TrainState', () => {
     await lab.data.loadBundled();
     lab.config.text.mode = 'supervised';
     await lab.startRun();
-    expect(client.called('evaluate').map((c) => c.args[0])).toEqual([{ which: 'baseline', queries: ['q2'] }, { which: 'tuned', queries: ['q2'] }]);
+    expect(client.called('evaluate').map((c) => c.args[0])).toEqual([
+      { which: 'baseline', queries: ['q2'] },
+      { which: 'tuned', queries: ['q2'] },
+    ]);
     expect((client.called('train')[0]!.args[1] as { evalQueries: string[] }).evalQueries).toEqual(['q2']);
   });
 
-  it('evaluates every N steps when asked: eval points in step order, closed by the tuned model\'s evaluation', async () => {
+  it("evaluates every N steps when asked: eval points in step order, closed by the tuned model's evaluation", async () => {
     const { lab, client } = makeLab({ totalSteps: 5 });
     await lab.data.loadBundled();
     lab.config.text.evalEvery = 2;
@@ -266,8 +291,14 @@ describe('TrainState', () => {
     await started;
     const id = first.lab.train.runId!;
     // a new page: fresh state over the same storage and the same (checkpointing) workers
-    const lab = new LabState({ client: first.client, runs: first.runs, hubEndpoint: DEFAULT_HUB, bundledBase: '/data/chorus', saveBlob: () => {},
-      fetcher: async (u) => new Response(u.endsWith('.csv') ? 'query,docid,rating\n' : new Uint8Array([1])) });
+    const lab = new LabState({
+      client: first.client,
+      runs: first.runs,
+      hubEndpoint: DEFAULT_HUB,
+      bundledBase: '/data/chorus',
+      saveBlob: () => {},
+      fetcher: async (u) => new Response(u.endsWith('.csv') ? 'query,docid,rating\n' : new Uint8Array([1])),
+    });
     await lab.init();
     expect(lab.runs.runs.map((r) => r.status)).toEqual(['paused']);
     expect(lab.runs.canResume(lab.runs.runs[0]!)).toBe(true);
@@ -281,11 +312,28 @@ describe('TrainState', () => {
 
 describe('EvalState and RunsState', () => {
   it('sorts per-query rows by change and compares metrics', () => {
-    const before = { which: 'baseline' as const, metrics: { 'mrr@10': 0.4, 'ndcg@10': 0.3 }, warnings: [], queries: [
-      { query: 'a', numRelevant: 1, metrics: { 'ndcg@10': 0.5 } }, { query: 'b', numRelevant: 1, metrics: { 'ndcg@10': 0.2 } }] };
-    const after = { ...before, which: 'tuned' as const, metrics: { 'ndcg@10': 0.4, 'mrr@10': 0.3 }, queries: [
-      { query: 'a', numRelevant: 1, metrics: { 'ndcg@10': 0.1 } }, { query: 'b', numRelevant: 1, metrics: { 'ndcg@10': 0.9 } }] };
-    expect(queryRows(before, after, 'ndcg@10').map((r) => [r.query, +r.delta.toFixed(2)])).toEqual([['b', 0.7], ['a', -0.4]]);
+    const before = {
+      which: 'baseline' as const,
+      metrics: { 'mrr@10': 0.4, 'ndcg@10': 0.3 },
+      warnings: [],
+      queries: [
+        { query: 'a', numRelevant: 1, metrics: { 'ndcg@10': 0.5 } },
+        { query: 'b', numRelevant: 1, metrics: { 'ndcg@10': 0.2 } },
+      ],
+    };
+    const after = {
+      ...before,
+      which: 'tuned' as const,
+      metrics: { 'ndcg@10': 0.4, 'mrr@10': 0.3 },
+      queries: [
+        { query: 'a', numRelevant: 1, metrics: { 'ndcg@10': 0.1 } },
+        { query: 'b', numRelevant: 1, metrics: { 'ndcg@10': 0.9 } },
+      ],
+    };
+    expect(queryRows(before, after, 'ndcg@10').map((r) => [r.query, +r.delta.toFixed(2)])).toEqual([
+      ['b', 0.7],
+      ['a', -0.4],
+    ]);
     const m = metricRows(before.metrics, after.metrics);
     expect(m.map((r) => r.key)).toEqual(['ndcg@10', 'mrr@10']);
     expect(m[0]!.delta).toBeCloseTo(0.1);
@@ -302,7 +350,12 @@ describe('EvalState and RunsState', () => {
     await ev.search('gaming mouse pad');
     expect(ev.baselineHits).toHaveLength(10);
     expect(ev.tunedHits[0]!.id).toBe('tuned-0');
-    expect(client.called('search').map((c) => c.args[2]).sort()).toEqual(['baseline', 'tuned']);
+    expect(
+      client
+        .called('search')
+        .map((c) => c.args[2])
+        .sort(),
+    ).toEqual(['baseline', 'tuned']);
     await ev.exportZip();
     expect(saved.map((s) => s.name)).toEqual(['all-MiniLM-L6-v2-ftlab-finetuned.zip']);
     expect(ev.snippets.find((s) => s.title === 'Solr field type')!.code).toContain('"vectorDimension": 32');

@@ -8,15 +8,26 @@ import type { ImageSource, ImageSummary } from '../../src/lab/api/clipRequest.ts
 import type { DataSummary, Estimate, Progress } from '../../src/lab/api/labApi.ts';
 
 const summary = (p: Partial<ImageSummary> = {}): ImageSummary => ({
-  products: 10, withImage: 9, withoutImage: 1, withoutImageIds: ['p9'], checked: 9, ok: 8, failures: [{ key: 'p3', reason: 'http://x/p3.png: not found (HTTP 404)' }],
-  unmatchedFiles: [], fromCache: 0, ...p,
+  products: 10,
+  withImage: 9,
+  withoutImage: 1,
+  withoutImageIds: ['p9'],
+  checked: 9,
+  ok: 8,
+  failures: [{ key: 'p3', reason: 'http://x/p3.png: not found (HTTP 404)' }],
+  unmatchedFiles: [],
+  fromCache: 0,
+  ...p,
 });
 
 function imagesClient(result: ImageSummary | Error = summary()): ImagesClient & { sources: ImageSource[] } {
   const sources: ImageSource[] = [];
   return {
     sources,
-    setImages: async (s) => { sources.push(s); return summary({ checked: 0, ok: 0, failures: [] }); },
+    setImages: async (s) => {
+      sources.push(s);
+      return summary({ checked: 0, ok: 0, failures: [] });
+    },
     checkImages: async (onProgress?: (p: Progress) => void) => {
       onProgress?.({ phase: 'images', done: 9, total: 9, unit: 'items' });
       if (result instanceof Error) throw result;
@@ -43,7 +54,13 @@ describe('ImagesState', () => {
   it('sends only image files of a picked folder, refuses a folder without images, and makes object URLs once', async () => {
     const client = imagesClient();
     const made: string[] = [];
-    const s = new ImagesState({ client, objectUrl: (f) => { made.push(f.name); return `blob:${f.name}`; } });
+    const s = new ImagesState({
+      client,
+      objectUrl: (f) => {
+        made.push(f.name);
+        return `blob:${f.name}`;
+      },
+    });
     s.choose('files');
     s.setFiles([file('README.md')]);
     expect(await s.check()).toBe(false);
@@ -67,14 +84,39 @@ describe('ImagesState', () => {
   });
 });
 
-const est = (fits: boolean): Estimate => ({ backend: 'wasm', fits, reason: fits ? 'ok' : 'training needs about 9 GiB', parameters: 1, trainingBytes: 1, largestBufferBytes: 1, secondsPerStep: 1, totalSeconds: 1, totalSteps: 1 });
-const data: DataSummary = { products: 10, documents: 10, judgedQueries: 2, judgments: 20, importedQueries: 0, rejected: [], warnings: [], preview: [] };
+const est = (fits: boolean): Estimate => ({
+  backend: 'wasm',
+  fits,
+  reason: fits ? 'ok' : 'training needs about 9 GiB',
+  parameters: 1,
+  trainingBytes: 1,
+  largestBufferBytes: 1,
+  secondsPerStep: 1,
+  totalSeconds: 1,
+  totalSteps: 1,
+});
+const data: DataSummary = {
+  products: 10,
+  documents: 10,
+  judgedQueries: 2,
+  judgments: 20,
+  importedQueries: 0,
+  rejected: [],
+  warnings: [],
+  preview: [],
+};
 
 function clipState(fits = true) {
   const calls: unknown[] = [];
   const client: ConfigClient = {
-    estimate: async (r) => { calls.push(r); return est(fits); },
-    inspectModel: async (spec) => { calls.push(spec); return { id: 'x', family: 'clip', modelType: 'clip', ...curatedClipModels[1]!.shape! }; },
+    estimate: async (r) => {
+      calls.push(r);
+      return est(fits);
+    },
+    inspectModel: async (spec) => {
+      calls.push(spec);
+      return { id: 'x', family: 'clip', modelType: 'clip', ...curatedClipModels[1]!.shape! };
+    },
   };
   const s = new ConfigState({ client, hubEndpoint: () => 'http://hub.test' });
   s.chooseFamily('clip');
@@ -127,13 +169,25 @@ describe('ClipConfigState', () => {
 });
 
 describe('ConfigState families', () => {
-  const bert = { id: 'owner/bert', family: 'sentence', modelType: 'bert', hidden: 32, layers: 2, heads: 4, intermediate: 64, vocabSize: 100, maxSeqLength: 64 };
+  const bert = {
+    id: 'owner/bert',
+    family: 'sentence',
+    modelType: 'bert',
+    hidden: 32,
+    layers: 2,
+    heads: 4,
+    intermediate: 64,
+    vocabSize: 100,
+    maxSeqLength: 64,
+  };
   const clip = { id: 'owner/clip', family: 'clip', modelType: 'clip', ...curatedClipModels[1]!.shape! };
-  const configWith = (shape: typeof bert | typeof clip) => new ConfigState({
-    client: { estimate: async () => est(true), inspectModel: async () => shape }, hubEndpoint: () => 'http://hub.test',
-  });
+  const configWith = (shape: typeof bert | typeof clip) =>
+    new ConfigState({
+      client: { estimate: async () => est(true), inspectModel: async () => shape },
+      hubEndpoint: () => 'http://hub.test',
+    });
 
-  it('keeps each family\'s model and hyper-parameters while the other is edited', () => {
+  it("keeps each family's model and hyper-parameters while the other is edited", () => {
     const s = configWith(clip);
     s.chooseModel('scratch');
     s.batchSize = 32;

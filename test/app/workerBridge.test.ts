@@ -36,7 +36,13 @@ class FakeSession {
 const methods = ['init', 'add', 'count', 'weights', 'wait', 'hang'] as const;
 type Api = Pick<FakeSession, Exclude<(typeof methods)[number], 'init'>> & { init(db: string): Promise<string> };
 
-interface Harness { bridge: WorkerBridge<Api>; sessions: FakeSession[]; inits: string[]; setups: number; terminated: number }
+interface Harness {
+  bridge: WorkerBridge<Api>;
+  sessions: FakeSession[];
+  inits: string[];
+  setups: number;
+  terminated: number;
+}
 
 /** A Worker stand-in: one MessageChannel, the session exposed on the far port as a worker entry would. */
 function harness(graceMs = 50): Harness {
@@ -48,19 +54,41 @@ function harness(graceMs = 50): Harness {
     const session = new FakeSession();
     h.sessions.push(session);
     exposeSession<Api, 'init'>(session, methods, {
-      own: { init: async (db: string) => { h.inits.push(db); return `ready ${db}`; } },
+      own: {
+        init: async (db: string) => {
+          h.inits.push(db);
+          return `ready ${db}`;
+        },
+      },
       transfer: ['weights'],
       endpoint: port2,
     });
-    return Object.assign(port1, { terminate() { h.terminated++; port1.close(); port2.close(); } });
+    return Object.assign(port1, {
+      terminate() {
+        h.terminated++;
+        port1.close();
+        port2.close();
+      },
+    });
   };
-  h.bridge = bridgeWorker<Api>(create, methods, { graceMs, setup: async (w) => { h.setups++; await w.init(`db${h.setups}`); } });
-  open.push(() => { h.bridge.terminate(); for (const p of ports) p.close(); });
+  h.bridge = bridgeWorker<Api>(create, methods, {
+    graceMs,
+    setup: async (w) => {
+      h.setups++;
+      await w.init(`db${h.setups}`);
+    },
+  });
+  open.push(() => {
+    h.bridge.terminate();
+    for (const p of ports) p.close();
+  });
   return h;
 }
 
 const open: (() => void)[] = [];
-afterEach(() => { for (const close of open.splice(0)) close(); });
+afterEach(() => {
+  for (const close of open.splice(0)) close();
+});
 
 describe('worker bridge', () => {
   it('passes arguments, returns results and runs setup once per worker', async () => {
@@ -109,7 +137,10 @@ describe('worker bridge', () => {
     const call = w.hang(ac.signal);
     await vi.waitFor(() => expect(h.sessions[0]!.signals).toHaveLength(1));
     ac.abort();
-    const err = await call.then(() => undefined, (e: unknown) => e);
+    const err = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DOMException);
     expect(err).toMatchObject({ name: 'AbortError', message: expect.stringMatching(/did not stop within 0.05 s and was restarted/) });
     expect(h.sessions[0]!.signals[0]!.aborted).toBe(true);

@@ -6,7 +6,16 @@ import type { CatalogueResult } from '../../bench/browser/cataloguePage.ts';
 /** The catalogue bench's arithmetic: the ratio must only compare chunks both engines finished. */
 
 const result = (chunksMs: number[]): CatalogueResult => ({
-  engine: 'tfjs', backend: 'wasm', threads: 1, loadMs: 0, warmupMs: 0, chunksMs, texts: 64 * chunksMs.length, textsPerSec: 0, complete: false, sample: [],
+  engine: 'tfjs',
+  backend: 'wasm',
+  threads: 1,
+  loadMs: 0,
+  warmupMs: 0,
+  chunksMs,
+  texts: 64 * chunksMs.length,
+  textsPerSec: 0,
+  complete: false,
+  sample: [],
 });
 
 describe('catalogue bench', () => {
@@ -19,9 +28,28 @@ describe('catalogue bench', () => {
   });
 
   it('reports the largest embedding difference, and a missing value as infinitely different', () => {
-    expect(maxAbsDiff([[0.5, -0.25], [1, 0]], [[0.5, -0.5], [0.875, 0]])).toBe(0.25);
+    expect(
+      maxAbsDiff(
+        [
+          [0.5, -0.25],
+          [1, 0],
+        ],
+        [
+          [0.5, -0.5],
+          [0.875, 0],
+        ],
+      ),
+    ).toBe(0.25);
     expect(maxAbsDiff([[1, 2]], [[1]])).toBe(Infinity);
-    expect(maxAbsDiff([[1, 2], [3, 4]], [[1, 2]])).toBe(Infinity);
+    expect(
+      maxAbsDiff(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [[1, 2]],
+      ),
+    ).toBe(Infinity);
     expect(maxAbsDiff([], [[1]])).toBeNull();
   });
 

@@ -5,7 +5,11 @@ import { urlImageProvider } from '../../src/workers/images/urlImageProvider.ts';
 
 /** Page entry for test/browser/images.browser.test.ts: the browser decoder and URL provider in real Chromium. */
 
-export interface Decoded { width: number; height: number; data: number[] }
+export interface Decoded {
+  width: number;
+  height: number;
+  data: number[];
+}
 
 export async function decode(base64: string, type: string): Promise<Decoded | { error: string }> {
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
@@ -33,11 +37,18 @@ export async function decodeInWorker(base64: string, type: string): Promise<Deco
 
 export async function urlBatch(entries: [string, string][], size: number) {
   const provider = urlImageProvider(new Map(entries), defaultClipImageConfig(size), { concurrency: 2 });
-  const out = await loadPixelsBatch(provider, entries.map(([k]) => k));
+  const out = await loadPixelsBatch(
+    provider,
+    entries.map(([k]) => k),
+  );
   return { pixels: out.pixels.map((p) => (p ? Array.from(p) : null)), failures: out.failures, counts: provider.failureCounts() };
 }
 
 export async function probeOrientation(): Promise<Record<string, boolean>> {
   const { browserAppliesOrientation } = await import('../../src/workers/images/orientationProbe.ts');
-  return { jpeg: await browserAppliesOrientation('jpeg'), png: await browserAppliesOrientation('png'), webp: await browserAppliesOrientation('webp') };
+  return {
+    jpeg: await browserAppliesOrientation('jpeg'),
+    png: await browserAppliesOrientation('png'),
+    webp: await browserAppliesOrientation('webp'),
+  };
 }

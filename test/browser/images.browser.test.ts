@@ -17,7 +17,8 @@ import { encodePalettePng, encodePng } from '../helpers/pngWriter.ts';
 // 16x8 with four 8x8 blocks of distinct colours: any rotation or flip changes it, and JPEG keeps flat
 // 8x8 blocks within a few levels, so different decoders (Chromium's libjpeg-turbo, sharp's mozjpeg) agree.
 const quad = Buffer.alloc(16 * 8 * 3);
-for (let y = 0; y < 8; y++) for (let x = 0; x < 16; x++) quad.set(x < 8 ? (y < 4 ? [200, 60, 20] : [20, 200, 60]) : (y < 4 ? [20, 60, 200] : [230, 230, 40]), (y * 16 + x) * 3);
+for (let y = 0; y < 8; y++)
+  for (let x = 0; x < 16; x++) quad.set(x < 8 ? (y < 4 ? [200, 60, 20] : [20, 200, 60]) : y < 4 ? [20, 60, 200] : [230, 230, 40], (y * 16 + x) * 3);
 const quadPng = encodePng(16, 8, 'rgb', quad);
 
 const pngs: Record<string, Buffer> = {
@@ -25,7 +26,15 @@ const pngs: Record<string, Buffer> = {
   grey: encodePng(3, 1, 'grey', [0, 99, 255]),
   greyAlpha: encodePng(2, 1, 'greyAlpha', [250, 0, 7, 200]),
   rgb16: encodePng(2, 1, 'rgb', [0x12ff, 0x3480, 0xffff, 0x0001, 0x00ff, 0x8000], 16),
-  palette: encodePalettePng(2, 1, [[5, 6, 7], [250, 240, 230]], [1, 0]),
+  palette: encodePalettePng(
+    2,
+    1,
+    [
+      [5, 6, 7],
+      [250, 240, 230],
+    ],
+    [1, 0],
+  ),
   quad: quadPng,
 };
 
@@ -50,34 +59,50 @@ const rotatedBytes: Record<string, Buffer> = {};
 
 beforeAll(async () => {
   for (let o = 1; o <= 8; o++) {
-    jpegBytes[o] = await sharp(quad, { raw: { width: 16, height: 8, channels: 3 } }).jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).withMetadata({ orientation: o }).toBuffer();
+    jpegBytes[o] = await sharp(quad, { raw: { width: 16, height: 8, channels: 3 } })
+      .jpeg({ quality: 95, chromaSubsampling: '4:4:4' })
+      .withMetadata({ orientation: o })
+      .toBuffer();
   }
   rotatedBytes.webp = await sharp(quadPng).webp({ lossless: true }).withMetadata({ orientation: 6 }).toBuffer();
   rotatedBytes.png = await sharp(quadPng).png().withMetadata({ orientation: 6 }).toBuffer();
-  await withBrowserPage('test/browser/imageDecode.ts', async (_p, ctx) => {
-    for (const [name, bytes] of Object.entries(pngs)) {
-      page[name] = await ctx.call<Result>('decode', bytes.toString('base64'), 'image/png');
-      worker[name] = await ctx.call<Result>('decodeInWorker', bytes.toString('base64'), 'image/png');
-    }
-    for (let o = 1; o <= 8; o++) jpegs[o] = await ctx.call<Result>('decode', jpegBytes[o]!.toString('base64'), 'image/jpeg');
-    for (const [fmt, bytes] of Object.entries(rotatedBytes)) rotated[fmt] = await ctx.call<Result>('decode', bytes.toString('base64'), `image/${fmt}`);
-    corrupt = await ctx.call<Result>('decode', Buffer.from('not an image').toString('base64'), 'image/png');
-    probes = await ctx.call('probeOrientation');
-    // An image host on another origin (127.0.0.1 vs the page's localhost): CORS-enabled images, a 404, a
-    // non-image body, and one image served without Access-Control-Allow-Origin, which the browser must refuse.
-    server = createServer((req, res) => {
-      const cors = { 'access-control-allow-origin': '*' };
-      if (req.url === '/missing.png') res.writeHead(404, cors).end('no');
-      else if (req.url === '/text.png') res.writeHead(200, { ...cors, 'content-type': 'text/plain' }).end('hello');
-      else if (req.url === '/nocors.png') res.writeHead(200, { 'content-type': 'image/png' }).end(quadPng);
-      else res.writeHead(200, { ...cors, 'content-type': 'image/png' }).end(quadPng);
-    });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    batch = await ctx.call('urlBatch', [
-      ['a', `${host}/a.png`], ['b', `${host}/missing.png`], ['c', `${host}/nocors.png`], ['d', `${host}/text.png`], ['e', `${host}/e.png`],
-    ], 8);
-  }, { ignoreErrors: [/CORS|Failed to load resource|Access-Control-Allow-Origin/i] });
+  await withBrowserPage(
+    'test/browser/imageDecode.ts',
+    async (_p, ctx) => {
+      for (const [name, bytes] of Object.entries(pngs)) {
+        page[name] = await ctx.call<Result>('decode', bytes.toString('base64'), 'image/png');
+        worker[name] = await ctx.call<Result>('decodeInWorker', bytes.toString('base64'), 'image/png');
+      }
+      for (let o = 1; o <= 8; o++) jpegs[o] = await ctx.call<Result>('decode', jpegBytes[o]!.toString('base64'), 'image/jpeg');
+      for (const [fmt, bytes] of Object.entries(rotatedBytes))
+        rotated[fmt] = await ctx.call<Result>('decode', bytes.toString('base64'), `image/${fmt}`);
+      corrupt = await ctx.call<Result>('decode', Buffer.from('not an image').toString('base64'), 'image/png');
+      probes = await ctx.call('probeOrientation');
+      // An image host on another origin (127.0.0.1 vs the page's localhost): CORS-enabled images, a 404, a
+      // non-image body, and one image served without Access-Control-Allow-Origin, which the browser must refuse.
+      server = createServer((req, res) => {
+        const cors = { 'access-control-allow-origin': '*' };
+        if (req.url === '/missing.png') res.writeHead(404, cors).end('no');
+        else if (req.url === '/text.png') res.writeHead(200, { ...cors, 'content-type': 'text/plain' }).end('hello');
+        else if (req.url === '/nocors.png') res.writeHead(200, { 'content-type': 'image/png' }).end(quadPng);
+        else res.writeHead(200, { ...cors, 'content-type': 'image/png' }).end(quadPng);
+      });
+      await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+      const host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      batch = await ctx.call(
+        'urlBatch',
+        [
+          ['a', `${host}/a.png`],
+          ['b', `${host}/missing.png`],
+          ['c', `${host}/nocors.png`],
+          ['d', `${host}/text.png`],
+          ['e', `${host}/e.png`],
+        ],
+        8,
+      );
+    },
+    { ignoreErrors: [/CORS|Failed to load resource|Access-Control-Allow-Origin/i] },
+  );
 }, 180_000);
 
 describe('decodeImageBlob in Chromium', () => {

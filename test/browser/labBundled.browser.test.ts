@@ -21,7 +21,10 @@ afterAll(async () => {
 
 /** The number shown under a label of the "What was loaded" counts. */
 const count = (page: Page, label: string) =>
-  page.locator('.counts > div', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd').textContent();
+  page
+    .locator('.counts > div', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) })
+    .locator('dd')
+    .textContent();
 
 describe('the bundled Chorus catalogue', () => {
   it('loads with one click: 19,406 products, the 67 dev queries, a preview; the quick-run slice is cut in the worker', async () => {

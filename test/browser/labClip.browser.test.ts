@@ -97,9 +97,21 @@ async function search(page: Page, prefix: string, query: string): Promise<{ id: 
   expect(await page.getByTestId('hits-baseline').locator('li').count()).toBe(10);
   expect(await page.getByTestId('hits-tuned').locator('.mark').count()).toBe(10);
   // thumbnails really load (naturalWidth > 0), from the image URLs or the picked files
-  await expect.poll(() => page.getByTestId('hits-tuned').locator('img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length), { timeout: 20_000 }).toBe(10);
+  await expect
+    .poll(
+      () =>
+        page
+          .getByTestId('hits-tuned')
+          .locator('img')
+          .evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length),
+      { timeout: 20_000 },
+    )
+    .toBe(10);
   await shot(page, `${prefix}-5-playground`);
-  return page.getByTestId('hits-tuned').locator('li').evaluateAll((lis) => lis.map((li) => ({ id: li.getAttribute('data-id')!, score: Number(li.getAttribute('data-score')) })));
+  return page
+    .getByTestId('hits-tuned')
+    .locator('li')
+    .evaluateAll((lis) => lis.map((li) => ({ id: li.getAttribute('data-id')!, score: Number(li.getAttribute('data-score')) })));
 }
 
 async function download(page: Page, prefix: string): Promise<Record<string, Uint8Array>> {
@@ -113,9 +125,13 @@ async function checkTowers(zip: Record<string, Uint8Array>, query: string, hits:
   const text = await ort.InferenceSession.create(zip['onnx/text_model.onnx']!);
   const vision = await ort.InferenceSession.create(zip['onnx/vision_model.onnx']!);
   const x = encoder.toTextInputs([query]);
-  const i64 = (t: { dataSync(): ArrayLike<number>; shape: number[] }) => new ort.Tensor('int64', BigInt64Array.from(Array.from(t.dataSync(), (v) => BigInt(v))), t.shape);
+  const i64 = (t: { dataSync(): ArrayLike<number>; shape: number[] }) =>
+    new ort.Tensor('int64', BigInt64Array.from(Array.from(t.dataSync(), (v) => BigInt(v))), t.shape);
   const q = (await text.run({ input_ids: i64(x.inputIds), attention_mask: i64(x.attentionMask) })).text_embeds!.data as Float32Array;
-  const unit = (v: Float32Array) => { const n = Math.hypot(...v); return Array.from(v, (a) => a / n); };
+  const unit = (v: Float32Array) => {
+    const n = Math.hypot(...v);
+    return Array.from(v, (a) => a / n);
+  };
   const qn = unit(q);
   const size = encoder.model.config.vision.image_size;
   let firstImage: { px: Float32Array; embeds: Float32Array } | undefined;
@@ -132,8 +148,12 @@ async function checkTowers(zip: Record<string, Uint8Array>, query: string, hits:
   await mkdir(refDir, { recursive: true });
   for (const f of ['config.json', 'model.safetensors']) await writeFile(path.join(refDir, f), zip[f]!);
   const rows = (t: { dataSync(): ArrayLike<number>; shape: number[] }) => [Array.from(t.dataSync())];
-  const nested = Array.from({ length: 3 }, (_, c) => Array.from({ length: size }, (_, y) => Array.from(firstImage!.px.subarray((c * size + y) * size, (c * size + y + 1) * size))));
-  const [ref] = runClipReferences<ClipReferenceForward>([{ model_dir: refDir, input_ids: rows(x.inputIds), attention_mask: rows(x.attentionMask), pixel_values: [nested] }]);
+  const nested = Array.from({ length: 3 }, (_, c) =>
+    Array.from({ length: size }, (_, y) => Array.from(firstImage!.px.subarray((c * size + y) * size, (c * size + y + 1) * size))),
+  );
+  const [ref] = runClipReferences<ClipReferenceForward>([
+    { model_dir: refDir, input_ids: rows(x.inputIds), attention_mask: rows(x.attentionMask), pixel_values: [nested] },
+  ]);
   const diff = (a: number[], b: Float32Array) => {
     expect(a).toHaveLength(b.length);
     return Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
@@ -158,7 +178,9 @@ describe('CLIP in the lab (headless Chromium)', () => {
     expect(await page.locator('table.metrics tbody tr').count()).toBeGreaterThanOrEqual(2);
     const hits = await search(page, 'urls', 'gaming mouse pad');
     const zip = await download(page, 'urls');
-    expect(Object.keys(zip)).toEqual(expect.arrayContaining(['config.json', 'preprocessor_config.json', 'model.safetensors', 'onnx/text_model.onnx', 'onnx/vision_model.onnx']));
+    expect(Object.keys(zip)).toEqual(
+      expect.arrayContaining(['config.json', 'preprocessor_config.json', 'model.safetensors', 'onnx/text_model.onnx', 'onnx/vision_model.onnx']),
+    );
     await checkTowers(zip, 'gaming mouse pad', hits);
     const route = page.locator('details', { has: page.locator('summary', { hasText: 'Product image vectors' }) });
     await route.locator('summary').click();
@@ -180,7 +202,10 @@ describe('CLIP in the lab (headless Chromium)', () => {
     await page.getByLabel(/Supervised: judged query ↔ images/).check();
     await train(page, 'folder');
     // supervised: evaluation covers the held-out queries only (split by query, none of them trained on)
-    const perQuery = await page.locator('section', { has: page.getByRole('heading', { name: 'Per query' }) }).locator('tbody tr').count();
+    const perQuery = await page
+      .locator('section', { has: page.getByRole('heading', { name: 'Per query' }) })
+      .locator('tbody tr')
+      .count();
     expect(perQuery).toBeGreaterThanOrEqual(1);
     expect(perQuery).toBeLessThan(4);
     const hits = await search(page, 'folder', 'microsoft office');

@@ -26,7 +26,6 @@ let dir: string;
 let corpusPath: string;
 let judgmentsPath: string;
 
-
 /** Judged products for a few queries plus some others, from the bundled Chorus zips. */
 async function writeSlice(): Promise<void> {
   const csv = await readFile(path.join(repoRoot, 'public/data/chorus/judgments-dev.csv'), 'utf8');

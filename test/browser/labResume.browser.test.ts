@@ -5,7 +5,15 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../helpers/browserServer.ts';
-import { downloadZip, loadFiles, openLab as openLabPage, startLabBrowser, waitForLab, waitForResults, type LabBrowser } from '../helpers/appServer.ts';
+import {
+  downloadZip,
+  loadFiles,
+  openLab as openLabPage,
+  startLabBrowser,
+  waitForLab,
+  waitForResults,
+  type LabBrowser,
+} from '../helpers/appServer.ts';
 import { makeTinyModel, serveFolders, type FolderServer } from '../helpers/fixtures.ts';
 import { readSafetensors, type TensorMap } from '../../src/training/weights/safetensors.ts';
 

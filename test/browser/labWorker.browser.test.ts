@@ -50,7 +50,9 @@ describe('trainer worker in Chromium', () => {
       // the worker probes optional model files (HEAD 404s are answers, not errors)
       ignoreErrors: [/404/],
     });
-    console.log(`worker test: ${r.seconds.toFixed(1)} s in the page, backend ${r.backend.name} (${r.backend.reason}); ms at ${JSON.stringify(r.marks)}`);
+    console.log(
+      `worker test: ${r.seconds.toFixed(1)} s in the page, backend ${r.backend.name} (${r.backend.reason}); ms at ${JSON.stringify(r.marks)}`,
+    );
     expect(r.backend.name).toBe('webgpu');
     expect(r.full).toMatchObject({ status: 'done', step: 6, totalSteps: 6, resumedFrom: 0 });
     expect(r.paused.status).toBe('paused');
@@ -66,9 +68,13 @@ describe('trainer worker in Chromium', () => {
   }, 150_000);
 
   it('evaluates every N steps in the trainer worker with the data the pipeline worker parsed', async () => {
-    const e = await withBrowserPage('test/browser/workerLab.ts', (_page, page) => page.call<Awaited<ReturnType<typeof trainWithEvaluations>>>('trainWithEvaluations', endpoint), {
-      ignoreErrors: [/404/],
-    });
+    const e = await withBrowserPage(
+      'test/browser/workerLab.ts',
+      (_page, page) => page.call<Awaited<ReturnType<typeof trainWithEvaluations>>>('trainWithEvaluations', endpoint),
+      {
+        ignoreErrors: [/404/],
+      },
+    );
     expect(e.judgedQueries).toBe(12);
     expect(e.outcome).toMatchObject({ status: 'done', step: 6 });
     expect(e.evals.map((x) => x.step)).toEqual([2, 4, 6]);

@@ -90,10 +90,15 @@ export async function parityGrads(seed = PARITY_SEED): Promise<GradResult> {
   const params = model.trainableParams();
   const names = [...params.keys()];
   try {
-    const { value, grads } = tf.variableGrads(() => {
-      const [a, p, n] = cols.map((x, i) => pool(model.forward(x, { training: true, hiddenDropout: 0.1, attentionDropout: 0.1, seed: 7 + i }), x.attentionMask, 'mean'));
-      return mnrlFromEmbeddings(a!, p!, n!, 20);
-    }, names.map((n) => params.get(n)!));
+    const { value, grads } = tf.variableGrads(
+      () => {
+        const [a, p, n] = cols.map((x, i) =>
+          pool(model.forward(x, { training: true, hiddenDropout: 0.1, attentionDropout: 0.1, seed: 7 + i }), x.attentionMask, 'mean'),
+        );
+        return mnrlFromEmbeddings(a!, p!, n!, 20);
+      },
+      names.map((n) => params.get(n)!),
+    );
     const out: GradResult = { loss: (await value.data())[0]!, grads: {} };
     // variableGrads keys gradients by tf variable name; map them back through the parameter order
     const byVar = new Map(names.map((n) => [params.get(n)!.name, n]));

@@ -69,8 +69,10 @@ describe('tfjs webgpu backend in headless Chromium', () => {
       const ratio = maxAbsDiff(got, ref) / bound;
       if (ratio > worst.ratio) worst = { name, ratio };
     }
-    console.info(`webgpu vs wasm gradients: loss diff ${Math.abs(gpuGrads.loss - nodeGrads.loss).toExponential(2)}; ` +
-      `worst tensor ${worst.name} at ${(worst.ratio * 100).toFixed(1)}% of its tolerance`);
+    console.info(
+      `webgpu vs wasm gradients: loss diff ${Math.abs(gpuGrads.loss - nodeGrads.loss).toExponential(2)}; ` +
+        `worst tensor ${worst.name} at ${(worst.ratio * 100).toFixed(1)}% of its tolerance`,
+    );
     expect(worst.ratio, worst.name).toBeLessThanOrEqual(1);
   });
 });

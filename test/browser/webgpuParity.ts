@@ -33,7 +33,13 @@ export async function useBackend(backend: string): Promise<BackendInfo> {
  * WebGPU the synchronous readback returns zeros and leaves the device unusable.)
  */
 export async function matMulCheck(): Promise<number[]> {
-  const m = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
+  const m = tf.matMul(
+    tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]),
+    tf.tensor2d([[5], [6]]),
+  );
   const out = Array.from(await m.data());
   m.dispose();
   return out;

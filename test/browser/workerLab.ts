@@ -11,8 +11,25 @@ import type { TrainEvent, TrainRequest } from '../../src/lab/api/labApi.ts';
 // Lets Vite's dependency scan see the worker's imports up front (no re-optimisation and reload mid-test).
 export const scanWorkerDeps = () => Promise.all([import('../../src/workers/trainer.worker.ts'), import('../../src/workers/pipeline.worker.ts')]);
 
-const products = ['running shoes', 'leather wallet', 'usb cable', 'laptop bag', 'water bottle', 'wireless mouse', 'yoga mat', 'desk lamp', 'coffee mug', 'phone case', 'rain jacket', 'hiking boots'];
-const rows = products.map((p, i) => ({ query: `cheap ${p}`, positive: `red ${p}, size ${36 + i}`, negative: `blue ${products[(i + 5) % products.length]}` }));
+const products = [
+  'running shoes',
+  'leather wallet',
+  'usb cable',
+  'laptop bag',
+  'water bottle',
+  'wireless mouse',
+  'yoga mat',
+  'desk lamp',
+  'coffee mug',
+  'phone case',
+  'rain jacket',
+  'hiking boots',
+];
+const rows = products.map((p, i) => ({
+  query: `cheap ${p}`,
+  positive: `red ${p}, size ${36 + i}`,
+  negative: `blue ${products[(i + 5) % products.length]}`,
+}));
 
 async function safetensorsOf(zip: Blob): Promise<Uint8Array> {
   const files = unzipSync(new Uint8Array(await zip.arrayBuffer()));
@@ -32,7 +49,9 @@ export async function trainPauseResume(endpoint: string) {
   };
   const t0 = performance.now();
   const marks: Record<string, number> = {};
-  const mark = (k: string) => { marks[k] = Math.round(performance.now() - t0); };
+  const mark = (k: string) => {
+    marks[k] = Math.round(performance.now() - t0);
+  };
   const first = createLabClient(opts);
   const backend = await first.backend();
   mark('backend');
@@ -43,10 +62,15 @@ export async function trainPauseResume(endpoint: string) {
 
   const ac = new AbortController();
   const events: TrainEvent[] = [];
-  const paused = await first.train('resumed', req, (e) => {
-    events.push(e);
-    if (e.type === 'step' && e.step >= 2) ac.abort();
-  }, ac.signal);
+  const paused = await first.train(
+    'resumed',
+    req,
+    (e) => {
+      events.push(e);
+      if (e.type === 'step' && e.step >= 2) ac.abort();
+    },
+    ac.signal,
+  );
   mark('paused');
   const db = await openLabDb(dbName);
   const stored = (await listCheckpoints(db, 'resumed')).map((c) => c.step);
@@ -62,17 +86,27 @@ export async function trainPauseResume(endpoint: string) {
   first.dispose();
 
   const a = new Float32Array(fullWeights.slice(8 + Number(new DataView(fullWeights.buffer, fullWeights.byteOffset).getBigUint64(0, true))).buffer);
-  const b = new Float32Array(resumedWeights.slice(8 + Number(new DataView(resumedWeights.buffer, resumedWeights.byteOffset).getBigUint64(0, true))).buffer);
+  const b = new Float32Array(
+    resumedWeights.slice(8 + Number(new DataView(resumedWeights.buffer, resumedWeights.byteOffset).getBigUint64(0, true))).buffer,
+  );
   let maxAbsDiff = 0;
   for (let i = 0; i < Math.min(a.length, b.length); i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[i]! - b[i]!));
   let sameBytes = fullWeights.length === resumedWeights.length;
   for (let i = 0; sameBytes && i < fullWeights.length; i++) sameBytes = fullWeights[i] === resumedWeights[i];
 
   return {
-    backend, full, paused, resumed, stored, sameBytes, maxAbsDiff, floats: a.length,
+    backend,
+    full,
+    paused,
+    resumed,
+    stored,
+    sameBytes,
+    maxAbsDiff,
+    floats: a.length,
     stepEvents: events.filter((e) => e.type === 'step').length,
     resumedNotice: resumedEvents.find((e) => e.type === 'resumed'),
-    seconds: (performance.now() - t0) / 1000, marks,
+    seconds: (performance.now() - t0) / 1000,
+    marks,
   };
 }
 
@@ -85,18 +119,24 @@ export async function trainWithEvaluations(endpoint: string) {
   const corpus = products.map((p, i) => JSON.stringify({ id: `p${i}`, title: `red ${p}, size ${36 + i}` })).join('\n');
   const judgments = ['query,docid,rating', ...products.map((p, i) => `cheap ${p},p${i},3`)].join('\n');
   const summary = await client.setData({
-    corpus: [{ name: 'products.jsonl', bytes: new TextEncoder().encode(corpus) }], template: '{title}', judgments: { name: 'judgments.csv', text: judgments },
+    corpus: [{ name: 'products.jsonl', bytes: new TextEncoder().encode(corpus) }],
+    template: '{title}',
+    judgments: { name: 'judgments.csv', text: judgments },
   });
   const events: TrainEvent[] = [];
   const req: TrainRequest = {
-    model: { kind: 'hub', id: 'test/tiny', endpoint }, rows, checkpointEverySteps: 0,
+    model: { kind: 'hub', id: 'test/tiny', endpoint },
+    rows,
+    checkpointEverySteps: 0,
     config: { loss: 'mnrl', batchSize: 4, epochs: 2, lr: 2e-3, seed: 5 },
-    evalEverySteps: 2, evalQueries: products.slice(0, 6).map((p) => `cheap ${p}`),
+    evalEverySteps: 2,
+    evalQueries: products.slice(0, 6).map((p) => `cheap ${p}`),
   };
   const outcome = await client.train('evals', req, (e) => events.push(e));
   client.dispose();
   return {
-    judgedQueries: summary.judgedQueries, outcome,
+    judgedQueries: summary.judgedQueries,
+    outcome,
     evals: events.flatMap((e) => (e.type === 'eval' ? [e] : [])),
     evalProgress: events.some((e) => e.type === 'progress' && e.progress.phase === 'evaluate'),
   };

@@ -30,17 +30,47 @@ let model: string;
 beforeAll(async () => {
   dir = tempDir('ftlab-cli-');
   writeFileSync(path.join(dir, 'corpus.jsonl'), products.map(([id, title, supplier]) => JSON.stringify({ id, title, supplier })).join('\n') + '\n');
-  writeFileSync(path.join(dir, 'judgments.csv'), 'query,docid,rating\ngaming mouse pad,p1,3\ngaming mouse pad,p5,3\ngaming mouse pad,p8,1\nbluetooth speaker,p2,3\nbluetooth speaker,p6,2\noffice,p4,3\n');
-  writeFileSync(path.join(dir, 'train.jsonl'), trainRows.map(([query, positive, negative, margin]) => JSON.stringify({ query, positive, negative, margin })).join('\n') + '\n');
+  writeFileSync(
+    path.join(dir, 'judgments.csv'),
+    'query,docid,rating\ngaming mouse pad,p1,3\ngaming mouse pad,p5,3\ngaming mouse pad,p8,1\nbluetooth speaker,p2,3\nbluetooth speaker,p6,2\noffice,p4,3\n',
+  );
+  writeFileSync(
+    path.join(dir, 'train.jsonl'),
+    trainRows.map(([query, positive, negative, margin]) => JSON.stringify({ query, positive, negative, margin })).join('\n') + '\n',
+  );
   model = path.join(dir, 'base');
-  const r = await runCli(['init', '--corpus', path.join(dir, 'corpus.jsonl'), '--output', model, '--hidden', '32', '--layers', '2', '--heads', '4', '--vocab-size', '200', '--seed', '3']);
+  const r = await runCli([
+    'init',
+    '--corpus',
+    path.join(dir, 'corpus.jsonl'),
+    '--output',
+    model,
+    '--hidden',
+    '32',
+    '--layers',
+    '2',
+    '--heads',
+    '4',
+    '--vocab-size',
+    '200',
+    '--seed',
+    '3',
+  ]);
   expect(r.stderr).not.toMatch(/ftlab: /);
   expect(r.code).toBe(0);
 });
 
 describe('ftlab CLI', () => {
   it('init writes a Hugging Face + sentence-transformers folder', () => {
-    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors', 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json']) {
+    for (const f of [
+      'config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'model.safetensors',
+      'modules.json',
+      '1_Pooling/config.json',
+      'sentence_bert_config.json',
+    ]) {
       expect(existsSync(path.join(model, f)), f).toBe(true);
     }
     const cfg = JSON.parse(readFileSync(path.join(model, 'config.json'), 'utf8'));
@@ -73,13 +103,17 @@ describe('ftlab CLI', () => {
     try {
       const txt = path.join(dir, 'hub.txt');
       writeFileSync(txt, 'gaming mouse pad\nsony speaker\n');
-      const viaHub = await runCli(['embed', '--model', 'acme/tiny-bert', '--input', txt, '--output', path.join(dir, 'hub.json')], { env: { FTLAB_HUB_ENDPOINT: hub.endpoint } });
+      const viaHub = await runCli(['embed', '--model', 'acme/tiny-bert', '--input', txt, '--output', path.join(dir, 'hub.json')], {
+        env: { FTLAB_HUB_ENDPOINT: hub.endpoint },
+      });
       const viaDir = await runCli(['embed', '--model', model, '--input', txt, '--output', path.join(dir, 'dir.json')]);
       expect([viaHub.code, viaDir.code]).toEqual([0, 0]);
       const a = JSON.parse(readFileSync(path.join(dir, 'hub.json'), 'utf8'));
       expect(a.model).toBe('acme/tiny-bert');
       expect(a.embeddings).toEqual(JSON.parse(readFileSync(path.join(dir, 'dir.json'), 'utf8')).embeddings);
-      const missing = await runCli(['embed', '--model', 'acme/absent', '--input', txt, '--output', path.join(dir, 'x.json')], { env: { FTLAB_HUB_ENDPOINT: hub.endpoint } });
+      const missing = await runCli(['embed', '--model', 'acme/absent', '--input', txt, '--output', path.join(dir, 'x.json')], {
+        env: { FTLAB_HUB_ENDPOINT: hub.endpoint },
+      });
       expect(missing.code).not.toBe(0);
       expect(missing.stderr).toMatch(/acme\/absent.*config\.json.*(not found|404)/);
     } finally {
@@ -89,17 +123,51 @@ describe('ftlab CLI', () => {
 
   it('train logs one JSON line per step, exports a loadable folder, and eval reports metrics', async () => {
     const out = path.join(dir, 'tuned');
-    const r = await runCli(['train', '--model', model, '--data', path.join(dir, 'train.jsonl'), '--loss', 'mnrl', '--output', out,
-      '--steps', '4', '--batch-size', '3', '--lr', '1e-3', '--warmup-steps', '1', '--no-shuffle', '--dropout', '0', '--log-json']);
+    const r = await runCli([
+      'train',
+      '--model',
+      model,
+      '--data',
+      path.join(dir, 'train.jsonl'),
+      '--loss',
+      'mnrl',
+      '--output',
+      out,
+      '--steps',
+      '4',
+      '--batch-size',
+      '3',
+      '--lr',
+      '1e-3',
+      '--warmup-steps',
+      '1',
+      '--no-shuffle',
+      '--dropout',
+      '0',
+      '--log-json',
+    ]);
     expect(r.stderr).not.toMatch(/ftlab: /);
     expect(r.code).toBe(0);
-    const steps = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'step');
+    const steps = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'step');
     expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4]);
     expect(steps[0].lr).toBe(0); // HF's linear warmup: the first update runs at lr * 0/warmup
     for (const e of steps) expect(Number.isFinite(e.loss)).toBe(true);
     for (const f of ['onnx/model.onnx', 'model.safetensors', 'README.md', 'config.json']) expect(existsSync(path.join(out, f)), f).toBe(true);
 
-    const ev = await runCli(['eval', '--model', out, '--corpus', path.join(dir, 'corpus.jsonl'), '--judgments', path.join(dir, 'judgments.csv'), '--json']);
+    const ev = await runCli([
+      'eval',
+      '--model',
+      out,
+      '--corpus',
+      path.join(dir, 'corpus.jsonl'),
+      '--judgments',
+      path.join(dir, 'judgments.csv'),
+      '--json',
+    ]);
     expect(ev.code).toBe(0);
     const { metrics, queries } = JSON.parse(ev.stdout);
     expect(Object.keys(metrics).sort()).toEqual(['map@100', 'mrr@10', 'ndcg@10', 'recall@10', 'recall@100']);
@@ -109,8 +177,22 @@ describe('ftlab CLI', () => {
   });
 
   it('margin-mse trains from rows with negatives and margins', async () => {
-    const r = await runCli(['train', '--model', model, '--data', path.join(dir, 'train.jsonl'), '--loss', 'margin-mse', '--output', path.join(dir, 'mm'),
-      '--epochs', '1', '--batch-size', '4', '--no-shuffle']);
+    const r = await runCli([
+      'train',
+      '--model',
+      model,
+      '--data',
+      path.join(dir, 'train.jsonl'),
+      '--loss',
+      'margin-mse',
+      '--output',
+      path.join(dir, 'mm'),
+      '--epochs',
+      '1',
+      '--batch-size',
+      '4',
+      '--no-shuffle',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^step /gm)).toHaveLength(2);
   });
@@ -126,10 +208,22 @@ describe('ftlab CLI', () => {
     writeFileSync(path.join(dir, 'bad.jsonl'), '{"query": "a", "positive": "b"}\n{"query": "a", "positive"\n');
     writeFileSync(path.join(dir, 'empty.jsonl'), '\n');
     writeFileSync(path.join(dir, 'queries.txt'), 'mouse pad\n');
-    const subst: Record<string, string> = { MODEL: model, BAD: path.join(dir, 'bad.jsonl'), EMPTY: path.join(dir, 'empty.jsonl'), TRAIN: path.join(dir, 'train.jsonl'), QUERIES: path.join(dir, 'queries.txt') };
-    const r = await runCli(args.map((a) => subst[a] ?? a), { cwd: dir });
+    const subst: Record<string, string> = {
+      MODEL: model,
+      BAD: path.join(dir, 'bad.jsonl'),
+      EMPTY: path.join(dir, 'empty.jsonl'),
+      TRAIN: path.join(dir, 'train.jsonl'),
+      QUERIES: path.join(dir, 'queries.txt'),
+    };
+    const r = await runCli(
+      args.map((a) => subst[a] ?? a),
+      { cwd: dir },
+    );
     expect(r.code).not.toBe(0);
-    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('ftlab: '));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('ftlab: '));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace

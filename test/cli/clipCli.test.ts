@@ -10,14 +10,21 @@ import { tinyImage } from '../helpers/clipFixture.ts';
 
 // product id, title, brand, type; p12 has no image, and the folder has one stray file
 const products = [
-  ['p1', 'Red running shoes', 'Acme', 'Footwear'], ['p2', 'Blue ceramic coffee mug', 'Potter', 'Kitchen'],
-  ['p3', 'Black leather wallet', 'Hide', 'Accessories'], ['p4', 'Yellow rain jacket', 'Storm', 'Clothing'],
-  ['p5', 'Green yoga mat', 'Zen', 'Sports'], ['p6', 'Steel water bottle', 'Flow', 'Kitchen'],
-  ['p7', 'White cotton t-shirt', 'Basic', 'Clothing'], ['p8', 'Wireless headphones', 'Sonic', 'Audio'],
-  ['p9', 'USB-C charging cable', 'Volt', 'Electronics'], ['p10', 'Smart watch', 'Tick', 'Electronics'],
-  ['p11', 'Trail running shoe', 'Acme', 'Footwear'], ['p12', 'Espresso machine', 'Brew', 'Kitchen'],
+  ['p1', 'Red running shoes', 'Acme', 'Footwear'],
+  ['p2', 'Blue ceramic coffee mug', 'Potter', 'Kitchen'],
+  ['p3', 'Black leather wallet', 'Hide', 'Accessories'],
+  ['p4', 'Yellow rain jacket', 'Storm', 'Clothing'],
+  ['p5', 'Green yoga mat', 'Zen', 'Sports'],
+  ['p6', 'Steel water bottle', 'Flow', 'Kitchen'],
+  ['p7', 'White cotton t-shirt', 'Basic', 'Clothing'],
+  ['p8', 'Wireless headphones', 'Sonic', 'Audio'],
+  ['p9', 'USB-C charging cable', 'Volt', 'Electronics'],
+  ['p10', 'Smart watch', 'Tick', 'Electronics'],
+  ['p11', 'Trail running shoe', 'Acme', 'Footwear'],
+  ['p12', 'Espresso machine', 'Brew', 'Kitchen'],
 ];
-const judgments = 'query,docid,rating\nrunning shoes,p1,3\nrunning shoes,p11,2\ncoffee mug,p2,3\ncoffee mug,p12,2\nrain jacket,p4,3\nyoga mat,p5,2\n' +
+const judgments =
+  'query,docid,rating\nrunning shoes,p1,3\nrunning shoes,p11,2\ncoffee mug,p2,3\ncoffee mug,p12,2\nrain jacket,p4,3\nyoga mat,p5,2\n' +
   'headphones,p8,3\nwater bottle,p6,3\nwater bottle,p2,1\nleather wallet,p3,3\ncharging cable,p9,2\n';
 
 let dir = '';
@@ -39,7 +46,11 @@ async function ok(args: string[]): Promise<CliResult> {
 async function runHere(args: string[]): Promise<CliResult> {
   const out = { stdout: '', stderr: '' };
   const [writeOut, writeErr] = [process.stdout.write, process.stderr.write];
-  const capture = (k: 'stdout' | 'stderr') => ((chunk: string | Uint8Array) => { out[k] += String(chunk); return true; }) as typeof process.stdout.write;
+  const capture = (k: 'stdout' | 'stderr') =>
+    ((chunk: string | Uint8Array) => {
+      out[k] += String(chunk);
+      return true;
+    }) as typeof process.stdout.write;
   process.stdout.write = capture('stdout');
   process.stderr.write = capture('stderr');
   try {
@@ -56,25 +67,61 @@ async function okHere(args: string[]): Promise<CliResult> {
   expect(r.code).toBe(0);
   return r;
 }
-const events = (r: CliResult) => r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+const events = (r: CliResult) =>
+  r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 beforeAll(async () => {
   dir = tempDir('ftlab-clip-cli-');
-  writeFileSync(f('corpus.jsonl'), products.map(([id, title, supplier, type]) => JSON.stringify({ id, title, supplier, attr_t_product_type: type })).join('\n') + '\n');
+  writeFileSync(
+    f('corpus.jsonl'),
+    products.map(([id, title, supplier, type]) => JSON.stringify({ id, title, supplier, attr_t_product_type: type })).join('\n') + '\n',
+  );
   writeFileSync(f('judgments.csv'), judgments);
   await mkdir(images());
   // random RGB pictures of assorted sizes, so resize and centre crop both run
-  await Promise.all(products.slice(0, 11).map(([id], i) => {
-    const img = tinyImage(i + 1, 40 + 4 * i, 36 + 2 * (i % 3));
-    return sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(path.join(images(), `${id}.png`));
-  }));
+  await Promise.all(
+    products.slice(0, 11).map(([id], i) => {
+      const img = tinyImage(i + 1, 40 + 4 * i, 36 + 2 * (i % 3));
+      return sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } })
+        .png()
+        .toFile(path.join(images(), `${id}.png`));
+    }),
+  );
   writeFileSync(path.join(images(), 'p99.png'), readFileSync(path.join(images(), 'p1.png')));
   model = f('base');
   bert = f('bert');
   await Promise.all([
-    ok(['init', '--clip', '--corpus', f('corpus.jsonl'), '--output', model, '--hidden', '32', '--layers', '2', '--heads', '4',
-      '--image-size', '32', '--patch-size', '8', '--projection', '16', '--merges', '150', '--max-seq-length', '24', '--seed', '2',
-      '--text-template', '{title} {supplier} {attr_t_product_type}']),
+    ok([
+      'init',
+      '--clip',
+      '--corpus',
+      f('corpus.jsonl'),
+      '--output',
+      model,
+      '--hidden',
+      '32',
+      '--layers',
+      '2',
+      '--heads',
+      '4',
+      '--image-size',
+      '32',
+      '--patch-size',
+      '8',
+      '--projection',
+      '16',
+      '--merges',
+      '150',
+      '--max-seq-length',
+      '24',
+      '--seed',
+      '2',
+      '--text-template',
+      '{title} {supplier} {attr_t_product_type}',
+    ]),
     ok(['init', '--corpus', f('corpus.jsonl'), '--output', bert, '--hidden', '16', '--layers', '1', '--heads', '2', '--vocab-size', '150']),
   ]);
 }, 60_000);
@@ -87,24 +134,81 @@ describe('ftlab CLIP commands', () => {
     const prep = await okHere(['prepare', 'clip', '--corpus', f('corpus.jsonl'), '--images', images(), '--output', f('rows.jsonl')]);
     expect(prep.stderr).toMatch(/1 of 12 products have no image .* p12/);
     expect(prep.stderr).toMatch(/1 image file\(s\) in .* match no product id: p99\.png/);
-    const rows = readFileSync(f('rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(f('rows.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.length).toBe(11);
     expect(rows[0]).toEqual({ text: 'Red running shoes Acme Footwear', image: 'p1' });
-    const sup = await okHere(['prepare', 'clip', '--corpus', f('corpus.jsonl'), '--images', images(), '--judgments', f('judgments.csv'), '--validation', '0.25', '--output', f('sup')]);
+    const sup = await okHere([
+      'prepare',
+      'clip',
+      '--corpus',
+      f('corpus.jsonl'),
+      '--images',
+      images(),
+      '--judgments',
+      f('judgments.csv'),
+      '--validation',
+      '0.25',
+      '--output',
+      f('sup'),
+    ]);
     expect(sup.stderr).toMatch(/coffee mug \/ p12/); // relevant but without an image
-    const supTrain = readFileSync(path.join(f('sup'), 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const supVal = readFileSync(path.join(f('sup'), 'validation.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const supTrain = readFileSync(path.join(f('sup'), 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const supVal = readFileSync(path.join(f('sup'), 'validation.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(supTrain.length + supVal.length).toBe(9); // rating ≥ 2 with an image
     expect(existsSync(path.join(f('sup'), 'validation-judgments.csv'))).toBe(true);
 
-    const evalArgs = (m: string) => ['eval', '--model', m, '--corpus', f('corpus.jsonl'), '--judgments', f('judgments.csv'), '--images', images(), '--json'];
+    const evalArgs = (m: string) => [
+      'eval',
+      '--model',
+      m,
+      '--corpus',
+      f('corpus.jsonl'),
+      '--judgments',
+      f('judgments.csv'),
+      '--images',
+      images(),
+      '--json',
+    ];
     const before = JSON.parse((await okHere(evalArgs(model))).stdout);
     expect(before.queries.length).toBe(8);
 
     // 16 steps straight, and the same run as 8 steps + a resume to 16 from its checkpoint
-    const trainArgs = (out: string, steps: number, extra: string[] = []) => ['train', '--model', model, '--data', f('rows.jsonl'), '--loss', 'clip',
-      '--images', images(), '--output', out, '--steps', String(steps), '--batch-size', '4', '--lr', '2e-3', '--warmup-steps', '2',
-      '--scheduler', 'constant', '--seed', '5', '--log-json', ...extra];
+    const trainArgs = (out: string, steps: number, extra: string[] = []) => [
+      'train',
+      '--model',
+      model,
+      '--data',
+      f('rows.jsonl'),
+      '--loss',
+      'clip',
+      '--images',
+      images(),
+      '--output',
+      out,
+      '--steps',
+      String(steps),
+      '--batch-size',
+      '4',
+      '--lr',
+      '2e-3',
+      '--warmup-steps',
+      '2',
+      '--scheduler',
+      'constant',
+      '--seed',
+      '5',
+      '--log-json',
+      ...extra,
+    ];
     const straight = await ok(trainArgs(f('trained'), 16, ['--eval-corpus', f('corpus.jsonl'), '--eval-judgments', f('judgments.csv')]));
     const half = await okHere(trainArgs(f('half'), 8, ['--checkpoint-dir', f('ck'), '--checkpoint-every', '4']));
     const ev = events(straight);
@@ -117,7 +221,11 @@ describe('ftlab CLIP commands', () => {
     expect(mean(steps.slice(-4).map((e) => e.loss))).toBeLessThan(mean(steps.slice(0, 4).map((e) => e.loss)));
     const resumed = await okHere(trainArgs(f('resumed'), 16, ['--checkpoint-dir', f('ck'), '--resume']));
     expect(events(resumed).filter((e) => e.type === 'step')[0].step).toBe(9);
-    expect(events(half).filter((e) => e.type === 'checkpoint').map((e) => e.step)).toEqual([4, 8]);
+    expect(
+      events(half)
+        .filter((e) => e.type === 'checkpoint')
+        .map((e) => e.step),
+    ).toEqual([4, 8]);
     const weights = (d: string) => readSafetensors(new Uint8Array(readFileSync(path.join(d, 'model.safetensors'))));
     const [a, b, base] = [weights(f('trained')), weights(f('resumed')), weights(model)];
     for (const [name, t] of a) expect(Array.from(b.get(name)!.data), name).toEqual(Array.from(t.data));
@@ -129,7 +237,9 @@ describe('ftlab CLIP commands', () => {
     const after = JSON.parse((await okHere(evalArgs(f('trained')))).stdout);
     expect(after.metrics).toEqual(evals[1].metrics); // the export evaluates exactly as the trained model did
     expect(after.metrics).not.toEqual(before.metrics);
-    console.log(`clip cli: ndcg@10 ${before.metrics['ndcg@10'].toFixed(4)} -> ${after.metrics['ndcg@10'].toFixed(4)}, loss ${steps[0].loss.toFixed(4)} -> ${steps.at(-1).loss.toFixed(4)}`);
+    console.log(
+      `clip cli: ndcg@10 ${before.metrics['ndcg@10'].toFixed(4)} -> ${after.metrics['ndcg@10'].toFixed(4)}, loss ${steps[0].loss.toFixed(4)} -> ${steps.at(-1).loss.toFixed(4)}`,
+    );
 
     await okHere(['export', '--model', f('trained'), '--output', f('exported')]);
     expect(existsSync(path.join(f('exported'), 'onnx/vision_model.onnx'))).toBe(true);
@@ -154,20 +264,52 @@ describe('ftlab CLIP commands', () => {
     writeFileSync(f('bad-rows.jsonl'), '{"text":"red shoe","image":"p1"}\n{"text":"mug","image":"p2"}\n{"text":"lamp","image":"nope"}\n');
     writeFileSync(f('good-rows.jsonl'), '{"text":"red shoe","image":"p1"}\n{"text":"mug","image":"p2"}\n');
     writeFileSync(f('text-rows.jsonl'), '{"query":"red shoe","positive":"Red running shoes"}\n');
-    const train = (m: string, data: string, extra: string[]) => ['train', '--model', m, '--data', f(data), '--output', f('x'), '--steps', '1', ...extra];
+    const train = (m: string, data: string, extra: string[]) => [
+      'train',
+      '--model',
+      m,
+      '--data',
+      f(data),
+      '--output',
+      f('x'),
+      '--steps',
+      '1',
+      ...extra,
+    ];
     const cases: [string[], RegExp][] = [
       [train(model, 'good-rows.jsonl', ['--loss', 'clip', '--images', f('no-such-dir')]), /--images .*no-such-dir: folder not found/],
       [train(model, 'good-rows.jsonl', ['--loss', 'clip', '--images', f('corpus.jsonl')]), /is a file, expected a folder/],
-      [train(model, 'bad-rows.jsonl', ['--loss', 'clip', '--images', images()]), /bad-rows\.jsonl: 1 of 3 rows name images that are not in .*images: row 3 "nope"/],
+      [
+        train(model, 'bad-rows.jsonl', ['--loss', 'clip', '--images', images()]),
+        /bad-rows\.jsonl: 1 of 3 rows name images that are not in .*images: row 3 "nope"/,
+      ],
       [train(model, 'good-rows.jsonl', ['--loss', 'clip']), /--loss clip needs --images <dir>/],
-      [train(bert, 'good-rows.jsonl', ['--loss', 'clip', '--images', images()]), /bert: model_type is "bert", not a CLIP model; --loss clip needs a CLIP model/],
+      [
+        train(bert, 'good-rows.jsonl', ['--loss', 'clip', '--images', images()]),
+        /bert: model_type is "bert", not a CLIP model; --loss clip needs a CLIP model/,
+      ],
       [train(model, 'good-rows.jsonl', ['--loss', 'mnrl', '--images', images()]), /--images is for CLIP training: use it with --loss clip/],
-      [train(bert, 'good-rows.jsonl', ['--loss', 'mnrl', '--lock-text']), /--lock-text, --lock-image and --unlocked-layers apply to --loss clip only/],
-      [train(model, 'good-rows.jsonl', ['--loss', 'clip', '--images', images(), '--unlocked-layers', '1']), /--unlocked-layers needs --lock-text or --lock-image/],
-      [train(model, 'rows.jsonl', ['--loss', 'clip', '--images', images(), '--dropout', '0.1']), /--dropout: CLIP models are trained without dropout/],
+      [
+        train(bert, 'good-rows.jsonl', ['--loss', 'mnrl', '--lock-text']),
+        /--lock-text, --lock-image and --unlocked-layers apply to --loss clip only/,
+      ],
+      [
+        train(model, 'good-rows.jsonl', ['--loss', 'clip', '--images', images(), '--unlocked-layers', '1']),
+        /--unlocked-layers needs --lock-text or --lock-image/,
+      ],
+      [
+        train(model, 'rows.jsonl', ['--loss', 'clip', '--images', images(), '--dropout', '0.1']),
+        /--dropout: CLIP models are trained without dropout/,
+      ],
       [train(model, 'text-rows.jsonl', ['--loss', 'mnrl']), /is a CLIP model/],
-      [['eval', '--model', bert, '--corpus', f('corpus.jsonl'), '--judgments', f('judgments.csv'), '--images', images()], /not a CLIP model; --images needs a CLIP model/],
-      [['vectors', '--model', model, '--corpus', f('corpus.jsonl'), '--images', images(), '--engine', 'onnx', '--output', f('v.json')], /--engine onnx: image vectors are computed with tfjs only/],
+      [
+        ['eval', '--model', bert, '--corpus', f('corpus.jsonl'), '--judgments', f('judgments.csv'), '--images', images()],
+        /not a CLIP model; --images needs a CLIP model/,
+      ],
+      [
+        ['vectors', '--model', model, '--corpus', f('corpus.jsonl'), '--images', images(), '--engine', 'onnx', '--output', f('v.json')],
+        /--engine onnx: image vectors are computed with tfjs only/,
+      ],
       [['embed', '--model', model, '--output', f('e.json')], /embed needs either --input <file> \(texts\) or --images <dir>/],
       [['prepare', 'clip', '--corpus', f('corpus.jsonl'), '--images', f('empty'), '--output', f('r.jsonl')], /--images .*empty: folder not found/],
       [['init', '--corpus', f('corpus.jsonl'), '--output', f('m'), '--image-size', '64'], /--image-size applies to --clip only/],
@@ -176,7 +318,13 @@ describe('ftlab CLIP commands', () => {
       const r = await runHere(args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toMatch(message);
-      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('ftlab: ')).length, args.join(' ')).toBe(1);
+      expect(
+        r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('ftlab: ')).length,
+        args.join(' '),
+      ).toBe(1);
     }
   }, 60_000);
 });

@@ -35,7 +35,13 @@ beforeAll(async () => {
   exported = path.join(root, 'export');
   await writeModelFiles(exported, await exportClipModel(encoder, { baseModel: 'tiny' }));
   const embedder = await loadServedEmbedder(folderSource(exported), {});
-  server = await startEmbeddingServer({ models: [{ route: 'ftclip', embedder, name: exported }], port: 0, host: '127.0.0.1', maxBatch: 8, maxWaitMs: 5 });
+  server = await startEmbeddingServer({
+    models: [{ route: 'ftclip', embedder, name: exported }],
+    port: 0,
+    host: '127.0.0.1',
+    maxBatch: 8,
+    maxWaitMs: 5,
+  });
 });
 
 afterAll(async () => {
@@ -45,7 +51,7 @@ afterAll(async () => {
 });
 
 describe('ftlab serve: /ftclip/text/ on a CLIP export', () => {
-  it('answers Chorus\' request shapes with the text tower\'s vectors, normalized per request', async () => {
+  it("answers Chorus' request shapes with the text tower's vectors, normalized per request", async () => {
     const r = await post('/ftclip/text/', { text: 'red running shoes', output_format: 'float_list', separator: ',', normalize: false });
     expect([r.status, r.headers.get('content-type')]).toEqual([200, 'application/json']);
     const raw = ((await r.json()) as { embedding: number[] }).embedding;
@@ -57,8 +63,15 @@ describe('ftlab serve: /ftclip/text/ on a CLIP export', () => {
     // defaults: float_list, normalize true
     const unit = ((await (await post('/ftclip/text', { text: 'red running shoes' })).json()) as { embedding: number[] }).embedding;
     const norm = Math.hypot(...want);
-    expect(maxAbsDiff(unit, Array.from(want, (x) => x / norm))).toBeLessThan(1e-5);
-    const s = ((await (await post('/ftclip/text/', { text: 'red running shoes', output_format: 'string', separator: ';', normalize: false })).json()) as { embedding: string });
+    expect(
+      maxAbsDiff(
+        unit,
+        Array.from(want, (x) => x / norm),
+      ),
+    ).toBeLessThan(1e-5);
+    const s = (await (
+      await post('/ftclip/text/', { text: 'red running shoes', output_format: 'string', separator: ';', normalize: false })
+    ).json()) as { embedding: string };
     expect(s.embedding.split(';').map((x) => Math.fround(Number(x)))).toEqual(raw);
 
     const bad = await post('/ftclip/text/', { output_format: 'string' });
@@ -68,10 +81,18 @@ describe('ftlab serve: /ftclip/text/ on a CLIP export', () => {
     expect(info).toEqual({ route: '/ftclip/text/', model: exported, dimension: 16, max_seq_length: 24, pooling: 'eos', normalized: false });
   });
 
-  it('answers concurrent requests (micro-batched into padded ONNX runs) with the tfjs model\'s vectors', async () => {
-    const texts = ['usb c cable', 'Café espresso machine with milk frother, stainless steel and more words than fit', '', 'mug', 'kids rain jacket, yellow'];
+  it("answers concurrent requests (micro-batched into padded ONNX runs) with the tfjs model's vectors", async () => {
+    const texts = [
+      'usb c cable',
+      'Café espresso machine with milk frother, stainless steel and more words than fit',
+      '',
+      'mug',
+      'kids rain jacket, yellow',
+    ];
     const before = server.stats().ftclip!;
-    const got = await Promise.all(texts.map(async (text) => ((await (await post('/ftclip/text/', { text, normalize: false })).json()) as { embedding: number[] }).embedding));
+    const got = await Promise.all(
+      texts.map(async (text) => ((await (await post('/ftclip/text/', { text, normalize: false })).json()) as { embedding: number[] }).embedding),
+    );
     got.forEach((v, i) => expect(maxAbsDiff(v, tfjsText(texts[i]!)), texts[i]).toBeLessThan(1e-5));
     expect(server.stats().ftclip!.requests - before.requests).toBe(texts.length);
     // how requests group depends on timing; one embed() call is the padded batch they would share

@@ -47,8 +47,31 @@ describe('ftlab gpl on a Chorus slice', () => {
   const work = path.join(dir, 'work');
   const out = path.join(dir, 'model');
   const args = () => [
-    'gpl', '--model', model, '--corpus', corpusFile, '--generate', 'offline', '--per-product', '1', '--cross-encoder', crossEncoder,
-    '--negatives-per-query', '2', '--k', '20', '--judgments', judgmentsFile, '--work-dir', work, '--output', out, '--steps', '3', '--batch-size', '8',
+    'gpl',
+    '--model',
+    model,
+    '--corpus',
+    corpusFile,
+    '--generate',
+    'offline',
+    '--per-product',
+    '1',
+    '--cross-encoder',
+    crossEncoder,
+    '--negatives-per-query',
+    '2',
+    '--k',
+    '20',
+    '--judgments',
+    judgmentsFile,
+    '--work-dir',
+    work,
+    '--output',
+    out,
+    '--steps',
+    '3',
+    '--batch-size',
+    '8',
   ];
 
   it('runs queries → mine → label → train → eval → export, with margins equal to cross-encoder differences', async () => {
@@ -57,7 +80,8 @@ describe('ftlab gpl on a Chorus slice', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^before: ndcg@10 \d\.\d{4} mrr@10/m);
     expect(r.stdout).toMatch(/^after: +ndcg@10 \d\.\d{4} mrr@10/m);
-    for (const s of ['queries', 'mine', 'label', 'eval before', 'train', 'eval after', 'export']) expect(r.stderr).toMatch(new RegExp(`step \\d/7 ${s}.*: running`));
+    for (const s of ['queries', 'mine', 'label', 'eval before', 'train', 'eval after', 'export'])
+      expect(r.stderr).toMatch(new RegExp(`step \\d/7 ${s}.*: running`));
     expect(r.stderr).toMatch(/label: cross-encoder pairs: \d+\/\d+ \([\d.]+\/s\)( ETA)?/);
     expect(existsSync(path.join(out, 'onnx/model.onnx'))).toBe(true);
     expect(readFileSync(path.join(out, 'README.md'), 'utf8')).toMatch(/MarginMSELoss/);
@@ -76,7 +100,16 @@ describe('ftlab gpl on a Chorus slice', () => {
     const ce = await loadCrossEncoder(folderSource(crossEncoder));
     try {
       const sample = rows.filter((_, i) => i % 7 === 0);
-      const s = await ce.score(sample.flatMap((x) => [[x.query, x.positive], [x.query, x.negative!]] as [string, string][]), { batchSize: 16 });
+      const s = await ce.score(
+        sample.flatMap(
+          (x) =>
+            [
+              [x.query, x.positive],
+              [x.query, x.negative!],
+            ] as [string, string][],
+        ),
+        { batchSize: 16 },
+      );
       sample.forEach((x, i) => expect(Math.abs(x.margin! - (s[2 * i]! - s[2 * i + 1]!))).toBeLessThan(1e-5));
     } finally {
       ce.dispose();
@@ -86,7 +119,8 @@ describe('ftlab gpl on a Chorus slice', () => {
   it('skips every finished step on a re-run', async () => {
     const r = await runCli(args());
     expect(r.code).toBe(0);
-    for (const s of ['queries', 'mine', 'label', 'eval before', 'train', 'eval after', 'export']) expect(r.stderr).toMatch(new RegExp(`step \\d/7 ${s}.*: skipped`));
+    for (const s of ['queries', 'mine', 'label', 'eval before', 'train', 'eval after', 'export'])
+      expect(r.stderr).toMatch(new RegExp(`step \\d/7 ${s}.*: skipped`));
     expect(r.stderr).not.toMatch(/running/);
     expect(r.stdout).toMatch(/^before: ndcg@10/m);
   }, 60_000);
@@ -117,7 +151,22 @@ describe('ftlab prepare', () => {
 
   it('supervised: pairs with hard negatives, split by query with no leakage, held-out judgments for eval', async () => {
     const outDir = path.join(dir, 'sup');
-    const r = await runCli(['prepare', 'supervised', '--model', model, '--corpus', corpusFile, '--judgments', judgmentsFile, '--hard-negatives', '2', '--validation', '0.25', '--output', outDir]);
+    const r = await runCli([
+      'prepare',
+      'supervised',
+      '--model',
+      model,
+      '--corpus',
+      corpusFile,
+      '--judgments',
+      judgmentsFile,
+      '--hard-negatives',
+      '2',
+      '--validation',
+      '0.25',
+      '--output',
+      outDir,
+    ]);
     expect(r.code).toBe(0);
     const train = parseTrainRows(readFileSync(path.join(outDir, 'train.jsonl'), 'utf8'), 'train');
     const val = parseTrainRows(readFileSync(path.join(outDir, 'validation.jsonl'), 'utf8'), 'val');
@@ -144,7 +193,16 @@ describe('ftlab prepare', () => {
     const bad = path.join(dir, 'bad.csv');
     writeFileSync(bad, 'query,product,score\nlaptop,1,2\n');
     const corpus = await loadCorpusInput([corpusFile], '{title} {supplier}');
-    const settings = { judgments: bad, threshold: 2, hardNegatives: 0, rankFrom: 1, validation: 0.2, seed: 1, batchSize: 8, output: path.join(dir, 'x') };
+    const settings = {
+      judgments: bad,
+      threshold: 2,
+      hardNegatives: 0,
+      rankFrom: 1,
+      validation: 0.2,
+      seed: 1,
+      batchSize: 8,
+      output: path.join(dir, 'x'),
+    };
     await expect(prepareSupervised(corpus, settings)).rejects.toThrow(/bad\.csv: line 1: .*missing docid, rating/);
     writeFileSync(bad, 'query,docid,rating\nlaptop,nope-1,3\nlaptop,nope-2,0\n');
     await expect(prepareSupervised(corpus, settings)).rejects.toThrow(/none of the 2 judged docids is in the corpus \(line 2: nope-1 \("laptop"\)/);

@@ -15,7 +15,11 @@ let server: EmbeddingServer;
 let encoder: SentenceEncoder;
 
 const post = (route: string, body: unknown, raw = false) =>
-  fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ? (body as string) : JSON.stringify(body) });
+  fetch(`${server.url}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
 
 async function reference(texts: string[]): Promise<Float32Array[]> {
   return encoder.encode(texts);
@@ -26,7 +30,13 @@ beforeAll(async () => {
   encoder = await loadSentenceEncoder(folderSource(dir));
   const embedder = await loadOnnxTextEmbedder(folderSource(dir));
   // a long batching window makes batching observable with a model this fast; a request waits at most 25 ms
-  server = await startEmbeddingServer({ models: [{ route: 'ftbert', embedder, name: dir }], port: 0, host: '127.0.0.1', maxBatch: 16, maxWaitMs: 25 });
+  server = await startEmbeddingServer({
+    models: [{ route: 'ftbert', embedder, name: dir }],
+    port: 0,
+    host: '127.0.0.1',
+    maxBatch: 16,
+    maxWaitMs: 25,
+  });
 });
 afterAll(async () => {
   await server?.close();
@@ -34,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('ftlab serve: Chorus embeddings API', () => {
-  it('answers Chorus\' request shapes with the encoder\'s vectors', async () => {
+  it("answers Chorus' request shapes with the encoder's vectors", async () => {
     // what Querqy's ChorusEmbeddingModel sends
     const r = await post('/ftbert/text/', { text: 'red running shoes', output_format: 'float_list', separator: ',', normalize: false });
     expect(r.status).toBe(200);
@@ -48,7 +58,9 @@ describe('ftlab serve: Chorus embeddings API', () => {
     body.embedding.forEach((v) => expect(Math.fround(v)).toBe(v));
 
     // output_format "string": the same vector joined with the separator; defaults: float_list, normalize true
-    const s = (await (await post('/ftbert/text/', { text: 'red running shoes', output_format: 'string', separator: ';', normalize: false })).json()) as { embedding: string };
+    const s = (await (
+      await post('/ftbert/text/', { text: 'red running shoes', output_format: 'string', separator: ';', normalize: false })
+    ).json()) as { embedding: string };
     const parts = s.embedding.split(';').map(Number);
     expect(parts.map((x) => Math.fround(x))).toEqual(body.embedding);
     const d = (await (await post('/ftbert/text', { text: 'red running shoes' })).json()) as { embedding: number[] };
@@ -63,7 +75,12 @@ describe('ftlab serve: Chorus embeddings API', () => {
       ['{"text": "a",', true, 400, { type: 'json_invalid', loc: ['body', 13], msg: 'JSON decode error' }],
       [{ output_format: 'string' }, false, 422, { type: 'missing', loc: ['body', 'text'], msg: 'Field required' }],
       [{ text: 42 }, false, 422, { type: 'string_type', loc: ['body', 'text'], msg: 'Input should be a valid string', input: 42 }],
-      [{ text: 'a', output_format: 'csv' }, false, 422, { type: 'enum', loc: ['body', 'output_format'], msg: "Input should be 'float_list' or 'string'", input: 'csv' }],
+      [
+        { text: 'a', output_format: 'csv' },
+        false,
+        422,
+        { type: 'enum', loc: ['body', 'output_format'], msg: "Input should be 'float_list' or 'string'", input: 'csv' },
+      ],
       [{ text: 'a', normalize: 'maybe' }, false, 422, { type: 'bool_parsing', loc: ['body', 'normalize'], input: 'maybe' }],
       [{ text: 'a', separator: 5 }, false, 422, { type: 'string_type', loc: ['body', 'separator'] }],
       [['a'], false, 422, { type: 'model_attributes_type', loc: ['body'] }],
@@ -116,14 +133,16 @@ describe('ftlab serve: Chorus embeddings API', () => {
     const got: number[][] = new Array(64);
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < texts.length) {
-        const i = next++;
-        const r = await post('/ftbert/text/', { text: texts[i], output_format: 'float_list', normalize: false });
-        expect(r.status).toBe(200);
-        got[i] = ((await r.json()) as { embedding: number[] }).embedding;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < texts.length) {
+          const i = next++;
+          const r = await post('/ftbert/text/', { text: texts[i], output_format: 'float_list', normalize: false });
+          expect(r.status).toBe(200);
+          got[i] = ((await r.json()) as { embedding: number[] }).embedding;
+        }
+      }),
+    );
     expect(performance.now() - started).toBeLessThan(20_000);
     got.forEach((v, i) => expect(maxAbsDiff(v, want[i]!)).toBeLessThan(1e-5));
     const after = server.stats().ftbert!;
@@ -137,8 +156,14 @@ describe('ftlab serve: Chorus embeddings API', () => {
 
   it('pairs --model and --route values (or route=dir) and refuses ambiguous or clashing routes', async () => {
     expect(await pairModelsAndRoutes(['a'], [])).toEqual([{ route: 'ftbert', model: 'a' }]);
-    expect(await pairModelsAndRoutes(['a', 'b'], ['x', 'y'])).toEqual([{ route: 'x', model: 'a' }, { route: 'y', model: 'b' }]);
-    expect(await pairModelsAndRoutes(['minilm=m1', 'b'], ['ft'])).toEqual([{ route: 'minilm', model: 'm1' }, { route: 'ft', model: 'b' }]);
+    expect(await pairModelsAndRoutes(['a', 'b'], ['x', 'y'])).toEqual([
+      { route: 'x', model: 'a' },
+      { route: 'y', model: 'b' },
+    ]);
+    expect(await pairModelsAndRoutes(['minilm=m1', 'b'], ['ft'])).toEqual([
+      { route: 'minilm', model: 'm1' },
+      { route: 'ft', model: 'b' },
+    ]);
     await expect(pairModelsAndRoutes(['a', 'b'], ['x'])).rejects.toThrow(/give each a --route/);
     await expect(pairModelsAndRoutes(['x=a', 'x=b'], [])).rejects.toThrow(/route "x" is given to two models/);
     await expect(pairModelsAndRoutes(['a'], ['x', 'y'])).rejects.toThrow(/2 --route values/);

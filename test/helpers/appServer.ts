@@ -47,7 +47,10 @@ export async function startLabBrowser(shotPrefix = ''): Promise<LabBrowser> {
 /** Resolves once the app shows step 1 and the backend it chose. */
 export async function waitForLab(page: Page): Promise<void> {
   await page.getByRole('heading', { name: /Step 1 Data/ }).waitFor({ timeout: 90_000 });
-  await page.getByTestId('backend').getByText(/webgpu|webgl|wasm|cpu/).waitFor({ timeout: 90_000 });
+  await page
+    .getByTestId('backend')
+    .getByText(/webgpu|webgl|wasm|cpu/)
+    .waitFor({ timeout: 90_000 });
 }
 
 /** Opens the lab with `?backend=` and `?hub=`; `errors` collects console errors and uncaught exceptions. */
@@ -78,7 +81,11 @@ export async function loadFiles(page: Page, files: { corpus: string; judgments?:
  * Waits in step 3 until the run ends, screenshots it either way (`shot`), throws with the page's errors when
  * it failed, and otherwise runs `onTrained` and opens step 4.
  */
-export async function waitForResults(page: Page, shot: () => Promise<unknown>, opts: { timeoutMs?: number; onTrained?: () => Promise<void> } = {}): Promise<void> {
+export async function waitForResults(
+  page: Page,
+  shot: () => Promise<unknown>,
+  opts: { timeoutMs?: number; onTrained?: () => Promise<void> } = {},
+): Promise<void> {
   const results = page.getByRole('button', { name: /See the results/ });
   const failed = page.locator('.status-failed');
   const timeout = opts.timeoutMs ?? 170_000;
@@ -94,7 +101,10 @@ export async function waitForResults(page: Page, shot: () => Promise<unknown>, o
 
 /** Clicks "Download the model", saves the zip at `zipPath` and returns its entries (names as in the zip). */
 export async function downloadZip(page: Page, zipPath: string): Promise<Record<string, Uint8Array>> {
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: /Download the model/ }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    page.getByRole('button', { name: /Download the model/ }).click(),
+  ]);
   await download.saveAs(zipPath);
   return unzipSync(new Uint8Array(await readFile(zipPath)));
 }

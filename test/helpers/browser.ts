@@ -17,11 +17,7 @@ export interface BrowserPageOptions extends PageOptions {
  * repo root, e.g. 'test/browser/webgpuParity.ts'); its exports are callable through `ctx.call`.
  * The browser is closed afterwards whatever happens.
  */
-export async function withBrowserPage<T>(
-  entry: string,
-  fn: (page: Page, ctx: EntryPage) => Promise<T>,
-  opts: BrowserPageOptions = {},
-): Promise<T> {
+export async function withBrowserPage<T>(entry: string, fn: (page: Page, ctx: EntryPage) => Promise<T>, opts: BrowserPageOptions = {}): Promise<T> {
   const server = await startBrowserServer();
   const browser = await launchChromium();
   try {

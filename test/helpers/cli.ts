@@ -3,7 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 const bin = path.resolve(import.meta.dirname, '../../bin/ftlab.js');
 
@@ -24,7 +28,12 @@ export function tempDir(prefix = 'ftlab-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export interface ServeCli { url: string; routes: string[]; stderr: () => string; stop: () => Promise<number | null> }
+export interface ServeCli {
+  url: string;
+  routes: string[];
+  stderr: () => string;
+  stop: () => Promise<number | null>;
+}
 
 /**
  * Starts `ftlab serve` (args after "serve") and resolves with the address and routes it prints on its first

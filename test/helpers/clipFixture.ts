@@ -11,9 +11,22 @@ export type TinyClipOptions = Partial<InitClipOptions>;
 
 /** The tiny CLIP's settings: both towers hidden 32, 2 layers, 4 heads; 32x32 images in 8x8 patches; projection 16. */
 export const tinyClipDefaults: InitClipOptions = {
-  texts: tinyTrainingCorpus, merges: 200, textHidden: 32, textLayers: 2, textHeads: 4, textIntermediate: 48,
-  visionHidden: 32, visionLayers: 2, visionHeads: 4, visionIntermediate: 48, projectionDim: 16, maxTextLength: 24,
-  imageSize: 32, patchSize: 8, perturbAll: true, seed: 0,
+  texts: tinyTrainingCorpus,
+  merges: 200,
+  textHidden: 32,
+  textLayers: 2,
+  textHeads: 4,
+  textIntermediate: 48,
+  visionHidden: 32,
+  visionLayers: 2,
+  visionHeads: 4,
+  visionIntermediate: 48,
+  projectionDim: 16,
+  maxTextLength: 24,
+  imageSize: 32,
+  patchSize: 8,
+  perturbAll: true,
+  seed: 0,
 };
 
 const cache = new Map<string, Promise<string>>();
@@ -45,10 +58,18 @@ export function tinyImage(seed: number, w = 40, h = 36): RgbImage {
 }
 
 /** Seeded normal pixel_values [B, C, S, S] (roughly what CLIP normalization yields) as a flat array and nested lists. */
-export function randomPixels(seed: number, B: number, C: number, S: number): { data: Float32Array; nested: number[][][][]; shape: [number, number, number, number] } {
+export function randomPixels(
+  seed: number,
+  B: number,
+  C: number,
+  S: number,
+): { data: Float32Array; nested: number[][][][]; shape: [number, number, number, number] } {
   const rng = new Rng(seed);
   const data = new Float32Array(B * C * S * S).map(() => rng.normal());
-  const nested = Array.from({ length: B }, (_, b) => Array.from({ length: C }, (_, c) => Array.from({ length: S }, (_, y) =>
-    Array.from(data.subarray(((b * C + c) * S + y) * S, ((b * C + c) * S + y + 1) * S)))));
+  const nested = Array.from({ length: B }, (_, b) =>
+    Array.from({ length: C }, (_, c) =>
+      Array.from({ length: S }, (_, y) => Array.from(data.subarray(((b * C + c) * S + y) * S, ((b * C + c) * S + y + 1) * S))),
+    ),
+  );
   return { data, nested, shape: [B, C, S, S] };
 }

@@ -46,7 +46,11 @@ export function clipCatalogue(imageBase: string): ClipCatalogue {
     for (let i = 0; i < 6; i++) {
       const id = `p${100 + n}`;
       const p: Record<string, string> = {
-        id, title: `${spec.titles[i % 3]} ${i}`, supplier: suppliers[(t + i) % 4]!, attr_t_product_type: spec.type, img_500x500: `${imageBase}/${id}.png`,
+        id,
+        title: `${spec.titles[i % 3]} ${i}`,
+        supplier: suppliers[(t + i) % 4]!,
+        attr_t_product_type: spec.type,
+        img_500x500: `${imageBase}/${id}.png`,
       };
       products.push(p);
       images.set(id, typeImage(spec.rgb, 1000 + n));
@@ -78,13 +82,14 @@ export function clipLabData(c: ClipCatalogue): LabData {
 
 /** A LabImageSet over in-memory images: a URL whose image is missing answers like a 404. */
 export function memoryImageSet(c: ClipCatalogue, fetched: string[] = []): (r: ResolvedImages) => LabImageSet {
-  return (resolved) => new LabImageSet(
-    resolved,
-    async (key) => {
-      fetched.push(key);
-      if (!c.images.has(key)) throw new Error(`HTTP 404 for ${resolved.entries.find(([k]) => k === key)?.[1] ?? key}`);
-      return { data: new TextEncoder().encode(key), cached: false };
-    },
-    async (data) => c.images.get(new TextDecoder().decode(data as Uint8Array))!,
-  );
+  return (resolved) =>
+    new LabImageSet(
+      resolved,
+      async (key) => {
+        fetched.push(key);
+        if (!c.images.has(key)) throw new Error(`HTTP 404 for ${resolved.entries.find(([k]) => k === key)?.[1] ?? key}`);
+        return { data: new TextEncoder().encode(key), cached: false };
+      },
+      async (data) => c.images.get(new TextDecoder().decode(data as Uint8Array))!,
+    );
 }

@@ -27,10 +27,19 @@ function cached(key: string, make: () => Promise<string>): Promise<string> {
 export function makeTinyCrossEncoder(opts: TinyCrossEncoderOptions = {}): Promise<string> {
   return cached(`hf:${JSON.stringify(opts)}`, async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-ce-'));
-    await writeModelFiles(dir, initModel({
-      texts: tinyTrainingCorpus, hidden: 32, layers: 2, heads: 4, vocabSize: 300, perturbAll: true,
-      architecture: 'BertForSequenceClassification', ...opts,
-    }));
+    await writeModelFiles(
+      dir,
+      initModel({
+        texts: tinyTrainingCorpus,
+        hidden: 32,
+        layers: 2,
+        heads: 4,
+        vocabSize: 300,
+        perturbAll: true,
+        architecture: 'BertForSequenceClassification',
+        ...opts,
+      }),
+    );
     return dir;
   });
 }

@@ -1,7 +1,22 @@
 /** An in-memory LabClient for the UI state tests: records calls, scripted training, no workers. */
 import type {
-  BackendInfo, DataSummary, Estimate, EstimateRequest, EvaluateRequest, EvaluationResult, LabClient, LabData, ModelInfo,
-  ModelSpec, PreparedData, PrepareRequest, ProgressCallback, SearchHit, TrainEvent, TrainOutcome, TrainRequest,
+  BackendInfo,
+  DataSummary,
+  Estimate,
+  EstimateRequest,
+  EvaluateRequest,
+  EvaluationResult,
+  LabClient,
+  LabData,
+  ModelInfo,
+  ModelSpec,
+  PreparedData,
+  PrepareRequest,
+  ProgressCallback,
+  SearchHit,
+  TrainEvent,
+  TrainOutcome,
+  TrainRequest,
 } from '../../src/lab/api/labApi.ts';
 import type { ClipPreparedData, ImageSource, ImageSummary } from '../../src/lab/api/clipRequest.ts';
 
@@ -38,8 +53,13 @@ export class FakeLabClient implements LabClient {
     if (this.opts.dataError) throw new Error(this.opts.dataError);
     this.data = data;
     return {
-      products: 3, documents: 3, judgedQueries: data.judgments ? 2 : 0, judgments: data.judgments ? 4 : 0,
-      importedQueries: data.queries ? 5 : 0, rejected: ['corpus.jsonl: record 3: no text for template'], warnings: [],
+      products: 3,
+      documents: 3,
+      judgedQueries: data.judgments ? 2 : 0,
+      judgments: data.judgments ? 4 : 0,
+      importedQueries: data.queries ? 5 : 0,
+      rejected: ['corpus.jsonl: record 3: no text for template'],
+      warnings: [],
       preview: [{ id: 'p1', text: 'Gaming mouse pad XL' }],
     };
   }
@@ -47,8 +67,15 @@ export class FakeLabClient implements LabClient {
     this.#log('estimate', req);
     const fits = 'vision' in req.model || req.model.hidden <= 1024;
     return {
-      backend: 'webgpu', fits, reason: fits ? 'fits' : 'too large', parameters: 1000, trainingBytes: 1e6,
-      largestBufferBytes: 1e5, secondsPerStep: 0.5, totalSeconds: 10, totalSteps: 20,
+      backend: 'webgpu',
+      fits,
+      reason: fits ? 'fits' : 'too large',
+      parameters: 1000,
+      trainingBytes: 1e6,
+      largestBufferBytes: 1e5,
+      secondsPerStep: 0.5,
+      totalSeconds: 10,
+      totalSteps: 20,
     };
   }
   async setImages(source: ImageSource): Promise<ImageSummary> {
@@ -58,7 +85,17 @@ export class FakeLabClient implements LabClient {
   async checkImages(onProgress?: ProgressCallback): Promise<ImageSummary> {
     this.#log('checkImages');
     onProgress?.({ phase: 'images', done: 2, total: 2, unit: 'items' });
-    return { products: 3, withImage: 2, withoutImage: 1, withoutImageIds: ['p3'], checked: 2, ok: 1, failures: [{ key: 'p2', reason: 'http://x/p2.jpg: not found (HTTP 404)' }], unmatchedFiles: [], fromCache: 0 };
+    return {
+      products: 3,
+      withImage: 2,
+      withoutImage: 1,
+      withoutImageIds: ['p3'],
+      checked: 2,
+      ok: 1,
+      failures: [{ key: 'p2', reason: 'http://x/p2.jpg: not found (HTTP 404)' }],
+      unmatchedFiles: [],
+      fromCache: 0,
+    };
   }
   async inspectModel(spec: ModelSpec) {
     this.#log('inspectModel', spec);
@@ -70,18 +107,41 @@ export class FakeLabClient implements LabClient {
     onProgress?.({ phase: 'download', done: 50, total: 100, unit: 'bytes', detail: 'model.safetensors' });
     onProgress?.({ phase: 'download', done: 100, total: 100, unit: 'bytes', detail: 'model.safetensors' });
     return {
-      id: spec.kind === 'hub' ? spec.id : 'local', modelType: 'bert', family: 'sentence', task: 'text', hidden: 32, layers: 2, heads: 4, intermediate: 128,
-      vocabSize: 300, maxSeqLength: 64, pooling: 'mean', normalize: false, dim: 32, parameters: 12345, warnings: ['a warning'],
+      id: spec.kind === 'hub' ? spec.id : 'local',
+      modelType: 'bert',
+      family: 'sentence',
+      task: 'text',
+      hidden: 32,
+      layers: 2,
+      heads: 4,
+      intermediate: 128,
+      vocabSize: 300,
+      maxSeqLength: 64,
+      pooling: 'mean',
+      normalize: false,
+      dim: 32,
+      parameters: 12345,
+      warnings: ['a warning'],
     };
   }
   async prepare(req: PrepareRequest, onProgress?: ProgressCallback): Promise<PreparedData | ClipPreparedData> {
     this.#log('prepare', req);
     onProgress?.({ phase: 'mine', done: 3, total: 3, unit: 'items' });
-    const rows = [{ query: 'a', positive: 'b' }, { query: 'c', positive: 'd' }];
+    const rows = [
+      { query: 'a', positive: 'b' },
+      { query: 'c', positive: 'd' },
+    ];
     return req.mode === 'supervised'
       ? { rows, loss: 'mnrl', validationQueries: ['q2'], trainQueries: ['q1'], stats: { pairs: 2 }, warnings: [] }
-      : req.mode === 'unsupervised' ? { rows, loss: req.crossEncoder ? 'margin-mse' : 'mnrl', queries: 2, stats: { queries: 2 }, warnings: ['w'] }
-      : { rows: [{ text: 'gaming mouse pad', image: 'p1' }], loss: 'clip', stats: { rows: 1 }, warnings: [], images: { kind: 'urls', entries: [['p1', 'http://x/p1.jpg']] } };
+      : req.mode === 'unsupervised'
+        ? { rows, loss: req.crossEncoder ? 'margin-mse' : 'mnrl', queries: 2, stats: { queries: 2 }, warnings: ['w'] }
+        : {
+            rows: [{ text: 'gaming mouse pad', image: 'p1' }],
+            loss: 'clip',
+            stats: { rows: 1 },
+            warnings: [],
+            images: { kind: 'urls', entries: [['p1', 'http://x/p1.jpg']] },
+          };
   }
   async train(runId: string, req: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome> {
     this.#log('train', runId, req);
@@ -95,10 +155,22 @@ export class FakeLabClient implements LabClient {
         this.checkpoints.set(runId, step - 1);
         return { status: 'paused', step: step - 1, totalSteps: total, resumedFrom: from, losses, elapsedMs: 1 };
       }
-      if (this.opts.nanAt === step) return { status: 'nan', step, totalSteps: total, resumedFrom: from, losses, elapsedMs: 1, message: `loss is NaN at step ${step}` };
+      if (this.opts.nanAt === step)
+        return { status: 'nan', step, totalSteps: total, resumedFrom: from, losses, elapsedMs: 1, message: `loss is NaN at step ${step}` };
       const loss = 1 / step;
       losses.push(loss);
-      onEvent({ type: 'step', step, totalSteps: total, epoch: 0, loss, lr: 1e-5 * step, gradNorm: 1, examplesPerSec: 10, elapsedMs: step, etaSeconds: total - step });
+      onEvent({
+        type: 'step',
+        step,
+        totalSteps: total,
+        epoch: 0,
+        loss,
+        lr: 1e-5 * step,
+        gradNorm: 1,
+        examplesPerSec: 10,
+        elapsedMs: step,
+        etaSeconds: total - step,
+      });
       // like the real trainer: only the scheduled steps (the last one is left to the tuned evaluation)
       if (req.evalEverySteps && step % req.evalEverySteps === 0) onEvent({ type: 'eval', step, epoch: 0, metrics: { 'ndcg@10': 0.3 + step / 100 } });
       // yield to the test between steps so pause/cancel can land mid-run
@@ -124,7 +196,14 @@ export class FakeLabClient implements LabClient {
   }
   async search(query: string, k: number, which: 'baseline' | 'tuned'): Promise<SearchHit[]> {
     this.#log('search', query, k, which);
-    return Array.from({ length: k }, (_, i) => ({ rank: i + 1, id: `${which}-${i}`, score: 1 - i / 10, text: `${query} ${which} ${i}`, fields: { title: `T${i}` }, ...(i === 0 && { rating: 3 }) }));
+    return Array.from({ length: k }, (_, i) => ({
+      rank: i + 1,
+      id: `${which}-${i}`,
+      score: 1 - i / 10,
+      text: `${query} ${which} ${i}`,
+      fields: { title: `T${i}` },
+      ...(i === 0 && { rating: 3 }),
+    }));
   }
   async exportZip(runId: string): Promise<Blob> {
     this.#log('exportZip', runId);

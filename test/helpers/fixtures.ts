@@ -10,7 +10,7 @@ import { ModelSourceError, type ModelSource } from '../../src/training/source/mo
 /** A small e-commerce corpus: product titles and queries, with accents, punctuation and digits. */
 export const tinyCorpus: string[] = [
   'Red running shoes for men, size 42',
-  'Women\'s trail running shoe - waterproof',
+  "Women's trail running shoe - waterproof",
   'Stainless steel water bottle 750ml',
   'Insulated water bottle, keeps drinks cold 24h',
   'Wireless bluetooth headphones with noise cancelling',
@@ -18,7 +18,7 @@ export const tinyCorpus: string[] = [
   'Café espresso machine with milk frother',
   'Crème brûlée ramekins set of 6',
   'Kids rain jacket, yellow, hooded',
-  'Men\'s leather wallet with RFID blocking',
+  "Men's leather wallet with RFID blocking",
   'USB-C charging cable 2m braided',
   'Fast charger 65W USB-C power adapter',
   'Organic cotton t-shirt, white, slim fit',
@@ -35,8 +35,22 @@ export const tinyCorpus: string[] = [
 
 const colors = ['red', 'blue', 'black', 'white', 'green', 'grey', 'navy', 'pink'];
 const products = [
-  'sneakers', 'hiking boots', 'backpack', 'laptop sleeve', 'phone case', 'desk lamp', 'office chair', 'sunglasses',
-  'winter gloves', 'wool scarf', 'denim jeans', 'hoodie', 'sandals', 'umbrella', 'notebook', 'kettle',
+  'sneakers',
+  'hiking boots',
+  'backpack',
+  'laptop sleeve',
+  'phone case',
+  'desk lamp',
+  'office chair',
+  'sunglasses',
+  'winter gloves',
+  'wool scarf',
+  'denim jeans',
+  'hoodie',
+  'sandals',
+  'umbrella',
+  'notebook',
+  'kettle',
 ];
 /** tinyCorpus plus generated catalogue titles, so WordPiece sees repeated words and sub-words (~300 tokens). */
 export const tinyTrainingCorpus: string[] = [
@@ -118,4 +132,3 @@ export function memorySource(files: Record<string, string | Uint8Array>, id = 'm
     readText: async (f) => new TextDecoder().decode(bytes(f)),
   };
 }
-

@@ -5,7 +5,11 @@ import type { RgbImage } from '../../src/training/images/rgbImage.ts';
 
 const script = path.join(import.meta.dirname, '..', 'reference', 'clip_preprocess_reference.py');
 
-interface WireImage { width: number; height: number; data: string }
+interface WireImage {
+  width: number;
+  height: number;
+  data: string;
+}
 
 export type PreprocessRequest =
   | { op: 'resize'; image: RgbImage; width: number; height: number; resample?: number }
@@ -26,11 +30,14 @@ const wire = (img: RgbImage): WireImage => ({ width: img.width, height: img.heig
  */
 export function runPreprocessReference(reqs: PreprocessRequest[]): PreprocessAnswer[] {
   const input = JSON.stringify(reqs.map((r) => ({ ...r, image: wire(r.image) })));
-  const out = JSON.parse(execFileSync('python3', [script], { input, maxBuffer: 1 << 30, encoding: 'utf8' })) as
-    ({ width: number; height: number; data: string } | { shape: number[]; pixels: string })[];
-  return out.map((a) => ('data' in a
-    ? { image: { width: a.width, height: a.height, data: new Uint8Array(Buffer.from(a.data, 'base64')) } }
-    : { shape: a.shape, pixels: float32s(a.pixels) }));
+  const out = JSON.parse(execFileSync('python3', [script], { input, maxBuffer: 1 << 30, encoding: 'utf8' })) as (
+    { width: number; height: number; data: string } | { shape: number[]; pixels: string }
+  )[];
+  return out.map((a) =>
+    'data' in a
+      ? { image: { width: a.width, height: a.height, data: new Uint8Array(Buffer.from(a.data, 'base64')) } }
+      : { shape: a.shape, pixels: float32s(a.pixels) },
+  );
 }
 
 /**
@@ -44,9 +51,10 @@ export function testImage(seed: number, width: number, height: number, kind: 'no
     for (let x = 0; x < width; x++) {
       for (let c = 0; c < 3; c++) {
         const i = (y * width + x) * 3 + c;
-        data[i] = kind === 'noise'
-          ? rng.int(256)
-          : Math.round(40 + 170 * ((x / Math.max(1, width - 1) + (c === 1 ? y / Math.max(1, height - 1) : 0)) / 2) + rng.int(9) - 4);
+        data[i] =
+          kind === 'noise'
+            ? rng.int(256)
+            : Math.round(40 + 170 * ((x / Math.max(1, width - 1) + (c === 1 ? y / Math.max(1, height - 1) : 0)) / 2) + rng.int(9) - 4);
       }
     }
   }

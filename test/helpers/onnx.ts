@@ -8,12 +8,24 @@ import { tensorValues } from '../../src/training/export/onnx/tensors.ts';
 import type { BertConfig } from '../../src/training/models/bert/bertConfig.ts';
 import type { TensorMap } from '../../src/training/weights/safetensors.ts';
 
-export interface Batch { ids: number[][]; mask: number[][]; types: number[][] }
-export interface PoolConfig { pooling: 'mean' | 'cls' | 'max'; normalize: boolean }
+export interface Batch {
+  ids: number[][];
+  mask: number[][];
+  types: number[][];
+}
+export interface PoolConfig {
+  pooling: 'mean' | 'cls' | 'max';
+  normalize: boolean;
+}
 
-const F = 1, I64 = 7, BOOL = 9;
+const F = 1,
+  I64 = 7,
+  BOOL = 9;
 /** Ops the checker understands: opset version that introduced the semantics used, and output dtype rule. */
-const OPS: Record<string, { since: number; until?: number; attrs: string[]; out: (ins: number[], a: Map<string, OnnxTypes.IAttributeProto>) => number; same?: number[] }> = {
+const OPS: Record<
+  string,
+  { since: number; until?: number; attrs: string[]; out: (ins: number[], a: Map<string, OnnxTypes.IAttributeProto>) => number; same?: number[] }
+> = {
   Add: { since: 14, attrs: [], out: (t) => t[0]!, same: [0, 1] },
   Sub: { since: 14, attrs: [], out: (t) => t[0]!, same: [0, 1] },
   Mul: { since: 14, attrs: [], out: (t) => t[0]!, same: [0, 1] },
@@ -51,16 +63,40 @@ const OPS: Record<string, { since: number; until?: number; attrs: string[]; out:
 };
 /** inputs that must be int64 (indices, shapes, axes) */
 const INT64_INPUTS: Record<string, number[]> = {
-  Gather: [1], Slice: [1, 2, 3], Reshape: [1], Unsqueeze: [1], ReduceSum: [1], Expand: [1], GatherElements: [1], CumSum: [1],
+  Gather: [1],
+  Slice: [1, 2, 3],
+  Reshape: [1],
+  Unsqueeze: [1],
+  ReduceSum: [1],
+  Expand: [1],
+  GatherElements: [1],
+  CumSum: [1],
 };
 
 // Decoded protobufjs messages carry defaults for every field; these types say so (the generated ones are all-optional).
 type Long = number | { toString(): string };
-export interface DecodedValueInfo { name: string; type?: { tensorType?: { elemType: number; shape?: { dim: { dimValue?: Long; dimParam?: string }[] } } } }
-export interface DecodedTensor { name: string; dataType: number; dims: Long[]; rawData: Uint8Array }
-export interface DecodedNode { name: string; opType: string; domain: string; input: string[]; output: string[]; attribute: OnnxTypes.IAttributeProto[] }
+export interface DecodedValueInfo {
+  name: string;
+  type?: { tensorType?: { elemType: number; shape?: { dim: { dimValue?: Long; dimParam?: string }[] } } };
+}
+export interface DecodedTensor {
+  name: string;
+  dataType: number;
+  dims: Long[];
+  rawData: Uint8Array;
+}
+export interface DecodedNode {
+  name: string;
+  opType: string;
+  domain: string;
+  input: string[];
+  output: string[];
+  attribute: OnnxTypes.IAttributeProto[];
+}
 export interface DecodedModel {
-  irVersion: Long; producerName: string; opsetImport: { domain: string; version: Long }[];
+  irVersion: Long;
+  producerName: string;
+  opsetImport: { domain: string; version: Long }[];
   graph: { node: DecodedNode[]; initializer: DecodedTensor[]; input: DecodedValueInfo[]; output: DecodedValueInfo[] };
 }
 
@@ -102,7 +138,10 @@ export function checkOnnxModel(bytes: Uint8Array): string[] {
     nodeNames.add(node.name);
     if (node.domain) problems.push(`${where}: domain "${node.domain}" has no opset import`);
     const spec = OPS[node.opType];
-    if (!spec) { problems.push(`${where}: op not known to the checker`); continue; }
+    if (!spec) {
+      problems.push(`${where}: op not known to the checker`);
+      continue;
+    }
     if (version < spec.since || (spec.until !== undefined && version >= spec.until)) problems.push(`${where}: op form not valid in opset ${version}`);
     const attrs = new Map(node.attribute.map((a) => [a.name ?? '', a]));
     for (const a of attrs.keys()) if (!spec.attrs.includes(a)) problems.push(`${where}: unknown attribute ${a}`);
@@ -110,9 +149,13 @@ export function checkOnnxModel(bytes: Uint8Array): string[] {
       if (!types.has(i)) problems.push(`${where}: input "${i}" used before definition`);
       return types.get(i) ?? 0;
     });
-    if (spec.same && new Set(spec.same.filter((k: number) => k < ins.length).map((k: number) => ins[k])).size > 1) problems.push(`${where}: input dtypes differ ${ins}`);
+    if (spec.same && new Set(spec.same.filter((k: number) => k < ins.length).map((k: number) => ins[k])).size > 1)
+      problems.push(`${where}: input dtypes differ ${ins}`);
     for (const k of INT64_INPUTS[node.opType] ?? []) if (k < ins.length && ins[k] !== I64) problems.push(`${where}: input ${k} must be int64`);
-    if (['Add', 'Sub', 'Mul', 'Div', 'MatMul', 'Erf', 'Tanh', 'Softmax', 'LayerNormalization', 'Sqrt', 'Sigmoid', 'Conv'].includes(node.opType) && ins[0] !== F) {
+    if (
+      ['Add', 'Sub', 'Mul', 'Div', 'MatMul', 'Erf', 'Tanh', 'Softmax', 'LayerNormalization', 'Sqrt', 'Sigmoid', 'Conv'].includes(node.opType) &&
+      ins[0] !== F
+    ) {
       problems.push(`${where}: expects float input, got ${ins[0]}`);
     }
     for (const o of node.output) define(o, spec.out(ins, attrs), where);
@@ -156,7 +199,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 function layerNorm(x: Float64Array<ArrayBufferLike>, gamma: Float32Array, beta: Float32Array, eps: number, H: number): Float64Array {
   const out = new Float64Array(x.length);
   for (let r = 0; r < x.length / H; r++) {
-    let mean = 0, v = 0;
+    let mean = 0,
+      v = 0;
     for (let c = 0; c < H; c++) mean += x[r * H + c]!;
     mean /= H;
     for (let c = 0; c < H; c++) v += (x[r * H + c]! - mean) ** 2;
@@ -169,11 +213,12 @@ function layerNorm(x: Float64Array<ArrayBufferLike>, gamma: Float32Array, beta: 
 function linear(x: Float64Array<ArrayBufferLike>, w: Float32Array, bias: Float32Array, inDim: number, outDim: number): Float64Array {
   const rows = x.length / inDim;
   const out = new Float64Array(rows * outDim);
-  for (let r = 0; r < rows; r++) for (let o = 0; o < outDim; o++) {
-    let s = bias[o]!;
-    for (let i = 0; i < inDim; i++) s += x[r * inDim + i]! * w[o * inDim + i]!;
-    out[r * outDim + o] = s;
-  }
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < outDim; o++) {
+      let s = bias[o]!;
+      for (let i = 0; i < inDim; i++) s += x[r * inDim + i]! * w[o * inDim + i]!;
+      out[r * outDim + o] = s;
+    }
   return out;
 }
 
@@ -181,13 +226,27 @@ function erf(x: number): number {
   // Abramowitz-Stegun 7.1.26 is only 1e-7 accurate; use the series/continued fraction for float64 accuracy.
   const ax = Math.abs(x);
   if (ax < 2.5) {
-    let sum = x, term = x;
-    for (let n = 1; n < 200; n++) { term *= -x * x / n; const add = term / (2 * n + 1); sum += add; if (Math.abs(add) < 1e-17) break; }
+    let sum = x,
+      term = x;
+    for (let n = 1; n < 200; n++) {
+      term *= (-x * x) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17) break;
+    }
     return (2 / Math.sqrt(Math.PI)) * sum;
   }
   // erfc continued fraction (Lentz)
-  let f = ax, c = ax, d = 0;
-  for (let k = 1; k < 200; k++) { const a = k / 2; d = ax + a * d; d = 1 / d; c = ax + a / c; f *= c * d; }
+  let f = ax,
+    c = ax,
+    d = 0;
+  for (let k = 1; k < 200; k++) {
+    const a = k / 2;
+    d = ax + a * d;
+    d = 1 / d;
+    c = ax + a / c;
+    f *= c * d;
+  }
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
   return Math.sign(x) * (1 - erfc);
 }
@@ -198,36 +257,56 @@ function act(v: number, kind: BertConfig['hidden_act']): number {
   return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
 }
 
-export function referenceBert(c: BertConfig, weights: TensorMap, pc: PoolConfig, b: Batch): { hidden: Float64Array<ArrayBufferLike>; sentence: Float64Array } {
+export function referenceBert(
+  c: BertConfig,
+  weights: TensorMap,
+  pc: PoolConfig,
+  b: Batch,
+): { hidden: Float64Array<ArrayBufferLike>; sentence: Float64Array } {
   const W = (n: string) => weights.get(n)!.data;
-  const H = c.hidden_size, B = b.ids.length, S = b.ids[0]!.length, nh = c.num_attention_heads, hd = H / nh;
+  const H = c.hidden_size,
+    B = b.ids.length,
+    S = b.ids[0]!.length,
+    nh = c.num_attention_heads,
+    hd = H / nh;
   let h: Float64Array<ArrayBufferLike> = new Float64Array(B * S * H);
-  for (let i = 0; i < B; i++) for (let s = 0; s < S; s++) for (let k = 0; k < H; k++) {
-    h[(i * S + s) * H + k] = W('embeddings.word_embeddings.weight')[b.ids[i]![s]! * H + k]!
-      + W('embeddings.token_type_embeddings.weight')[b.types[i]![s]! * H + k]! + W('embeddings.position_embeddings.weight')[s * H + k]!;
-  }
+  for (let i = 0; i < B; i++)
+    for (let s = 0; s < S; s++)
+      for (let k = 0; k < H; k++) {
+        h[(i * S + s) * H + k] =
+          W('embeddings.word_embeddings.weight')[b.ids[i]![s]! * H + k]! +
+          W('embeddings.token_type_embeddings.weight')[b.types[i]![s]! * H + k]! +
+          W('embeddings.position_embeddings.weight')[s * H + k]!;
+      }
   h = layerNorm(h, W('embeddings.LayerNorm.weight'), W('embeddings.LayerNorm.bias'), c.layer_norm_eps, H);
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `encoder.layer.${l}`;
     const lin = (x: Float64Array<ArrayBufferLike>, n: string, i: number, o: number) => linear(x, W(`${n}.weight`), W(`${n}.bias`), i, o);
-    const q = lin(h, `${p}.attention.self.query`, H, H), k = lin(h, `${p}.attention.self.key`, H, H), v = lin(h, `${p}.attention.self.value`, H, H);
+    const q = lin(h, `${p}.attention.self.query`, H, H),
+      k = lin(h, `${p}.attention.self.key`, H, H),
+      v = lin(h, `${p}.attention.self.value`, H, H);
     const ctx = new Float64Array(B * S * H);
-    for (let i = 0; i < B; i++) for (let n = 0; n < nh; n++) for (let s = 0; s < S; s++) {
-      const scores = new Float64Array(S);
-      for (let t = 0; t < S; t++) {
-        let dot = 0;
-        for (let d = 0; d < hd; d++) dot += q[(i * S + s) * H + n * hd + d]! * k[(i * S + t) * H + n * hd + d]!;
-        scores[t] = b.mask[i]![t] ? dot / Math.sqrt(hd) : -Infinity;
-      }
-      const mx = Math.max(...scores);
-      let z = 0;
-      for (let t = 0; t < S; t++) { scores[t] = Math.exp(scores[t]! - mx); z += scores[t]!; }
-      for (let d = 0; d < hd; d++) {
-        let acc = 0;
-        for (let t = 0; t < S; t++) acc += (scores[t]! / z) * v[(i * S + t) * H + n * hd + d]!;
-        ctx[(i * S + s) * H + n * hd + d] = acc;
-      }
-    }
+    for (let i = 0; i < B; i++)
+      for (let n = 0; n < nh; n++)
+        for (let s = 0; s < S; s++) {
+          const scores = new Float64Array(S);
+          for (let t = 0; t < S; t++) {
+            let dot = 0;
+            for (let d = 0; d < hd; d++) dot += q[(i * S + s) * H + n * hd + d]! * k[(i * S + t) * H + n * hd + d]!;
+            scores[t] = b.mask[i]![t] ? dot / Math.sqrt(hd) : -Infinity;
+          }
+          const mx = Math.max(...scores);
+          let z = 0;
+          for (let t = 0; t < S; t++) {
+            scores[t] = Math.exp(scores[t]! - mx);
+            z += scores[t]!;
+          }
+          for (let d = 0; d < hd; d++) {
+            let acc = 0;
+            for (let t = 0; t < S; t++) acc += (scores[t]! / z) * v[(i * S + t) * H + n * hd + d]!;
+            ctx[(i * S + s) * H + n * hd + d] = acc;
+          }
+        }
     const attnOut = lin(ctx, `${p}.attention.output.dense`, H, H).map((x, j) => x + h[j]!);
     h = layerNorm(attnOut, W(`${p}.attention.output.LayerNorm.weight`), W(`${p}.attention.output.LayerNorm.bias`), c.layer_norm_eps, H);
     const inter = lin(h, `${p}.intermediate.dense`, H, c.intermediate_size).map((x) => act(x, c.hidden_act));
@@ -240,8 +319,15 @@ export function referenceBert(c: BertConfig, weights: TensorMap, pc: PoolConfig,
     const count = b.mask[i]!.reduce((a, x) => a + x, 0);
     for (let k = 0; k < H; k++) {
       if (pc.pooling === 'cls') row[k] = h[i * S * H + k]!;
-      else if (pc.pooling === 'max') { let m = -Infinity; for (let s = 0; s < S; s++) m = Math.max(m, b.mask[i]![s] ? h[(i * S + s) * H + k]! : -1e9); row[k] = m; }
-      else { let sum = 0; for (let s = 0; s < S; s++) sum += b.mask[i]![s]! * h[(i * S + s) * H + k]!; row[k] = sum / Math.max(count, 1e-9); }
+      else if (pc.pooling === 'max') {
+        let m = -Infinity;
+        for (let s = 0; s < S; s++) m = Math.max(m, b.mask[i]![s] ? h[(i * S + s) * H + k]! : -1e9);
+        row[k] = m;
+      } else {
+        let sum = 0;
+        for (let s = 0; s < S; s++) sum += b.mask[i]![s]! * h[(i * S + s) * H + k]!;
+        row[k] = sum / Math.max(count, 1e-9);
+      }
     }
     if (pc.normalize) {
       const norm = Math.max(Math.hypot(...row), 1e-12);

@@ -40,7 +40,10 @@ function png(width: number, height: number, colorType: number, depth: number, ro
   const raw = Buffer.concat(rows.map((r) => Buffer.concat([Buffer.from([0]), r])));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), ...extra, chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0)),
+    chunk('IHDR', ihdr),
+    ...extra,
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
   ]);
 }
 
@@ -49,7 +52,11 @@ function png(width: number, height: number, colorType: number, depth: number, ro
  * `chunks` (e.g. an iCCP profile) go between IHDR and IDAT.
  */
 export function encodePng(
-  width: number, height: number, color: PngColor, samples: ArrayLike<number>, depth: 8 | 16 = 8,
+  width: number,
+  height: number,
+  color: PngColor,
+  samples: ArrayLike<number>,
+  depth: 8 | 16 = 8,
   chunks: { type: string; body: Uint8Array }[] = [],
 ): Buffer {
   const ch = CHANNELS[color];
@@ -64,7 +71,14 @@ export function encodePng(
     }
     return row;
   });
-  return png(width, height, COLOR_TYPE[color], depth, rows, chunks.map((c) => chunk(c.type, c.body)));
+  return png(
+    width,
+    height,
+    COLOR_TYPE[color],
+    depth,
+    rows,
+    chunks.map((c) => chunk(c.type, c.body)),
+  );
 }
 
 /** An 8-bit palette PNG: indices into `palette` (RGB triples). */

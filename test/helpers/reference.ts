@@ -12,8 +12,14 @@ const script = path.join(import.meta.dirname, '..', 'reference', 'bert_reference
 /** hidden 32, 2 layers, 4 heads: big enough to exercise every code path, small enough for fast tests. */
 export function tinyBertConfig(overrides: Record<string, unknown> = {}): BertConfig {
   return parseBertConfig({
-    vocab_size: 50, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 48,
-    max_position_embeddings: 24, type_vocab_size: 2, ...overrides,
+    vocab_size: 50,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 48,
+    max_position_embeddings: 24,
+    type_vocab_size: 2,
+    ...overrides,
   });
 }
 
@@ -37,7 +43,12 @@ export function tokenBatch(rows: number[][], types: number[][] = [], pad = 0): T
   const fill = (r: number[], v: number) => [...r, ...Array<number>(S - r.length).fill(v)];
   return {
     input_ids: rows.map((r) => fill(r, pad)),
-    attention_mask: rows.map((r) => fill(r.map(() => 1), 0)),
+    attention_mask: rows.map((r) =>
+      fill(
+        r.map(() => 1),
+        0,
+      ),
+    ),
     token_type_ids: rows.map((r, i) => fill(types[i] ?? r.map(() => 0), 0)),
   };
 }

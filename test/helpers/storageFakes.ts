@@ -14,7 +14,9 @@ export function failNextPut(storeName: string, when: (value: Record<string, unkn
     if (this.name !== storeName || !when(value as Record<string, unknown>)) return put.call(this, value, key);
     const raw = this._rawObjectStore;
     const real = raw.storeRecord;
-    raw.storeRecord = () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+    raw.storeRecord = () => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
     try {
       return put.call(this, value, key);
     } finally {
@@ -22,7 +24,9 @@ export function failNextPut(storeName: string, when: (value: Record<string, unkn
       proto.put = put;
     }
   };
-  return () => { proto.put = put; };
+  return () => {
+    proto.put = put;
+  };
 }
 
 /** A ModelSource over in-memory files that counts calls and can be switched offline. */
@@ -39,16 +43,23 @@ export function countingSource(files: Record<string, string | Uint8Array>, id = 
   };
   const source: ModelSource = {
     id,
-    async exists(f) { counts.exists++; net(); return f in files; },
+    async exists(f) {
+      counts.exists++;
+      net();
+      return f in files;
+    },
     async readBytes(f, onProgress) {
-      counts.readBytes++; net();
+      counts.readBytes++;
+      net();
       const b = bytes(f);
       const half = Math.floor(b.length / 2);
       onProgress?.(half, b.length);
       onProgress?.(b.length, b.length);
       return b;
     },
-    async readText(f) { return new TextDecoder().decode(await this.readBytes(f)); },
+    async readText(f) {
+      return new TextDecoder().decode(await this.readBytes(f));
+    },
   };
   return { source, counts, state };
 }
@@ -69,7 +80,9 @@ export function fakeLocks(): LockManagerLike & { heldNames(): string[] } {
         held.delete(name);
       }
     },
-    async query() { return { held: [...held].map((name) => ({ name })), pending: [] }; },
+    async query() {
+      return { held: [...held].map((name) => ({ name })), pending: [] };
+    },
     heldNames: () => [...held],
   };
 }

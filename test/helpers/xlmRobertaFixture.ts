@@ -31,14 +31,29 @@ const cache = new Map<string, Promise<string>>();
 export function makeTinyXlmRoberta(opts: Partial<InitXlmRobertaOptions> = {}): Promise<string> {
   const key = JSON.stringify(opts);
   if (!cache.has(key)) {
-    cache.set(key, (async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-xlmr-'));
-      await writeModelFiles(dir, initXlmRoberta({
-        texts: multilingualCorpus, hidden: 32, layers: 2, heads: 4, intermediate: 48, vocabSize: 300, maxSeqLength: 24,
-        seed: 5, perturbAll: true, initializerRange: 0.2, ...opts,
-      }));
-      return dir;
-    })());
+    cache.set(
+      key,
+      (async () => {
+        const dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-xlmr-'));
+        await writeModelFiles(
+          dir,
+          initXlmRoberta({
+            texts: multilingualCorpus,
+            hidden: 32,
+            layers: 2,
+            heads: 4,
+            intermediate: 48,
+            vocabSize: 300,
+            maxSeqLength: 24,
+            seed: 5,
+            perturbAll: true,
+            initializerRange: 0.2,
+            ...opts,
+          }),
+        );
+        return dir;
+      })(),
+    );
   }
   return cache.get(key)!;
 }

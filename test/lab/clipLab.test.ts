@@ -93,7 +93,10 @@ describe('CLIP training and export in the lab', () => {
     const before = await p.evaluate({ which: 'baseline' });
     const prepared = await p.prepare({ mode: 'clip-unsupervised' });
     const req: TrainerRequest & { images: NonNullable<TrainerRequest['images']> } = {
-      model: model(), rows: prepared.rows, images: prepared.images, checkpointEverySteps: 2,
+      model: model(),
+      rows: prepared.rows,
+      images: prepared.images,
+      checkpointEverySteps: 2,
       config: { loss: 'clip', batchSize: 8, steps: 6, lr: 5e-3, warmupRatio: 0, seed: 3 },
     };
     expect(req.images.entries).toHaveLength(22);
@@ -113,7 +116,14 @@ describe('CLIP training and export in the lab', () => {
     const store = new MemoryCheckpointStore();
     const ctrl = new AbortController();
     const t2 = trainer(store);
-    const paused = await t2.train('b', req, (e) => { if (e.type === 'step' && e.step === 2) ctrl.abort(); }, ctrl.signal);
+    const paused = await t2.train(
+      'b',
+      req,
+      (e) => {
+        if (e.type === 'step' && e.step === 2) ctrl.abort();
+      },
+      ctrl.signal,
+    );
     expect(paused.status).toBe('paused');
     const resumed = await t2.train('b', req);
     expect(resumed.resumedFrom).toBe(paused.step);
@@ -130,7 +140,9 @@ describe('CLIP training and export in the lab', () => {
     expect(hits.map((h) => h.score)).not.toEqual(baseHits.map((h) => h.score));
 
     const zip = unzipSync(await trainer(store).exportZip('b', req, { name: 'tiny-clip-ft' }));
-    expect(Object.keys(zip)).toEqual(expect.arrayContaining(['tiny-clip-ft/onnx/text_model.onnx', 'tiny-clip-ft/onnx/vision_model.onnx', 'tiny-clip-ft/model.safetensors']));
+    expect(Object.keys(zip)).toEqual(
+      expect.arrayContaining(['tiny-clip-ft/onnx/text_model.onnx', 'tiny-clip-ft/onnx/vision_model.onnx', 'tiny-clip-ft/model.safetensors']),
+    );
     expect(Buffer.from(readSafetensors(zip['tiny-clip-ft/model.safetensors']!).get('logit_scale')!.data.buffer).length).toBe(4);
 
     // the exported towers reproduce the playground's scores (query text ↔ product image cosine)
@@ -141,7 +153,10 @@ describe('CLIP training and export in the lab', () => {
     const i64 = (t: tf.Tensor2D) => new ort.Tensor('int64', BigInt64Array.from(Array.from(t.dataSync(), BigInt)), t.shape);
     const q = (await text.run({ input_ids: i64(x.inputIds), attention_mask: i64(x.attentionMask) })).text_embeds!.data as Float32Array;
     tf.dispose([x.inputIds, x.attentionMask, x.eosOneHot]);
-    const norm = (v: Float32Array) => { const n = Math.hypot(...v); return v.map((a) => a / n); };
+    const norm = (v: Float32Array) => {
+      const n = Math.hypot(...v);
+      return v.map((a) => a / n);
+    };
     for (const h of hits) {
       const px = preprocessClipImage(cat.images.get(h.id)!, tuned.imageConfig);
       const img = (await vision.run({ pixel_values: new ort.Tensor('float32', px, [1, 3, 32, 32]) })).image_embeds!.data as Float32Array;

@@ -30,7 +30,10 @@ function chorusSlice(): LabData {
   for (const [q, judged] of judgments) {
     const inCorpus = [...judged].filter(([id]) => byId.has(id));
     if (!inCorpus.some(([, r]) => r >= 2)) continue;
-    for (const [id, r] of inCorpus) { keep.add(id); lines.push(`"${q}",${id},${r}`); }
+    for (const [id, r] of inCorpus) {
+      keep.add(id);
+      lines.push(`"${q}",${id},${r}`);
+    }
     if (++queries === 8) break;
   }
   for (const p of corpus.products.slice(0, 120)) keep.add(p.id);
@@ -64,8 +67,28 @@ let hub: ReturnType<typeof fakeHub>;
 
 beforeAll(async () => {
   data = chorusSlice();
-  const ce = initModel({ texts: ['usb cable', 'laptop bag', 'toner cartridge black'], hidden: 32, layers: 1, heads: 2, vocabSize: 200, architecture: 'BertForSequenceClassification', seed: 3 });
-  const huge = new Map<string, string | Uint8Array>([['config.json', JSON.stringify({ model_type: 'bert', vocab_size: 250002, hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096 })]]);
+  const ce = initModel({
+    texts: ['usb cable', 'laptop bag', 'toner cartridge black'],
+    hidden: 32,
+    layers: 1,
+    heads: 2,
+    vocabSize: 200,
+    architecture: 'BertForSequenceClassification',
+    seed: 3,
+  });
+  const huge = new Map<string, string | Uint8Array>([
+    [
+      'config.json',
+      JSON.stringify({
+        model_type: 'bert',
+        vocab_size: 250002,
+        hidden_size: 1024,
+        num_hidden_layers: 24,
+        num_attention_heads: 16,
+        intermediate_size: 4096,
+      }),
+    ],
+  ]);
   hub = fakeHub({ 'test/ce': ce, 'test/huge': huge });
   session = new PipelineSession({ device: async () => ({ ...wasm, memoryBudgetBytes: 2 * 1024 ** 3 }), fetch: hub.fetch });
   const summary = session.setData(data);
@@ -106,7 +129,14 @@ describe('prepare rows on a Chorus slice', () => {
   });
 
   it('unsupervised GPL: margins from a cross-encoder fetched from a Hub endpoint', async () => {
-    const r = await session.prepare({ mode: 'unsupervised', querySource: 'offline', maxProducts: 20, crossEncoder: { kind: 'hub', id: 'test/ce', endpoint: 'http://hub.test' }, k: 8, negativesPerQuery: 2 });
+    const r = await session.prepare({
+      mode: 'unsupervised',
+      querySource: 'offline',
+      maxProducts: 20,
+      crossEncoder: { kind: 'hub', id: 'test/ce', endpoint: 'http://hub.test' },
+      k: 8,
+      negativesPerQuery: 2,
+    });
     expect(r.loss).toBe('margin-mse');
     expect(r.rows.length).toBeGreaterThan(10);
     expect(r.rows.every((row) => Number.isFinite(row.margin) && row.negative !== undefined)).toBe(true);
@@ -160,7 +190,15 @@ describe('training pause / resume', () => {
     const store = new MemoryCheckpointStore();
     const ac = new AbortController();
     const events: TrainEvent[] = [];
-    const first = await trainerFor(store).train('b', req, (e) => { events.push(e); if (e.type === 'step' && e.step === 4) ac.abort(); }, ac.signal);
+    const first = await trainerFor(store).train(
+      'b',
+      req,
+      (e) => {
+        events.push(e);
+        if (e.type === 'step' && e.step === 4) ac.abort();
+      },
+      ac.signal,
+    );
     expect(first.status).toBe('paused');
     expect(first.step).toBe(4);
     expect(events.some((e) => e.type === 'checkpoint' && e.step === 4)).toBe(true);
@@ -181,10 +219,19 @@ describe('training pause / resume', () => {
     const out = await t1.train('r', req);
     const fresh = new TrainerSession({ device: async () => wasm, checkpointStore: () => store });
     const zip = unzipSync(await fresh.exportZip('r', req, { name: 'my-model' }));
-    expect(Object.keys(zip)).toEqual(expect.arrayContaining(['my-model/config.json', 'my-model/model.safetensors', 'my-model/onnx/model.onnx', 'my-model/modules.json', 'my-model/README.md']));
+    expect(Object.keys(zip)).toEqual(
+      expect.arrayContaining([
+        'my-model/config.json',
+        'my-model/model.safetensors',
+        'my-model/onnx/model.onnx',
+        'my-model/modules.json',
+        'my-model/README.md',
+      ]),
+    );
     expect(Buffer.from(zip['my-model/model.safetensors']!).equals(Buffer.from(out.weights))).toBe(true);
     expect(strFromU8(zip['my-model/README.md']!)).toContain('mnrl');
-    t1.dispose(); fresh.dispose();
+    t1.dispose();
+    fresh.dispose();
   });
 });
 
@@ -221,14 +268,23 @@ describe('estimate and refusal', () => {
 
   it('loadModel refuses a too-large Hub model from config.json alone, before downloading weights', async () => {
     const before = hub.requests.length;
-    await expect(session.loadModel('tuned', { kind: 'hub', id: 'test/huge', endpoint: 'http://hub.test' })).rejects.toMatchObject({ name: 'ModelTooLargeError' });
+    await expect(session.loadModel('tuned', { kind: 'hub', id: 'test/huge', endpoint: 'http://hub.test' })).rejects.toMatchObject({
+      name: 'ModelTooLargeError',
+    });
     const asked = hub.requests.slice(before);
     expect(asked.some((u) => u.includes('/test/huge/resolve/main/config.json'))).toBe(true);
     expect(asked.some((u) => u.includes('model.safetensors'))).toBe(false);
   });
 
   it('zips files with empty module folders kept', () => {
-    const zip = unzipSync(zipModelFiles(new Map<string, string | Uint8Array>([['modules.json', JSON.stringify([{ path: '' }, { path: '2_Normalize' }])], ['a.txt', 'x']])));
+    const zip = unzipSync(
+      zipModelFiles(
+        new Map<string, string | Uint8Array>([
+          ['modules.json', JSON.stringify([{ path: '' }, { path: '2_Normalize' }])],
+          ['a.txt', 'x'],
+        ]),
+      ),
+    );
     expect(Object.keys(zip).sort()).toEqual(['2_Normalize/', 'a.txt', 'modules.json']);
   });
 });
@@ -241,7 +297,10 @@ describe('evaluation every N steps (TrainRequest.evalEverySteps)', () => {
     rows = (await session.prepare({ mode: 'unsupervised', querySource: 'offline', maxProducts: 48, k: 5, seed: 2 })).rows.slice(0, 40);
   });
   const request = (steps: number, evalEverySteps?: number): TrainerRequest => ({
-    model: session.resolve(scratch), rows, config: { loss: 'mnrl', batchSize: 8, steps, lr: 1e-3, seed: 11 }, checkpointEverySteps: 0,
+    model: session.resolve(scratch),
+    rows,
+    config: { loss: 'mnrl', batchSize: 8, steps, lr: 1e-3, seed: 11 },
+    checkpointEverySteps: 0,
     ...(evalEverySteps && { evalEverySteps, evalSet: session.evalSet() }),
   });
 
@@ -250,7 +309,9 @@ describe('evaluation every N steps (TrainRequest.evalEverySteps)', () => {
     const events: TrainEvent[] = [];
     const out = await trainer().train('evals', request(4, 2), (e) => events.push(e));
     expect(evalsOf(events).map((e) => e.step)).toEqual([2, 4]);
-    expect(events.some((e) => e.type === 'progress' && e.progress.phase === 'evaluate' && e.progress.detail === 'step 2: embedding the corpus')).toBe(true);
+    expect(events.some((e) => e.type === 'progress' && e.progress.phase === 'evaluate' && e.progress.detail === 'step 2: embedding the corpus')).toBe(
+      true,
+    );
     expect(Buffer.from(out.weights).equals(Buffer.from(plain.weights))).toBe(true);
     // the step-4 point is the run's final weights: the pipeline's own evaluation of them must agree
     await session.setTuned(out.weights, 'evals', session.resolve(scratch));
@@ -267,10 +328,15 @@ describe('evaluation every N steps (TrainRequest.evalEverySteps)', () => {
     const store = new MemoryCheckpointStore();
     const ac = new AbortController();
     const events: TrainEvent[] = [];
-    const first = await trainer(store).train('pause', request(5, 2), (e) => {
-      events.push(e);
-      if (e.type === 'progress' && e.progress.phase === 'evaluate') ac.abort();
-    }, ac.signal);
+    const first = await trainer(store).train(
+      'pause',
+      request(5, 2),
+      (e) => {
+        events.push(e);
+        if (e.type === 'progress' && e.progress.phase === 'evaluate') ac.abort();
+      },
+      ac.signal,
+    );
     expect(first).toMatchObject({ status: 'paused', step: 2 });
     expect(evalsOf(events)).toEqual([]);
     expect(events.some((e) => e.type === 'checkpoint' && e.step === 2)).toBe(true);
@@ -284,6 +350,8 @@ describe('evaluation every N steps (TrainRequest.evalEverySteps)', () => {
   });
 
   it('refuses a request that asks for evaluation without evaluation data', async () => {
-    await expect(trainer().train('x', { ...request(2), evalEverySteps: 1 })).rejects.toThrow(/evalEverySteps is 1 but the request has no evaluation data/);
+    await expect(trainer().train('x', { ...request(2), evalEverySteps: 1 })).rejects.toThrow(
+      /evalEverySteps is 1 but the request has no evaluation data/,
+    );
   });
 });

@@ -2,10 +2,36 @@ import 'fake-indexeddb/auto';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import {
-  LAB_DB_VERSION, ModelNotCachedError, RunLockedError, appendRunEvent, appendRunEvents, cachedModelSource, createRun,
-  deleteCachedModel, deleteDataset, exportRun, getRun, gunzipBlob, gzipToBlob, heldRunLocks, importRun, isModelCached,
-  listCachedModels, listDatasets, listRunEvents, listRuns, loadDatasetBytes, loadDatasetText, openLabDb,
-  recoverInterruptedRuns, requestPersistence, saveDataset, storageStatus, updateRun, withRunLock, type LabDb,
+  LAB_DB_VERSION,
+  ModelNotCachedError,
+  RunLockedError,
+  appendRunEvent,
+  appendRunEvents,
+  cachedModelSource,
+  createRun,
+  deleteCachedModel,
+  deleteDataset,
+  exportRun,
+  getRun,
+  gunzipBlob,
+  gzipToBlob,
+  heldRunLocks,
+  importRun,
+  isModelCached,
+  listCachedModels,
+  listDatasets,
+  listRunEvents,
+  listRuns,
+  loadDatasetBytes,
+  loadDatasetText,
+  openLabDb,
+  recoverInterruptedRuns,
+  requestPersistence,
+  saveDataset,
+  storageStatus,
+  updateRun,
+  withRunLock,
+  type LabDb,
 } from '../../src/storage/index.ts';
 import { decodeValue, encodeValue, type Files } from '../../src/storage/runArchive.ts';
 import { countingSource, fakeLocks } from '../helpers/storageFakes.ts';
@@ -82,7 +108,10 @@ describe('model cache', () => {
     const cached = cachedModelSource(source, db);
     const progress: [number, number | undefined][] = [];
     expect(await cached.readBytes('model.safetensors', (l, t) => progress.push([l, t]))).toEqual(files['model.safetensors']);
-    expect(progress).toEqual([[150, 300], [300, 300]]); // the inner source's progress, passed through
+    expect(progress).toEqual([
+      [150, 300],
+      [300, 300],
+    ]); // the inner source's progress, passed through
     expect(await cached.exists('config.json')).toBe(true);
     expect(await cached.readText('config.json')).toBe(files['config.json']);
     expect(await cached.exists('modules.json')).toBe(false); // absent: remembered
@@ -140,7 +169,10 @@ describe('runs', () => {
     expect(upd.updatedAt).toBeGreaterThan(a.updatedAt);
     expect((await listRuns(db)).map((r) => r.name)).toEqual(['a', 'b']);
     await appendRunEvent(db, a.id, { type: 'step', step: 1, loss: 1.5 });
-    await appendRunEvents(db, a.id, [{ type: 'step', step: 2, loss: Number.NaN }, { type: 'checkpoint', step: 2 }]);
+    await appendRunEvents(db, a.id, [
+      { type: 'step', step: 2, loss: Number.NaN },
+      { type: 'checkpoint', step: 2 },
+    ]);
     await appendRunEvent(db, b.id, { type: 'step', step: 1, loss: 9 });
     const events = await listRunEvents<{ type: string; step: number }>(db, a.id);
     expect(events.map((e) => `${e.event.type}${e.event.step}`)).toEqual(['step1', 'step2', 'checkpoint2']);
@@ -154,8 +186,17 @@ describe('run lock', () => {
   it('refuses a run another tab trains, releases it afterwards, and drives crash recovery', async () => {
     const locks = fakeLocks();
     let release!: () => void;
-    const holding = new Promise<void>((r) => { release = r; });
-    const tabA = withRunLock('r1', async () => { await holding; return 'a done'; }, { locks });
+    const holding = new Promise<void>((r) => {
+      release = r;
+    });
+    const tabA = withRunLock(
+      'r1',
+      async () => {
+        await holding;
+        return 'a done';
+      },
+      { locks },
+    );
     await Promise.resolve();
     await expect(withRunLock('r1', async () => 'b', { locks })).rejects.toBeInstanceOf(RunLockedError);
     await expect(withRunLock('r2', async () => 'other run', { locks })).resolves.toBe('other run');
@@ -180,7 +221,14 @@ describe('run lock', () => {
 
   it('without the Web Locks API still refuses a second start in this page', async () => {
     let release!: () => void;
-    const first = withRunLock('solo', () => new Promise<number>((r) => { release = () => r(1); }), { locks: undefined });
+    const first = withRunLock(
+      'solo',
+      () =>
+        new Promise<number>((r) => {
+          release = () => r(1);
+        }),
+      { locks: undefined },
+    );
     await expect(withRunLock('solo', async () => 2)).rejects.toThrow(/another tab/);
     release();
     expect(await first).toBe(1);
@@ -194,7 +242,10 @@ describe('storage status', () => {
     const sm = {
       estimate: async () => ({ usage: 50 * 2 ** 20, quota: 1000 * 2 ** 20 }),
       persisted: async () => persisted,
-      persist: async () => { persisted = true; return true; },
+      persist: async () => {
+        persisted = true;
+        return true;
+      },
     };
     const s = await storageStatus(sm);
     expect(s).toMatchObject({ supported: true, available: 950 * 2 ** 20, persisted: false });
@@ -213,14 +264,28 @@ describe('run archive', () => {
     const config = { model: { kind: 'files', files: [file] }, weights: new Float32Array([0.5, -1]), rows: [{ query: 'q', positive: 'p' }] };
     const run = await createRun(db, { name: 'My run!', config, datasetIds: [ds.id] });
     await updateRun(db, run.id, { status: 'running', metricsBefore: { 'ndcg@10': 0.25 } });
-    await appendRunEvents(db, run.id, [{ type: 'step', step: 1, loss: Infinity }, { type: 'checkpoint', step: 1 }]);
+    await appendRunEvents(db, run.id, [
+      { type: 'step', step: 1, loss: Infinity },
+      { type: 'checkpoint', step: 1 },
+    ]);
     const meta = JSON.stringify({ format: 'ftlab-checkpoint-1', step: 1 });
     await db.put('checkpoints', { runId: run.id, step: 1, savedAt: 7, json: meta, tensors: new Blob([new Uint8Array([9, 8, 7])]), size: 3 });
 
     const zip = await exportRun(db, run.id);
     const entries = unzipSync(new Uint8Array(await zip.arrayBuffer()));
-    expect(Object.keys(entries).sort()).toEqual(['blobs/0', 'blobs/1', 'checkpoint/checkpoint.json', 'checkpoint/tensors.safetensors',
-      `datasets/${ds.id}.bin`, `datasets/${ds.id}.json`, 'events.jsonl', 'manifest.json', 'run.json'].sort());
+    expect(Object.keys(entries).sort()).toEqual(
+      [
+        'blobs/0',
+        'blobs/1',
+        'checkpoint/checkpoint.json',
+        'checkpoint/tensors.safetensors',
+        `datasets/${ds.id}.bin`,
+        `datasets/${ds.id}.json`,
+        'events.jsonl',
+        'manifest.json',
+        'run.json',
+      ].sort(),
+    );
     expect(JSON.parse(strFromU8(entries['manifest.json']!))).toMatchObject({ format: 'ftlab-run-archive-1', events: 2, checkpointStep: 1 });
 
     // into an empty browser
@@ -236,7 +301,10 @@ describe('run archive', () => {
     const f = got.config.model.files[0]!;
     expect(f.type).toBe('application/json');
     expect(new Uint8Array(await f.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3]));
-    expect((await listRunEvents(other, run.id)).map((e) => e.event)).toEqual([{ type: 'step', step: 1, loss: Infinity }, { type: 'checkpoint', step: 1 }]);
+    expect((await listRunEvents(other, run.id)).map((e) => e.event)).toEqual([
+      { type: 'step', step: 1, loss: Infinity },
+      { type: 'checkpoint', step: 1 },
+    ]);
     const cp = (await other.get('checkpoints', [run.id, 1]))!;
     expect(cp.json).toBe(meta);
     expect(new Uint8Array(await cp.tensors.arrayBuffer())).toEqual(new Uint8Array([9, 8, 7]));
@@ -258,7 +326,10 @@ describe('run archive', () => {
     const files: Files = {};
     const value = {
       file: new File([new Uint8Array([4, 5])], 'vocab.txt', { type: 'text/plain', lastModified: 42 }),
-      ids: new Int32Array([-1, 7]), m: new Map([['a', 1]]), nan: Number.NaN, when: new Date(5),
+      ids: new Int32Array([-1, 7]),
+      m: new Map([['a', 1]]),
+      nan: Number.NaN,
+      when: new Date(5),
     };
     const json = JSON.parse(JSON.stringify(await encodeValue(value, files)));
     const back = decodeValue(json, files, 'test') as typeof value;

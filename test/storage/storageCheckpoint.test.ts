@@ -2,8 +2,16 @@ import 'fake-indexeddb/auto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderSource } from '../../src/cli/folderSource.ts';
 import {
-  StorageFullError, appendRunEvent, createRun, deleteRun, getRun, idbCheckpointStore, listCheckpoints, listRunEvents,
-  openLabDb, type LabDb,
+  StorageFullError,
+  appendRunEvent,
+  createRun,
+  deleteRun,
+  getRun,
+  idbCheckpointStore,
+  listCheckpoints,
+  listRunEvents,
+  openLabDb,
+  type LabDb,
 } from '../../src/storage/index.ts';
 import { loadSentenceEncoder } from '../../src/training/families/registry.ts';
 import type { Checkpoint, CheckpointStore } from '../../src/training/train/checkpoint.ts';
@@ -24,7 +32,13 @@ beforeAll(async () => {
   await createRun(db, { id: runId, name: 'tiny', config: {} });
   const enc = await loadSentenceEncoder(folderSource(await makeTinyModel()), { dropout: 0.1 });
   const idb = idbCheckpointStore(db, runId);
-  const capture: CheckpointStore = { save: async (c) => { saved.push(c); await idb.save(c); }, loadLatest: () => idb.loadLatest() };
+  const capture: CheckpointStore = {
+    save: async (c) => {
+      saved.push(c);
+      await idb.save(c);
+    },
+    loadLatest: () => idb.loadLatest(),
+  };
   const rows = tinyCorpus.slice(0, 6).map((positive, i) => ({ query: positive.split(' ').slice(0, 2).join(' ') + i, positive }));
   await train(enc, rows, { loss: 'mnrl', batchSize: 3, steps: 3, lr: 1e-3, seed: 3, checkpointEverySteps: 1 }, { store: capture });
   enc.dispose();
@@ -48,12 +62,16 @@ describe('idbCheckpointStore', () => {
     const restore = failNextPut('checkpoints', (v) => v.step === 4);
     let err: unknown;
     try {
-      err = await idbCheckpointStore(db, runId).save(next).catch((e) => e);
+      err = await idbCheckpointStore(db, runId)
+        .save(next)
+        .catch((e) => e);
     } finally {
       restore();
     }
     expect(err).toBeInstanceOf(StorageFullError);
-    expect((err as Error).message).toMatch(/storage is full: could not save the checkpoint of run run-1 at step 4 \(.*\)\. The previous checkpoint \(step 3\) is kept/);
+    expect((err as Error).message).toMatch(
+      /storage is full: could not save the checkpoint of run run-1 at step 4 \(.*\)\. The previous checkpoint \(step 3\) is kept/,
+    );
     // the whole transaction rolled back: no step 4, step 2 not pruned, run record untouched
     expect((await listCheckpoints(db, runId)).map((c) => c.step)).toEqual([2, 3]);
     expect((await getRun(db, runId))!.checkpointStep).toBe(3);

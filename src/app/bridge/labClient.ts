@@ -7,13 +7,9 @@
  * A recreated pipeline worker gets the last data and base model again before its next call, so a killed
  * hung call costs time, not state.
  */
-import type {
-  BackendName, DataSummary, LabClient, LabData, ModelSpec, TrainEvent, TrainOutcome, TrainRequest,
-} from '../../lab/api/labApi.ts';
+import type { BackendName, DataSummary, LabClient, LabData, ModelSpec, TrainEvent, TrainOutcome, TrainRequest } from '../../lab/api/labApi.ts';
 import type { ImageSource } from '../../lab/api/clipRequest.ts';
-import {
-  pipelineMethods, trainerMethods, type PipelineWorkerApi, type TrainerRequest, type TrainerWorkerApi,
-} from '../../lab/api/workerMethods.ts';
+import { pipelineMethods, trainerMethods, type PipelineWorkerApi, type TrainerRequest, type TrainerWorkerApi } from '../../lab/api/workerMethods.ts';
 import { bridgeWorker, type WorkerLike } from './workerBridge.ts';
 import { getRun, openLabDb, updateRun, withRunLock, type LabDb } from '../../storage/index.ts';
 
@@ -51,7 +47,8 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
   );
   // A fresh pipeline worker is brought back to the client's state: data, base model, tuned weights.
   const pipeline = bridgeWorker<PipelineWorkerApi>(
-    opts.createPipeline ?? (() => new Worker(new URL('../../workers/pipeline.worker.ts', import.meta.url), { type: 'module', name: 'ftlab-pipeline' })),
+    opts.createPipeline ??
+      (() => new Worker(new URL('../../workers/pipeline.worker.ts', import.meta.url), { type: 'module', name: 'ftlab-pipeline' })),
     pipelineMethods,
     {
       graceMs: grace,
@@ -59,7 +56,10 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
         await w.init(init);
         if (data) await w.setData(data);
         // the check's results are in IndexedDB: a re-check after a restart costs no download
-        if (data && images) { await w.setImages(images); await w.checkImages(); }
+        if (data && images) {
+          await w.setImages(images);
+          await w.checkImages();
+        }
         if (base) await w.loadModel('baseline', base);
         if (tunedWeights) await w.setTuned(tunedWeights.weights.slice(), tunedWeights.runId, tunedWeights.model);
       },
@@ -72,7 +72,9 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
     try {
       const d = await labDb();
       if (await getRun(d, runId)) await updateRun(d, runId, patch);
-    } catch { /* shown by the UI's own storage status */ }
+    } catch {
+      /* shown by the UI's own storage status */
+    }
   };
 
   /** what the trainer needs on its own: a materialized model and, for training, the periodic evaluation's data */
@@ -85,7 +87,7 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
   const requestOf = async (runId: string): Promise<TrainRequest | undefined> => {
     if (requests.has(runId)) return requests.get(runId);
     try {
-      const cfg = (await getRun(await labDb(), runId))?.config as { request?: TrainRequest } & Partial<TrainRequest> | undefined;
+      const cfg = (await getRun(await labDb(), runId))?.config as ({ request?: TrainRequest } & Partial<TrainRequest>) | undefined;
       const req = cfg?.model && cfg.rows ? (cfg as TrainRequest) : cfg?.request;
       return req?.model && req.rows ? req : undefined;
     } catch {
@@ -133,7 +135,9 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
           }
           await runStatus(runId, {
             status: out.status === 'done' ? 'done' : out.status === 'paused' ? 'paused' : 'failed',
-            step: out.step, totalSteps: out.totalSteps, ...(out.message && { error: out.message }),
+            step: out.step,
+            totalSteps: out.totalSteps,
+            ...(out.message && { error: out.message }),
           });
           return outcome;
         } catch (e) {

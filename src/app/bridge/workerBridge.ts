@@ -39,7 +39,11 @@ export interface WorkerBridge<Api> {
 }
 
 type Remote = Record<string, (...args: unknown[]) => Promise<unknown>>;
-interface Live { worker: WorkerLike; remote: Comlink.Remote<Remote>; ready: Promise<Remote> }
+interface Live {
+  worker: WorkerLike;
+  remote: Comlink.Remote<Remote>;
+  ready: Promise<Remote>;
+}
 
 /** Sends one call: signals as ports, callbacks as proxies; the ports are closed once it settles. */
 async function send(remote: Remote, method: string, args: unknown[]): Promise<unknown> {
@@ -57,9 +61,13 @@ async function send(remote: Remote, method: string, args: unknown[]): Promise<un
   }
 }
 
-export function bridgeWorker<Api>(create: () => WorkerLike, methods: readonly (keyof Api & string)[], opts: BridgeOptions<Api> = {}): WorkerBridge<Api> {
+export function bridgeWorker<Api>(
+  create: () => WorkerLike,
+  methods: readonly (keyof Api & string)[],
+  opts: BridgeOptions<Api> = {},
+): WorkerBridge<Api> {
   let live: Live | undefined;
-  const graceOf = (method: keyof Api & string) => (typeof opts.graceMs === 'function' ? opts.graceMs(method) : opts.graceMs ?? 15_000);
+  const graceOf = (method: keyof Api & string) => (typeof opts.graceMs === 'function' ? opts.graceMs(method) : (opts.graceMs ?? 15_000));
   const generate = (call: (method: keyof Api & string, args: unknown[]) => Promise<unknown>) =>
     Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => call(m, args)])) as Bridged<Api>;
 
@@ -113,7 +121,9 @@ export function bridgeWorker<Api>(create: () => WorkerLike, methods: readonly (k
   const plain = generate((m, args) => call(m, args));
   return {
     calls: (signal) => (signal ? generate((m, args) => call(m, args, signal)) : plain),
-    get running() { return live !== undefined; },
+    get running() {
+      return live !== undefined;
+    },
     terminate: () => stop(),
   };
 }

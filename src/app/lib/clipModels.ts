@@ -33,8 +33,13 @@ export const curatedClipModels: CuratedClipModel[] = [
  * survives, weight decay 0.1, 10% warmup then cosine, batch 8 (what a browser holds with ViT-B/32).
  */
 export const clipPreset = {
-  lr: clipTrainDefaults.lr!, batchSize: clipTrainDefaults.batchSize!, weightDecay: clipTrainDefaults.weightDecay!,
-  warmupRatio: clipTrainDefaults.warmupRatio!, scheduler: clipTrainDefaults.scheduler!, epochs: 1, maxGradNorm: 1,
+  lr: clipTrainDefaults.lr!,
+  batchSize: clipTrainDefaults.batchSize!,
+  weightDecay: clipTrainDefaults.weightDecay!,
+  warmupRatio: clipTrainDefaults.warmupRatio!,
+  scheduler: clipTrainDefaults.scheduler!,
+  epochs: 1,
+  maxGradNorm: 1,
 };
 
 /** Random weights need a much larger step than the pretrained preset. */

@@ -12,7 +12,14 @@ export const clipRoute = 'ftclip';
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
 export function clipSnippets(dimension: number): Snippet[] {
-  const cfg = chorusConfig({ dimension, field: clipImageField, route: clipRoute, rewriter: 'embftimg', matchParamSet: 'querqy_match_by_ft_img_emb', boostParamSet: 'querqy_boost_by_ft_img_emb' });
+  const cfg = chorusConfig({
+    dimension,
+    field: clipImageField,
+    route: clipRoute,
+    rewriter: 'embftimg',
+    matchParamSet: 'querqy_match_by_ft_img_emb',
+    boostParamSet: 'querqy_boost_by_ft_img_emb',
+  });
   const request = { text: 'gaming mouse pad', output_format: 'float_list' };
   return [
     {
@@ -45,6 +52,11 @@ export function clipSnippets(dimension: number): Snippet[] {
       language: 'json',
       code: json(cfg.paramSets.body),
     },
-    { title: 'Everything at once', note: 'A script that applies the field type, rewriter and param sets with curl.', language: 'bash', code: cfg.script },
+    {
+      title: 'Everything at once',
+      note: 'A script that applies the field type, rewriter and param sets with curl.',
+      language: 'bash',
+      code: cfg.script,
+    },
   ];
 }

@@ -1,7 +1,20 @@
 /** The run list over the lab's IndexedDB (src/storage): the database the workers checkpoint into. */
 import {
-  createRun, deleteRun, exportRun, getRun, heldRunLocks, importRun, listRuns, openLabDb, recoverInterruptedRuns, requestPersistence,
-  runArchiveFileName, storageStatus, updateRun, type LabDb, type RunRecord,
+  createRun,
+  deleteRun,
+  exportRun,
+  getRun,
+  heldRunLocks,
+  importRun,
+  listRuns,
+  openLabDb,
+  recoverInterruptedRuns,
+  requestPersistence,
+  runArchiveFileName,
+  storageStatus,
+  updateRun,
+  type LabDb,
+  type RunRecord,
 } from '../../storage/index.ts';
 import type { RunRepository, RunSummary, StoredRun } from './runRepository.ts';
 
@@ -53,7 +66,12 @@ export function idbRunRepository(dbName?: string): RunRepository {
     },
     async storage() {
       const s = await storageStatus();
-      return { summary: s.summary, ...(s.usage !== undefined && { usage: s.usage }), ...(s.quota !== undefined && { quota: s.quota }), ...(s.persisted !== undefined && { persisted: s.persisted }) };
+      return {
+        summary: s.summary,
+        ...(s.usage !== undefined && { usage: s.usage }),
+        ...(s.quota !== undefined && { quota: s.quota }),
+        ...(s.persisted !== undefined && { persisted: s.persisted }),
+      };
     },
   };
 }

@@ -24,7 +24,7 @@ export const steps: StepText[] = [
       'Pre-trained models are trained on generic data and lack the notion of similarity of a particular domain. ' +
         'For the query "gaming mouse pad" a pre-trained model returned game pads, because both phrases share tokens from "game" and "pad"; ' +
         'for "microsoft office" it returned printers named "OfficeJet".',
-      'Fine-tuning adapts the model to the domain\'s vocabulary. It starts from data: the product corpus, queries (from a query log, or ' +
+      "Fine-tuning adapts the model to the domain's vocabulary. It starts from data: the product corpus, queries (from a query log, or " +
         'generated from the products as the kata does with a T5 model), and, for supervised training or to measure the result, relevance judgments.',
     ],
   },
@@ -62,7 +62,7 @@ export const steps: StepText[] = [
       'Relevance judgments measure whether fine-tuning helped: nDCG@10 and MRR@10 reward relevant products at the top, Recall@k counts how ' +
         'many relevant products are found at all.',
       'Once fine-tuning is complete, download the model and integrate it into Chorus as a replacement: the embeddings service serves it on ' +
-        '/ftbert/text/, and Solr\'s finetuned_product_vector field must have the model\'s dimension.',
+        "/ftbert/text/, and Solr's finetuned_product_vector field must have the model's dimension.",
     ],
   },
 ];
@@ -79,7 +79,7 @@ const clipWhy: Partial<Record<StepId, string[]>> = {
   configure: [
     'For text-to-image retrieval CLIP is one of the most popular models. There is no model like a cross-encoder that clearly ' +
       'outperforms CLIP, so instead of pseudo labels the fine-tuning uses the connections already in the catalogue: pairs of product ' +
-      'text attributes and product images. The model learns to map a product\'s attributes close to its image, and texts that describe ' +
+      "text attributes and product images. The model learns to map a product's attributes close to its image, and texts that describe " +
       'other products away from it (the other images of a batch are its negatives).',
     'Supervised training pairs each judged query with the images of the products rated relevant. Locking a tower keeps it as it was: ' +
       'with the image tower locked, the image vectors already indexed in Solr stay valid and only the query side changes.',
@@ -88,8 +88,8 @@ const clipWhy: Partial<Record<StepId, string[]>> = {
     'Relevance judgments measure whether fine-tuning helped: each judged query is embedded by the text tower and searched among the ' +
       'product images; nDCG@10 and MRR@10 reward relevant products at the top, Recall@k counts how many are found at all.',
     'Once fine-tuning is complete, download the model and integrate it into Chorus as a replacement: image vectors are computed offline ' +
-      'with the image tower and indexed in Solr\'s finetuned_product_image_vector field, and the embeddings service serves the text tower ' +
-      'on /ftclip/text/ for the query vectors. The field must have the model\'s projection dimension.',
+      "with the image tower and indexed in Solr's finetuned_product_image_vector field, and the embeddings service serves the text tower " +
+      "on /ftclip/text/ for the query vectors. The field must have the model's projection dimension.",
   ],
 };
 

@@ -26,7 +26,17 @@ export const curatedModels: CuratedModel[] = [
   {
     id: 'intfloat/multilingual-e5-small',
     note: '384-d, 12 layers, 118M parameters (96M of them the 250k-token embeddings), XLM-RoBERTa: multilingual catalogues; prefix texts with "query: " / "passage: "',
-    shape: { family: 'xlm-roberta', hidden: 384, layers: 12, heads: 12, intermediate: 1536, vocabSize: 250037, maxSeqLength: 512, positions: 514, typeVocab: 1 },
+    shape: {
+      family: 'xlm-roberta',
+      hidden: 384,
+      layers: 12,
+      heads: 12,
+      intermediate: 1536,
+      vocabSize: 250037,
+      maxSeqLength: 512,
+      positions: 514,
+      typeVocab: 1,
+    },
   },
 ];
 

@@ -25,8 +25,13 @@ export class ClipConfigPart implements ConfigPart {
   unlockedLayers = $state(0);
 
   readonly defaults: RunDefaults = {
-    curatedId: curatedClipModels[0]!.id, epochs: clipPreset.epochs, batchSize: clipPreset.batchSize, warmupRatio: clipPreset.warmupRatio,
-    weightDecay: clipPreset.weightDecay, seed: 42, lr: { pretrained: clipPreset.lr, scratch: clipScratchLr },
+    curatedId: curatedClipModels[0]!.id,
+    epochs: clipPreset.epochs,
+    batchSize: clipPreset.batchSize,
+    warmupRatio: clipPreset.warmupRatio,
+    weightDecay: clipPreset.weightDecay,
+    seed: 42,
+    lr: { pretrained: clipPreset.lr, scratch: clipScratchLr },
   };
   readonly negatives = 'the other images of a batch are the negatives';
 
@@ -48,7 +53,9 @@ export class ClipConfigPart implements ConfigPart {
 
   checkShape(shape: InspectedShape): void {
     if (!('vision' in shape)) {
-      throw new Error(`${shape.id}/config.json: model_type is "${shape.modelType || 'missing'}", not "clip": CLIP mode needs a CLIP model (e.g. openai/clip-vit-base-patch32)`);
+      throw new Error(
+        `${shape.id}/config.json: model_type is "${shape.modelType || 'missing'}", not "clip": CLIP mode needs a CLIP model (e.g. openai/clip-vit-base-patch32)`,
+      );
     }
   }
 
@@ -89,7 +96,8 @@ export class ClipConfigPart implements ConfigPart {
   dataProblems(data: DataSummary | null, images: ImageSummary | null): string[] {
     const out: string[] = [];
     if (!images?.ok) out.push('CLIP needs product images: choose an image source in step 1 and check the images.');
-    if (this.mode === 'supervised' && data && !data.judgments) out.push('Supervised CLIP needs relevance judgments: load a judgments file in step 1.');
+    if (this.mode === 'supervised' && data && !data.judgments)
+      out.push('Supervised CLIP needs relevance judgments: load a judgments file in step 1.');
     return out;
   }
 

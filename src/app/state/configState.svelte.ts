@@ -106,14 +106,16 @@ export class ConfigState extends RunChoices {
 
   async refreshEstimate(data: DataSummary | null, images: ImageSummary | null = null): Promise<void> {
     const p = this.part;
-    await this.runEstimate(async () => this.deps.client.estimate({
-      model: await this.modelShape(),
-      batchSize: this.batchSize,
-      rows: p.expectedRows(data, images),
-      epochs: this.epochs,
-      ...(this.steps !== null && { steps: this.steps }),
-      ...p.estimateOptions(),
-    }));
+    await this.runEstimate(async () =>
+      this.deps.client.estimate({
+        model: await this.modelShape(),
+        batchSize: this.batchSize,
+        rows: p.expectedRows(data, images),
+        epochs: this.epochs,
+        ...(this.steps !== null && { steps: this.steps }),
+        ...p.estimateOptions(),
+      }),
+    );
   }
 
   /** The run to start; CLIP runs name their product images (Resume checks them again). */

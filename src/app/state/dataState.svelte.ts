@@ -80,7 +80,8 @@ export class DataState extends CancellableTask {
     return this.runCancellable(async (signal) => {
       const data = await this.#gather(desc, signal);
       // the worker's 'load' phase here is the corpus, not a model
-      const onProgress = (p: Progress) => (p.phase === 'load' ? this.progress.set('parse', 'Reading the corpus', p.done, p.total, 'items') : this.progress.report(p));
+      const onProgress = (p: Progress) =>
+        p.phase === 'load' ? this.progress.set('parse', 'Reading the corpus', p.done, p.total, 'items') : this.progress.report(p);
       const summary = await this.deps.client.setData(data, onProgress, signal);
       this.progress.finishAll();
       this.summary = summary;

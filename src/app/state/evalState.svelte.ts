@@ -37,7 +37,12 @@ export function metricRows(before: Record<string, number> | undefined, after: Re
   return keys.map((key) => {
     const b = before?.[key];
     const a = after?.[key];
-    return { key, ...(b !== undefined && { before: b }), ...(a !== undefined && { after: a }), ...(a !== undefined && b !== undefined && { delta: a - b }) };
+    return {
+      key,
+      ...(b !== undefined && { before: b }),
+      ...(a !== undefined && { after: a }),
+      ...(a !== undefined && b !== undefined && { delta: a - b }),
+    };
   });
 }
 
@@ -120,7 +125,10 @@ export class EvalState {
   }
 
   zipName(): string {
-    const base = (this.model?.id ?? 'model').split('/').pop()!.replace(/[^\w.-]+/g, '-');
+    const base = (this.model?.id ?? 'model')
+      .split('/')
+      .pop()!
+      .replace(/[^\w.-]+/g, '-');
     return `${base}-ftlab-finetuned.zip`;
   }
 

@@ -69,7 +69,8 @@ export class ImagesState extends CancellableTask {
       this.progress.finishAll();
       this.summary = summary;
       this.checked = source;
-      if (!summary.ok) this.error = summary.withImage ? 'No image could be loaded: see the reasons below.' : 'No product has an image in this source.';
+      if (!summary.ok)
+        this.error = summary.withImage ? 'No image could be loaded: see the reasons below.' : 'No product has an image in this source.';
       return summary.ok > 0;
     });
   }

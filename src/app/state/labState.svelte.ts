@@ -135,5 +135,7 @@ export class LabState {
 }
 
 function descriptorKey(d: StoredRun['data']): unknown {
-  return d.kind === 'bundled' ? d : { ...d, corpus: d.corpus.map((f) => [f.name, f.size, f.lastModified]), queries: d.queries?.name, judgments: d.judgments?.name };
+  return d.kind === 'bundled'
+    ? d
+    : { ...d, corpus: d.corpus.map((f) => [f.name, f.size, f.lastModified]), queries: d.queries?.name, judgments: d.judgments?.name };
 }

@@ -31,7 +31,15 @@ export class ProgressBars {
 
   set(key: string, label: string, done: number, total: number | undefined, unit: Bar['unit'], detail?: string): void {
     const i = this.bars.findIndex((b) => b.key === key);
-    const bar: Bar = { key, label, done, unit, finished: total !== undefined && done >= total, ...(total !== undefined && { total }), ...(detail && { detail }) };
+    const bar: Bar = {
+      key,
+      label,
+      done,
+      unit,
+      finished: total !== undefined && done >= total,
+      ...(total !== undefined && { total }),
+      ...(detail && { detail }),
+    };
     if (i < 0) this.bars.push(bar);
     else this.bars[i] = bar;
   }

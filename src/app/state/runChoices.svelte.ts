@@ -30,14 +30,41 @@ export interface RunDefaults {
 }
 
 /** What a family keeps while another is picked: every RunChoices field but `estimating`. */
-const choiceKeys = ['modelChoice', 'curatedId', 'customId', 'modelFiles', 'epochs', 'steps', 'batchSize', 'lr', 'warmupRatio', 'weightDecay', 'seed', 'checkpointEvery', 'estimate', 'estimateError'] as const;
+const choiceKeys = [
+  'modelChoice',
+  'curatedId',
+  'customId',
+  'modelFiles',
+  'epochs',
+  'steps',
+  'batchSize',
+  'lr',
+  'warmupRatio',
+  'weightDecay',
+  'seed',
+  'checkpointEvery',
+  'estimate',
+  'estimateError',
+] as const;
 export type RunChoiceValues = Pick<RunChoices, (typeof choiceKeys)[number]>;
 
 /** A family's starting choices. */
 export function defaultChoices(d: RunDefaults): RunChoiceValues {
   return {
-    modelChoice: 'curated', curatedId: d.curatedId, customId: '', modelFiles: [], epochs: d.epochs, steps: null, batchSize: d.batchSize,
-    lr: d.lr.pretrained, warmupRatio: d.warmupRatio, weightDecay: d.weightDecay, seed: d.seed, checkpointEvery: 50, estimate: null, estimateError: null,
+    modelChoice: 'curated',
+    curatedId: d.curatedId,
+    customId: '',
+    modelFiles: [],
+    epochs: d.epochs,
+    steps: null,
+    batchSize: d.batchSize,
+    lr: d.lr.pretrained,
+    warmupRatio: d.warmupRatio,
+    weightDecay: d.weightDecay,
+    seed: d.seed,
+    checkpointEvery: 50,
+    estimate: null,
+    estimateError: null,
   };
 }
 
@@ -82,10 +109,13 @@ export abstract class RunChoices {
   }
 
   modelLabel = $derived(
-    this.modelChoice === 'curated' ? this.curatedId
-    : this.modelChoice === 'custom' ? this.customId.trim() || '(no id yet)'
-    : this.modelChoice === 'files' ? folderName(this.modelFiles)
-    : this.scratchLabel(),
+    this.modelChoice === 'curated'
+      ? this.curatedId
+      : this.modelChoice === 'custom'
+        ? this.customId.trim() || '(no id yet)'
+        : this.modelChoice === 'files'
+          ? folderName(this.modelFiles)
+          : this.scratchLabel(),
   );
 
   /** Switching between pretrained and random weights swaps the learning-rate default unless the user changed it. */
@@ -114,7 +144,14 @@ export abstract class RunChoices {
 
   /** The hyper-parameters every loss takes, in the order the model card lists them. */
   protected hyperSettings(): HyperSettings {
-    return { epochs: this.epochs, ...(this.steps !== null && { steps: this.steps }), batchSize: this.batchSize, lr: this.lr, warmupRatio: this.warmupRatio, weightDecay: this.weightDecay };
+    return {
+      epochs: this.epochs,
+      ...(this.steps !== null && { steps: this.steps }),
+      batchSize: this.batchSize,
+      lr: this.lr,
+      warmupRatio: this.warmupRatio,
+      weightDecay: this.weightDecay,
+    };
   }
 
   /** What is wrong with the model pick: a malformed Hub id, a folder without config.json. */

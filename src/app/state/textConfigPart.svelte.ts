@@ -32,8 +32,13 @@ export class TextConfigPart implements ConfigPart {
   validation = $state(0.2);
 
   readonly defaults: RunDefaults = {
-    curatedId: curatedModels[0]!.id, epochs: defaultTrainConfig.epochs, batchSize: defaultTrainConfig.batchSize, warmupRatio: 0.1,
-    weightDecay: defaultTrainConfig.weightDecay, seed: defaultTrainConfig.seed, lr: { pretrained: pretrainedLr, scratch: scratchLr },
+    curatedId: curatedModels[0]!.id,
+    epochs: defaultTrainConfig.epochs,
+    batchSize: defaultTrainConfig.batchSize,
+    warmupRatio: 0.1,
+    weightDecay: defaultTrainConfig.weightDecay,
+    seed: defaultTrainConfig.seed,
+    lr: { pretrained: pretrainedLr, scratch: scratchLr },
   };
   readonly negatives = 'in-batch negatives';
 
@@ -56,7 +61,10 @@ export class TextConfigPart implements ConfigPart {
   }
 
   checkShape(shape: InspectedShape): void {
-    if ('vision' in shape) throw new Error(`${shape.id} is a CLIP model: choose "CLIP" under "What to fine-tune" to train it (text embeddings need a sentence-transformers model)`);
+    if ('vision' in shape)
+      throw new Error(
+        `${shape.id} is a CLIP model: choose "CLIP" under "What to fine-tune" to train it (text embeddings need a sentence-transformers model)`,
+      );
   }
 
   /** MNRL batches take (query, positive) pairs, plus a hard negative when the teacher or the judgments give one. */
@@ -104,7 +112,8 @@ export class TextConfigPart implements ConfigPart {
 
   dataProblems(data: DataSummary | null): string[] {
     const out: string[] = [];
-    if (this.mode === 'supervised' && data && !data.judgments) out.push('Supervised training needs relevance judgments: load a judgments file in step 1.');
+    if (this.mode === 'supervised' && data && !data.judgments)
+      out.push('Supervised training needs relevance judgments: load a judgments file in step 1.');
     if (this.mode === 'unsupervised' && this.querySource === 'imported' && data && !data.importedQueries) {
       out.push('"Imported queries" needs a queries file in step 1 (or choose generated queries).');
     }
@@ -113,8 +122,8 @@ export class TextConfigPart implements ConfigPart {
 
   modelProblems(): string[] {
     const out: string[] = [];
-    if (this.mode === 'unsupervised' && this.teacher === 'hub' && !this.crossEncoderId.trim()) out.push('Enter the cross-encoder\'s Hub id.');
-    if (this.mode === 'unsupervised' && this.teacher === 'files' && !this.crossEncoderFiles.length) out.push('Choose the cross-encoder\'s folder.');
+    if (this.mode === 'unsupervised' && this.teacher === 'hub' && !this.crossEncoderId.trim()) out.push("Enter the cross-encoder's Hub id.");
+    if (this.mode === 'unsupervised' && this.teacher === 'files' && !this.crossEncoderFiles.length) out.push("Choose the cross-encoder's folder.");
     return out;
   }
 

@@ -37,7 +37,9 @@ const stageLabels: Record<StageId, string> = {
 };
 
 export function metricLine(m: Record<string, number>): string {
-  return Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
+  return Object.entries(m)
+    .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    .join(', ');
 }
 
 export class TrainMonitor {
@@ -76,17 +78,24 @@ export class TrainMonitor {
   protected noteModel(model: ModelInfo): void {
     this.model = model;
     const c = model.clip;
-    this.addLog(c
-      ? `Model ${model.id}: CLIP, text tower ${c.text.layers} layers × ${c.text.hidden}, image tower ${c.vision.layers} layers × ${c.vision.hidden} on ${c.vision.imageSize}px images in ${c.vision.patchSize}px patches, ${formatCount(model.parameters)} parameters, ${model.dim}-d embeddings.`
-      : `Model ${model.id}: ${model.modelType}, ${model.layers} layers, hidden ${model.hidden}, ${formatCount(model.parameters)} parameters, ${model.pooling} pooling, ${model.dim}-d embeddings.`);
+    this.addLog(
+      c
+        ? `Model ${model.id}: CLIP, text tower ${c.text.layers} layers × ${c.text.hidden}, image tower ${c.vision.layers} layers × ${c.vision.hidden} on ${c.vision.imageSize}px images in ${c.vision.patchSize}px patches, ${formatCount(model.parameters)} parameters, ${model.dim}-d embeddings.`
+        : `Model ${model.id}: ${model.modelType}, ${model.layers} layers, hidden ${model.hidden}, ${formatCount(model.parameters)} parameters, ${model.pooling} pooling, ${model.dim}-d embeddings.`,
+    );
     for (const w of model.warnings) this.addLog(w, 'warn');
   }
 
   protected notePrepared(p: PreparedData | ClipPreparedData): void {
     this.prepared = { rows: p.rows.length, loss: p.loss, stats: p.stats };
-    const stats = Object.entries(p.stats).map(([k, v]) => `${k} ${formatCount(v)}`).join(', ');
-    this.addLog(`Prepared ${formatCount(p.rows.length)} training rows for ${p.loss === 'margin-mse' ? 'MarginMSE (GPL)' : p.loss === 'clip' ? 'the CLIP contrastive loss' : 'MNRL'}${stats ? ` (${stats})` : ''}.`);
-    if (p.validationQueries) this.addLog(`${p.trainQueries?.length ?? '?'} queries for training, ${p.validationQueries.length} held out for validation.`);
+    const stats = Object.entries(p.stats)
+      .map(([k, v]) => `${k} ${formatCount(v)}`)
+      .join(', ');
+    this.addLog(
+      `Prepared ${formatCount(p.rows.length)} training rows for ${p.loss === 'margin-mse' ? 'MarginMSE (GPL)' : p.loss === 'clip' ? 'the CLIP contrastive loss' : 'MNRL'}${stats ? ` (${stats})` : ''}.`,
+    );
+    if (p.validationQueries)
+      this.addLog(`${p.trainQueries?.length ?? '?'} queries for training, ${p.validationQueries.length} held out for validation.`);
     for (const w of p.warnings) this.addLog(w, 'warn');
   }
 

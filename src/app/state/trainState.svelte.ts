@@ -79,13 +79,23 @@ export class TrainState extends TrainMonitor {
       this.setStage('prepare', 'done');
       this.#evalQueries = prepared.validationQueries;
       const request: TrainRequest = (this.#request = {
-        ...plan.train, model: plan.model, rows: prepared.rows, config: { ...plan.train.config, loss: prepared.loss },
+        ...plan.train,
+        model: plan.model,
+        rows: prepared.rows,
+        config: { ...plan.train.config, loss: prepared.loss },
         ...(prepared.validationQueries && { evalQueries: prepared.validationQueries }),
         ...(prepared.loss === 'clip' && { images: prepared.images }),
       });
       await this.#baseline(signal);
       // structured-cloneable for IndexedDB: no reactive proxies
-      const stored: StoredRun = $state.snapshot({ version: 1 as const, plan, data, request, ...(this.#evalQueries && { evalQueries: this.#evalQueries }), ...(this.model && { dim: this.model.dim }) }) as StoredRun;
+      const stored: StoredRun = $state.snapshot({
+        version: 1 as const,
+        plan,
+        data,
+        request,
+        ...(this.#evalQueries && { evalQueries: this.#evalQueries }),
+        ...(this.model && { dim: this.model.dim }),
+      }) as StoredRun;
       this.runId = await this.#createRun(plan.name, stored);
       if (this.#before) await this.deps.runs?.update(this.runId, { metricsBefore: this.#before.metrics });
       await this.#train();
@@ -116,7 +126,9 @@ export class TrainState extends TrainMonitor {
 
   async #loadModel(plan: RunPlan, signal: AbortSignal): Promise<void> {
     this.setStage('model', 'active');
-    this.addLog(`Loading ${plan.model.kind === 'hub' ? plan.model.id : plan.model.kind === 'files' ? `the local folder ${plan.model.id ?? ''}` : 'a fresh model (random weights)'}…`);
+    this.addLog(
+      `Loading ${plan.model.kind === 'hub' ? plan.model.id : plan.model.kind === 'files' ? `the local folder ${plan.model.id ?? ''}` : 'a fresh model (random weights)'}…`,
+    );
     this.noteModel(await this.deps.client.loadModel(plan.model, (p) => this.bars.report(p), signal));
     this.setStage('model', 'done');
   }
@@ -175,9 +187,12 @@ export class TrainState extends TrainMonitor {
       const cancelled = this.#cancelRequested;
       this.phase = cancelled ? 'cancelled' : 'paused';
       if (cancelled) this.setStage('train', 'failed');
-      this.addLog(cancelled
-        ? `Cancelled at step ${outcome.step} of ${outcome.totalSteps}; the run keeps its checkpoint and can be resumed from the run list.`
-        : `Paused at step ${outcome.step} of ${outcome.totalSteps} (checkpoint saved).`, cancelled ? 'warn' : 'info');
+      this.addLog(
+        cancelled
+          ? `Cancelled at step ${outcome.step} of ${outcome.totalSteps}; the run keeps its checkpoint and can be resumed from the run list.`
+          : `Paused at step ${outcome.step} of ${outcome.totalSteps} (checkpoint saved).`,
+        cancelled ? 'warn' : 'info',
+      );
       await this.#updateRun(runId, { status: cancelled ? 'stopped' : 'paused', step: outcome.step, totalSteps: outcome.totalSteps });
       return;
     }
@@ -202,7 +217,11 @@ export class TrainState extends TrainMonitor {
     if (after) this.noteFinalEval(after.metrics);
     else this.setStage('tuned', 'skipped');
     this.phase = 'done';
-    await this.#updateRun(runId, { status: 'done', ...(after && { metricsAfter: after.metrics }), ...(this.#before && { metricsBefore: this.#before.metrics }) });
+    await this.#updateRun(runId, {
+      status: 'done',
+      ...(after && { metricsAfter: after.metrics }),
+      ...(this.#before && { metricsBefore: this.#before.metrics }),
+    });
     this.deps.onFinished?.({ runId, model: this.model!, before: this.#before, after });
   }
 

@@ -9,17 +9,30 @@ import { resolveModelSource } from '../folderSource.ts';
 import { CliError, parseNumber } from '../cliError.ts';
 
 interface Flags {
-  model?: string; dimension?: string; clip?: boolean; route?: string; rewriter?: string; field?: string; embeddingsUrl: string; solrUrl: string;
-  solrUser: string; topK: string; boost: string; outputDir?: string;
+  model?: string;
+  dimension?: string;
+  clip?: boolean;
+  route?: string;
+  rewriter?: string;
+  field?: string;
+  embeddingsUrl: string;
+  solrUrl: string;
+  solrUser: string;
+  topK: string;
+  boost: string;
+  outputDir?: string;
 }
 
 export function chorusConfigCommand(program: Command) {
   program
     .command('chorus-config')
     .description('Solr field type, Querqy embeddings rewriter, param sets and the curl commands that put a model into Chorus')
-    .option('--model <dir|hub id>', 'model folder or Hub id (its hidden_size, or a CLIP model\'s projection_dim, is the vector dimension)')
+    .option('--model <dir|hub id>', "model folder or Hub id (its hidden_size, or a CLIP model's projection_dim, is the vector dimension)")
     .option('--dimension <n>', 'vector dimension, instead of --model')
-    .option('--clip', 'CLIP defaults (route ftclip, rewriter embftimg, field finetuned_product_image_vector, param sets querqy_*_by_ft_img_emb) with --dimension; implied by a CLIP --model')
+    .option(
+      '--clip',
+      'CLIP defaults (route ftclip, rewriter embftimg, field finetuned_product_image_vector, param sets querqy_*_by_ft_img_emb) with --dimension; implied by a CLIP --model',
+    )
     .option('--route <name>', 'embeddings service route: <embeddings-url>/<route>/text/ (default ftbert; ftclip for CLIP)')
     .option('--rewriter <name>', 'Querqy rewriter name (default embfttxt; embftimg for CLIP)')
     .option('--field <name>', 'vector field (default finetuned_product_vector; finetuned_product_image_vector for CLIP)')
@@ -49,8 +62,16 @@ export function chorusConfigCommand(program: Command) {
       let cfg;
       try {
         cfg = chorusConfig({
-          dimension, route, rewriter, field, ...paramSets, embeddingsUrl: o.embeddingsUrl, solrUrl: o.solrUrl, solrUser: o.solrUser,
-          topK: parseNumber(o.topK, '--top-k', { integer: true, min: 1 }), boost: parseNumber(o.boost, '--boost'),
+          dimension,
+          route,
+          rewriter,
+          field,
+          ...paramSets,
+          embeddingsUrl: o.embeddingsUrl,
+          solrUrl: o.solrUrl,
+          solrUser: o.solrUser,
+          topK: parseNumber(o.topK, '--top-k', { integer: true, min: 1 }),
+          boost: parseNumber(o.boost, '--boost'),
         });
       } catch (e) {
         throw new CliError((e as Error).message);
@@ -62,7 +83,9 @@ export function chorusConfigCommand(program: Command) {
       await mkdir(o.outputDir, { recursive: true });
       for (const [name, text] of Object.entries(chorusConfigFiles(cfg))) await writeFile(path.join(o.outputDir, name), text);
       await chmod(path.join(o.outputDir, 'apply.sh'), 0o755);
-      process.stderr.write(`wrote Chorus config for ${dimension} dimensions (field ${cfg.field}, type ${cfg.fieldTypeName}, rewriter ${cfg.rewriter.name}, ` +
-        `param sets ${cfg.paramSets.match} and ${cfg.paramSets.boost}) to ${o.outputDir}; run ${path.join(o.outputDir, 'apply.sh')}\n`);
+      process.stderr.write(
+        `wrote Chorus config for ${dimension} dimensions (field ${cfg.field}, type ${cfg.fieldTypeName}, rewriter ${cfg.rewriter.name}, ` +
+          `param sets ${cfg.paramSets.match} and ${cfg.paramSets.boost}) to ${o.outputDir}; run ${path.join(o.outputDir, 'apply.sh')}\n`,
+      );
     });
 }

@@ -9,7 +9,13 @@ import { CliError, parseNumber } from '../cliError.ts';
 import { isClipModel, loadClipModel } from '../pipeline/clipInputs.ts';
 import { embedImageFolder } from '../pipeline/clipVectors.ts';
 
-interface EmbedFlags { model: string; input?: string; images?: string; output: string; batchSize: string }
+interface EmbedFlags {
+  model: string;
+  input?: string;
+  images?: string;
+  output: string;
+  batchSize: string;
+}
 
 /** A text encoder and its disposer: a sentence model, or a CLIP model's text tower. */
 async function openTextEncoder(model: string): Promise<{ encode(texts: string[], o: EncodeOptions): Promise<Float32Array[]>; dispose(): void }> {
@@ -20,7 +26,9 @@ async function openTextEncoder(model: string): Promise<{ encode(texts: string[],
 export function embedCommand(program: Command) {
   program
     .command('embed')
-    .description('embed texts with a sentence-transformers model (normalized as the model says) or a CLIP text tower; with --images, a folder of images with a CLIP image tower')
+    .description(
+      'embed texts with a sentence-transformers model (normalized as the model says) or a CLIP text tower; with --images, a folder of images with a CLIP image tower',
+    )
     .requiredOption('--model <dir|hub id>', 'model folder or Hugging Face Hub id')
     .option('--input <file>', 'file.txt (one text per line) or file.jsonl (rows with "text")')
     .option('--images <dir>', 'CLIP: embed every image in the folder instead (ids are the file names without extension)')

@@ -6,13 +6,21 @@ import { CliError } from '../cliError.ts';
 import { evaluationFromFlags, evalOptions, type EvalFlags } from './evalSetup.ts';
 import { imageEvaluation, loadClipModel } from '../pipeline/clipInputs.ts';
 
-interface EvalCommandFlags extends EvalFlags { model: string; json?: boolean; images?: string; batchSize?: string }
+interface EvalCommandFlags extends EvalFlags {
+  model: string;
+  json?: boolean;
+  images?: string;
+  batchSize?: string;
+}
 
 /** Text→image retrieval of a CLIP model: the queries through the text tower against the products' images. */
 async function evaluateClip(o: EvalCommandFlags & { images: string }): Promise<EvaluationResult> {
   const encoder = await loadClipModel(o.model);
   try {
-    const evaluation = await imageEvaluation({ corpus: o.corpus!, judgments: o.judgments!, images: o.images, k: o.k, relevance: o.relevance, batchSize: o.batchSize }, encoder.imageConfig);
+    const evaluation = await imageEvaluation(
+      { corpus: o.corpus!, judgments: o.judgments!, images: o.images, k: o.k, relevance: o.relevance, batchSize: o.batchSize },
+      encoder.imageConfig,
+    );
     return await evaluation.evaluate(encoder);
   } finally {
     encoder.dispose();
@@ -32,9 +40,11 @@ async function evaluateText(o: EvalCommandFlags): Promise<EvaluationResult> {
 export function evalCommand(program: Command) {
   const cmd = program
     .command('eval')
-    .description('retrieval metrics (nDCG@k, MRR@k, Recall@10/100, MAP@100) of a model on a corpus with judgments; with --images, text→image retrieval of a CLIP model')
+    .description(
+      'retrieval metrics (nDCG@k, MRR@k, Recall@10/100, MAP@100) of a model on a corpus with judgments; with --images, text→image retrieval of a CLIP model',
+    )
     .requiredOption('--model <dir|hub id>', 'model folder or Hub id')
-    .option('--images <dir>', 'CLIP: rank the products\' images (named <product id>.jpg/.png/.webp/.gif) instead of their texts')
+    .option('--images <dir>', "CLIP: rank the products' images (named <product id>.jpg/.png/.webp/.gif) instead of their texts")
     .option('--batch-size <n>', 'CLIP: images per forward pass (default 32)')
     .option('--json', 'print {"metrics", "queries"} as JSON');
   evalOptions(cmd, '').action(async (o: EvalCommandFlags) => {

@@ -6,7 +6,13 @@ import { CliError, parseNumber } from '../cliError.ts';
 import { cliEvaluation, type CliEvaluation } from '../pipeline/evaluation.ts';
 
 export interface EvalFlags {
-  corpus?: string[]; judgments?: string; k?: string; textTemplate?: string; relevance?: string; evalCorpus?: string[]; evalJudgments?: string;
+  corpus?: string[];
+  judgments?: string;
+  k?: string;
+  textTemplate?: string;
+  relevance?: string;
+  evalCorpus?: string[];
+  evalJudgments?: string;
 }
 
 export const defaultTextTemplate = '{title} {supplier}';
@@ -14,7 +20,10 @@ export const defaultTextTemplate = '{title} {supplier}';
 /** Options shared by `eval` (required) and `train` (optional before/after evaluation). */
 export function evalOptions(cmd: Command, prefix = 'eval-'): Command {
   return cmd
-    .option(`--${prefix}corpus <files...>`, 'products: Chorus JSON arrays, .json.zip or .jsonl; several files are merged (train: evaluate before/after)')
+    .option(
+      `--${prefix}corpus <files...>`,
+      'products: Chorus JSON arrays, .json.zip or .jsonl; several files are merged (train: evaluate before/after)',
+    )
     .option(`--${prefix}judgments <file.csv>`, 'judgments query,docid,rating')
     .option('--k <n>', 'cut-off for nDCG and MRR', '10')
     .option('--text-template <t>', 'product text', defaultTextTemplate)

@@ -11,7 +11,9 @@ import { loadClipModel } from '../pipeline/clipInputs.ts';
 export function exportCommand(program: Command) {
   program
     .command('export')
-    .description('write a model as a folder for sentence-transformers, transformers.js and onnxruntime (onnx/model.onnx); a cross-encoder (BertForSequenceClassification) gets the transformers.js text-classification layout, a CLIP model onnx/text_model.onnx + onnx/vision_model.onnx')
+    .description(
+      'write a model as a folder for sentence-transformers, transformers.js and onnxruntime (onnx/model.onnx); a cross-encoder (BertForSequenceClassification) gets the transformers.js text-classification layout, a CLIP model onnx/text_model.onnx + onnx/vision_model.onnx',
+    )
     .requiredOption('--model <dir|hub id>', 'model folder or Hub id')
     .requiredOption('--output <dir>', 'export folder')
     .action(async (o: { model: string; output: string }) => {

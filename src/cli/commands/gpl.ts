@@ -19,7 +19,10 @@ import { stepRunner, writeFileAtomic, writeModelDirAtomic } from '../pipeline/wo
 import { gplDataOptions, gplDataSettings, type GplDataFlags } from './prepare.ts';
 
 interface GplFlags extends GplDataFlags, TrainHyperFlags {
-  workDir: string; output: string; judgments?: string; evalK: string;
+  workDir: string;
+  output: string;
+  judgments?: string;
+  evalK: string;
 }
 
 const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
@@ -31,34 +34,47 @@ const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
  * when --checkpoint-every is set).
  */
 export function gplCommand(program: Command) {
-  const cmd = trainOptions(gplDataOptions(program
-    .command('gpl')
-    .description('unsupervised domain adaptation: queries → mine → label → train → eval before/after → export, resumable')
-    .requiredOption('--model <dir|hub id>', 'base bi-encoder (mines candidates and is fine-tuned)')
-    .requiredOption('--work-dir <dir>', 'intermediate files; finished steps are skipped on a re-run')
-    .requiredOption('--output <dir>', 'export folder of the fine-tuned model'))
-    .option('--judgments <file.csv>', 'evaluate before and after on the corpus (query,docid,rating)')
-    .option('--eval-k <n>', 'cut-off for nDCG and MRR', '10'))
-    .option('--checkpoint-every <n>', 'steps between training checkpoints in work-dir/checkpoints');
+  const cmd = trainOptions(
+    gplDataOptions(
+      program
+        .command('gpl')
+        .description('unsupervised domain adaptation: queries → mine → label → train → eval before/after → export, resumable')
+        .requiredOption('--model <dir|hub id>', 'base bi-encoder (mines candidates and is fine-tuned)')
+        .requiredOption('--work-dir <dir>', 'intermediate files; finished steps are skipped on a re-run')
+        .requiredOption('--output <dir>', 'export folder of the fine-tuned model'),
+    )
+      .option('--judgments <file.csv>', 'evaluate before and after on the corpus (query,docid,rating)')
+      .option('--eval-k <n>', 'cut-off for nDCG and MRR', '10'),
+  ).option('--checkpoint-every <n>', 'steps between training checkpoints in work-dir/checkpoints');
 
   cmd.action(async (o: GplFlags) => {
     const s = gplDataSettings(o);
     const w = (name: string) => path.join(o.workDir, name);
-    const files = { queries: w('queries.jsonl'), mined: w('mined.jsonl'), rows: w('rows.jsonl'), before: w('eval-before.json'), model: w('model'), after: w('eval-after.json') };
+    const files = {
+      queries: w('queries.jsonl'),
+      mined: w('mined.jsonl'),
+      rows: w('rows.jsonl'),
+      before: w('eval-before.json'),
+      model: w('model'),
+      after: w('eval-after.json'),
+    };
     const corpus = await loadCorpusInput(o.corpus, o.textTemplate);
     const parsedJudgments = o.judgments ? parseJudgments(await readTextFile(o.judgments), o.judgments) : undefined;
     parsedJudgments?.warnings.forEach(warn);
-    const evaluation = parsedJudgments && cliEvaluation({ ids: corpus.ids, texts: corpus.texts }, parsedJudgments.judgments, {
-      k: parseNumber(o.evalK, '--eval-k', { integer: true, min: 1 }),
-      relevanceThreshold: s.mine.relevance,
-    });
+    const evaluation =
+      parsedJudgments &&
+      cliEvaluation({ ids: corpus.ids, texts: corpus.texts }, parsedJudgments.judgments, {
+        k: parseNumber(o.evalK, '--eval-k', { integer: true, min: 1 }),
+        relevanceThreshold: s.mine.relevance,
+      });
     const step = stepRunner('gpl', evaluation ? 7 : 5);
     const load = async (spec: string, dropout?: number) => loadSentenceEncoder(await resolveModelSource(spec), { dropout, onWarning: warn });
     let base: SentenceEncoder | undefined;
     let trained: SentenceEncoder | undefined;
     const baseEncoder = async () => (base ??= await load(o.model));
     // the family writes the folder (BERT and XLM-R differ in config.json and the ONNX graph)
-    const exportFiles = async (encoder: SentenceEncoder, card: ModelCardInfo) => (await familyOf(await resolveModelSource(o.model))).exportFiles(encoder, card);
+    const exportFiles = async (encoder: SentenceEncoder, card: ModelCardInfo) =>
+      (await familyOf(await resolveModelSource(o.model))).exportFiles(encoder, card);
     const trainedEncoder = async () => (trained ??= await load(files.model));
     const readJson = async (f: string) => JSON.parse(await readFile(f, 'utf8')) as Record<string, number>;
     try {
@@ -97,7 +113,12 @@ export function gplCommand(program: Command) {
         const store = folderCheckpointStore(w('checkpoints'));
         const resume = await store.loadLatest();
         if (resume) process.stderr.write(`resuming training from the checkpoint at step ${resume.step} in ${w('checkpoints')}\n`);
-        await runTraining(encoder, rows, config, { store, resume, logJson: o.logJson, resumeHint: `re-run the same command to continue from ${w('checkpoints')}` });
+        await runTraining(encoder, rows, config, {
+          store,
+          resume,
+          logJson: o.logJson,
+          resumeHint: `re-run the same command to continue from ${w('checkpoints')}`,
+        });
         trained = encoder;
         await writeModelDirAtomic(files.model, await exportFiles(encoder, card()));
       });

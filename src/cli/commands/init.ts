@@ -7,16 +7,29 @@ import { CliError, parseNumber } from '../cliError.ts';
 import { defaultTextTemplate, readCorpusTexts } from './evalSetup.ts';
 
 interface InitFlags {
-  corpus: string[]; output: string; hidden: string; layers: string; heads: string; intermediate?: string;
-  vocabSize?: string; maxSeqLength?: string; seed: string; textTemplate: string;
-  clip?: boolean; merges?: string; imageSize?: string; patchSize?: string; projection?: string;
+  corpus: string[];
+  output: string;
+  hidden: string;
+  layers: string;
+  heads: string;
+  intermediate?: string;
+  vocabSize?: string;
+  maxSeqLength?: string;
+  seed: string;
+  textTemplate: string;
+  clip?: boolean;
+  merges?: string;
+  imageSize?: string;
+  patchSize?: string;
+  projection?: string;
 }
 
 const int = (v: string, flag: string) => parseNumber(v, flag, { integer: true, min: 1 });
 
 /** A from-scratch CLIPModel: both towers get --hidden/--layers/--heads; the BPE merges are learned from the corpus. */
 function clipFiles(o: InitFlags, texts: string[], hidden: number, heads: number) {
-  if (o.vocabSize !== undefined) throw new CliError('--vocab-size is for BERT\'s WordPiece; a CLIP vocabulary is 512 byte tokens plus --merges learned merges');
+  if (o.vocabSize !== undefined)
+    throw new CliError("--vocab-size is for BERT's WordPiece; a CLIP vocabulary is 512 byte tokens plus --merges learned merges");
   const imageSize = int(o.imageSize ?? '224', '--image-size');
   const patchSize = int(o.patchSize ?? '32', '--patch-size');
   if (imageSize % patchSize) throw new CliError(`--image-size ${imageSize} must be a multiple of --patch-size ${patchSize}`);
@@ -25,11 +38,18 @@ function clipFiles(o: InitFlags, texts: string[], hidden: number, heads: number)
   return initClipModel({
     texts,
     merges: int(o.merges ?? '2000', '--merges'),
-    textHidden: hidden, textLayers: layers, textHeads: heads, textIntermediate: intermediate,
-    visionHidden: hidden, visionLayers: layers, visionHeads: heads, visionIntermediate: intermediate,
+    textHidden: hidden,
+    textLayers: layers,
+    textHeads: heads,
+    textIntermediate: intermediate,
+    visionHidden: hidden,
+    visionLayers: layers,
+    visionHeads: heads,
+    visionIntermediate: intermediate,
     projectionDim: int(o.projection ?? '64', '--projection'),
     maxTextLength: int(o.maxSeqLength ?? '77', '--max-seq-length'),
-    imageSize, patchSize,
+    imageSize,
+    patchSize,
     seed: parseNumber(o.seed, '--seed', { integer: true, min: 0 }),
   });
 }
@@ -68,16 +88,18 @@ export function initCommand(program: Command) {
         const clipOnly = (['merges', 'imageSize', 'patchSize', 'projection'] as const).find((k) => o[k] !== undefined);
         if (clipOnly) throw new CliError(`--${clipOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --clip only`);
       }
-      const files = o.clip ? clipFiles(o, texts, hidden, heads) : initModel({
-        texts,
-        hidden,
-        heads,
-        layers: int(o.layers, '--layers'),
-        intermediate: o.intermediate ? int(o.intermediate, '--intermediate') : undefined,
-        vocabSize: int(o.vocabSize ?? '8000', '--vocab-size'),
-        maxSeqLength: int(o.maxSeqLength ?? '128', '--max-seq-length'),
-        seed: parseNumber(o.seed, '--seed', { integer: true, min: 0 }),
-      });
+      const files = o.clip
+        ? clipFiles(o, texts, hidden, heads)
+        : initModel({
+            texts,
+            hidden,
+            heads,
+            layers: int(o.layers, '--layers'),
+            intermediate: o.intermediate ? int(o.intermediate, '--intermediate') : undefined,
+            vocabSize: int(o.vocabSize ?? '8000', '--vocab-size'),
+            maxSeqLength: int(o.maxSeqLength ?? '128', '--max-seq-length'),
+            seed: parseNumber(o.seed, '--seed', { integer: true, min: 0 }),
+          });
       await writeModelFiles(o.output, files);
       process.stderr.write(`initialised a ${o.layers}-layer, ${hidden}-wide ${o.clip ? 'CLIP' : 'BERT'} from ${texts.length} texts in ${o.output}\n`);
     });

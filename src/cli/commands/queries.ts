@@ -10,8 +10,20 @@ import { progressReporter } from '../progress.ts';
 import { defaultTextTemplate } from './evalSetup.ts';
 
 interface QueriesFlags {
-  corpus?: string[]; source: string; input?: string; perProduct: string; seed: string; model: string; limit?: string; output: string;
-  textTemplate: string; topK: string; topP: string; temperature: string; maxNewTokens: string; greedy?: boolean;
+  corpus?: string[];
+  source: string;
+  input?: string;
+  perProduct: string;
+  seed: string;
+  model: string;
+  limit?: string;
+  output: string;
+  textTemplate: string;
+  topK: string;
+  topP: string;
+  temperature: string;
+  maxNewTokens: string;
+  greedy?: boolean;
 }
 
 const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
@@ -54,22 +66,28 @@ export function queriesCommand(program: Command) {
       } else if (o.source === 'offline') {
         const products = await readProducts(o.corpus, limit);
         const report = generateOfflineQueriesReport(products, { perProduct, seed: parseNumber(o.seed, '--seed', { integer: true }) });
-        if (report.skippedIds.length) warn(`${report.skippedIds.length} of ${products.length} products have no usable type or title words and got no query: ${preview(report.skippedIds)}`);
+        if (report.skippedIds.length)
+          warn(
+            `${report.skippedIds.length} of ${products.length} products have no usable type or title words and got no query: ${preview(report.skippedIds)}`,
+          );
         queries = report.queries;
       } else if (o.source === 't5') {
         const products = await readProducts(o.corpus, limit);
         const texts = corpusTexts(products, o.textTemplate);
         texts.warnings.forEach(warn);
-        const generated = await generateDoc2Query(texts.ids.map((id, i) => ({ id, text: texts.texts[i]! })), {
-          modelId: o.model,
-          perProduct,
-          doSample: !o.greedy,
-          topK: parseNumber(o.topK, '--top-k', { integer: true, min: 1 }),
-          topP: parseNumber(o.topP, '--top-p', { min: 0 }),
-          temperature: parseNumber(o.temperature, '--temperature', { min: 0 }),
-          maxNewTokens: parseNumber(o.maxNewTokens, '--max-new-tokens', { integer: true, min: 1 }),
-          onProgress: progressReporter('queries: t5'),
-        });
+        const generated = await generateDoc2Query(
+          texts.ids.map((id, i) => ({ id, text: texts.texts[i]! })),
+          {
+            modelId: o.model,
+            perProduct,
+            doSample: !o.greedy,
+            topK: parseNumber(o.topK, '--top-k', { integer: true, min: 1 }),
+            topP: parseNumber(o.topP, '--top-p', { min: 0 }),
+            temperature: parseNumber(o.temperature, '--temperature', { min: 0 }),
+            maxNewTokens: parseNumber(o.maxNewTokens, '--max-new-tokens', { integer: true, min: 1 }),
+            onProgress: progressReporter('queries: t5'),
+          },
+        );
         queries = dedupeQueries(generated).queries;
       } else {
         throw new CliError(`--source must be offline, import or t5, got "${o.source}"`);

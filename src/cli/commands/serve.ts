@@ -9,8 +9,15 @@ import { loadOnnxTextEmbedder, type OnnxEmbedderOptions } from '../serve/onnxTex
 import { startEmbeddingServer, type ServedModel, type TextEmbedder } from '../serve/embeddingServer.ts';
 
 interface Flags {
-  model: string[]; route: string[]; port: string; host: string; maxBatch: string; maxWaitMs: string; maxBodyBytes: string;
-  ignoreNormalize?: boolean; threads?: string;
+  model: string[];
+  route: string[];
+  port: string;
+  host: string;
+  maxBatch: string;
+  maxWaitMs: string;
+  maxBodyBytes: string;
+  ignoreNormalize?: boolean;
+  threads?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -28,8 +35,11 @@ async function isPath(p: string) {
  * `--model dir --route r` pairs in order, or `--model r=dir`; a single model without a route serves as
  * `defaultRoute(model)`: ftbert, or ftclip for a CLIP folder (Chorus' route names).
  */
-export async function pairModelsAndRoutes(models: string[], routes: string[],
-  defaultRoute: (model: string) => Promise<string> = async () => 'ftbert'): Promise<{ route: string; model: string }[]> {
+export async function pairModelsAndRoutes(
+  models: string[],
+  routes: string[],
+  defaultRoute: (model: string) => Promise<string> = async () => 'ftbert',
+): Promise<{ route: string; model: string }[]> {
   const pairs: { route?: string; model: string }[] = [];
   for (const spec of models) {
     const eq = spec.indexOf('=');
@@ -60,7 +70,11 @@ export function serveCommand(program: Command) {
   program
     .command('serve')
     .description("serve models with Chorus' embeddings API (POST /<route>/text/) on onnxruntime, in place of Chorus' Python service")
-    .requiredOption('--model <dir|route=dir>', 'model folder (repeatable; onnx/model.onnx, or a CLIP folder\'s onnx/text_model.onnx, is used, or built from model.safetensors)', collect)
+    .requiredOption(
+      '--model <dir|route=dir>',
+      "model folder (repeatable; onnx/model.onnx, or a CLIP folder's onnx/text_model.onnx, is used, or built from model.safetensors)",
+      collect,
+    )
     .option('--route <name>', 'route of the matching --model (repeatable; default ftbert, ftclip for a CLIP model)', collect, [])
     .option('--port <n>', 'port (0 picks a free one)', '8000')
     .option('--host <addr>', 'address to listen on (0.0.0.0 to let Docker containers reach it)', '127.0.0.1')
@@ -76,7 +90,11 @@ export function serveCommand(program: Command) {
       const models: ServedModel[] = [];
       try {
         for (const p of pairs) {
-          models.push({ route: p.route, name: p.model, embedder: await loadServedEmbedder(await resolveModelSource(p.model), { onWarning, intraOpNumThreads: threads }) });
+          models.push({
+            route: p.route,
+            name: p.model,
+            embedder: await loadServedEmbedder(await resolveModelSource(p.model), { onWarning, intraOpNumThreads: threads }),
+          });
         }
       } catch (e) {
         for (const m of models) await m.embedder.release();

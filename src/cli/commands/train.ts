@@ -21,8 +21,13 @@ import { imageEvaluation, openImageFolder } from '../pipeline/clipInputs.ts';
 import { evaluationFromFlags, evalOptions, type EvalFlags } from './evalSetup.ts';
 
 interface TrainFlags extends EvalFlags, TrainHyperFlags {
-  model: string; data: string; loss: string; output: string;
-  checkpointDir?: string; resume?: boolean; images?: string;
+  model: string;
+  data: string;
+  loss: string;
+  output: string;
+  checkpointDir?: string;
+  resume?: boolean;
+  images?: string;
 }
 
 type Metrics = Record<string, number>;
@@ -34,17 +39,19 @@ interface TrainData {
 }
 
 export function trainCommand(program: Command) {
-  const cmd = trainOptions(program
-    .command('train')
-    .description('fine-tune a sentence-transformers model (or a CLIP model with --loss clip --images) and write the export folder')
-    .requiredOption('--model <dir|hub id>', 'base model')
-    .requiredOption('--data <file.jsonl>', 'rows {"query","positive"[,"negative"][,"margin"]}; clip: {"text","image"}')
-    .requiredOption('--loss <name>', 'mnrl | margin-mse | clip (clip defaults: --lr 1e-5 --batch-size 8 --weight-decay 0.1, cosine, 10% warmup)')
-    .requiredOption('--output <dir>', 'export folder')
-    .option('--images <dir>', 'clip: product images named <product id>.jpg/.png/.webp/.gif (also used by --eval-corpus)')
-    .option('--lock-text', 'clip: freeze the text tower (open_clip --lock-text)')
-    .option('--lock-image', 'clip: freeze the image tower (open_clip --lock-image)')
-    .option('--unlocked-layers <n>', 'clip: keep the last n encoder layers (and the projection) of each locked tower trainable'))
+  const cmd = trainOptions(
+    program
+      .command('train')
+      .description('fine-tune a sentence-transformers model (or a CLIP model with --loss clip --images) and write the export folder')
+      .requiredOption('--model <dir|hub id>', 'base model')
+      .requiredOption('--data <file.jsonl>', 'rows {"query","positive"[,"negative"][,"margin"]}; clip: {"text","image"}')
+      .requiredOption('--loss <name>', 'mnrl | margin-mse | clip (clip defaults: --lr 1e-5 --batch-size 8 --weight-decay 0.1, cosine, 10% warmup)')
+      .requiredOption('--output <dir>', 'export folder')
+      .option('--images <dir>', 'clip: product images named <product id>.jpg/.png/.webp/.gif (also used by --eval-corpus)')
+      .option('--lock-text', 'clip: freeze the text tower (open_clip --lock-text)')
+      .option('--lock-image', 'clip: freeze the image tower (open_clip --lock-image)')
+      .option('--unlocked-layers <n>', 'clip: keep the last n encoder layers (and the projection) of each locked tower trainable'),
+  )
     .option('--checkpoint-dir <dir>', 'save checkpoints here')
     .option('--checkpoint-every <n>', 'steps between checkpoints')
     .option('--resume', 'continue from the latest checkpoint in --checkpoint-dir')
@@ -99,7 +106,8 @@ const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 /** --images and --loss clip go together, both ways. */
 function imagesFlag(o: TrainFlags): string | undefined {
   if (o.images && o.loss !== 'clip') throw new CliError(`--images is for CLIP training: use it with --loss clip (got --loss ${o.loss})`);
-  if (o.loss === 'clip' && !o.images) throw new CliError('--loss clip needs --images <dir>, the folder of product images named <product id>.jpg/.png/.webp/.gif');
+  if (o.loss === 'clip' && !o.images)
+    throw new CliError('--loss clip needs --images <dir>, the folder of product images named <product id>.jpg/.png/.webp/.gif');
   return o.images;
 }
 
@@ -129,7 +137,10 @@ const encodesImages = (encoder: FamilyEncoder): encoder is FamilyEncoder & Image
 async function trainEvaluation(o: TrainFlags, encoder: FamilyEncoder, images?: string): Promise<(() => Promise<Metrics>) | undefined> {
   if (!o.evalCorpus || !o.evalJudgments) return undefined;
   if (images && encoder.imageConfig && encodesImages(encoder)) {
-    const evaluation = await imageEvaluation({ corpus: o.evalCorpus, judgments: o.evalJudgments, images, k: o.k, relevance: o.relevance }, encoder.imageConfig);
+    const evaluation = await imageEvaluation(
+      { corpus: o.evalCorpus, judgments: o.evalJudgments, images, k: o.k, relevance: o.relevance },
+      encoder.imageConfig,
+    );
     return async () => (await evaluation.evaluate(encoder)).metrics;
   }
   const evaluation = await evaluationFromFlags(o);
@@ -139,7 +150,11 @@ async function trainEvaluation(o: TrainFlags, encoder: FamilyEncoder, images?: s
 /** The loss and the model disagree: say which kind of model the loss trains. */
 async function wrongFamily(o: TrainFlags, source: ModelSource, family: ModelFamily): Promise<CliError> {
   if (family.task === 'text-image') {
-    return new CliError(`${source.id}/config.json: ${source.id} is a CLIP model: use it with --images / --loss clip (it embeds texts and images, not sentences alone)`);
+    return new CliError(
+      `${source.id}/config.json: ${source.id} is a CLIP model: use it with --images / --loss clip (it embeds texts and images, not sentences alone)`,
+    );
   }
-  return new CliError(`${o.model}: model_type is "${await modelTypeOf(source)}", not a CLIP model; --loss ${o.loss} needs a CLIP model (ftlab init --clip makes a small one)`);
+  return new CliError(
+    `${o.model}: model_type is "${await modelTypeOf(source)}", not a CLIP model; --loss ${o.loss} needs a CLIP model (ftlab init --clip makes a small one)`,
+  );
 }

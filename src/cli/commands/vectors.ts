@@ -16,12 +16,23 @@ import { imageEmbedder, reportImageFailures } from '../pipeline/clipVectors.ts';
 import type { Product } from '../../training/data/corpus.ts';
 
 interface VectorsFlags {
-  model: string; corpus: string[]; field?: string; textTemplate: string; output: string; batchSize: string; engine: string; dropMissing?: boolean;
+  model: string;
+  corpus: string[];
+  field?: string;
+  textTemplate: string;
+  output: string;
+  batchSize: string;
+  engine: string;
+  dropMissing?: boolean;
   images?: string;
 }
 
 /** The vector field of an export: product text through a sentence model, or (--images) product images through a CLIP image tower. */
-async function openField(o: VectorsFlags, products: readonly Product[], batchSize: number): Promise<{ field: VectorField; dispose: () => Promise<void> }> {
+async function openField(
+  o: VectorsFlags,
+  products: readonly Product[],
+  batchSize: number,
+): Promise<{ field: VectorField; dispose: () => Promise<void> }> {
   if (!o.images) {
     const { embed, dispose } = await openEmbedder(o, batchSize);
     return { field: textVectorField(o.field ?? 'finetuned_product_vector', o.textTemplate, embed), dispose };
@@ -29,7 +40,11 @@ async function openField(o: VectorsFlags, products: readonly Product[], batchSiz
   if (o.engine !== 'tfjs') throw new CliError(`--engine ${o.engine}: image vectors are computed with tfjs only`);
   const encoder = await loadClipModel(o.model);
   try {
-    const images = await openImageFolder(o.images, encoder.imageConfig, products.map((p) => p.id));
+    const images = await openImageFolder(
+      o.images,
+      encoder.imageConfig,
+      products.map((p) => p.id),
+    );
     const embed = imageEmbedder(encoder, images, batchSize);
     const field: VectorField = {
       field: o.field ?? 'finetuned_product_image_vector',
@@ -37,7 +52,13 @@ async function openField(o: VectorsFlags, products: readonly Product[], batchSiz
       embed,
       describe: `image in ${o.images}`,
     };
-    return { field, dispose: async () => { reportImageFailures(images); encoder.dispose(); } };
+    return {
+      field,
+      dispose: async () => {
+        reportImageFailures(images);
+        encoder.dispose();
+      },
+    };
   } catch (e) {
     encoder.dispose();
     throw e;
@@ -72,10 +93,10 @@ export function vectorsCommand(program: Command) {
     .requiredOption('--corpus <files...>', 'products: Chorus .json.zip, .json arrays or .jsonl; several files are merged in order')
     .requiredOption('--output <file.json>', 'where to write the documents')
     .option('--field <name>', 'vector field name (default finetuned_product_vector; with --images finetuned_product_image_vector)')
-    .option('--images <dir>', 'CLIP: embed each product\'s image (<product id>.jpg/.png/.webp/.gif) with the image tower instead of its text')
+    .option('--images <dir>', "CLIP: embed each product's image (<product id>.jpg/.png/.webp/.gif) with the image tower instead of its text")
     .option('--text-template <t>', 'product text to embed (use the one the model was trained with)', defaultTextTemplate)
     .option('--batch-size <n>', 'texts per forward pass', '32')
-    .option('--engine <name>', 'tfjs (default, the lab\'s encoder) or onnx (onnxruntime-node, faster)', 'tfjs')
+    .option('--engine <name>', "tfjs (default, the lab's encoder) or onnx (onnxruntime-node, faster)", 'tfjs')
     .option('--drop-missing', 'leave out products without text instead of writing them without a vector')
     .action(async (o: VectorsFlags) => {
       const batchSize = parseNumber(o.batchSize, '--batch-size', { integer: true, min: 1 });
@@ -87,9 +108,14 @@ export function vectorsCommand(program: Command) {
       const stream = createWriteStream(partial);
       const started = performance.now();
       try {
-        const report = await writeSolrDocuments(corpus.products, [field], async (chunk) => {
-          if (!stream.write(chunk)) await once(stream, 'drain');
-        }, { missing: o.dropMissing ? 'drop' : 'keep', chunkSize: Math.max(256, batchSize), onProgress: progressReporter('vectors') });
+        const report = await writeSolrDocuments(
+          corpus.products,
+          [field],
+          async (chunk) => {
+            if (!stream.write(chunk)) await once(stream, 'drain');
+          },
+          { missing: o.dropMissing ? 'drop' : 'keep', chunkSize: Math.max(256, batchSize), onProgress: progressReporter('vectors') },
+        );
         stream.end();
         await once(stream, 'finish');
         await rename(partial, o.output);
@@ -97,8 +123,12 @@ export function vectorsCommand(program: Command) {
         const secs = (performance.now() - started) / 1000;
         const name = field.field;
         const dim = report.dimensions[name] ?? 0;
-        process.stderr.write(`wrote ${report.written} documents (${name}: ${dim} dimensions, ${(corpus.products.length / secs).toFixed(1)} products/s) -> ${o.output}\n`);
-        process.stdout.write(JSON.stringify({ output: o.output, documents: report.written, field: name, dimension: dim, missing: report.missing[name]!.length }) + '\n');
+        process.stderr.write(
+          `wrote ${report.written} documents (${name}: ${dim} dimensions, ${(corpus.products.length / secs).toFixed(1)} products/s) -> ${o.output}\n`,
+        );
+        process.stdout.write(
+          JSON.stringify({ output: o.output, documents: report.written, field: name, dimension: dim, missing: report.missing[name]!.length }) + '\n',
+        );
       } catch (e) {
         stream.destroy();
         await rm(partial, { force: true });

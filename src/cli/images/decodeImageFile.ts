@@ -15,9 +15,7 @@ export { ImageDecodeError };
  */
 export async function decodeImageBytes(bytes: Uint8Array, name: string): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(bytes, { ignoreIcc: true, autoOrient: false })
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { ignoreIcc: true, autoOrient: false }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     // sharp expands grey to 3 channels for raw output but keeps alpha; toRgb drops it like convert('RGB').
     return toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
   } catch (e) {

@@ -28,7 +28,9 @@ export async function loadClipModel(model: string, flag = '--images'): Promise<C
   const source = await resolveModelSource(model);
   const type = await modelTypeOf(source);
   if (type !== 'clip') {
-    throw new CliError(`${model}: model_type is "${type || 'missing'}", not a CLIP model; ${flag} needs a CLIP model (ftlab init --clip makes a small one)`);
+    throw new CliError(
+      `${model}: model_type is "${type || 'missing'}", not a CLIP model; ${flag} needs a CLIP model (ftlab init --clip makes a small one)`,
+    );
   }
   return loadClipEncoder(source, { onWarning: warn });
 }
@@ -47,7 +49,9 @@ export async function openImageFolder(dir: string, config: ClipImageConfig, ids?
   if (!isDir) throw new CliError(`--images ${dir}: is a file, expected a folder of product images named <product id>.jpg/.png/.webp/.gif`);
   const provider = await folderImageProvider(dir, config, ids ? { ids: [...ids] } : {});
   if (!provider.keys().length) {
-    throw new CliError(`--images ${dir}: no image${ids ? ` for any of the ${ids.length} products` : 's'} (expected files named <product id>.jpg/.png/.webp/.gif)`);
+    throw new CliError(
+      `--images ${dir}: no image${ids ? ` for any of the ${ids.length} products` : 's'} (expected files named <product id>.jpg/.png/.webp/.gif)`,
+    );
   }
   return provider;
 }
@@ -60,7 +64,12 @@ export async function readProducts(files: string[]): Promise<Product[]> {
 }
 
 export interface ImageEvaluationFlags {
-  corpus: string[]; judgments: string; images: string; k?: string; relevance?: string; batchSize?: string;
+  corpus: string[];
+  judgments: string;
+  images: string;
+  k?: string;
+  relevance?: string;
+  batchSize?: string;
 }
 
 export interface CliImageEvaluation {
@@ -72,9 +81,14 @@ export async function imageEvaluation(o: ImageEvaluationFlags, config: ClipImage
   const products = await readProducts(o.corpus);
   const judgments = parseJudgments(await readTextFile(o.judgments), o.judgments);
   judgments.warnings.forEach(warn);
-  const images = await openImageFolder(o.images, config, products.map((p) => p.id));
+  const images = await openImageFolder(
+    o.images,
+    config,
+    products.map((p) => p.id),
+  );
   const ids = products.map((p) => p.id).filter((id) => images.has(id));
-  if (ids.length < products.length) warn(`${products.length - ids.length} of ${products.length} products have no image in ${o.images}; the image corpus has ${ids.length}`);
+  if (ids.length < products.length)
+    warn(`${products.length - ids.length} of ${products.length} products have no image in ${o.images}; the image corpus has ${ids.length}`);
   const evaluator = new ImageRetrievalEvaluator(ids, images, judgments.judgments, {
     k: parseNumber(o.k ?? '10', '--k', { integer: true, min: 1 }),
     relevanceThreshold: parseNumber(o.relevance ?? '2', '--relevance'),
@@ -82,7 +96,11 @@ export async function imageEvaluation(o: ImageEvaluationFlags, config: ClipImage
   });
   return {
     async evaluate(encoder) {
-      const report = { corpus: progressReporter('eval: embed images'), queries: progressReporter('eval: embed queries'), search: progressReporter('eval: search') };
+      const report = {
+        corpus: progressReporter('eval: embed images'),
+        queries: progressReporter('eval: embed queries'),
+        search: progressReporter('eval: search'),
+      };
       const result = await evaluator.evaluate(encoder, { onProgress: (p) => report[p.phase](p.done, p.total) });
       result.warnings?.forEach(warn);
       return result;

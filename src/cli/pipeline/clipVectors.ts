@@ -20,8 +20,13 @@ export function imageEmbedder(encoder: ClipEncoder, images: ImageProvider, batch
       const { pixels } = await loadPixelsBatch(images, keys.slice(start, start + batchSize));
       const present = pixels.flatMap((p, i) => (p ? [i] : []));
       if (!present.length) continue;
-      const vecs = await encoder.encodeImages(present.map((i) => pixels[i]!), { batchSize });
-      present.forEach((i, k) => { out[start + i] = vecs[k]; });
+      const vecs = await encoder.encodeImages(
+        present.map((i) => pixels[i]!),
+        { batchSize },
+      );
+      present.forEach((i, k) => {
+        out[start + i] = vecs[k];
+      });
     }
     return out;
   };
@@ -29,7 +34,8 @@ export function imageEmbedder(encoder: ClipEncoder, images: ImageProvider, batch
 
 export function reportImageFailures(images: ImageProvider): void {
   const failed = images.failures();
-  if (failed.length) process.stderr.write(`warning: ${failed.length} image(s) could not be loaded and have no vector: ${preview(failed.map((f) => f.reason))}\n`);
+  if (failed.length)
+    process.stderr.write(`warning: ${failed.length} image(s) could not be loaded and have no vector: ${preview(failed.map((f) => f.reason))}\n`);
 }
 
 /** `ftlab embed --images <dir>`: every image in the folder -> {"model", "dim", "ids", "embeddings"}. */
@@ -50,8 +56,11 @@ export async function embedImageFolder(o: { model: string; images: string; outpu
     if (!ok.length) throw new CliError(`--images ${o.images}: none of the ${keys.length} images could be loaded`);
     const dim = ok[0]!.v.length;
     // one row per line, like embed for texts; ids say which image each row is
-    await writeFile(o.output, `{"model": ${JSON.stringify(o.model)}, "dim": ${dim}, "ids": ${JSON.stringify(ok.map((r) => r.id))}, "embeddings": [\n` +
-      `${ok.map((r) => JSON.stringify(Array.from(r.v))).join(',\n')}\n]}\n`);
+    await writeFile(
+      o.output,
+      `{"model": ${JSON.stringify(o.model)}, "dim": ${dim}, "ids": ${JSON.stringify(ok.map((r) => r.id))}, "embeddings": [\n` +
+        `${ok.map((r) => JSON.stringify(Array.from(r.v))).join(',\n')}\n]}\n`,
+    );
     process.stderr.write(`embedded ${ok.length} images (dim ${dim}) -> ${o.output}\n`);
   } finally {
     encoder.dispose();

@@ -16,7 +16,8 @@ export async function loadCorpusInput(files: string[], template: string): Promis
   const rendered = corpusTexts(corpus.products, template);
   for (const w of [...corpus.warnings, ...rendered.warnings]) process.stderr.write(`warning: ${w}\n`);
   if (!corpus.products.length) throw new CliError(`${files.join(', ')}: the corpus is empty (no products)`);
-  if (!rendered.ids.length) throw new CliError(`${files.join(', ')}: none of the ${corpus.products.length} products has text for template "${template}"`);
+  if (!rendered.ids.length)
+    throw new CliError(`${files.join(', ')}: none of the ${corpus.products.length} products has text for template "${template}"`);
   const rowOf = new Map(rendered.ids.map((id, i) => [id, i]));
   const byId = new Map(corpus.products.map((p) => [p.id, p]));
   return { products: rendered.ids.map((id) => byId.get(id)!), ids: rendered.ids, texts: rendered.texts, rowOf };

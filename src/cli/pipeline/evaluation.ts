@@ -12,7 +12,11 @@ export function cliEvaluation(corpus: RetrievalCorpus, judgments: Judgments, opt
   const evaluator = new RetrievalEvaluator(corpus, judgments, opts);
   return {
     async evaluate(encoder) {
-      const report = { corpus: progressReporter('eval: embed corpus'), queries: progressReporter('eval: embed queries'), search: progressReporter('eval: search') };
+      const report = {
+        corpus: progressReporter('eval: embed corpus'),
+        queries: progressReporter('eval: embed queries'),
+        search: progressReporter('eval: search'),
+      };
       const result = await evaluator.evaluate(encoder, { onProgress: (p) => report[p.phase](p.done, p.total) });
       for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
       return result;

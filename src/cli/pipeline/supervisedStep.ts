@@ -16,8 +16,15 @@ import type { CorpusInput } from './corpusInput.ts';
 import { writeFileAtomic } from './workDir.ts';
 
 export interface SupervisedSettings {
-  model?: string; judgments: string; threshold: number; hardNegatives: number; rankFrom: number;
-  validation: number; seed: number; batchSize: number; output: string;
+  model?: string;
+  judgments: string;
+  threshold: number;
+  hardNegatives: number;
+  rankFrom: number;
+  validation: number;
+  seed: number;
+  batchSize: number;
+  output: string;
 }
 
 const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
@@ -26,10 +33,18 @@ async function mineNegatives(model: string, queries: readonly JudgedQuery[], cor
   const encoder = await loadSentenceEncoder(await resolveModelSource(model), { onWarning: warn });
   try {
     const corpusVecs = await encoder.encode(corpus.texts, { batchSize: s.batchSize, onProgress: progressReporter('mine: embed corpus') });
-    const queryVecs = await encoder.encode(queries.map((q) => q.text), { batchSize: s.batchSize, onProgress: progressReporter('mine: embed queries') });
+    const queryVecs = await encoder.encode(
+      queries.map((q) => q.text),
+      { batchSize: s.batchSize, onProgress: progressReporter('mine: embed queries') },
+    );
     // A few spare ranks so candidates sharing a positive's text can be skipped without running short.
     const k = s.rankFrom - 1 + s.hardNegatives + 5;
-    const mined = mineCandidates(queryVecs, normalizeRows(corpusVecs), { k, rankFrom: s.rankFrom, exclude: (i) => queries[i]!.relevant, onProgress: progressReporter('mine: search') });
+    const mined = mineCandidates(queryVecs, normalizeRows(corpusVecs), {
+      k,
+      rankFrom: s.rankFrom,
+      exclude: (i) => queries[i]!.relevant,
+      onProgress: progressReporter('mine: search'),
+    });
     return mined.map((m) => m.indices);
   } finally {
     encoder.dispose();
@@ -45,22 +60,45 @@ export async function prepareSupervised(corpus: CorpusInput, s: SupervisedSettin
   const parsed = parseJudgments(await readTextFile(s.judgments), s.judgments);
   parsed.warnings.forEach(warn);
   const judged = judgedQueries(parsed.judgments, corpus.ids, { threshold: s.threshold, lines: parsed.lines, source: s.judgments });
-  if (judged.unknown.length) warn(`${s.judgments}: ${judged.unknown.length} judged docid(s) are not in the corpus and are ignored: ${preview(judged.unknown.map(describeUnknown))}`);
-  if (judged.withoutPositive.length) warn(`${judged.withoutPositive.length} judged quer${judged.withoutPositive.length === 1 ? 'y has' : 'ies have'} no product rated ${s.threshold}+ in the corpus and give no row: ${preview(judged.withoutPositive)}`);
+  if (judged.unknown.length)
+    warn(
+      `${s.judgments}: ${judged.unknown.length} judged docid(s) are not in the corpus and are ignored: ${preview(judged.unknown.map(describeUnknown))}`,
+    );
+  if (judged.withoutPositive.length)
+    warn(
+      `${judged.withoutPositive.length} judged quer${judged.withoutPositive.length === 1 ? 'y has' : 'ies have'} no product rated ${s.threshold}+ in the corpus and give no row: ${preview(judged.withoutPositive)}`,
+    );
   if (s.hardNegatives > 0 && !s.model) throw new CliError('--hard-negatives needs --model (the bi-encoder that mines them)');
   const candidates = s.hardNegatives > 0 ? await mineNegatives(s.model!, judged.queries, corpus, s) : undefined;
 
-  const split = splitByQuery(judged.queries.map((q) => q.text), s.validation, s.seed);
+  const split = splitByQuery(
+    judged.queries.map((q) => q.text),
+    s.validation,
+    s.seed,
+  );
   const side = new Set(split.validation);
   const pick = (val: boolean) => {
     const idx = judged.queries.map((_, i) => i).filter((i) => side.has(judged.queries[i]!.text) === val);
-    return supervisedRows(idx.map((i) => judged.queries[i]!), corpus.texts, { hardNegatives: s.hardNegatives, candidates: candidates && idx.map((i) => candidates[i]!) });
+    return supervisedRows(
+      idx.map((i) => judged.queries[i]!),
+      corpus.texts,
+      { hardNegatives: s.hardNegatives, candidates: candidates && idx.map((i) => candidates[i]!) },
+    );
   };
   const train = pick(false);
   const validation = pick(true);
-  for (const [name, r] of [['train', train], ['validation', validation]] as const) {
-    if (r.stats.droppedNoNegative.length) warn(`${name}: ${r.stats.droppedNoNegative.length} quer${r.stats.droppedNoNegative.length === 1 ? 'y' : 'ies'} dropped, no hard negative available (mnrl needs the negative column on every row): ${preview(r.stats.droppedNoNegative)}`);
-    if (r.stats.shortOfNegatives) warn(`${name}: ${r.stats.shortOfNegatives} quer${r.stats.shortOfNegatives === 1 ? 'y' : 'ies'} got fewer than ${s.hardNegatives} hard negatives (fewer rows for them)`);
+  for (const [name, r] of [
+    ['train', train],
+    ['validation', validation],
+  ] as const) {
+    if (r.stats.droppedNoNegative.length)
+      warn(
+        `${name}: ${r.stats.droppedNoNegative.length} quer${r.stats.droppedNoNegative.length === 1 ? 'y' : 'ies'} dropped, no hard negative available (mnrl needs the negative column on every row): ${preview(r.stats.droppedNoNegative)}`,
+      );
+    if (r.stats.shortOfNegatives)
+      warn(
+        `${name}: ${r.stats.shortOfNegatives} quer${r.stats.shortOfNegatives === 1 ? 'y' : 'ies'} got fewer than ${s.hardNegatives} hard negatives (fewer rows for them)`,
+      );
   }
   if (!train.rows.length) throw new CliError('no training rows: every query went to validation or had no usable pair');
   await writeFileAtomic(path.join(s.output, 'train.jsonl'), formatTrainRows(train.rows));
@@ -68,6 +106,8 @@ export async function prepareSupervised(corpus: CorpusInput, s: SupervisedSettin
     await writeFileAtomic(path.join(s.output, 'validation.jsonl'), formatTrainRows(validation.rows));
     await writeFileAtomic(path.join(s.output, 'validation-judgments.csv'), judgmentsCsv(parsed.judgments, split.validation));
   }
-  process.stderr.write(`supervised: ${train.rows.length} train rows (${split.train.length} queries), ${validation.rows.length} validation rows (${split.validation.length} queries)` +
-    `${s.hardNegatives ? `, ${s.hardNegatives} hard negative(s) per pair` : ''} -> ${s.output}\n`);
+  process.stderr.write(
+    `supervised: ${train.rows.length} train rows (${split.train.length} queries), ${validation.rows.length} validation rows (${split.validation.length} queries)` +
+      `${s.hardNegatives ? `, ${s.hardNegatives} hard negative(s) per pair` : ''} -> ${s.output}\n`,
+  );
 }

@@ -12,10 +12,24 @@ import { CliError, parseNumber } from '../cliError.ts';
 import { formatSeconds } from '../progress.ts';
 
 export interface TrainHyperFlags {
-  epochs?: string; steps?: string; batchSize?: string; lr?: string; weightDecay?: string; warmupSteps?: string;
-  scheduler?: string; maxGradNorm?: string; scale?: string; seed?: string; shuffle: boolean; dropout?: string;
-  logJson?: boolean; checkpointEvery?: string; evalEvery?: string;
-  lockText?: boolean; lockImage?: boolean; unlockedLayers?: string;
+  epochs?: string;
+  steps?: string;
+  batchSize?: string;
+  lr?: string;
+  weightDecay?: string;
+  warmupSteps?: string;
+  scheduler?: string;
+  maxGradNorm?: string;
+  scale?: string;
+  seed?: string;
+  shuffle: boolean;
+  dropout?: string;
+  logJson?: boolean;
+  checkpointEvery?: string;
+  evalEvery?: string;
+  lockText?: boolean;
+  lockImage?: boolean;
+  unlockedLayers?: string;
 }
 
 /** The hyperparameter options (everything but model, data, loss, output and checkpoint folders). */
@@ -39,9 +53,11 @@ export function trainOptions(cmd: Command): Command {
 export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
   const int = (v: string | undefined, flag: string, min = 0) => (v === undefined ? undefined : parseNumber(v, flag, { integer: true, min }));
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseNumber(v, flag, { min: 0 }));
-  if (!(lossNames as readonly string[]).includes(loss)) throw new CliError(`--loss must be mnrl or margin-mse (sentence models) or clip (CLIP models, with --images), got "${loss}"`);
+  if (!(lossNames as readonly string[]).includes(loss))
+    throw new CliError(`--loss must be mnrl or margin-mse (sentence models) or clip (CLIP models, with --images), got "${loss}"`);
   const clip = loss === 'clip';
-  if (!clip && (o.lockText || o.lockImage || o.unlockedLayers !== undefined)) throw new CliError('--lock-text, --lock-image and --unlocked-layers apply to --loss clip only');
+  if (!clip && (o.lockText || o.lockImage || o.unlockedLayers !== undefined))
+    throw new CliError('--lock-text, --lock-image and --unlocked-layers apply to --loss clip only');
   if (o.unlockedLayers !== undefined && !o.lockText && !o.lockImage) throw new CliError('--unlocked-layers needs --lock-text or --lock-image');
   if (clip && o.dropout !== undefined) throw new CliError('--dropout: CLIP models are trained without dropout (their config has none)');
   if (clip && o.scale !== undefined) throw new CliError('--scale: the clip loss learns its own scale (logit_scale); --scale is for mnrl');
@@ -75,12 +91,17 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
   return resolveTrainConfig({ ...(clip ? clipTrainDefaults : {}), ...given, loss: loss as TrainConfig['loss'] });
 }
 
-export const formatMetrics = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+export const formatMetrics = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join(' ');
 
 export function logTrainEvent(e: TrainEvent, json: boolean) {
   if (json) return process.stdout.write(`${JSON.stringify(e)}\n`);
   if (e.type === 'step') {
-    process.stdout.write(`step ${e.step}/${e.totalSteps} epoch ${e.epoch.toFixed(2)} loss ${e.loss.toFixed(6)} lr ${e.lr.toExponential(3)} grad_norm ${e.gradNorm.toFixed(4)} ${e.examplesPerSec.toFixed(1)} ex/s ETA ${formatSeconds(e.etaSeconds)}\n`);
+    process.stdout.write(
+      `step ${e.step}/${e.totalSteps} epoch ${e.epoch.toFixed(2)} loss ${e.loss.toFixed(6)} lr ${e.lr.toExponential(3)} grad_norm ${e.gradNorm.toFixed(4)} ${e.examplesPerSec.toFixed(1)} ex/s ETA ${formatSeconds(e.etaSeconds)}\n`,
+    );
   } else if (e.type === 'eval') {
     process.stdout.write(`eval step ${e.step}: ${formatMetrics(e.metrics)}\n`);
   } else {
@@ -101,7 +122,10 @@ export async function runTraining<R = TrainRow>(
   try {
     const { logJson, resumeHint, ...rest } = hooks;
     const result = await train(encoder, rows, config, { ...rest, signal: ac.signal, onEvent: (e) => logTrainEvent(e, !!logJson) });
-    if (result.stopped === 'nan') throw new CliError(`training stopped at step ${result.step}: the loss became NaN/inf; the last good weights were kept and nothing was exported (lower --lr?)`);
+    if (result.stopped === 'nan')
+      throw new CliError(
+        `training stopped at step ${result.step}: the loss became NaN/inf; the last good weights were kept and nothing was exported (lower --lr?)`,
+      );
     if (result.stopped === 'aborted') throw new CliError(`training interrupted at step ${result.step}${resumeHint ? `; ${resumeHint}` : ''}`);
     return result;
   } finally {

@@ -57,19 +57,27 @@ export function parseEmbeddingRequest(raw: string): Parsed {
     return {
       ok: false,
       status: 422,
-      body: { detail: [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body }] },
+      body: {
+        detail: [
+          { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body },
+        ],
+      },
     };
   }
   const o = body as Record<string, unknown>;
   const issues: ValidationIssue[] = [];
   if (!('text' in o)) issues.push({ type: 'missing', loc: ['body', 'text'], msg: 'Field required', input: o });
-  else if (typeof o.text !== 'string') issues.push({ type: 'string_type', loc: ['body', 'text'], msg: 'Input should be a valid string', input: o.text });
+  else if (typeof o.text !== 'string')
+    issues.push({ type: 'string_type', loc: ['body', 'text'], msg: 'Input should be a valid string', input: o.text });
   let outputFormat: EmbeddingRequest['outputFormat'] = 'float_list';
   if (o.output_format !== undefined) {
     if (o.output_format === 'float_list' || o.output_format === 'string') outputFormat = o.output_format;
     else {
       issues.push({
-        type: 'enum', loc: ['body', 'output_format'], msg: "Input should be 'float_list' or 'string'", input: o.output_format,
+        type: 'enum',
+        loc: ['body', 'output_format'],
+        msg: "Input should be 'float_list' or 'string'",
+        input: o.output_format,
         ctx: { expected: "'float_list' or 'string'" },
       });
     }
@@ -82,7 +90,13 @@ export function parseEmbeddingRequest(raw: string): Parsed {
   let normalize = true;
   if (o.normalize !== undefined) {
     const b = bool(o.normalize);
-    if (b === undefined) issues.push({ type: 'bool_parsing', loc: ['body', 'normalize'], msg: 'Input should be a valid boolean, unable to interpret input', input: o.normalize });
+    if (b === undefined)
+      issues.push({
+        type: 'bool_parsing',
+        loc: ['body', 'normalize'],
+        msg: 'Input should be a valid boolean, unable to interpret input',
+        input: o.normalize,
+      });
     else normalize = b;
   }
   if (issues.length) return { ok: false, status: 422, body: { detail: issues } };

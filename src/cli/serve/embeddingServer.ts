@@ -55,7 +55,11 @@ export interface EmbeddingServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly body: unknown, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(`HTTP ${status}`);
   }
 }
@@ -67,7 +71,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const tooLarge = () => new HttpError(413, detail('body_too_large', ['body'], `Request body is larger than ${limit} bytes`), { connection: 'close' });
+  const tooLarge = () =>
+    new HttpError(413, detail('body_too_large', ['body'], `Request body is larger than ${limit} bytes`), { connection: 'close' });
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
@@ -111,12 +116,19 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
   for (const m of opts.models) {
     if (!/^[A-Za-z0-9_-]+$/.test(m.route)) throw new Error(`route "${m.route}" is not valid (use letters, digits, _ and -)`);
     if (routes.has(m.route)) throw new Error(`route "${m.route}" is used twice`);
-    const batcher = new MicroBatcher<Float32Array>((texts) => m.embedder.embed(texts), { maxBatch: opts.maxBatch ?? 32, maxWaitMs: opts.maxWaitMs ?? 2 });
+    const batcher = new MicroBatcher<Float32Array>((texts) => m.embedder.embed(texts), {
+      maxBatch: opts.maxBatch ?? 32,
+      maxWaitMs: opts.maxWaitMs ?? 2,
+    });
     routes.set(m.route, { model: m, batcher });
   }
   const info = (m: ServedModel) => ({
-    route: `/${m.route}/text/`, model: m.name, dimension: m.embedder.dimension,
-    max_seq_length: m.embedder.config.maxSeqLength, pooling: m.embedder.config.pooling, normalized: m.embedder.config.normalize,
+    route: `/${m.route}/text/`,
+    model: m.name,
+    dimension: m.embedder.dimension,
+    max_seq_length: m.embedder.config.maxSeqLength,
+    pooling: m.embedder.config.pooling,
+    normalized: m.embedder.config.normalize,
   });
   let closing = false;
 
@@ -125,7 +137,11 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
     if (path === '/health' || path === '/') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, { detail: 'Method Not Allowed' }, { allow: 'GET' });
       const stats = Object.fromEntries([...routes].map(([r, x]) => [r, x.batcher.stats]));
-      return sendJson(res, closing ? 503 : 200, { status: closing ? 'closing' : 'ok', models: [...routes.values()].map((x) => info(x.model)), stats });
+      return sendJson(res, closing ? 503 : 200, {
+        status: closing ? 'closing' : 'ok',
+        models: [...routes.values()].map((x) => info(x.model)),
+        stats,
+      });
     }
     const m = /^\/([^/]+)(\/text)?\/?$/.exec(path);
     const entry = m ? routes.get(m[1]!) : undefined;
@@ -141,7 +157,8 @@ export async function startEmbeddingServer(opts: EmbeddingServerOptions): Promis
     let vec = await entry.batcher.submit(r.text);
     if (r.normalize && !opts.ignoreNormalize) vec = l2normalize(vec);
     // float_list: the float32 values as doubles, like numpy's tolist(); string: numpy's str() of each float32
-    const embedding = r.outputFormat === 'string' ? JSON.stringify(Array.from(vec, formatFloat32).join(r.separator)) : JSON.stringify(Array.from(vec));
+    const embedding =
+      r.outputFormat === 'string' ? JSON.stringify(Array.from(vec, formatFloat32).join(r.separator)) : JSON.stringify(Array.from(vec));
     return sendJson(res, 200, `{"embedding":${embedding}}`);
   }
 

@@ -50,10 +50,17 @@ export async function loadOnnxClipTextEmbedder(source: ModelSource, opts: OnnxEm
   }
   if (!session.outputNames.includes('text_embeds')) {
     await session.release();
-    throw new Error(`${source.id}/${FILE}: the ONNX model has no "text_embeds" output (outputs: ${session.outputNames.join(', ')}); re-export it with ftlab export`);
+    throw new Error(
+      `${source.id}/${FILE}: the ONNX model has no "text_embeds" output (outputs: ${session.outputNames.join(', ')}); re-export it with ftlab export`,
+    );
   }
   const dimension = config.projection_dim;
-  const i64 = (a: Int32Array, B: number, S: number) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [B, S]);
+  const i64 = (a: Int32Array, B: number, S: number) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      [B, S],
+    );
 
   return {
     sourceId: source.id,
@@ -63,7 +70,10 @@ export async function loadOnnxClipTextEmbedder(source: ModelSource, opts: OnnxEm
     async embed(texts) {
       if (!texts.length) return [];
       const b = tokenizer.encode(texts, maxSeqLength);
-      const out = await session.run({ input_ids: i64(b.inputIds, b.batchSize, b.seqLen), attention_mask: i64(b.attentionMask, b.batchSize, b.seqLen) }, ['text_embeds']);
+      const out = await session.run(
+        { input_ids: i64(b.inputIds, b.batchSize, b.seqLen), attention_mask: i64(b.attentionMask, b.batchSize, b.seqLen) },
+        ['text_embeds'],
+      );
       const t = out.text_embeds!;
       const data = t.data as Float32Array;
       const D = Number(t.dims[1]);

@@ -41,7 +41,8 @@ async function onnxBytes(source: ModelSource, raw: Record<string, unknown>, sc: 
 
 export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedderOptions = {}): Promise<OnnxTextEmbedder> {
   const raw = await readJson(source, 'config.json');
-  if (raw.model_type !== 'bert') throw new Error(`${source.id}/config.json: model_type "${String(raw.model_type)}" is not supported by the ONNX server (bert only)`);
+  if (raw.model_type !== 'bert')
+    throw new Error(`${source.id}/config.json: model_type "${String(raw.model_type)}" is not supported by the ONNX server (bert only)`);
   const tokenizer: TextTokenizer = await loadTokenizer(source);
   const bert = parseBertConfig(raw, `${source.id}/config.json`);
   const sc = await loadSentenceConfig(source, bert, tokenizer.modelMaxLength);
@@ -51,14 +52,22 @@ export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedd
     ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
   });
   for (const name of ['input_ids', 'attention_mask']) {
-    if (!session.inputNames.includes(name)) throw new Error(`${source.id}: the ONNX model has no input "${name}" (inputs: ${session.inputNames.join(', ')})`);
+    if (!session.inputNames.includes(name))
+      throw new Error(`${source.id}: the ONNX model has no input "${name}" (inputs: ${session.inputNames.join(', ')})`);
   }
   if (!session.outputNames.includes('sentence_embedding')) {
-    throw new Error(`${source.id}: the ONNX model has no "sentence_embedding" output (outputs: ${session.outputNames.join(', ')}); re-export it with ftlab export`);
+    throw new Error(
+      `${source.id}: the ONNX model has no "sentence_embedding" output (outputs: ${session.outputNames.join(', ')}); re-export it with ftlab export`,
+    );
   }
   const hasTypes = session.inputNames.includes('token_type_ids');
   const dimension = bert.hidden_size;
-  const i64 = (a: Int32Array, B: number, S: number) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [B, S]);
+  const i64 = (a: Int32Array, B: number, S: number) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      [B, S],
+    );
 
   return {
     sourceId: source.id,

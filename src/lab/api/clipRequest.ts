@@ -21,9 +21,7 @@ export const DEFAULT_IMAGE_FIELD = 'img_500x500';
  * Images resolved to product ids: what a worker needs to load them without the corpus (the trainer gets the
  * subset its rows use). Entries are [product id, URL or File] pairs in corpus order.
  */
-export type ResolvedImages =
-  | { kind: 'urls'; entries: [string, string][] }
-  | { kind: 'files'; entries: [string, File][] };
+export type ResolvedImages = { kind: 'urls'; entries: [string, string][] } | { kind: 'files'; entries: [string, File][] };
 
 export interface ImageFailureInfo {
   /** product id */

@@ -25,7 +25,14 @@ import type { DataSummary, LabData } from './labData.ts';
 import type { Estimate, EstimateRequest, ModelInfo, ModelSpec, FamilyShape } from './modelSpec.ts';
 import type { ClipPreparedData, ImageSource, ImageSummary } from './clipRequest.ts';
 import type {
-  EvaluateRequest, EvaluationResult, PreparedData, PrepareRequest, SearchHit, TrainEvent, TrainOutcome, TrainRequest,
+  EvaluateRequest,
+  EvaluationResult,
+  PreparedData,
+  PrepareRequest,
+  SearchHit,
+  TrainEvent,
+  TrainOutcome,
+  TrainRequest,
 } from './trainRequest.ts';
 
 export type { TrainRow } from '../../training/data/trainRows.ts';
@@ -40,8 +47,17 @@ export type { ClipPrepare, ClipPreparedData, ClipScratchSpec, ImageSource, Image
 export { DEFAULT_IMAGE_FIELD, isClipPrepare } from './clipRequest.ts';
 export type { ClipRow } from '../../training/data/clipRows.ts';
 export type {
-  EvaluateRequest, EvaluationResult, PreparedData, PrepareRequest, SearchHit, SupervisedPrepare, TrainEvent, TrainOutcome,
-  TrainRequest, TrainSettings, UnsupervisedPrepare,
+  EvaluateRequest,
+  EvaluationResult,
+  PreparedData,
+  PrepareRequest,
+  SearchHit,
+  SupervisedPrepare,
+  TrainEvent,
+  TrainOutcome,
+  TrainRequest,
+  TrainSettings,
+  UnsupervisedPrepare,
 } from './trainRequest.ts';
 
 // ---------------------------------------------------------------- the client
@@ -71,4 +87,3 @@ export interface LabClient {
   /** terminates the workers; the client can still be used (workers are recreated lazily) */
   dispose(): void;
 }
-

@@ -38,4 +38,3 @@ export interface Progress {
 }
 
 export type ProgressCallback = (p: Progress) => void;
-

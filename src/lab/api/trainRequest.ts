@@ -80,7 +80,18 @@ export interface TrainRequest {
 
 /** Same events as the core training loop (step, eval, checkpoint, done, stopped), plus a resume notice. */
 export type TrainEvent =
-  | { type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number; examplesPerSec: number; elapsedMs: number; etaSeconds: number }
+  | {
+      type: 'step';
+      step: number;
+      totalSteps: number;
+      epoch: number;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      examplesPerSec: number;
+      elapsedMs: number;
+      etaSeconds: number;
+    }
   | { type: 'eval'; step: number; epoch: number; metrics: Record<string, number> }
   | { type: 'checkpoint'; step: number }
   | { type: 'done'; step: number; loss: number | undefined; elapsedMs: number }

@@ -11,7 +11,17 @@
 import type { ModelFiles } from '../../training/export/modelFiles.ts';
 import type { Judgments } from '../../training/data/judgments.ts';
 import type {
-  BackendInfo, BackendName, DataSummary, LabClient, LabData, ModelInfo, ModelSpec, ProgressCallback, TrainEvent, TrainOutcome, TrainRequest,
+  BackendInfo,
+  BackendName,
+  DataSummary,
+  LabClient,
+  LabData,
+  ModelInfo,
+  ModelSpec,
+  ProgressCallback,
+  TrainEvent,
+  TrainOutcome,
+  TrainRequest,
 } from './labApi.ts';
 import type { ImageSource, ImageSummary } from './clipRequest.ts';
 
@@ -39,7 +49,12 @@ export interface TrainerOutcome extends TrainOutcome {
   weights: Uint8Array;
 }
 
-export interface ExportCard { name?: string; description?: string; metricsBefore?: Record<string, number>; metricsAfter?: Record<string, number> }
+export interface ExportCard {
+  name?: string;
+  description?: string;
+  metricsBefore?: Record<string, number>;
+  metricsAfter?: Record<string, number>;
+}
 
 export interface WorkerInit {
   prefer?: BackendName;
@@ -76,8 +91,19 @@ export interface TrainerWorkerApi extends WorkerControl {
 const methodsOf = <Api>(names: Record<keyof Api & string, true>) => Object.keys(names) as (keyof Api & string)[];
 
 export const pipelineMethods = methodsOf<PipelineWorkerApi>({
-  init: true, setData: true, resolve: true, inspectModel: true, estimate: true, loadModel: true, setTuned: true, prepare: true,
-  evalSet: true, evaluate: true, search: true, setImages: true, checkImages: true,
+  init: true,
+  setData: true,
+  resolve: true,
+  inspectModel: true,
+  estimate: true,
+  loadModel: true,
+  setTuned: true,
+  prepare: true,
+  evalSet: true,
+  evaluate: true,
+  search: true,
+  setImages: true,
+  checkImages: true,
 });
 
 export const trainerMethods = methodsOf<TrainerWorkerApi>({ init: true, train: true, exportZip: true });

@@ -75,23 +75,28 @@ export async function writeSolrDocuments(
     if (opts.signal?.aborted) throw new Error(`vector export aborted after ${start} of ${products.length} products`);
     const chunk = products.slice(start, start + chunkSize);
     // per field: the vector of each product in the chunk (undefined when it had no input)
-    const vectors = await Promise.all(fields.map(async (f) => {
-      const inputs = chunk.map((p) => f.input(p) || undefined);
-      const present = inputs.flatMap((x, i) => (x === undefined ? [] : [i]));
-      const out: (Float32Array | undefined)[] = new Array(chunk.length);
-      chunk.forEach((p, i) => { if (inputs[i] === undefined) missing[f.field]!.push(p.id); });
-      if (!present.length) return out;
-      const embedded = await f.embed(present.map((i) => inputs[i]!));
-      if (embedded.length !== present.length) throw new Error(`${f.field}: embedder returned ${embedded.length} vectors for ${present.length} inputs`);
-      present.forEach((i, k) => {
-        const v = embedded[k];
-        if (v === undefined) return void missing[f.field]!.push(chunk[i]!.id);
-        const dim = (dimensions[f.field] ??= v.length);
-        if (v.length !== dim) throw new Error(`${f.field}: vector of product ${chunk[i]!.id} has ${v.length} values, earlier ones ${dim}`);
-        out[i] = v;
-      });
-      return out;
-    }));
+    const vectors = await Promise.all(
+      fields.map(async (f) => {
+        const inputs = chunk.map((p) => f.input(p) || undefined);
+        const present = inputs.flatMap((x, i) => (x === undefined ? [] : [i]));
+        const out: (Float32Array | undefined)[] = new Array(chunk.length);
+        chunk.forEach((p, i) => {
+          if (inputs[i] === undefined) missing[f.field]!.push(p.id);
+        });
+        if (!present.length) return out;
+        const embedded = await f.embed(present.map((i) => inputs[i]!));
+        if (embedded.length !== present.length)
+          throw new Error(`${f.field}: embedder returned ${embedded.length} vectors for ${present.length} inputs`);
+        present.forEach((i, k) => {
+          const v = embedded[k];
+          if (v === undefined) return void missing[f.field]!.push(chunk[i]!.id);
+          const dim = (dimensions[f.field] ??= v.length);
+          if (v.length !== dim) throw new Error(`${f.field}: vector of product ${chunk[i]!.id} has ${v.length} values, earlier ones ${dim}`);
+          out[i] = v;
+        });
+        return out;
+      }),
+    );
     let text = '';
     chunk.forEach((p, i) => {
       const own = fields.map((f, k) => [f.field, vectors[k]![i]] as const).filter(([, v]) => v !== undefined);
@@ -123,8 +128,10 @@ export async function writeSolrDocuments(
   for (const f of fields) {
     const ids = missing[f.field]!;
     if (ids.length) {
-      warnings.push(`${ids.length} of ${products.length} products have nothing to embed for ${f.field} (${f.describe}); ` +
-        `${opts.missing === 'drop' ? 'they are left out of the file' : 'they are written without the vector'}: ${preview(ids)}`);
+      warnings.push(
+        `${ids.length} of ${products.length} products have nothing to embed for ${f.field} (${f.describe}); ` +
+          `${opts.missing === 'drop' ? 'they are left out of the file' : 'they are written without the vector'}: ${preview(ids)}`,
+      );
     }
   }
   if (overwritten.size) warnings.push(`the corpus already had field(s) ${[...overwritten].join(', ')}; they are replaced by the new vectors`);

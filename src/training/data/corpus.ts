@@ -63,12 +63,16 @@ function parseJsonArray(name: string, text: string): Product[] {
     data = JSON.parse(text);
   } catch (e) {
     const loc = locateJsonError(text);
-    const at = loc ? ` at line ${loc.line}, column ${loc.column}${loc.recordIndex !== undefined ? ` (record ${loc.recordIndex})` : ''}: ${loc.reason}` : '';
+    const at = loc
+      ? ` at line ${loc.line}, column ${loc.column}${loc.recordIndex !== undefined ? ` (record ${loc.recordIndex})` : ''}: ${loc.reason}`
+      : '';
     throw new CorpusError(`${name}: malformed JSON${at} (${(e as Error).message.split('\n')[0]})`);
   }
   if (!Array.isArray(data)) {
-    throw new CorpusError(`${name}: expected a JSON array of products, found ${data === null ? 'null' : typeof data}` +
-      (data && typeof data === 'object' ? ` with keys ${Object.keys(data).slice(0, 5).join(', ')}` : ''));
+    throw new CorpusError(
+      `${name}: expected a JSON array of products, found ${data === null ? 'null' : typeof data}` +
+        (data && typeof data === 'object' ? ` with keys ${Object.keys(data).slice(0, 5).join(', ')}` : ''),
+    );
   }
   return data.map((raw, i) => toProduct(raw, () => `${name}: record ${i}`));
 }
@@ -84,7 +88,9 @@ function parseJsonl(name: string, text: string): Product[] {
       raw = JSON.parse(line);
     } catch (e) {
       const loc = locateJsonError(line);
-      throw new CorpusError(`${name}: line ${n + 1}: malformed JSON${loc ? ` at column ${loc.column}: ${loc.reason}` : ''} (${(e as Error).message.split('\n')[0]})`);
+      throw new CorpusError(
+        `${name}: line ${n + 1}: malformed JSON${loc ? ` at column ${loc.column}: ${loc.reason}` : ''} (${(e as Error).message.split('\n')[0]})`,
+      );
     }
     out.push(toProduct(raw, () => `${name}: line ${n + 1}`));
   }
@@ -98,7 +104,9 @@ function parseCsv(name: string, text: string): Product[] {
   if (fatal) throw new CorpusError(`${name}: line ${(fatal.row ?? 0) + 2}: ${fatal.message}`);
   const header = parsed.meta.fields ?? [];
   if (!header.includes('id')) {
-    throw new CorpusError(`${name}: line 1: the header needs an "id" column (found: ${header.map((h) => JSON.stringify(h)).join(', ') || 'nothing'})`);
+    throw new CorpusError(
+      `${name}: line 1: the header needs an "id" column (found: ${header.map((h) => JSON.stringify(h)).join(', ') || 'nothing'})`,
+    );
   }
   const short = parsed.errors.find((e) => e.code === 'TooFewFields' || e.code === 'TooManyFields');
   if (short) throw new CorpusError(`${name}: line ${(short.row ?? 0) + 2}: ${short.message} (the header has ${header.length})`);
@@ -127,7 +135,9 @@ function parseFile(name: string, bytes: Uint8Array): Product[] {
   } catch (e) {
     throw new CorpusError(`${name}: not a readable zip archive (${(e as Error).message})`);
   }
-  const names = Object.keys(entries).filter((n) => /\.(json|jsonl|ndjson)$/i.test(n)).sort();
+  const names = Object.keys(entries)
+    .filter((n) => /\.(json|jsonl|ndjson)$/i.test(n))
+    .sort();
   if (!names.length) {
     throw new CorpusError(`${name}: the archive holds no .json or .jsonl file (found: ${Object.keys(entries).join(', ') || 'nothing'})`);
   }

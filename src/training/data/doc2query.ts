@@ -66,7 +66,8 @@ export const transformersGenerator: GeneratorFactory = async (modelId, opts) => 
   const { pipeline } = await import('@huggingface/transformers');
   const pipe = await pipeline('text2text-generation', modelId, { progress_callback: opts.onDownload });
   // GenerationSettings is a subset of the generation parameters; the library types them as a class instance.
-  const call = ((input: string, settings: GenerationSettings) => pipe(input, settings as unknown as Parameters<typeof pipe>[1]) as Promise<Text2TextOutput>) as Text2TextGenerator;
+  const call = ((input: string, settings: GenerationSettings) =>
+    pipe(input, settings as unknown as Parameters<typeof pipe>[1]) as Promise<Text2TextOutput>) as Text2TextGenerator;
   call.dispose = () => pipe.dispose();
   return call;
 };

@@ -69,7 +69,10 @@ export function negativePool(candidates: ArrayLike<number>, positive: number, te
 /** n items of `pool` drawn without replacement, in pool order (all of them when n is undefined or ≥ size). */
 export function sampleInOrder<T>(pool: readonly T[], n: number | undefined, rng: Rng): T[] {
   if (n === undefined || n >= pool.length) return [...pool];
-  const keep = rng.permutation(pool.length).slice(0, n).sort((a, b) => a - b);
+  const keep = rng
+    .permutation(pool.length)
+    .slice(0, n)
+    .sort((a, b) => a - b);
   return keep.map((i) => pool[i]!);
 }
 
@@ -105,8 +108,10 @@ export async function marginRows(
   crossEncoder: Pick<CrossEncoder, 'score'>,
   opts: LabelOptions = {},
 ): Promise<{ rows: TrainRow[]; stats: LabelStats }> {
-  if (opts.numRelations !== undefined && (!Number.isInteger(opts.numRelations) || opts.numRelations < 1)) throw new RangeError(`numRelations must be a positive integer, got ${opts.numRelations}`);
-  if (opts.negativesPerQuery !== undefined && (!Number.isInteger(opts.negativesPerQuery) || opts.negativesPerQuery < 1)) throw new RangeError(`negativesPerQuery must be a positive integer, got ${opts.negativesPerQuery}`);
+  if (opts.numRelations !== undefined && (!Number.isInteger(opts.numRelations) || opts.numRelations < 1))
+    throw new RangeError(`numRelations must be a positive integer, got ${opts.numRelations}`);
+  if (opts.negativesPerQuery !== undefined && (!Number.isInteger(opts.negativesPerQuery) || opts.negativesPerQuery < 1))
+    throw new RangeError(`negativesPerQuery must be a positive integer, got ${opts.negativesPerQuery}`);
   const stats: LabelStats = { rows: 0, sourceQueries: 0, pairwiseQueries: 0, skipped: { noCandidates: 0, noSource: 0 }, pairsScored: 0 };
   const plans: Plan[] = [];
   queries.forEach((q, i) => {
@@ -128,7 +133,8 @@ export async function marginRows(
       const s = (k: number) => scores[off + k]!;
       if (!p.pairs) {
         stats.sourceQueries++;
-        for (let k = 1; k < p.docs.length; k++) rows.push({ query: p.q.text, positive: texts[p.docs[0]!]!, negative: texts[p.docs[k]!]!, margin: s(0) - s(k) });
+        for (let k = 1; k < p.docs.length; k++)
+          rows.push({ query: p.q.text, positive: texts[p.docs[0]!]!, negative: texts[p.docs[k]!]!, margin: s(0) - s(k) });
       } else {
         stats.pairwiseQueries++;
         for (const [a, b] of p.pairs) {

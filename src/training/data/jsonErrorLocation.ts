@@ -14,7 +14,10 @@ export interface JsonErrorLocation {
 }
 
 class Stop {
-  constructor(readonly offset: number, readonly reason: string) {}
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {}
 }
 
 export function locateJsonError(text: string): JsonErrorLocation | undefined {

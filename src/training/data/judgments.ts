@@ -87,7 +87,9 @@ export function parseJudgments(csvText: string, source: string): ParsedJudgments
     if (!docid) throw new JudgmentsError(`${source}: line ${ln}: field "docid" is empty`);
     const rating = rawRating === '' ? NaN : Number(rawRating);
     if (!Number.isFinite(rating)) {
-      throw new JudgmentsError(`${source}: line ${ln}: field "${ratingColumn}" is ${JSON.stringify(rawRating)}, not a number (expected 0–${maxRating})`);
+      throw new JudgmentsError(
+        `${source}: line ${ln}: field "${ratingColumn}" is ${JSON.stringify(rawRating)}, not a number (expected 0–${maxRating})`,
+      );
     }
     if (rating < 0 || rating > maxRating) {
       throw new JudgmentsError(`${source}: line ${ln}: field "${ratingColumn}" is ${rawRating}, outside 0–${maxRating}`);
@@ -99,7 +101,9 @@ export function parseJudgments(csvText: string, source: string): ParsedJudgments
     lines.set(judgmentKey(query, docid), ln);
   }
   if (dupes.length) {
-    warnings.push(`${source}: ${dupes.length} duplicate query/docid pair(s); the last rating wins: ${dupes.slice(0, 5).join('; ')}${dupes.length > 5 ? '; ...' : ''}`);
+    warnings.push(
+      `${source}: ${dupes.length} duplicate query/docid pair(s); the last rating wins: ${dupes.slice(0, 5).join('; ')}${dupes.length > 5 ? '; ...' : ''}`,
+    );
   }
   if (!judgments.size) warnings.push(`${source}: no judgments after the header`);
   return { judgments, warnings, rows: rows.length - 1, ratingColumn, lines };

@@ -69,12 +69,18 @@ const templates: Record<string, { weight: number; make: Template }> = {
     weight: 3,
     make: (t, rng) => {
       const type = pick(typeVariants(t), rng);
-      const mod = pick(t.modifiers.filter((m) => !type?.split(' ').includes(m)), rng);
+      const mod = pick(
+        t.modifiers.filter((m) => !type?.split(' ').includes(m)),
+        rng,
+      );
       if (!type || !mod) return undefined;
       return joinQ(mod, type.split(' ').length <= 2 && rng.next() < 0.5 ? type : head(type));
     },
   },
-  series: { weight: 1, make: (t, rng) => (t.series.length && t.brand ? joinQ(t.brand, t.series.join(' '), rng.next() < 0.5 ? head(t.type) : '') : undefined) },
+  series: {
+    weight: 1,
+    make: (t, rng) => (t.series.length && t.brand ? joinQ(t.brand, t.series.join(' '), rng.next() < 0.5 ? head(t.type) : '') : undefined),
+  },
   titleWords: {
     weight: 1,
     make: (t, rng) => {

@@ -105,7 +105,11 @@ const minRunFreq = 3;
 const badTypes = new Set(['original', 'other', 'others', 'yes', 'no', 'standard', 'compatible', 'n/a', 'none', 'unknown']);
 
 function cleanType(v: string): string {
-  const t = v.toLowerCase().replace(/\(.*?\)/g, ' ').replace(/\s+/g, ' ').trim();
+  const t = v
+    .toLowerCase()
+    .replace(/\(.*?\)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const words = t.split(' ');
   // "Spares and accessories" and the like describe a catalogue section, not something a shopper types.
   if (!t || badTypes.has(t) || words.length > 4 || !words.every((w) => isWord(w) && !isFiller(w))) return '';

@@ -160,12 +160,19 @@ export function parseQueries(name: string, text: string, format: QueryFormat = d
   const { queries, duplicates, examples } = dedupeQueries(all);
   const warnings: string[] = [];
   if (empty.n) warnings.push(`${name}: ${empty.n} empty line(s) skipped`);
-  if (duplicates) warnings.push(`${name}: ${duplicates} duplicate quer${duplicates === 1 ? 'y' : 'ies'} removed (case-insensitive), e.g. ${examples.map((e) => JSON.stringify(e)).join(', ')}`);
+  if (duplicates)
+    warnings.push(
+      `${name}: ${duplicates} duplicate quer${duplicates === 1 ? 'y' : 'ies'} removed (case-insensitive), e.g. ${examples.map((e) => JSON.stringify(e)).join(', ')}`,
+    );
   if (!queries.length) throw new QueryError(`${name}: no queries (the file has no non-empty ${format === 'jsonl' ? 'rows' : 'lines'})`);
   return { queries, warnings };
 }
 
 /** JSONL, one {"text", "sourceDocId"?, "count"?} per line: what `ftlab queries` writes and parseQueries reads back. */
 export function formatQueriesJsonl(queries: readonly Query[]): string {
-  return queries.map((q) => JSON.stringify(q.sourceDocId === undefined ? { text: q.text, ...(q.count !== undefined && { count: q.count }) } : q)).join('\n') + (queries.length ? '\n' : '');
+  return (
+    queries
+      .map((q) => JSON.stringify(q.sourceDocId === undefined ? { text: q.text, ...(q.count !== undefined && { count: q.count }) } : q))
+      .join('\n') + (queries.length ? '\n' : '')
+  );
 }

@@ -70,9 +70,12 @@ export function judgedQueries(
     else out.withoutPositive.push(text);
   }
   if (known === 0 && out.unknown.length) {
-    throw new SupervisedError(`${opts.source ?? 'judgments'}: none of the ${out.unknown.length} judged docids is in the corpus (${preview(out.unknown.map(describeUnknown))}); wrong corpus file?`);
+    throw new SupervisedError(
+      `${opts.source ?? 'judgments'}: none of the ${out.unknown.length} judged docids is in the corpus (${preview(out.unknown.map(describeUnknown))}); wrong corpus file?`,
+    );
   }
-  if (!out.queries.length) throw new SupervisedError(`${opts.source ?? 'judgments'}: no query has a product rated ${threshold} or higher in the corpus`);
+  if (!out.queries.length)
+    throw new SupervisedError(`${opts.source ?? 'judgments'}: no query has a product rated ${threshold} or higher in the corpus`);
   return out;
 }
 
@@ -99,7 +102,8 @@ export function supervisedRows(
   opts: { hardNegatives?: number; candidates?: readonly ArrayLike<number>[] } = {},
 ): { rows: TrainRow[]; stats: SupervisedStats } {
   const n = opts.hardNegatives ?? 0;
-  if (n > 0 && opts.candidates?.length !== queries.length) throw new RangeError(`hardNegatives needs mined candidates for each of the ${queries.length} queries`);
+  if (n > 0 && opts.candidates?.length !== queries.length)
+    throw new RangeError(`hardNegatives needs mined candidates for each of the ${queries.length} queries`);
   const rows: TrainRow[] = [];
   const stats: SupervisedStats = { rows: 0, queries: 0, droppedNoNegative: [], shortOfNegatives: 0 };
   queries.forEach((q, i) => {

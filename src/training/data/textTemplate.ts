@@ -66,8 +66,16 @@ function valueText(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (Array.isArray(v)) return v.map(valueText).filter((s) => s !== '').join(' ');
-  if (typeof v === 'object') return Object.values(v as Record<string, unknown>).map(valueText).filter((s) => s !== '').join(' ');
+  if (Array.isArray(v))
+    return v
+      .map(valueText)
+      .filter((s) => s !== '')
+      .join(' ');
+  if (typeof v === 'object')
+    return Object.values(v as Record<string, unknown>)
+      .map(valueText)
+      .filter((s) => s !== '')
+      .join(' ');
   return '';
 }
 

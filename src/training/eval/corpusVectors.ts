@@ -14,13 +14,20 @@ export class CorpusVectors implements TextEncoderLike, RetrievalIndex {
   private vectors?: Promise<Float32Array[]>;
   private matrixCache?: NormalizedMatrix;
 
-  constructor(readonly encoder: TextEncoderLike, readonly ids: readonly string[], readonly texts: readonly string[], private readonly batchSize = 32) {}
+  constructor(
+    readonly encoder: TextEncoderLike,
+    readonly ids: readonly string[],
+    readonly texts: readonly string[],
+    private readonly batchSize = 32,
+  ) {}
 
   corpus(opts: EncodeOptions = {}): Promise<Float32Array[]> {
     if (!this.vectors) {
       const p = this.encoder.encode([...this.texts], { batchSize: this.batchSize, ...opts });
       this.vectors = p;
-      p.catch(() => { if (this.vectors === p) this.vectors = undefined; });
+      p.catch(() => {
+        if (this.vectors === p) this.vectors = undefined;
+      });
     }
     return this.vectors;
   }
@@ -44,7 +51,10 @@ export class CorpusVectors implements TextEncoderLike, RetrievalIndex {
   async search(queries: string[], k: number, opts: EncodeOptions = {}): Promise<{ ids: string[]; scores: number[] }[]> {
     const m = await this.matrix({ signal: opts.signal });
     const qv = await this.encoder.encode(queries, { signal: opts.signal });
-    return cosineTopK(qv, m, Math.min(k, m.rows), { signal: opts.signal }).map((h) => ({ ids: Array.from(h.indices, (r) => this.ids[r]!), scores: Array.from(h.scores) }));
+    return cosineTopK(qv, m, Math.min(k, m.rows), { signal: opts.signal }).map((h) => ({
+      ids: Array.from(h.indices, (r) => this.ids[r]!),
+      scores: Array.from(h.scores),
+    }));
   }
 
   evaluate(judgments: Judgments, metricOpts: MetricOptions, opts: EvaluateOptions = {}): Promise<EvaluationResult> {

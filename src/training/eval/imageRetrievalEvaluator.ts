@@ -24,15 +24,21 @@ export interface ImageEncoderLike extends TextEncoderLike {
  * failed image would silently shift every later ranking, so it stops the pass and is named instead.
  */
 export async function embedImageCorpus(
-  encoder: ImageEncoderLike, images: ImageProvider, ids: readonly string[], batchSize: number, opts: EncodeOptions = {},
+  encoder: ImageEncoderLike,
+  images: ImageProvider,
+  ids: readonly string[],
+  batchSize: number,
+  opts: EncodeOptions = {},
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let start = 0; start < ids.length; start += batchSize) {
     const keys = ids.slice(start, start + batchSize);
     const { pixels, failures } = await loadPixelsBatch(images, keys, { signal: opts.signal });
     if (failures.length) {
-      throw new Error(`image of product "${failures[0]!.key}" could not be loaded: ${failures[0]!.reason}` +
-        (failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''));
+      throw new Error(
+        `image of product "${failures[0]!.key}" could not be loaded: ${failures[0]!.reason}` +
+          (failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''),
+      );
     }
     out.push(...(await encoder.encodeImages(pixels as Float32Array[], { batchSize, signal: opts.signal })));
     opts.onProgress?.(out.length, ids.length);
@@ -86,8 +92,10 @@ export class ImageRetrievalEvaluator {
       }
     }
     if (this.withoutImage.length) {
-      this.warnings.push(`${this.withoutImage.length} judged product(s) have no image (${relevantWithout} of them relevant); ` +
-        `they still count as relevant/ideal but can never be retrieved: ${preview(this.withoutImage)}`);
+      this.warnings.push(
+        `${this.withoutImage.length} judged product(s) have no image (${relevantWithout} of them relevant); ` +
+          `they still count as relevant/ideal but can never be retrieved: ${preview(this.withoutImage)}`,
+      );
     }
   }
 
@@ -102,13 +110,20 @@ export class ImageRetrievalEvaluator {
       onProgress: (done, total) => onProgress?.({ phase: 'queries', done, total }),
     });
     if (corpusVecs.length !== this.ids.length || queryVecs.length !== this.queries.length) {
-      throw new Error(`encoder returned ${corpusVecs.length}/${queryVecs.length} embeddings for ${this.ids.length} images/${this.queries.length} queries`);
+      throw new Error(
+        `encoder returned ${corpusVecs.length}/${queryVecs.length} embeddings for ${this.ids.length} images/${this.queries.length} queries`,
+      );
     }
     onProgress?.({ phase: 'search', done: 0, total: this.queries.length });
     const hits = cosineTopK(queryVecs, normalizeRows(corpusVecs), rankingDepth(this.opts), { signal });
     onProgress?.({ phase: 'search', done: this.queries.length, total: this.queries.length });
     const rankings = new Map<string, string[]>();
-    this.queries.forEach((q, i) => rankings.set(q, Array.from(hits[i]!.indices, (r) => this.ids[r]!)));
+    this.queries.forEach((q, i) =>
+      rankings.set(
+        q,
+        Array.from(hits[i]!.indices, (r) => this.ids[r]!),
+      ),
+    );
     const summary = computeMetrics(rankings, this.judgments, this.opts);
     return { metrics: summary.metrics, queries: summary.queries, skippedQueries: summary.skippedQueries, warnings: [...this.warnings] };
   }

@@ -17,7 +17,12 @@ export class ImageVectors implements RetrievalIndex {
   private matrixCache?: NormalizedMatrix;
 
   /** `ids`: the products with a usable image, in corpus order (the rows of the matrix) */
-  constructor(readonly encoder: ImageEncoderLike, readonly images: ImageProvider, readonly ids: readonly string[], private readonly batchSize = 16) {
+  constructor(
+    readonly encoder: ImageEncoderLike,
+    readonly images: ImageProvider,
+    readonly ids: readonly string[],
+    private readonly batchSize = 16,
+  ) {
     if (!ids.length) throw new Error('no product has a usable image: the image index needs at least one');
   }
 
@@ -26,7 +31,9 @@ export class ImageVectors implements RetrievalIndex {
     if (!this.vectors) {
       const p = embedImageCorpus(this.encoder, this.images, this.ids, this.batchSize, opts);
       this.vectors = p;
-      p.catch(() => { if (this.vectors === p) this.vectors = undefined; });
+      p.catch(() => {
+        if (this.vectors === p) this.vectors = undefined;
+      });
     }
     return this.vectors;
   }
@@ -40,7 +47,10 @@ export class ImageVectors implements RetrievalIndex {
   async search(queries: string[], k: number, opts: EncodeOptions = {}): Promise<{ ids: string[]; scores: number[] }[]> {
     const m = await this.matrix(opts);
     const qv = await this.encoder.encode(queries, { signal: opts.signal });
-    return cosineTopK(qv, m, Math.min(k, m.rows), { signal: opts.signal }).map((h) => ({ ids: Array.from(h.indices, (r) => this.ids[r]!), scores: Array.from(h.scores) }));
+    return cosineTopK(qv, m, Math.min(k, m.rows), { signal: opts.signal }).map((h) => ({
+      ids: Array.from(h.indices, (r) => this.ids[r]!),
+      scores: Array.from(h.scores),
+    }));
   }
 
   evaluate(judgments: Judgments, metricOpts: MetricOptions, opts: EvaluateOptions = {}): Promise<EvaluationResult> {

@@ -59,7 +59,11 @@ export function rankingDepth(opts: MetricOptions = {}): number {
 const gain = (rating: number) => 2 ** rating - 1;
 
 /** Metrics of one ranked list of docids (best first) against one query's judgments. */
-export function queryMetrics(ranked: readonly string[], judged: ReadonlyMap<string, number>, opts: MetricOptions = {}): { numRelevant: number; metrics: Record<string, number> } {
+export function queryMetrics(
+  ranked: readonly string[],
+  judged: ReadonlyMap<string, number>,
+  opts: MetricOptions = {},
+): { numRelevant: number; metrics: Record<string, number> } {
   const { k, relevanceThreshold, recallKs } = resolved(opts);
   const numRelevant = countRelevant(judged, relevanceThreshold);
 

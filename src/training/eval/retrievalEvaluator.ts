@@ -84,14 +84,21 @@ export class RetrievalEvaluator implements Evaluator {
       onProgress: (done, total) => onProgress?.({ phase: 'queries', done, total }),
     });
     if (corpusVecs.length !== this.corpus.ids.length || queryVecs.length !== this.queries.length) {
-      throw new Error(`encoder returned ${corpusVecs.length}/${queryVecs.length} embeddings for ${this.corpus.ids.length} docs/${this.queries.length} queries`);
+      throw new Error(
+        `encoder returned ${corpusVecs.length}/${queryVecs.length} embeddings for ${this.corpus.ids.length} docs/${this.queries.length} queries`,
+      );
     }
     onProgress?.({ phase: 'search', done: 0, total: this.queries.length });
     const hits = cosineTopK(queryVecs, normalizeRows(corpusVecs), rankingDepth(this.opts), { signal });
     onProgress?.({ phase: 'search', done: this.queries.length, total: this.queries.length });
 
     const rankings = new Map<string, string[]>();
-    this.queries.forEach((q, i) => rankings.set(q, Array.from(hits[i]!.indices, (r) => this.corpus.ids[r]!)));
+    this.queries.forEach((q, i) =>
+      rankings.set(
+        q,
+        Array.from(hits[i]!.indices, (r) => this.corpus.ids[r]!),
+      ),
+    );
     const summary = computeMetrics(rankings, this.judgments, this.opts);
     return { metrics: summary.metrics, queries: summary.queries, skippedQueries: summary.skippedQueries, warnings: [...this.warnings] };
   }

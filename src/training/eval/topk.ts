@@ -43,7 +43,12 @@ export function normalizeRows(vectors: readonly Float32Array[], dim?: number): N
  * For each query, the k most cosine-similar corpus rows (fewer when the corpus is smaller).
  * `corpus` may be raw vectors or a matrix from normalizeRows (reuse it across calls to skip normalization).
  */
-export function cosineTopK(queries: readonly Float32Array[], corpus: readonly Float32Array[] | NormalizedMatrix, k: number, opts: TopKOptions = {}): TopKHit[] {
+export function cosineTopK(
+  queries: readonly Float32Array[],
+  corpus: readonly Float32Array[] | NormalizedMatrix,
+  k: number,
+  opts: TopKOptions = {},
+): TopKHit[] {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   const m = Array.isArray(corpus) ? normalizeRows(corpus as Float32Array[]) : (corpus as NormalizedMatrix);
   if (!queries.length) return [];
@@ -71,7 +76,10 @@ export function cosineTopK(queries: readonly Float32Array[], corpus: readonly Fl
       for (let a = 0; a < nq; a++) {
         const v = qv[a]!;
         // Four accumulators let the JIT overlap multiply-adds (about 2x over one running sum).
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         let j = 0;
         for (; j < body; j += 4) {
           s0 += v[j]! * c[j]!;

@@ -67,7 +67,13 @@ export interface EmbeddingGraphOptions {
  * token_type_ids [batch_size, sequence_length]; `hiddenName` names its output tensor. `weights` may hold
  * extra (head) tensors, which `linear` also reads.
  */
-export function buildBertEncoderGraph(graphName: string, config: BertConfig, weights: TensorMap, hiddenName: string, emb: EmbeddingGraphOptions = {}): BertGraph {
+export function buildBertEncoderGraph(
+  graphName: string,
+  config: BertConfig,
+  weights: TensorMap,
+  hiddenName: string,
+  emb: EmbeddingGraphOptions = {},
+): BertGraph {
   const g = new OnnxGraphBuilder(graphName);
   const w = weightGetter(config, weights);
   const H = config.hidden_size;
@@ -82,8 +88,12 @@ export function buildBertEncoderGraph(graphName: string, config: BertConfig, wei
     return g.op('Add', [g.op('MatMul', [x, wt]), param(`${name}.bias`)]);
   };
   const layerNorm = (x: string, name: string, out?: string) =>
-    g.op('LayerNormalization', [x, param(`${name}.weight`), param(`${name}.bias`)],
-      { axis: attr.int(-1), epsilon: attr.float(config.layer_norm_eps) }, out);
+    g.op(
+      'LayerNormalization',
+      [x, param(`${name}.weight`), param(`${name}.bias`)],
+      { axis: attr.int(-1), epsilon: attr.float(config.layer_norm_eps) },
+      out,
+    );
 
   const ids = g.input('input_ids', 'int64', DYN);
   const mask = g.input('attention_mask', 'int64', DYN);
@@ -177,8 +187,15 @@ export function activation(g: OnnxGraphBuilder, x: string, act: BertConfig['hidd
 }
 
 /** sentence-transformers Pooling semantics; `maskF` is the float [B, S] attention mask. */
-function pool(g: OnnxGraphBuilder, h: string, maskF: string, mode: SentenceConfig['pooling'],
-  f: (v: number) => string, i64: (v: number[]) => string, outName?: string): string {
+function pool(
+  g: OnnxGraphBuilder,
+  h: string,
+  maskF: string,
+  mode: SentenceConfig['pooling'],
+  f: (v: number) => string,
+  i64: (v: number[]) => string,
+  outName?: string,
+): string {
   if (mode === 'cls') return g.op('Gather', [h, g.constant('int64', [0], [])], { axis: attr.int(1) }, outName);
   const m3 = g.op('Unsqueeze', [maskF, i64([2])]);
   if (mode === 'max') {

@@ -69,18 +69,28 @@ function usage(id: string, m: ClipCardModel): string[] {
 export function renderClipModelCard(card: ModelCardInfo, m: ClipCardModel): string {
   const id = card.modelId ?? 'path/to/this/model';
   const { text: t, vision: v, projection_dim: dim } = m.config;
-  const details = table(['Property', 'Value'], [
-    ['Base model', card.baseModel],
-    ['Architecture', 'CLIPModel (dual encoder)'],
-    ['Text tower', `${t.num_hidden_layers} layers, width ${t.hidden_size}, ${t.num_attention_heads} heads`],
-    ['Image tower', `ViT, ${v.num_hidden_layers} layers, width ${v.hidden_size}, patch ${v.patch_size}`],
-    ['Embedding dimension', dim],
-    ['Max text length (tokens)', m.maxTextLength],
-    ['Image size', `${m.imageSize}x${m.imageSize}`],
-    ['Similarity', 'cosine'],
-  ]);
+  const details = table(
+    ['Property', 'Value'],
+    [
+      ['Base model', card.baseModel],
+      ['Architecture', 'CLIPModel (dual encoder)'],
+      ['Text tower', `${t.num_hidden_layers} layers, width ${t.hidden_size}, ${t.num_attention_heads} heads`],
+      ['Image tower', `ViT, ${v.num_hidden_layers} layers, width ${v.hidden_size}, patch ${v.patch_size}`],
+      ['Embedding dimension', dim],
+      ['Max text length (tokens)', m.maxTextLength],
+      ['Image size', `${m.imageSize}x${m.imageSize}`],
+      ['Similarity', 'cosine'],
+    ],
+  );
   const out = [
-    frontMatter(card, 'transformers', 'zero-shot-image-classification', ['clip', 'image-text-retrieval', 'feature-extraction', 'transformers.js', 'onnx', 'ftlab']),
+    frontMatter(card, 'transformers', 'zero-shot-image-classification', [
+      'clip',
+      'image-text-retrieval',
+      'feature-extraction',
+      'transformers.js',
+      'onnx',
+      'ftlab',
+    ]),
     '',
     cardTitle(card),
     '',

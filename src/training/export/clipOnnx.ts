@@ -67,8 +67,12 @@ export function buildClipTextOnnx(c: ClipConfig, weights: TensorMap): Uint8Array
 
   g.output('text_embeds', 'float32', [DYN[0], c.projection_dim]);
   g.output('last_hidden_state', 'float32', [...DYN, D]);
-  return g.serialize(model(`CLIPTextModelWithProjection (${tc.num_hidden_layers} layers, hidden ${D}, projection ${c.projection_dim})`,
-    { eos_token_id: String(tc.eos_token_id), max_position_embeddings: String(P) }));
+  return g.serialize(
+    model(`CLIPTextModelWithProjection (${tc.num_hidden_layers} layers, hidden ${D}, projection ${c.projection_dim})`, {
+      eos_token_id: String(tc.eos_token_id),
+      max_position_embeddings: String(P),
+    }),
+  );
 }
 
 /**
@@ -88,12 +92,16 @@ export function buildClipVisionOnnx(c: ClipConfig, weights: TensorMap): Uint8Arr
   const pixels = g.input('pixel_values', 'float32', [DYN[0], C, vc.image_size, vc.image_size]);
 
   g.scope = 'vision_model/embeddings';
-  const conv = g.op('Conv', [pixels, param('vision_model.embeddings.patch_embedding.weight', [D, C, p, p])],
-    { kernel_shape: attr.ints([p, p]), strides: attr.ints([p, p]) });
+  const conv = g.op('Conv', [pixels, param('vision_model.embeddings.patch_embedding.weight', [D, C, p, p])], {
+    kernel_shape: attr.ints([p, p]),
+    strides: attr.ints([p, p]),
+  });
   const patches = g.op('Transpose', [g.op('Reshape', [conv, i64([0, D, -1])])], { perm: attr.ints([0, 2, 1]) });
   const batch = g.op('Slice', [g.op('Shape', [pixels]), i64([0]), i64([1]), i64([0])]);
-  const cls = g.op('Expand', [g.op('Reshape', [param('vision_model.embeddings.class_embedding', [D]), i64([1, 1, D])]),
-    g.op('Concat', [batch, i64([1, D])], { axis: attr.int(0) })]);
+  const cls = g.op('Expand', [
+    g.op('Reshape', [param('vision_model.embeddings.class_embedding', [D]), i64([1, 1, D])]),
+    g.op('Concat', [batch, i64([1, D])], { axis: attr.int(0) }),
+  ]);
   const tokens = g.op('Concat', [cls, patches], { axis: attr.int(1) });
   const embedded = g.op('Add', [tokens, param('vision_model.embeddings.position_embedding.weight', [grid * grid + 1, D])]);
   g.scope = 'vision_model';
@@ -108,6 +116,10 @@ export function buildClipVisionOnnx(c: ClipConfig, weights: TensorMap): Uint8Arr
 
   g.output('image_embeds', 'float32', [DYN[0], c.projection_dim]);
   g.output('last_hidden_state', 'float32', [DYN[0], grid * grid + 1, D]);
-  return g.serialize(model(`CLIPVisionModelWithProjection (${vc.num_hidden_layers} layers, hidden ${D}, patch ${p}, projection ${c.projection_dim})`,
-    { image_size: String(vc.image_size), patch_size: String(p) }));
+  return g.serialize(
+    model(`CLIPVisionModelWithProjection (${vc.num_hidden_layers} layers, hidden ${D}, patch ${p}, projection ${c.projection_dim})`, {
+      image_size: String(vc.image_size),
+      patch_size: String(p),
+    }),
+  );
 }

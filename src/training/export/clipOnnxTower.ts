@@ -37,8 +37,12 @@ export function clipTowerGraph(graphName: string, weights: TensorMap): ClipTower
     return bias ? g.op('Add', [y, param(`${name}.bias`, [outDim])]) : y;
   };
   const layerNorm = (x: string, name: string, dim: number, eps: number, out?: string) =>
-    g.op('LayerNormalization', [x, param(`${name}.weight`, [dim]), param(`${name}.bias`, [dim])],
-      { axis: attr.int(-1), epsilon: attr.float(eps) }, out);
+    g.op(
+      'LayerNormalization',
+      [x, param(`${name}.weight`, [dim]), param(`${name}.bias`, [dim])],
+      { axis: attr.int(-1), epsilon: attr.float(eps) },
+      out,
+    );
   const f = (v: number) => g.constant('float32', [v], []);
   const i64 = (vals: number[]) => g.constant('int64', vals);
   return { g, f, i64, param, linear, layerNorm };
@@ -56,7 +60,14 @@ function clipActivation(t: ClipTowerGraph, x: string, act: ClipTowerConfig['hidd
  * head_dim^-0.5 before q k^T as in CLIPAttention; `additiveMask` ([batch|1, 1, seq, seq] or broadcastable)
  * is added to the scores, none for the vision tower. The last layer's output is named `outName` if given.
  */
-export function clipEncoderLayers(t: ClipTowerGraph, h: string, additiveMask: string | null, c: ClipTowerConfig, prefix: string, outName?: string): string {
+export function clipEncoderLayers(
+  t: ClipTowerGraph,
+  h: string,
+  additiveMask: string | null,
+  c: ClipTowerConfig,
+  prefix: string,
+  outName?: string,
+): string {
   const { g, f, i64, linear, layerNorm } = t;
   const D = c.hidden_size;
   const heads = c.num_attention_heads;

@@ -75,12 +75,17 @@ export async function exportClipModel(encoder: ClipEncoder, card: ModelCardInfo)
   const c = encoder.model.config;
   const img = encoder.imageConfig;
   if (img.doCenterCrop && (img.cropHeight !== c.vision.image_size || img.cropWidth !== c.vision.image_size)) {
-    throw new Error(`${encoder.sourceId}: preprocessor_config.json crops to ${img.cropHeight}x${img.cropWidth} but vision_config.image_size is ` +
-      `${c.vision.image_size}; the exported vision_model.onnx takes ${c.vision.image_size}x${c.vision.image_size} pixel_values`);
+    throw new Error(
+      `${encoder.sourceId}: preprocessor_config.json crops to ${img.cropHeight}x${img.cropWidth} but vision_config.image_size is ` +
+        `${c.vision.image_size}; the exported vision_model.onnx takes ${c.vision.image_size}x${c.vision.image_size} pixel_values`,
+    );
   }
   const weights = await encoder.model.exportWeights();
-  const missing = clipParamSpecs(c).filter((s) => !weights.has(s.name)).map((s) => s.name);
-  if (missing.length) throw new Error(`CLIP export: the model has no ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}`);
+  const missing = clipParamSpecs(c)
+    .filter((s) => !weights.has(s.name))
+    .map((s) => s.name);
+  if (missing.length)
+    throw new Error(`CLIP export: the model has no ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}`);
 
   const files: ModelFiles = new Map();
   files.set('config.json', json(exportConfig(encoder)));

@@ -39,7 +39,8 @@ export function frontMatter(card: ModelCardInfo, library: string, pipelineTag: s
 }
 
 /** The title line: the base model and, when known, the data it was tuned on. */
-export const cardTitle = (card: ModelCardInfo) => `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`;
+export const cardTitle = (card: ModelCardInfo) =>
+  `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`;
 
 /** Training data (counted as `rowNoun`), loss and hyper-parameters, each only when the card has it. */
 export function trainingSections(card: ModelCardInfo, rowNoun: string): string[] {
@@ -57,11 +58,19 @@ export function metricsSection(card: ModelCardInfo): string[] {
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   if (!names.length) return [];
   const rows = names.map((n) => {
-    const b = before[n], a = after[n];
+    const b = before[n],
+      a = after[n];
     const delta = a !== undefined && b !== undefined ? `${a - b >= 0 ? '+' : ''}${(a - b).toFixed(4)}` : '–';
     return [n, num(b), num(a), delta];
   });
-  return ['## Evaluation', '', 'Retrieval metrics on the held-out judgments, before and after fine-tuning:', '', table(['Metric', 'Before', 'After', 'Change'], rows), ''];
+  return [
+    '## Evaluation',
+    '',
+    'Retrieval metrics on the held-out judgments, before and after fine-tuning:',
+    '',
+    table(['Metric', 'Before', 'After', 'Change'], rows),
+    '',
+  ];
 }
 
 function usage(id: string, m: ModelCardModel): string[] {
@@ -126,17 +135,27 @@ function usage(id: string, m: ModelCardModel): string[] {
 export function renderModelCard(card: ModelCardInfo, m: ModelCardModel): string {
   const id = card.modelId ?? 'path/to/this/model';
   const sc = m.sentence;
-  const details = table(['Property', 'Value'], [
-    ['Base model', card.baseModel],
-    ['Architecture', `BERT, ${m.layers} layers`],
-    ['Output dimension', m.dim],
-    ['Max sequence length', sc.maxSeqLength],
-    ['Pooling', sc.pooling],
-    ['Normalized embeddings', sc.normalize ? 'yes' : 'no'],
-    ['Similarity', 'cosine'],
-  ]);
+  const details = table(
+    ['Property', 'Value'],
+    [
+      ['Base model', card.baseModel],
+      ['Architecture', `BERT, ${m.layers} layers`],
+      ['Output dimension', m.dim],
+      ['Max sequence length', sc.maxSeqLength],
+      ['Pooling', sc.pooling],
+      ['Normalized embeddings', sc.normalize ? 'yes' : 'no'],
+      ['Similarity', 'cosine'],
+    ],
+  );
   const out = [
-    frontMatter(card, 'sentence-transformers', 'sentence-similarity', ['sentence-transformers', 'sentence-similarity', 'feature-extraction', 'transformers.js', 'onnx', 'ftlab']),
+    frontMatter(card, 'sentence-transformers', 'sentence-similarity', [
+      'sentence-transformers',
+      'sentence-similarity',
+      'feature-extraction',
+      'transformers.js',
+      'onnx',
+      'ftlab',
+    ]),
     '',
     cardTitle(card),
     '',

@@ -17,7 +17,5 @@ export function emptyModuleDirs(files: ModelFiles): string[] {
   }
   if (!Array.isArray(list)) return [];
   const paths = [...files.keys()];
-  return list
-    .map((m) => m.path ?? '')
-    .filter((p) => p !== '' && !paths.some((f) => f.startsWith(`${p}/`)));
+  return list.map((m) => m.path ?? '').filter((p) => p !== '' && !paths.some((f) => f.startsWith(`${p}/`)));
 }

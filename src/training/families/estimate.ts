@@ -90,12 +90,22 @@ export function verdict(cost: RunCost, device: DeviceLimits): Estimate {
   const secondsPerStep = cost.flops / (device.flopsPerSecond ?? defaultFlops[device.backend]);
   const budget = device.memoryBudgetBytes ?? defaultMemoryBudget[device.backend];
   const base = {
-    backend: device.backend, parameters: cost.parameters, trainingBytes: cost.trainingBytes, largestBufferBytes, secondsPerStep,
-    totalSeconds: secondsPerStep * cost.totalSteps, totalSteps: cost.totalSteps,
+    backend: device.backend,
+    parameters: cost.parameters,
+    trainingBytes: cost.trainingBytes,
+    largestBufferBytes,
+    secondsPerStep,
+    totalSeconds: secondsPerStep * cost.totalSteps,
+    totalSteps: cost.totalSteps,
   };
-  const bindLimit = device.backend === 'webgpu' ? Math.min(device.maxStorageBufferBindingSize ?? Infinity, device.maxBufferSize ?? Infinity) : Infinity;
+  const bindLimit =
+    device.backend === 'webgpu' ? Math.min(device.maxStorageBufferBindingSize ?? Infinity, device.maxBufferSize ?? Infinity) : Infinity;
   if (largestBufferBytes > bindLimit) {
-    return { ...base, fits: false, reason: `${largestName} needs a ${formatBytes(largestBufferBytes)} buffer but this WebGPU adapter allows at most ${formatBytes(bindLimit)} per buffer${cost.bufferHint}` };
+    return {
+      ...base,
+      fits: false,
+      reason: `${largestName} needs a ${formatBytes(largestBufferBytes)} buffer but this WebGPU adapter allows at most ${formatBytes(bindLimit)} per buffer${cost.bufferHint}`,
+    };
   }
   if (cost.trainingBytes > budget) return { ...base, fits: false, reason: cost.memoryReason(formatBytes(budget)) };
   return { ...base, fits: true, reason: cost.fitsReason(formatBytes(budget)) };

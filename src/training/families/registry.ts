@@ -44,7 +44,9 @@ export function scratchFamily(kind: string): ModelFamily | undefined {
 export async function loadSentenceEncoder(source: ModelSource, opts: LoadOptions = {}): Promise<SentenceEncoder> {
   const family = await familyOf(source);
   if (family.task !== 'text') {
-    throw new Error(`${source.id}/config.json: ${source.id} is a CLIP model: use it with --images / --loss clip (it embeds texts and images, not sentences alone)`);
+    throw new Error(
+      `${source.id}/config.json: ${source.id} is a CLIP model: use it with --images / --loss clip (it embeds texts and images, not sentences alone)`,
+    );
   }
   return (await family.load(source, opts)) as FamilyEncoder as SentenceEncoder;
 }

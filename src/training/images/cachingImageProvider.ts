@@ -27,14 +27,19 @@ export function cachingImageProvider(keys: string[], load: PixelLoader, opts: Ca
   const start = (key: string) => {
     const ctrl = new AbortController();
     const promise = load(key, ctrl.signal)
-      .then((px) => { cache.set(key, px); return px; })
+      .then((px) => {
+        cache.set(key, px);
+        return px;
+      })
       .catch((e: unknown) => {
         if (e instanceof Error && e.name === 'AbortError') throw e;
         const reason = e instanceof ImageUnavailableError ? e.reason : e instanceof Error ? e.message : String(e);
         failed.set(key, reason);
         throw new ImageUnavailableError(key, reason);
       })
-      .finally(() => { if (inFlight.get(key) === entry) inFlight.delete(key); });
+      .finally(() => {
+        if (inFlight.get(key) === entry) inFlight.delete(key);
+      });
     promise.catch(() => {}); // waiters that aborted no longer listen; the rejection is theirs to ignore
     const entry: { promise: Promise<Float32Array>; ctrl: AbortController; waiters: number } = { promise, ctrl, waiters: 0 };
     inFlight.set(key, entry);
@@ -57,7 +62,11 @@ export function cachingImageProvider(keys: string[], load: PixelLoader, opts: Ca
       if (!signal) return entry.promise;
       return new Promise<Float32Array>((resolve, reject) => {
         const onAbort = () => {
-          try { throwIfAborted(signal); } catch (e) { reject(e as Error); }
+          try {
+            throwIfAborted(signal);
+          } catch (e) {
+            reject(e as Error);
+          }
           if (--entry.waiters > 0) return;
           // Forget the cancelled load at once, so a caller arriving now starts a fresh one.
           if (inFlight.get(key) === entry) inFlight.delete(key);

@@ -33,14 +33,24 @@ const PROCESSOR_TYPES = ['CLIPImageProcessor', 'CLIPImageProcessorFast', 'CLIPFe
 /** CLIPImageProcessor's constructor defaults, with the model's image_size as resize and crop size. */
 export function defaultClipImageConfig(imageSize = 224): ClipImageConfig {
   return {
-    doResize: true, shortestEdge: imageSize, resample: PIL_RESAMPLE.BICUBIC, doCenterCrop: true,
-    cropHeight: imageSize, cropWidth: imageSize, doRescale: true, rescaleFactor: 1 / 255, doNormalize: true,
-    mean: [...CLIP_MEAN], std: [...CLIP_STD], doConvertRgb: true,
+    doResize: true,
+    shortestEdge: imageSize,
+    resample: PIL_RESAMPLE.BICUBIC,
+    doCenterCrop: true,
+    cropHeight: imageSize,
+    cropWidth: imageSize,
+    doRescale: true,
+    rescaleFactor: 1 / 255,
+    doNormalize: true,
+    mean: [...CLIP_MEAN],
+    std: [...CLIP_STD],
+    doConvertRgb: true,
   };
 }
 
 function positiveInt(v: unknown, where: string, field: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`${where}: ${field} must be a positive integer (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new Error(`${where}: ${field} must be a positive integer (got ${JSON.stringify(v)})`);
   return v;
 }
 
@@ -134,9 +144,7 @@ export function clipImageConfigJson(c: ClipImageConfig): Record<string, unknown>
 export function clipResizeSize(width: number, height: number, c: ClipImageConfig): { width: number; height: number } {
   if (c.resizeTo) return { ...c.resizeTo };
   const s = c.shortestEdge;
-  return width <= height
-    ? { width: s, height: Math.trunc((s * height) / width) }
-    : { width: Math.trunc((s * width) / height), height: s };
+  return width <= height ? { width: s, height: Math.trunc((s * height) / width) } : { width: Math.trunc((s * width) / height), height: s };
 }
 
 /** The [channels, height, width] shape preprocessClipImage returns for any input. */
@@ -164,7 +172,8 @@ export function preprocessClipImage(img: RgbImage, c: ClipImageConfig): Float32A
   const W = c.doCenterCrop ? c.cropWidth : im.width;
   const top = Math.floor((im.height - H) / 2);
   const left = Math.floor((im.width - W) / 2);
-  const mean = c.mean.map(Math.fround), std = c.std.map(Math.fround);
+  const mean = c.mean.map(Math.fround),
+    std = c.std.map(Math.fround);
   const out = new Float32Array(3 * H * W);
   for (let y = 0; y < H; y++) {
     const sy = y + top;

@@ -22,7 +22,10 @@ function exifBlock(b: Uint8Array): Uint8Array | null {
     for (let at = 2; at + 4 <= b.length;) {
       if (b[at] !== 0xff) return null;
       const marker = b[at + 1]!;
-      if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { at += 2; continue; }
+      if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+        at += 2;
+        continue;
+      }
       if (marker === 0xda || marker === 0xd9) return null; // image data starts: no EXIF before it
       const len = dv.getUint16(at + 2);
       if (marker === 0xe1 && ascii(b, at + 4, 6) === 'Exif\0\0') return b.subarray(at + 10, at + 2 + len);
@@ -79,20 +82,42 @@ export function undoOrientation(shown: RgbImage, orientation: number): RgbImage 
   if (orientation < 2 || orientation > 8) return shown;
   const { width: W, height: H } = shown;
   const swap = orientation >= 5;
-  const width = swap ? H : W, height = swap ? W : H;
+  const width = swap ? H : W,
+    height = swap ? W : H;
   const data = new Uint8Array(shown.data.length);
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
       // (row, col) in `shown` of stored pixel (r, c)
       let sr: number, sc: number;
       switch (orientation) {
-        case 2: sr = r; sc = W - 1 - c; break;
-        case 3: sr = H - 1 - r; sc = W - 1 - c; break;
-        case 4: sr = H - 1 - r; sc = c; break;
-        case 5: sr = c; sc = r; break;
-        case 6: sr = c; sc = W - 1 - r; break;
-        case 7: sr = H - 1 - c; sc = W - 1 - r; break;
-        default: sr = H - 1 - c; sc = r; break; // 8
+        case 2:
+          sr = r;
+          sc = W - 1 - c;
+          break;
+        case 3:
+          sr = H - 1 - r;
+          sc = W - 1 - c;
+          break;
+        case 4:
+          sr = H - 1 - r;
+          sc = c;
+          break;
+        case 5:
+          sr = c;
+          sc = r;
+          break;
+        case 6:
+          sr = c;
+          sc = W - 1 - r;
+          break;
+        case 7:
+          sr = H - 1 - c;
+          sc = W - 1 - r;
+          break;
+        default:
+          sr = H - 1 - c;
+          sc = r;
+          break; // 8
       }
       data.set(shown.data.subarray((sr * W + sc) * 3, (sr * W + sc) * 3 + 3), (r * width + c) * 3);
     }

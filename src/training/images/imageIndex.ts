@@ -39,7 +39,10 @@ export function indexImageFiles(fileNames: readonly string[], productIds?: reado
   const ignored: string[] = [];
   for (const file of fileNames) {
     const parsed = imageFileId(file);
-    if (!parsed) { ignored.push(file); continue; }
+    if (!parsed) {
+      ignored.push(file);
+      continue;
+    }
     const list = byId.get(parsed.id) ?? [];
     list.push({ file, rank: (IMAGE_EXTENSIONS as readonly string[]).indexOf(parsed.ext) });
     byId.set(parsed.id, list);
@@ -51,7 +54,10 @@ export function indexImageFiles(fileNames: readonly string[], productIds?: reado
   for (const [id, list] of byId) {
     // Rank, then name, so the choice does not depend on the directory listing order.
     list.sort((a, b) => a.rank - b.rank || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    if (wanted && !wanted.has(id)) { unmatched.push(...list.map((e) => e.file)); continue; }
+    if (wanted && !wanted.has(id)) {
+      unmatched.push(...list.map((e) => e.file));
+      continue;
+    }
     files.set(id, list[0]!.file);
     if (list.length > 1) duplicates.push({ id, files: list.map((e) => e.file) });
   }
@@ -71,16 +77,18 @@ export interface ImageUrlIndex {
  * Relative URLs resolve against `base` (the page in the browser); anything but http(s), data and blob
  * URLs counts as missing, since fetch could not load it anyway.
  */
-export function indexImageUrls(
-  products: readonly { id: string; fields: Record<string, unknown> }[], field: string, base?: string,
-): ImageUrlIndex {
+export function indexImageUrls(products: readonly { id: string; fields: Record<string, unknown> }[], field: string, base?: string): ImageUrlIndex {
   const urls = new Map<string, string>();
   const missing: string[] = [];
   for (const p of products) {
     const raw = p.fields[field];
     let url: URL | null = null;
     if (typeof raw === 'string' && raw.trim() !== '') {
-      try { url = new URL(raw.trim(), base); } catch { url = null; }
+      try {
+        url = new URL(raw.trim(), base);
+      } catch {
+        url = null;
+      }
     }
     if (url && ['http:', 'https:', 'data:', 'blob:'].includes(url.protocol)) urls.set(p.id, url.href);
     else missing.push(p.id);

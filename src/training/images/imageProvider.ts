@@ -24,7 +24,10 @@ export interface ImageProvider {
 /** The rejection of pixels() for a key without a usable image; failures() lists it too. */
 export class ImageUnavailableError extends Error {
   override name = 'ImageUnavailableError';
-  constructor(readonly key: string, readonly reason: string) {
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
     super(`image "${key}": ${reason}`);
   }
 }
@@ -34,10 +37,17 @@ export class LruCache<V> {
   private entries = new Map<string, { value: V; size: number }>();
   private total = 0;
 
-  constructor(readonly maxSize: number, private sizeOf: (v: V) => number = () => 1) {}
+  constructor(
+    readonly maxSize: number,
+    private sizeOf: (v: V) => number = () => 1,
+  ) {}
 
-  get size(): number { return this.entries.size; }
-  get totalSize(): number { return this.total; }
+  get size(): number {
+    return this.entries.size;
+  }
+  get totalSize(): number {
+    return this.total;
+  }
 
   get(key: string): V | undefined {
     const e = this.entries.get(key);
@@ -48,7 +58,9 @@ export class LruCache<V> {
     return e.value;
   }
 
-  has(key: string): boolean { return this.entries.has(key); }
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
 
   set(key: string, value: V): void {
     this.delete(key);
@@ -72,7 +84,10 @@ export class LruCache<V> {
     return true;
   }
 
-  clear(): void { this.entries.clear(); this.total = 0; }
+  clear(): void {
+    this.entries.clear();
+    this.total = 0;
+  }
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -99,7 +114,9 @@ export interface PixelsBatch {
  * only an abort (or a programming error) rejects, so a caller can drop the rows whose image failed.
  */
 export async function loadPixelsBatch(
-  provider: ImageProvider, keys: string[], opts: { signal?: AbortSignal; concurrency?: number } = {},
+  provider: ImageProvider,
+  keys: string[],
+  opts: { signal?: AbortSignal; concurrency?: number } = {},
 ): Promise<PixelsBatch> {
   const pixels: (Float32Array | null)[] = new Array<Float32Array | null>(keys.length).fill(null);
   const failed: (ImageFailure & { i: number })[] = [];

@@ -9,7 +9,10 @@ import { checkRgbImage, type RgbImage } from './rgbImage.ts';
 /** Pillow's resample codes (Image.Resampling), as stored in preprocessor_config.json "resample". */
 export const PIL_RESAMPLE = { LANCZOS: 1, BILINEAR: 2, BICUBIC: 3, BOX: 4, HAMMING: 5 } as const;
 
-interface Filter { support: number; f: (x: number) => number }
+interface Filter {
+  support: number;
+  f: (x: number) => number;
+}
 
 function sinc(x: number): number {
   if (x === 0) return 1;
@@ -20,7 +23,13 @@ function sinc(x: number): number {
 // Same formulas and evaluation order as Resample.c, so the double weights are bitwise identical.
 const filters: Record<number, Filter> = {
   [PIL_RESAMPLE.BOX]: { support: 0.5, f: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
-  [PIL_RESAMPLE.BILINEAR]: { support: 1, f: (x) => { const a = Math.abs(x); return a < 1 ? 1 - a : 0; } },
+  [PIL_RESAMPLE.BILINEAR]: {
+    support: 1,
+    f: (x) => {
+      const a = Math.abs(x);
+      return a < 1 ? 1 - a : 0;
+    },
+  },
   [PIL_RESAMPLE.HAMMING]: {
     support: 1,
     f: (x) => {
@@ -49,7 +58,11 @@ const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
 const HALF = 2 ** (PRECISION_BITS - 1);
 
-interface Coeffs { ksize: number; bounds: Int32Array; kk: Int32Array }
+interface Coeffs {
+  ksize: number;
+  bounds: Int32Array;
+  kk: Int32Array;
+}
 
 /** precompute_coeffs + normalize_coeffs_8bpc for the whole-image box [0, inSize). */
 function precomputeCoeffs(inSize: number, outSize: number, filter: Filter): Coeffs {
@@ -96,16 +109,23 @@ function resampleHorizontal(src: RgbImage, outW: number, c: Coeffs): RgbImage {
   for (let y = 0; y < height; y++) {
     const row = y * inW * 3;
     for (let xx = 0; xx < outW; xx++) {
-      const xmin = c.bounds[xx * 2]!, xmax = c.bounds[xx * 2 + 1]!, k0 = xx * c.ksize;
-      let s0 = HALF, s1 = HALF, s2 = HALF;
+      const xmin = c.bounds[xx * 2]!,
+        xmax = c.bounds[xx * 2 + 1]!,
+        k0 = xx * c.ksize;
+      let s0 = HALF,
+        s1 = HALF,
+        s2 = HALF;
       for (let x = 0; x < xmax; x++) {
-        const w = c.kk[k0 + x]!, p = row + (x + xmin) * 3;
+        const w = c.kk[k0 + x]!,
+          p = row + (x + xmin) * 3;
         s0 += src.data[p]! * w;
         s1 += src.data[p + 1]! * w;
         s2 += src.data[p + 2]! * w;
       }
       const o = (y * outW + xx) * 3;
-      out[o] = clip8(s0); out[o + 1] = clip8(s1); out[o + 2] = clip8(s2);
+      out[o] = clip8(s0);
+      out[o + 1] = clip8(s1);
+      out[o + 2] = clip8(s2);
     }
   }
   return { width: outW, height, data: out };
@@ -115,17 +135,24 @@ function resampleVertical(src: RgbImage, outH: number, c: Coeffs): RgbImage {
   const { width } = src;
   const out = new Uint8Array(width * outH * 3);
   for (let yy = 0; yy < outH; yy++) {
-    const ymin = c.bounds[yy * 2]!, ymax = c.bounds[yy * 2 + 1]!, k0 = yy * c.ksize;
+    const ymin = c.bounds[yy * 2]!,
+      ymax = c.bounds[yy * 2 + 1]!,
+      k0 = yy * c.ksize;
     for (let xx = 0; xx < width; xx++) {
-      let s0 = HALF, s1 = HALF, s2 = HALF;
+      let s0 = HALF,
+        s1 = HALF,
+        s2 = HALF;
       for (let y = 0; y < ymax; y++) {
-        const w = c.kk[k0 + y]!, p = ((y + ymin) * width + xx) * 3;
+        const w = c.kk[k0 + y]!,
+          p = ((y + ymin) * width + xx) * 3;
         s0 += src.data[p]! * w;
         s1 += src.data[p + 1]! * w;
         s2 += src.data[p + 2]! * w;
       }
       const o = (yy * width + xx) * 3;
-      out[o] = clip8(s0); out[o + 1] = clip8(s1); out[o + 2] = clip8(s2);
+      out[o] = clip8(s0);
+      out[o + 1] = clip8(s1);
+      out[o + 2] = clip8(s2);
     }
   }
   return { width, height: outH, data: out };

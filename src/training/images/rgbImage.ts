@@ -49,22 +49,29 @@ export function grayToRgb(gray: Uint8Array, width: number, height: number): RgbI
 /** Converts interleaved 1-4 channel bytes (grey, grey+alpha, RGB, RGBA) to RGB with the PIL rules above. */
 export function toRgb(pixels: Uint8Array, width: number, height: number, channels: number): RgbImage {
   switch (channels) {
-    case 1: return grayToRgb(pixels, width, height);
+    case 1:
+      return grayToRgb(pixels, width, height);
     case 2: {
       const grey = new Uint8Array(width * height);
       for (let i = 0; i < grey.length; i++) grey[i] = pixels[i * 2]!;
       return grayToRgb(grey, width, height);
     }
-    case 3: return checkRgbImage({ width, height, data: pixels }, 'toRgb');
-    case 4: return rgbaToRgb(pixels, width, height);
-    default: throw new Error(`toRgb: ${channels} channels are not supported (expected 1 to 4)`);
+    case 3:
+      return checkRgbImage({ width, height, data: pixels }, 'toRgb');
+    case 4:
+      return rgbaToRgb(pixels, width, height);
+    default:
+      throw new Error(`toRgb: ${channels} channels are not supported (expected 1 to 4)`);
   }
 }
 
 /** An image that could not be read or decoded; the message names the file or URL and the decoder's reason. */
 export class ImageDecodeError extends Error {
   override name = 'ImageDecodeError';
-  constructor(readonly source: string, readonly reason: string) {
+  constructor(
+    readonly source: string,
+    readonly reason: string,
+  ) {
     super(`${source}: ${reason}`);
   }
 }

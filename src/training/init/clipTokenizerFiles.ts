@@ -31,9 +31,15 @@ function vocabObject(vocab: string[], indent: string): string {
 
 function sortedJson(value: Record<string, unknown>): string {
   const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
-    : v;
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
   return JSON.stringify(sort(value), null, 2) + '\n';
 }
 
@@ -62,8 +68,16 @@ export function clipTokenizerJson(merges: [string, string][]): string {
     post_processor: { type: 'RobertaProcessing', sep: [CLIP_EOS, eos], cls: [CLIP_BOS, bos], trim_offsets: false, add_prefix_space: false },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: 'BPE', dropout: null, unk_token: CLIP_EOS, continuing_subword_prefix: '', end_of_word_suffix: END_OF_WORD,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab: '@VOCAB@', merges: merges.map(([a, b]) => `${a} ${b}`),
+      type: 'BPE',
+      dropout: null,
+      unk_token: CLIP_EOS,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: END_OF_WORD,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: '@VOCAB@',
+      merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
   return JSON.stringify(json, null, 2).replace('"@VOCAB@"', vocabObject(vocab, '    '));

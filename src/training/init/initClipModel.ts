@@ -46,21 +46,40 @@ export function initClipModel(opts: InitClipOptions): ModelFiles {
   const visionHidden = opts.visionHidden ?? 128;
   const maxTextLength = opts.maxTextLength ?? 77;
   const act = opts.hiddenAct ?? 'quick_gelu';
-  const raw = clipConfigJson(parseClipConfig({
-    model_type: 'clip',
-    projection_dim: opts.projectionDim ?? 64,
-    logit_scale_init_value: 2.6592,
-    text_config: {
-      vocab_size: vocabSize, hidden_size: textHidden, intermediate_size: opts.textIntermediate ?? 4 * textHidden,
-      num_hidden_layers: opts.textLayers ?? 2, num_attention_heads: opts.textHeads ?? 4, max_position_embeddings: maxTextLength,
-      hidden_act: act, layer_norm_eps: 1e-5, bos_token_id: vocabSize - 2, eos_token_id: vocabSize - 1, pad_token_id: vocabSize - 1,
-    },
-    vision_config: {
-      hidden_size: visionHidden, intermediate_size: opts.visionIntermediate ?? 4 * visionHidden, num_hidden_layers: opts.visionLayers ?? 2,
-      num_attention_heads: opts.visionHeads ?? 4, image_size: opts.imageSize ?? 224, patch_size: opts.patchSize ?? 32, num_channels: 3,
-      hidden_act: act, layer_norm_eps: 1e-5,
-    },
-  }, 'initClipModel options'));
+  const raw = clipConfigJson(
+    parseClipConfig(
+      {
+        model_type: 'clip',
+        projection_dim: opts.projectionDim ?? 64,
+        logit_scale_init_value: 2.6592,
+        text_config: {
+          vocab_size: vocabSize,
+          hidden_size: textHidden,
+          intermediate_size: opts.textIntermediate ?? 4 * textHidden,
+          num_hidden_layers: opts.textLayers ?? 2,
+          num_attention_heads: opts.textHeads ?? 4,
+          max_position_embeddings: maxTextLength,
+          hidden_act: act,
+          layer_norm_eps: 1e-5,
+          bos_token_id: vocabSize - 2,
+          eos_token_id: vocabSize - 1,
+          pad_token_id: vocabSize - 1,
+        },
+        vision_config: {
+          hidden_size: visionHidden,
+          intermediate_size: opts.visionIntermediate ?? 4 * visionHidden,
+          num_hidden_layers: opts.visionLayers ?? 2,
+          num_attention_heads: opts.visionHeads ?? 4,
+          image_size: opts.imageSize ?? 224,
+          patch_size: opts.patchSize ?? 32,
+          num_channels: 3,
+          hidden_act: act,
+          layer_norm_eps: 1e-5,
+        },
+      },
+      'initClipModel options',
+    ),
+  );
   const config = parseClipConfig(raw, 'initClipModel config.json');
   const weights = randomClipWeights(config, { seed: opts.seed ?? 0, perturbAll: opts.perturbAll ?? false, initFactor: opts.initFactor });
   const files: ModelFiles = new Map();

@@ -21,7 +21,11 @@ export function crossEncoderConfigJson(base: Record<string, unknown>, numLabels:
   const config: Record<string, unknown> = { ...base, architectures: ['BertForSequenceClassification'], ...defaultLabels(numLabels) };
   config.sbert_ce_default_activation_function = 'torch.nn.modules.linear.Identity';
   config.sentence_transformers = { activation_fn: 'torch.nn.modules.linear.Identity' };
-  return Object.fromEntries(Object.keys(config).sort().map((k) => [k, config[k]]));
+  return Object.fromEntries(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k]]),
+  );
 }
 
 /** BertForSequenceClassification's state dict names: `bert.` + BertModel names, then the classifier. */

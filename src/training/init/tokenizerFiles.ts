@@ -28,9 +28,15 @@ export interface TokenizerFilesOptions {
 /** Python's json.dumps(obj, indent=2, sort_keys=True) layout, which save_pretrained uses for the small configs. */
 function sortedJson(value: unknown): string {
   const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
-    : v;
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
   return JSON.stringify(sort(value), null, 2) + '\n';
 }
 
@@ -47,7 +53,13 @@ export function bertTokenizerJson(vocab: string[], opts: TokenizerFilesOptions =
     truncation: null,
     padding: null,
     added_tokens: specials.map((t) => ({
-      id: ids.get(t)!, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id: ids.get(t)!,
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     normalizer: {
       type: 'BertNormalizer',
@@ -61,12 +73,13 @@ export function bertTokenizerJson(vocab: string[], opts: TokenizerFilesOptions =
       type: 'TemplateProcessing',
       single: [{ SpecialToken: { id: sp.cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: sp.sep, type_id: 0 } }],
       pair: [
-        { SpecialToken: { id: sp.cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: sp.sep, type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: sp.sep, type_id: 1 } },
+        { SpecialToken: { id: sp.cls, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: sp.sep, type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: sp.sep, type_id: 1 } },
       ],
-      special_tokens: Object.fromEntries(
-        [sp.cls, sp.sep].map((t) => [t, { id: t, ids: [ids.get(t)!], tokens: [t] }]),
-      ),
+      special_tokens: Object.fromEntries([sp.cls, sp.sep].map((t) => [t, { id: t, ids: [ids.get(t)!], tokens: [t] }])),
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
     model: { type: 'WordPiece', unk_token: sp.unk, continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: '@VOCAB@' },
@@ -83,7 +96,8 @@ export function tokenizerFiles(vocab: string[], opts: TokenizerFilesOptions = {}
   const ids = new Map(vocab.map((t, i) => [t, i]));
   const addedTokensDecoder: Record<string, unknown> = {};
   for (const t of new Set(Object.values(sp))) {
-    if (ids.has(t)) addedTokensDecoder[ids.get(t)!] = { content: t, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
+    if (ids.has(t))
+      addedTokensDecoder[ids.get(t)!] = { content: t, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
   }
   const specialMap = { cls_token: sp.cls, mask_token: sp.mask, pad_token: sp.pad, sep_token: sp.sep, unk_token: sp.unk };
   const config = {

@@ -21,9 +21,14 @@ const isPunctuation = (c: string) => {
   return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) || /\p{P}/u.test(c);
 };
 const isCjk = (cp: number) =>
-  (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) ||
-  (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-  (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+  (cp >= 0x4e00 && cp <= 0x9fff) ||
+  (cp >= 0x3400 && cp <= 0x4dbf) ||
+  (cp >= 0x20000 && cp <= 0x2a6df) ||
+  (cp >= 0x2a700 && cp <= 0x2b73f) ||
+  (cp >= 0x2b740 && cp <= 0x2b81f) ||
+  (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+  (cp >= 0xf900 && cp <= 0xfaff) ||
+  (cp >= 0x2f800 && cp <= 0x2fa1f);
 
 // Character classes as BertNormalizer / BertPreTokenizer see them: 0 drop, 1 space, 2 punctuation, 3 CJK, 4 other.
 const asciiClass = new Uint8Array(128).map((_, cp) => {
@@ -76,12 +81,15 @@ class PairHeap {
   private keys = new Float64Array(1024);
   size = 0;
   private before(i: number, j: number) {
-    const c = this.counts, k = this.keys;
+    const c = this.counts,
+      k = this.keys;
     return c[i] !== c[j] ? c[i] > c[j] : k[i] < k[j];
   }
   private swap(i: number, j: number) {
-    const c = this.counts, k = this.keys;
-    const ci = c[i], ki = k[i];
+    const c = this.counts,
+      k = this.keys;
+    const ci = c[i],
+      ki = k[i];
     c[i] = c[j];
     k[i] = k[j];
     c[j] = ci;
@@ -89,7 +97,11 @@ class PairHeap {
   }
   push(count: number, key: number) {
     if (this.size === this.counts.length) {
-      const grow = (a: Float64Array) => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
       this.counts = grow(this.counts);
       this.keys = grow(this.keys);
     }
@@ -109,8 +121,9 @@ class PairHeap {
     const last = --this.size;
     this.counts[0] = this.counts[last];
     this.keys[0] = this.keys[last];
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1, r = l + 1;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < last && this.before(l, m)) m = l;
       if (r < last && this.before(r, m)) m = r;
@@ -173,7 +186,8 @@ export function buildWordPieceVocab(texts: string[], vocabSize: number, opts: Wo
   while (tokens.length < vocabSize) {
     if (heap.size === 0) break;
     const [n, key] = heap.pop();
-    const a = Math.floor(key / K), b = key % K;
+    const a = Math.floor(key / K),
+      b = key % K;
     const current = pairCount.get(key) ?? 0;
     if (current !== n) {
       if (current > 0) heap.push(current, key);

@@ -43,7 +43,10 @@ export function computeClipLoss(encoder: ClipEmbedder, rows: readonly ClipRow[],
   if (!pixels) throw new Error('clip loss: the batch has no pixels (the encoder needs a prepareBatch that loads the images)');
   if (pixels.shape[0] !== rows.length) throw new Error(`clip loss: ${rows.length} rows but ${pixels.shape[0]} images`);
   return tf.tidy(() => {
-    const text = encoder.embedTexts(rows.map((r) => r.text), { training: opts.training, seed: opts.seed });
+    const text = encoder.embedTexts(
+      rows.map((r) => r.text),
+      { training: opts.training, seed: opts.seed },
+    );
     const image = encoder.embedPixels(pixels, { training: opts.training });
     return clipLossFromEmbeddings(text, image, encoder.logitScale);
   });

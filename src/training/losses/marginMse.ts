@@ -40,10 +40,30 @@ export function marginMseLoss(): Loss {
     validateRows: (rows, source) => validateLossRows(loss, rows, source),
     compute(encoder, rows, opts) {
       return tf.tidy(() => {
-        const q = embedColumn(encoder, rows.map((r) => r.query), opts, 0);
-        const p = embedColumn(encoder, rows.map((r) => r.positive), opts, 1);
-        const n = embedColumn(encoder, rows.map((r) => r.negative!), opts, 2);
-        return marginMseFromEmbeddings(q, p, n, rows.map((r) => r.margin!));
+        const q = embedColumn(
+          encoder,
+          rows.map((r) => r.query),
+          opts,
+          0,
+        );
+        const p = embedColumn(
+          encoder,
+          rows.map((r) => r.positive),
+          opts,
+          1,
+        );
+        const n = embedColumn(
+          encoder,
+          rows.map((r) => r.negative!),
+          opts,
+          2,
+        );
+        return marginMseFromEmbeddings(
+          q,
+          p,
+          n,
+          rows.map((r) => r.margin!),
+        );
       });
     },
   };

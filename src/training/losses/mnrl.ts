@@ -8,16 +8,13 @@ import { validateLossRows } from './validateRows.ts';
  * followed by all hard negatives; the loss is cross-entropy of scale * cos_sim towards candidate i,
  * averaged over the batch (in-batch negatives).
  */
-export function mnrlFromEmbeddings(
-  anchors: tf.Tensor2D,
-  positives: tf.Tensor2D,
-  negatives: tf.Tensor2D | null,
-  scale = 20,
-): tf.Scalar {
+export function mnrlFromEmbeddings(anchors: tf.Tensor2D, positives: tf.Tensor2D, negatives: tf.Tensor2D | null, scale = 20): tf.Scalar {
   return tf.tidy(() => {
     const b = anchors.shape[0];
     if (positives.shape[0] !== b || (negatives && negatives.shape[0] !== b)) {
-      throw new Error(`mnrl: batch sizes differ (anchors ${b}, positives ${positives.shape[0]}${negatives ? `, negatives ${negatives.shape[0]}` : ''})`);
+      throw new Error(
+        `mnrl: batch sizes differ (anchors ${b}, positives ${positives.shape[0]}${negatives ? `, negatives ${negatives.shape[0]}` : ''})`,
+      );
     }
     const candidates = negatives ? tf.concat([positives, negatives], 0) : positives;
     const scores = cosSim(anchors, candidates).mul(scale);
@@ -43,9 +40,26 @@ export function mnrlLoss(scale = 20): Loss {
     compute(encoder, rows, opts) {
       const hasNeg = rows[0]?.negative !== undefined;
       return tf.tidy(() => {
-        const a = embedColumn(encoder, rows.map((r) => r.query), opts, 0);
-        const p = embedColumn(encoder, rows.map((r) => r.positive), opts, 1);
-        const n = hasNeg ? embedColumn(encoder, rows.map((r) => r.negative!), opts, 2) : null;
+        const a = embedColumn(
+          encoder,
+          rows.map((r) => r.query),
+          opts,
+          0,
+        );
+        const p = embedColumn(
+          encoder,
+          rows.map((r) => r.positive),
+          opts,
+          1,
+        );
+        const n = hasNeg
+          ? embedColumn(
+              encoder,
+              rows.map((r) => r.negative!),
+              opts,
+              2,
+            )
+          : null;
         return mnrlFromEmbeddings(a, p, n, scale);
       });
     },

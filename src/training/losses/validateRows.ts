@@ -15,7 +15,12 @@ function holds(column: LossColumn, v: unknown): boolean {
  */
 export function validateLossRows(loss: DeclaredLoss, rows: readonly unknown[], source = 'training data'): void {
   if (rows.length === 0) throw new TrainRowsError(`${source}: no training rows`);
-  const hint = loss.rowsHint ?? `${loss.name} needs ${loss.columns.filter((c) => !c.optional).map((c) => c.name).join(', ')}`;
+  const hint =
+    loss.rowsHint ??
+    `${loss.name} needs ${loss.columns
+      .filter((c) => !c.optional)
+      .map((c) => c.name)
+      .join(', ')}`;
   const value = (i: number, c: LossColumn) => (rows[i] as Record<string, unknown>)[c.name];
   const present = (i: number, c: LossColumn) => value(i, c) !== undefined && value(i, c) !== null;
   for (const c of loss.columns.filter((c) => c.optional)) {

@@ -4,9 +4,26 @@ import { SequenceClassifier } from './sequenceClassifier.ts';
 import { loadTokenizer, type EncodedBatch, type TextTokenizer } from './tokenizer.ts';
 import { readJson, type ModelSource } from '../source/modelSource.ts';
 import { readSafetensors } from '../weights/safetensors.ts';
-import { checkLabel, crossEncoderLabels, resolveMaxLength, scoreInBatches, type CrossEncoder, type LoadCrossEncoderOptions, type ScoreOptions } from './crossEncoderContract.ts';
+import {
+  checkLabel,
+  crossEncoderLabels,
+  resolveMaxLength,
+  scoreInBatches,
+  type CrossEncoder,
+  type LoadCrossEncoderOptions,
+  type ScoreOptions,
+} from './crossEncoderContract.ts';
 
-export { checkLabel, crossEncoderLabels, resolveMaxLength, scoreInBatches, CROSS_ENCODER_MAX_LENGTH, type CrossEncoder, type LoadCrossEncoderOptions, type ScoreOptions } from './crossEncoderContract.ts';
+export {
+  checkLabel,
+  crossEncoderLabels,
+  resolveMaxLength,
+  scoreInBatches,
+  CROSS_ENCODER_MAX_LENGTH,
+  type CrossEncoder,
+  type LoadCrossEncoderOptions,
+  type ScoreOptions,
+} from './crossEncoderContract.ts';
 
 export class TfjsCrossEncoder implements CrossEncoder {
   constructor(
@@ -20,8 +37,12 @@ export class TfjsCrossEncoder implements CrossEncoder {
 
   private inputs(batch: EncodedBatch) {
     const c = this.model.bert.config;
-    for (const [name, arr, limit] of [['input id', batch.inputIds, c.vocab_size], ['token type id', batch.tokenTypeIds, c.type_vocab_size]] as const) {
-      for (const v of arr) if (v < 0 || v >= limit) throw new Error(`${name} ${v} is outside the model's range 0..${limit - 1} (tokenizer and config.json disagree)`);
+    for (const [name, arr, limit] of [
+      ['input id', batch.inputIds, c.vocab_size],
+      ['token type id', batch.tokenTypeIds, c.type_vocab_size],
+    ] as const) {
+      for (const v of arr)
+        if (v < 0 || v >= limit) throw new Error(`${name} ${v} is outside the model's range 0..${limit - 1} (tokenizer and config.json disagree)`);
     }
     const shape: [number, number] = [batch.batchSize, batch.seqLen];
     return {
@@ -64,7 +85,9 @@ async function loadTfjsCrossEncoder(source: ModelSource, opts: LoadCrossEncoderO
   const raw = await readJson(source, 'config.json');
   const numLabels = crossEncoderLabels(raw, file);
   if (raw.model_type !== 'bert') {
-    throw new Error(`${file}: model_type ${JSON.stringify(raw.model_type)} is not supported by the tfjs cross-encoder (only "bert"; try backend "onnx")`);
+    throw new Error(
+      `${file}: model_type ${JSON.stringify(raw.model_type)} is not supported by the tfjs cross-encoder (only "bert"; try backend "onnx")`,
+    );
   }
   const config = parseBertConfig(raw, file);
   const label = checkLabel(opts.label ?? 0, numLabels, file);

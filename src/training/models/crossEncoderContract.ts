@@ -85,8 +85,13 @@ export async function scoreInBatches(
       throw new EncodeAbortedError(`scoring aborted after ${start} of ${pairs.length} pairs${reason}`);
     }
     const idx = order.slice(start, start + batchSize);
-    const scores = await run(idx.map((i) => pairs[i]![0]), idx.map((i) => pairs[i]![1]));
-    idx.forEach((i, r) => { out[i] = scores[r]!; });
+    const scores = await run(
+      idx.map((i) => pairs[i]![0]),
+      idx.map((i) => pairs[i]![1]),
+    );
+    idx.forEach((i, r) => {
+      out[i] = scores[r]!;
+    });
     opts.onProgress?.(Math.min(start + batchSize, pairs.length), pairs.length);
     await new Promise((resolve) => setTimeout(resolve, 0));
   }

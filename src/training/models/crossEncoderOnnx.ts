@@ -1,5 +1,12 @@
 import { AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, Tensor } from '@huggingface/transformers';
-import { checkLabel, crossEncoderLabels, resolveMaxLength, scoreInBatches, type CrossEncoder, type LoadCrossEncoderOptions } from './crossEncoderContract.ts';
+import {
+  checkLabel,
+  crossEncoderLabels,
+  resolveMaxLength,
+  scoreInBatches,
+  type CrossEncoder,
+  type LoadCrossEncoderOptions,
+} from './crossEncoderContract.ts';
 import { pairEncoder } from './tokenizer.ts';
 
 type Runnable = (inputs: Record<string, Tensor>) => Promise<{ logits?: Tensor }>;
@@ -29,7 +36,12 @@ export async function loadOnnxCrossEncoder(ref: string, opts: LoadCrossEncoderOp
     ...(opts.device ? { device: opts.device as 'cpu' } : {}),
   });
   const run = model as unknown as Runnable;
-  const int64 = (a: Int32Array, dims: number[]) => new Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
+  const int64 = (a: Int32Array, dims: number[]) =>
+    new Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      dims,
+    );
 
   return {
     id: ref,

@@ -39,7 +39,9 @@ export async function encodeInBatches(
       emb.dispose();
     }
     const dim = emb.shape[1];
-    idx.forEach((i, r) => { out[i] = data.slice(r * dim, (r + 1) * dim); });
+    idx.forEach((i, r) => {
+      out[i] = data.slice(r * dim, (r + 1) * dim);
+    });
     opts.onProgress?.(Math.min(start + batchSize, order.length), order.length);
     await new Promise((resolve) => setTimeout(resolve, 0));
   }

@@ -7,7 +7,10 @@ import type { TensorMap } from '../weights/safetensors.ts';
  */
 export async function readVariables(vars: Map<string, tf.Tensor>): Promise<TensorMap> {
   const entries = await Promise.all(
-    [...vars].map(async ([name, v]) => [name, { shape: [...v.shape] as number[], data: new Float32Array(await v.data()) }] as [string, { shape: number[]; data: Float32Array }]),
+    [...vars].map(
+      async ([name, v]) =>
+        [name, { shape: [...v.shape] as number[], data: new Float32Array(await v.data()) }] as [string, { shape: number[]; data: Float32Array }],
+    ),
   );
   return new Map(entries);
 }

@@ -36,11 +36,16 @@ function parsePooling(raw: Record<string, unknown>, file: string): SentenceConfi
   const flags: Record<string, unknown> = { pooling_mode_mean_tokens: true, ...raw };
   const on = (Object.keys(poolingFlags) as (keyof typeof poolingFlags)[]).filter((k) => flags[k] === true);
   if (on.length === 0) {
-    throw new ModelConfigError(`${file}: no pooling mode is enabled (set pooling_mode_mean_tokens, pooling_mode_cls_token or pooling_mode_max_tokens)`);
+    throw new ModelConfigError(
+      `${file}: no pooling mode is enabled (set pooling_mode_mean_tokens, pooling_mode_cls_token or pooling_mode_max_tokens)`,
+    );
   }
   if (on.length > 1) throw new ModelConfigError(`${file}: combined pooling modes (${on.join(' + ')}) are not supported; enable exactly one`);
   const mode = poolingFlags[on[0]];
-  if (!mode) throw new ModelConfigError(`${file}: ${on[0]} is not supported (use pooling_mode_mean_tokens, pooling_mode_cls_token or pooling_mode_max_tokens)`);
+  if (!mode)
+    throw new ModelConfigError(
+      `${file}: ${on[0]} is not supported (use pooling_mode_mean_tokens, pooling_mode_cls_token or pooling_mode_max_tokens)`,
+    );
   return mode;
 }
 

@@ -44,7 +44,10 @@ export class SentenceEncoder {
     const { batchSize: B, seqLen: S } = batch;
     const vocab = this.model.config.vocab_size;
     const types = this.model.config.type_vocab_size;
-    for (const [name, arr, limit] of [['input id', batch.inputIds, vocab], ['token type id', batch.tokenTypeIds, types]] as const) {
+    for (const [name, arr, limit] of [
+      ['input id', batch.inputIds, vocab],
+      ['token type id', batch.tokenTypeIds, types],
+    ] as const) {
       if (arr.length !== B * S) throw new Error(`tokenizer returned ${arr.length} ${name}s for a ${B}x${S} batch`);
       for (let i = 0; i < arr.length; i++) {
         if (arr[i]! < 0 || arr[i]! >= limit) {
@@ -82,7 +85,12 @@ export class SentenceEncoder {
   /** Inference embeddings, one Float32Array per text in input order; texts are batched by length (less padding). */
   async encode(texts: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
-    return encodeInBatches(order, opts, 'texts', (idx) => this.embedTexts(idx.map((i) => texts[i]!), { training: false }));
+    return encodeInBatches(order, opts, 'texts', (idx) =>
+      this.embedTexts(
+        idx.map((i) => texts[i]!),
+        { training: false },
+      ),
+    );
   }
 
   dispose(): void {

@@ -27,7 +27,7 @@ export interface TextTokenizer {
 const tokenizerFileNames = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
 
 type TokenSetting = string | { content?: string } | null | undefined;
-const tokenName = (v: TokenSetting): string | undefined => (typeof v === 'string' ? v : v?.content ?? undefined);
+const tokenName = (v: TokenSetting): string | undefined => (typeof v === 'string' ? v : (v?.content ?? undefined));
 
 function parseJson(source: ModelSource, file: string, text: string): Record<string, unknown> {
   try {
@@ -186,7 +186,8 @@ export function pairEncoder(tok: PreTrainedTokenizer, padId: number): (a: string
   return (a, b, maxLength) => {
     if (a.length !== b.length) throw new Error(`encodePairs: ${a.length} first texts but ${b.length} second texts`);
     const room = maxLength - special;
-    if (!Number.isInteger(maxLength) || room < 0) throw new Error(`maxLength ${maxLength} leaves no room for the ${special} special tokens of a pair`);
+    if (!Number.isInteger(maxLength) || room < 0)
+      throw new Error(`maxLength ${maxLength} leaves no room for the ${special} special tokens of a pair`);
     const rows: number[][] = [];
     const types: number[][] = [];
     a.forEach((textA, r) => {

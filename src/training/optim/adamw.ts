@@ -44,7 +44,10 @@ export class AdamW {
   private readonly v = new Map<string, tf.Variable>();
   private readonly decays = new Map<string, boolean>();
 
-  constructor(readonly params: Map<string, tf.Variable>, opts: AdamWOptions = {}) {
+  constructor(
+    readonly params: Map<string, tf.Variable>,
+    opts: AdamWOptions = {},
+  ) {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;

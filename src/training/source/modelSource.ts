@@ -76,7 +76,10 @@ export function urlSource(base: string, id = base, opts: UrlSourceOptions = {}):
       }
       const out = new Uint8Array(loaded);
       let p = 0;
-      for (const c of chunks) { out.set(c, p); p += c.byteLength; }
+      for (const c of chunks) {
+        out.set(c, p);
+        p += c.byteLength;
+      }
       return out;
     },
     async readText(file) {

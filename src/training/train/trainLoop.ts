@@ -40,8 +40,16 @@ export type StopReason = 'aborted' | 'nan';
 
 export type TrainEvent =
   | {
-      type: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number; gradNorm: number;
-      examplesPerSec: number; elapsedMs: number; etaSeconds: number;
+      type: 'step';
+      step: number;
+      totalSteps: number;
+      epoch: number;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      examplesPerSec: number;
+      elapsedMs: number;
+      etaSeconds: number;
     }
   | { type: 'eval'; step: number; epoch: number; metrics: Record<string, number> }
   | { type: 'checkpoint'; step: number }
@@ -90,7 +98,8 @@ function restore<R>(encoder: TrainableEncoder<R>, opt: AdamW, cursor: BatchCurso
   for (const [name, v] of encoder.model.params) {
     const t = c.weights.get(name);
     if (!t) throw new Error(`resume: checkpoint has no weights for "${name}"`);
-    if (t.shape.join(',') !== v.shape.join(',')) throw new Error(`resume: "${name}" has shape [${t.shape}] in the checkpoint, [${v.shape}] in the model`);
+    if (t.shape.join(',') !== v.shape.join(','))
+      throw new Error(`resume: "${name}" has shape [${t.shape}] in the checkpoint, [${v.shape}] in the model`);
     tf.tidy(() => v.assign(tf.tensor(t.data, v.shape, 'float32')));
   }
   opt.importState(c.optimizer);
@@ -196,7 +205,12 @@ export async function train<R = TrainRow>(
         for (const g of clip.grads.values()) g.dispose();
         cursor.setState(prevPos); // the failed batch was not consumed
         const what = Number.isFinite(lossValue) ? `gradient norm is ${clip.norm}` : `loss is ${lossValue}`;
-        emit({ type: 'stopped', step, reason: 'nan', message: `${what} at step ${step + 1}; stopped before the update, weights are those after step ${step}` });
+        emit({
+          type: 'stopped',
+          step,
+          reason: 'nan',
+          message: `${what} at step ${step + 1}; stopped before the update, weights are those after step ${step}`,
+        });
         return finish('nan');
       }
       opt.step(clip.grads, lr);
@@ -209,8 +223,15 @@ export async function train<R = TrainRow>(
       if (step % config.logEverySteps === 0 || step === totalSteps) {
         const now = performance.now();
         emit({
-          type: 'step', step, totalSteps, epoch: cursor.progress, loss: lossValue, lr, gradNorm: clip.norm,
-          examplesPerSec: logExamples / Math.max(1e-9, (now - logT) / 1000), elapsedMs: now - start,
+          type: 'step',
+          step,
+          totalSteps,
+          epoch: cursor.progress,
+          loss: lossValue,
+          lr,
+          gradNorm: clip.norm,
+          examplesPerSec: logExamples / Math.max(1e-9, (now - logT) / 1000),
+          elapsedMs: now - start,
           etaSeconds: ((totalSteps - step) * (now - start)) / result.losses.length / 1000,
         });
         logT = now;

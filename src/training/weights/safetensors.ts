@@ -16,7 +16,16 @@ export interface NamedTensor {
 export type TensorMap = Map<string, NamedTensor>;
 
 const BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 export class SafetensorsError extends Error {
@@ -40,19 +49,36 @@ function decode(dtype: SafetensorsDtype, bytes: Uint8Array, n: number): Float32A
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(n);
   switch (dtype) {
-    case 'F32': for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true); break;
-    case 'F64': for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true); break;
-    case 'F16': for (let i = 0; i < n; i++) out[i] = f16ToF32(view.getUint16(2 * i, true)); break;
+    case 'F32':
+      for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      break;
+    case 'F64':
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
+      break;
+    case 'F16':
+      for (let i = 0; i < n; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+      break;
     case 'BF16': {
       const u = new Uint32Array(out.buffer);
       for (let i = 0; i < n; i++) u[i] = view.getUint16(2 * i, true) << 16;
       break;
     }
-    case 'I64': for (let i = 0; i < n; i++) out[i] = Number(view.getBigInt64(8 * i, true)); break;
-    case 'I32': for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true); break;
-    case 'I16': for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true); break;
-    case 'I8': for (let i = 0; i < n; i++) out[i] = view.getInt8(i); break;
-    case 'U8': case 'BOOL': for (let i = 0; i < n; i++) out[i] = bytes[i]!; break;
+    case 'I64':
+      for (let i = 0; i < n; i++) out[i] = Number(view.getBigInt64(8 * i, true));
+      break;
+    case 'I32':
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
+      break;
+    case 'I16':
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true);
+      break;
+    case 'I8':
+      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
+      break;
+    case 'U8':
+    case 'BOOL':
+      for (let i = 0; i < n; i++) out[i] = bytes[i]!;
+      break;
   }
   return out;
 }
@@ -69,7 +95,8 @@ export function readSafetensors(bytes: Uint8Array, opts: ReadOptions = {}): Tens
   if (bytes.byteLength < 8) throw new SafetensorsError(`${src}: file is ${bytes.byteLength} bytes, too short for a safetensors header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > bytes.byteLength - 8) throw new SafetensorsError(`${src}: header length ${headerLen} exceeds file size ${bytes.byteLength} (truncated file?)`);
+  if (headerLen > bytes.byteLength - 8)
+    throw new SafetensorsError(`${src}: header length ${headerLen} exceeds file size ${bytes.byteLength} (truncated file?)`);
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
@@ -89,10 +116,14 @@ export function readSafetensors(bytes: Uint8Array, opts: ReadOptions = {}): Tens
     const n = numel(shape);
     const [begin, end] = data_offsets;
     if (end - begin !== n * BYTES[dt]) {
-      throw new SafetensorsError(`${src}: tensor "${name}" has shape [${shape}] (${dt}) = ${n * BYTES[dt]} bytes but its data spans ${end - begin} bytes`);
+      throw new SafetensorsError(
+        `${src}: tensor "${name}" has shape [${shape}] (${dt}) = ${n * BYTES[dt]} bytes but its data spans ${end - begin} bytes`,
+      );
     }
     if (dataStart + end > bytes.byteLength) {
-      throw new SafetensorsError(`${src}: tensor "${name}" ends at byte ${dataStart + end} but the file has ${bytes.byteLength} bytes (truncated file)`);
+      throw new SafetensorsError(
+        `${src}: tensor "${name}" ends at byte ${dataStart + end} but the file has ${bytes.byteLength} bytes (truncated file)`,
+      );
     }
     out.set(name, { shape: [...shape], dtype: dt, data: decode(dt, bytes.subarray(dataStart + begin, dataStart + end), n) });
   }
@@ -103,13 +134,8 @@ export function readSafetensors(bytes: Uint8Array, opts: ReadOptions = {}): Tens
  * Writes F32 tensors in name order with `__metadata__: {format: "pt"}` (what transformers expects) and
  * the header padded with spaces so the data section starts 8-byte aligned.
  */
-export function writeSafetensors(
-  tensors: TensorMap | Record<string, NamedTensor>,
-  metadata: Record<string, string> = {},
-): Uint8Array {
-  const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) =>
-    a < b ? -1 : a > b ? 1 : 0,
-  );
+export function writeSafetensors(tensors: TensorMap | Record<string, NamedTensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...metadata } };
   let offset = 0;
   for (const [name, t] of entries) {

@@ -22,7 +22,13 @@ export interface UrlImageProvider extends ImageProvider {
 }
 
 class UrlImageError extends ImageUnavailableError {
-  constructor(key: string, reason: string, readonly kind: UrlFailureKind) { super(key, reason); }
+  constructor(
+    key: string,
+    reason: string,
+    readonly kind: UrlFailureKind,
+  ) {
+    super(key, reason);
+  }
 }
 
 /**
@@ -36,8 +42,18 @@ function limiter(n: number) {
     if (active < n) active++;
     else {
       await new Promise<void>((resolve, reject) => {
-        const go = () => { signal?.removeEventListener('abort', stop); resolve(); };
-        const stop = () => { queue.splice(queue.indexOf(go), 1); try { throwIfAborted(signal); } catch (e) { reject(e as Error); } };
+        const go = () => {
+          signal?.removeEventListener('abort', stop);
+          resolve();
+        };
+        const stop = () => {
+          queue.splice(queue.indexOf(go), 1);
+          try {
+            throwIfAborted(signal);
+          } catch (e) {
+            reject(e as Error);
+          }
+        };
         queue.push(go);
         signal?.addEventListener('abort', stop, { once: true });
       });
@@ -66,14 +82,20 @@ export function urlImageProvider(urls: ReadonlyMap<string, string>, config: Clip
 
   const fetchOne = async (key: string, signal?: AbortSignal): Promise<Float32Array> => {
     const url = urls.get(key)!;
-    const fail = (kind: UrlFailureKind, reason: string): never => { counts[kind]++; throw new UrlImageError(key, `${url}: ${reason}`, kind); };
+    const fail = (kind: UrlFailureKind, reason: string): never => {
+      counts[kind]++;
+      throw new UrlImageError(key, `${url}: ${reason}`, kind);
+    };
     let res: Response;
     try {
       res = await doFetch(url, { mode: 'cors', credentials: 'omit', signal });
     } catch (e) {
       throwIfAborted(signal);
       if (e instanceof Error && e.name === 'AbortError') throw e;
-      return fail('blocked', `request failed (${e instanceof Error ? e.message : String(e)}): the server refused cross-origin access (CORS) or is unreachable`);
+      return fail(
+        'blocked',
+        `request failed (${e instanceof Error ? e.message : String(e)}): the server refused cross-origin access (CORS) or is unreachable`,
+      );
     }
     if (res.status === 404 || res.status === 410) return fail('notFound', `not found (HTTP ${res.status})`);
     if (!res.ok) return fail('http', `HTTP ${res.status} ${res.statusText}`.trim());

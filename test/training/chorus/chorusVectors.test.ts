@@ -26,7 +26,16 @@ const products: Product[] = [
 
 describe('float32 text', () => {
   it('prints the shortest decimal that reads back as the same float32, in numpy str() form', () => {
-    expect([0.1, 1e-5, 1.5e-7, 3, -2.5e20, 123456.789, 0, -0].map(formatFloat32)).toEqual(['0.1', '1e-05', '1.5e-07', '3.0', '-2.5e+20', '123456.79', '0.0', '-0.0']);
+    expect([0.1, 1e-5, 1.5e-7, 3, -2.5e20, 123456.789, 0, -0].map(formatFloat32)).toEqual([
+      '0.1',
+      '1e-05',
+      '1.5e-07',
+      '3.0',
+      '-2.5e+20',
+      '123456.79',
+      '0.0',
+      '-0.0',
+    ]);
     const rng = new Rng(5);
     const values = Float32Array.from({ length: 2000 }, (_, i) => rng.normal() * 10 ** ((i % 12) - 8));
     const back = JSON.parse(float32JsonArray(values)) as number[];
@@ -53,7 +62,14 @@ describe('writeSolrDocuments', () => {
       embedCalls.push(texts.length);
       return encoder.encode(texts, { batchSize: 8 });
     });
-    const report = await writeSolrDocuments(products, [field], (c) => { chunks.push(c); }, { chunkSize: 10 });
+    const report = await writeSolrDocuments(
+      products,
+      [field],
+      (c) => {
+        chunks.push(c);
+      },
+      { chunkSize: 10 },
+    );
     const docs = JSON.parse(chunks.join('')) as Record<string, unknown>[];
     expect(Array.isArray(docs)).toBe(true);
     expect(docs.map((d) => d.id)).toEqual(products.map((p) => p.fields.id));
@@ -88,9 +104,21 @@ describe('writeSolrDocuments', () => {
   it('drops products without text when asked, and checks its inputs', async () => {
     const chunks: string[] = [];
     const field = textVectorField('v', '{title}', (texts) => encoder.encode(texts));
-    const report = await writeSolrDocuments(products.slice(19, 23), [field], (c) => { chunks.push(c); }, { missing: 'drop' });
+    const report = await writeSolrDocuments(
+      products.slice(19, 23),
+      [field],
+      (c) => {
+        chunks.push(c);
+      },
+      { missing: 'drop' },
+    );
     const docs = JSON.parse(chunks.join('')) as { id: string }[];
-    expect(docs.map((d) => d.id)).toEqual(products.slice(19, 23).filter((p) => p.id !== 'no-text').map((p) => p.fields.id));
+    expect(docs.map((d) => d.id)).toEqual(
+      products
+        .slice(19, 23)
+        .filter((p) => p.id !== 'no-text')
+        .map((p) => p.fields.id),
+    );
     expect(report.warnings[0]).toMatch(/left out of the file/);
     await expect(writeSolrDocuments(products, [], () => {})).rejects.toThrow(/no vector fields/);
     const bad = textVectorField('v', '{title}', async (texts) => texts.map(() => new Float32Array(3)).slice(1));
@@ -100,7 +128,10 @@ describe('writeSolrDocuments', () => {
   it('the onnxruntime path (onnx/model.onnx built in memory) matches the tfjs encoder within 1e-5', async () => {
     const onnx = await loadOnnxTextEmbedder(folderSource(dir));
     try {
-      const texts = products.slice(0, 12).map((p) => renderTemplate(template, p.fields)).filter(Boolean);
+      const texts = products
+        .slice(0, 12)
+        .map((p) => renderTemplate(template, p.fields))
+        .filter(Boolean);
       const a = await onnx.embed(texts);
       const b = await encoder.encode(texts);
       expect(onnx.onnx).toBe('built');

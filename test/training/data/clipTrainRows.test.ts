@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Product } from '../../../src/training/data/corpus.ts';
 import type { Judgments } from '../../../src/training/data/judgments.ts';
-import {
-  checkClipRowImages, formatClipRows, parseClipRows, supervisedClipRows, unsupervisedClipRows,
-} from '../../../src/training/data/clipRows.ts';
+import { checkClipRowImages, formatClipRows, parseClipRows, supervisedClipRows, unsupervisedClipRows } from '../../../src/training/data/clipRows.ts';
 
 describe('parseClipRows', () => {
   it('reads {"text","image"} lines, integer image ids included, and round-trips through formatClipRows', () => {
     const rows = parseClipRows('{"text": "red shoe", "image": "p1"}\n\n{"text":"mug","image":42}\n', 'rows.jsonl');
-    expect(rows).toEqual([{ text: 'red shoe', image: 'p1' }, { text: 'mug', image: '42' }]);
+    expect(rows).toEqual([
+      { text: 'red shoe', image: 'p1' },
+      { text: 'mug', image: '42' },
+    ]);
     expect(parseClipRows(formatClipRows(rows), 'again')).toEqual(rows);
     expect(formatClipRows([])).toBe('');
   });
@@ -23,10 +24,24 @@ describe('parseClipRows', () => {
   });
 
   it('checkClipRowImages lists the rows naming unknown images', () => {
-    const rows = [{ text: 'a', image: 'p1' }, { text: 'b', image: 'nope' }, { text: 'c', image: 'p2' }, { text: 'd', image: 'gone' }];
+    const rows = [
+      { text: 'a', image: 'p1' },
+      { text: 'b', image: 'nope' },
+      { text: 'c', image: 'p2' },
+      { text: 'd', image: 'gone' },
+    ];
     const has = (k: string) => k.startsWith('p');
-    expect(() => checkClipRowImages(rows, has, 'rows.jsonl', 'images/')).toThrow('rows.jsonl: 2 of 4 rows name images that are not in images/: row 2 "nope", row 4 "gone"');
-    expect(() => checkClipRowImages(rows.filter((r) => has(r.image)), has, 'rows.jsonl', 'images/')).not.toThrow();
+    expect(() => checkClipRowImages(rows, has, 'rows.jsonl', 'images/')).toThrow(
+      'rows.jsonl: 2 of 4 rows name images that are not in images/: row 2 "nope", row 4 "gone"',
+    );
+    expect(() =>
+      checkClipRowImages(
+        rows.filter((r) => has(r.image)),
+        has,
+        'rows.jsonl',
+        'images/',
+      ),
+    ).not.toThrow();
   });
 });
 
@@ -41,7 +56,10 @@ describe('unsupervisedClipRows', () => {
       product('4', { supplier: '' }),
     ];
     const out = unsupervisedClipRows(products, (id) => id !== '3');
-    expect(out.rows).toEqual([{ text: 'Trail shoe Acme Footwear', image: '1' }, { text: 'Mug', image: '2' }]);
+    expect(out.rows).toEqual([
+      { text: 'Trail shoe Acme Footwear', image: '1' },
+      { text: 'Mug', image: '2' },
+    ]);
     expect(out.withoutImage).toEqual(['3']);
     expect(out.withoutText).toEqual(['4']);
     expect(unsupervisedClipRows(products, () => true, '{supplier}').rows.map((r) => r.image)).toEqual(['1', '3']);
@@ -49,10 +67,17 @@ describe('unsupervisedClipRows', () => {
 });
 
 describe('supervisedClipRows', () => {
-  const judgments: Judgments = new Map(Array.from({ length: 10 }, (_, q) => [
-    `query ${q}`,
-    new Map([[`a${q}`, 3], [`b${q}`, 2], [`c${q}`, 1], [`noimg${q}`, 2]]),
-  ]));
+  const judgments: Judgments = new Map(
+    Array.from({ length: 10 }, (_, q) => [
+      `query ${q}`,
+      new Map([
+        [`a${q}`, 3],
+        [`b${q}`, 2],
+        [`c${q}`, 1],
+        [`noimg${q}`, 2],
+      ]),
+    ]),
+  );
   const has = (id: string) => !id.startsWith('noimg');
 
   it('pairs each query with the images of products rated at least minRating, split by query', () => {
@@ -70,11 +95,28 @@ describe('supervisedClipRows', () => {
     expect(out.withoutImage.length).toBe(10);
     expect(out.withoutImage[0]).toBe('query 0 / noimg0');
     // the split is the seed's, not the file order's
-    expect(supervisedClipRows(new Map([...judgments].reverse()), has, { validationFraction: 0.3, seed: 7 }).validationQueries.sort()).toEqual([...out.validationQueries].sort());
+    expect(supervisedClipRows(new Map([...judgments].reverse()), has, { validationFraction: 0.3, seed: 7 }).validationQueries.sort()).toEqual(
+      [...out.validationQueries].sort(),
+    );
   });
 
   it('minRating 3 keeps only the top-rated images; queries without one are reported', () => {
-    const j: Judgments = new Map([['q1', new Map([['a', 3], ['b', 2]])], ['q2', new Map([['noimg', 3], ['c', 2]])]]);
+    const j: Judgments = new Map([
+      [
+        'q1',
+        new Map([
+          ['a', 3],
+          ['b', 2],
+        ]),
+      ],
+      [
+        'q2',
+        new Map([
+          ['noimg', 3],
+          ['c', 2],
+        ]),
+      ],
+    ]);
     const out = supervisedClipRows(j, has, { minRating: 3, validationFraction: 0 });
     expect(out.train).toEqual([{ text: 'q1', image: 'a' }]);
     expect(out.queriesWithoutRows).toEqual(['q2']);

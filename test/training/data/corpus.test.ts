@@ -42,8 +42,14 @@ describe('loadCorpus on the Chorus data', () => {
   });
 
   it('merges files in order and keeps the first of duplicate ids', () => {
-    const changed = JSON.stringify([{ id: '3920564', title: 'second copy' }, { id: 'new', title: 'x' }]);
-    const dup = loadCorpusFiles([{ name: '1.json.zip', bytes: zip1 }, { name: 'extra.json', bytes: bytes(changed) }]);
+    const changed = JSON.stringify([
+      { id: '3920564', title: 'second copy' },
+      { id: 'new', title: 'x' },
+    ]);
+    const dup = loadCorpusFiles([
+      { name: '1.json.zip', bytes: zip1 },
+      { name: 'extra.json', bytes: bytes(changed) },
+    ]);
     expect(dup.products.length).toBe(5001);
     expect(dup.products[0]!.fields.title).toBe(first.products[0]!.fields.title);
     expect(dup.products[5000]!.id).toBe('new');
@@ -60,19 +66,25 @@ describe('loadCorpus formats and errors', () => {
   });
 
   it('names the jsonl line of malformed JSON and of a missing id', () => {
-    expect(() => loadCorpus('p.jsonl', bytes('{"id":"1"}\n\n{"id":"2",}\n'))).toThrow(/^p\.jsonl: line 3: malformed JSON at column 11: expected a quoted property name/);
+    expect(() => loadCorpus('p.jsonl', bytes('{"id":"1"}\n\n{"id":"2",}\n'))).toThrow(
+      /^p\.jsonl: line 3: malformed JSON at column 11: expected a quoted property name/,
+    );
     expect(() => loadCorpus('p.jsonl', bytes('{"id":"1"}\n{"title":"no id"}\n'))).toThrow('p.jsonl: line 2: missing field "id"');
     expect(() => loadCorpus('p.jsonl', bytes('{"id":"1"}\n[1,2]\n'))).toThrow('p.jsonl: line 2: expected a product object, found an array');
   });
 
   it('names the record index and line of a bad product in a JSON array', () => {
     expect(() => loadCorpus('a.json', bytes('[{"id":"1"},{"id":null}]'))).toThrow('a.json: record 1: missing field "id"');
-    expect(() => loadCorpus('a.json', bytes('[{"id":"1"},{"id":1.5}]'))).toThrow('a.json: record 1: field "id" must be a string or an integer, found 1.5');
+    expect(() => loadCorpus('a.json', bytes('[{"id":"1"},{"id":1.5}]'))).toThrow(
+      'a.json: record 1: field "id" must be a string or an integer, found 1.5',
+    );
     expect(() => loadCorpus('a.json', bytes('[{"id":" "}]'))).toThrow('a.json: record 0: field "id" is empty');
     expect(() => loadCorpus('a.json', bytes('[\n {"id": "1"},\n {"id": "2", "x": [1,}\n]'))).toThrow(
       /^a\.json: malformed JSON at line 3, column 22 \(record 1\): expected a value, found "}"/,
     );
-    expect(() => loadCorpus('a.json', bytes('{"products": []}'))).toThrow('a.json: expected a JSON array of products, found object with keys products');
+    expect(() => loadCorpus('a.json', bytes('{"products": []}'))).toThrow(
+      'a.json: expected a JSON array of products, found object with keys products',
+    );
   });
 
   it('reads zips holding json or jsonl, skipping folders and __MACOSX', () => {
@@ -83,8 +95,12 @@ describe('loadCorpus formats and errors', () => {
       'README.txt': strToU8('hello'),
     });
     expect(loadCorpus('x.zip', zip).products.map((p) => p.id)).toEqual(['a1', 'b1', 'b2']);
-    expect(() => loadCorpus('x.zip', zipSync({ 'data/b.jsonl': strToU8('{"id":"b1"}\n{"id"}\n') }))).toThrow(/^x\.zip:data\/b\.jsonl: line 2: malformed JSON/);
-    expect(() => loadCorpus('y.zip', zipSync({ 'notes.txt': strToU8('x') }))).toThrow('y.zip: the archive holds no .json or .jsonl file (found: notes.txt)');
+    expect(() => loadCorpus('x.zip', zipSync({ 'data/b.jsonl': strToU8('{"id":"b1"}\n{"id"}\n') }))).toThrow(
+      /^x\.zip:data\/b\.jsonl: line 2: malformed JSON/,
+    );
+    expect(() => loadCorpus('y.zip', zipSync({ 'notes.txt': strToU8('x') }))).toThrow(
+      'y.zip: the archive holds no .json or .jsonl file (found: notes.txt)',
+    );
     expect(() => loadCorpus('z.zip', bytes('not a zip'))).toThrow(/^z\.zip: not a readable zip archive/);
   });
 

@@ -40,7 +40,8 @@ describe('marginRows', () => {
   });
 
   it('samples negativesPerQuery negatives (seeded, rank order kept)', async () => {
-    const run = async (seed: number) => (await marginRows(queries.slice(0, 1), texts, fakeCrossEncoder(), { negativesPerQuery: 2, seed })).rows.map((r) => r.negative);
+    const run = async (seed: number) =>
+      (await marginRows(queries.slice(0, 1), texts, fakeCrossEncoder(), { negativesPerQuery: 2, seed })).rows.map((r) => r.negative);
     const a = await run(1);
     expect(a).toHaveLength(2);
     expect(await run(1)).toEqual(a);
@@ -81,7 +82,10 @@ describe('marginRows', () => {
     expect(ce.calls[1]).toBeGreaterThanOrEqual(3);
     expect(ce.calls[1]).toBeLessThanOrEqual(6);
     const total = 11 + ce.calls[1]!;
-    expect(progress).toEqual([[11, total], [total, total]]);
+    expect(progress).toEqual([
+      [11, total],
+      [total, total],
+    ]);
   });
 
   it('margins equal CE differences recomputed one pair at a time with a real cross-encoder', async () => {
@@ -92,7 +96,13 @@ describe('marginRows', () => {
       validateRowsForLoss(back, 'margin-mse');
       expect(back).toHaveLength(rows.length);
       for (const r of back) {
-        const [pos, neg] = await ce.score([[r.query, r.positive], [r.query, r.negative!]], { batchSize: 1 });
+        const [pos, neg] = await ce.score(
+          [
+            [r.query, r.positive],
+            [r.query, r.negative!],
+          ],
+          { batchSize: 1 },
+        );
         expect(Math.abs(r.margin! - (pos! - neg!))).toBeLessThan(1e-5);
       }
     } finally {

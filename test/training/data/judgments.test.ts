@@ -17,7 +17,15 @@ describe('parseJudgments', () => {
       for (const r of m.values()) expect([0, 1, 2, 3]).toContain(r);
     }
     expect(pairs).toBe(rows); // no duplicate pairs in this file
-    expect(judgments.size).toBe(new Set(text.split('\n').slice(1).filter((l) => l.trim()).map((l) => l.split(',')[0])).size);
+    expect(judgments.size).toBe(
+      new Set(
+        text
+          .split('\n')
+          .slice(1)
+          .filter((l) => l.trim())
+          .map((l) => l.split(',')[0]),
+      ).size,
+    );
   });
 
   it('lists the columns found and the ones needed for a wrong header', () => {
@@ -30,7 +38,9 @@ describe('parseJudgments', () => {
   });
 
   it('names the line and field of a bad rating', () => {
-    expect(() => parseJudgments('query,docid,rating\nq,1,2\nq,2,high\n', 'j.csv')).toThrow('j.csv: line 3: field "rating" is "high", not a number (expected 0–3)');
+    expect(() => parseJudgments('query,docid,rating\nq,1,2\nq,2,high\n', 'j.csv')).toThrow(
+      'j.csv: line 3: field "rating" is "high", not a number (expected 0–3)',
+    );
     expect(() => parseJudgments('query,docid,rating\nq,1,4\n', 'j.csv')).toThrow('j.csv: line 2: field "rating" is 4, outside 0–3');
     expect(() => parseJudgments('query,docid,rating\nq,1,-1\n', 'j.csv')).toThrow('j.csv: line 2: field "rating" is -1, outside 0–3');
     expect(() => parseJudgments('query,docid,rating\nq,1,\n', 'j.csv')).toThrow('j.csv: line 2: field "rating" is "", not a number');
@@ -50,7 +60,10 @@ describe('parseJudgments', () => {
     const csv = 'Query,DocID,alice,rating,final_rating\nshoes,10,3,1,2.5\nshoes,11,0,3,0\n';
     const { judgments, ratingColumn } = parseJudgments(csv, 'book.csv');
     expect(ratingColumn).toBe('final_rating');
-    expect([...judgments.get('shoes')!]).toEqual([['10', 2.5], ['11', 0]]);
+    expect([...judgments.get('shoes')!]).toEqual([
+      ['10', 2.5],
+      ['11', 0],
+    ]);
     expect(() => parseJudgments('query,docid,final_rating\nq,1,x\n', 'b.csv')).toThrow('b.csv: line 2: field "final_rating" is "x"');
   });
 
@@ -66,7 +79,12 @@ describe('parseJudgments', () => {
   });
 
   it('counts relevant docs by threshold', () => {
-    const m = new Map([['a', 0], ['b', 1], ['c', 2], ['d', 3]]);
+    const m = new Map([
+      ['a', 0],
+      ['b', 1],
+      ['c', 2],
+      ['d', 3],
+    ]);
     expect(countRelevant(m, 2)).toBe(2);
     expect(countRelevant(m, 1)).toBe(3);
   });

@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadCorpus, type Product } from '../../../src/training/data/corpus.ts';
-import { generateOfflineQueries, generateOfflineQueriesReport, pluralize, type OfflineQueryReport } from '../../../src/training/data/offlineQueries.ts';
+import {
+  generateOfflineQueries,
+  generateOfflineQueriesReport,
+  pluralize,
+  type OfflineQueryReport,
+} from '../../../src/training/data/offlineQueries.ts';
 import { corpusTermStats, productTerms, type CorpusTermStats } from '../../../src/training/data/productTerms.ts';
 import { digitWords, units } from '../../../src/training/data/offlineQueryRules.ts';
 
@@ -98,7 +103,10 @@ describe('offline query generator on real Chorus products (1.json.zip)', () => {
 });
 
 describe('offline query templates on a small corpus', () => {
-  const mk = (id: string, title: string, supplier: string, extra: Record<string, unknown> = {}): Product => ({ id, fields: { id, title, supplier, name: title.split(' ')[1], ...extra } });
+  const mk = (id: string, title: string, supplier: string, extra: Record<string, unknown> = {}): Product => ({
+    id,
+    fields: { id, title, supplier, name: title.split(' ')[1], ...extra },
+  });
   const corpus = [
     mk('1', 'Sony SRS-XB12 Bluetooth portable speaker Black', 'Sony'),
     mk('2', 'JBL GO3 Bluetooth portable speaker Blue', 'JBL'),
@@ -112,7 +120,9 @@ describe('offline query templates on a small corpus', () => {
     const r = generateOfflineQueriesReport(corpus, { perProduct: 8, seed: 1, pluralRate: 0 });
     const q = byProduct(r);
     expect(r.skippedIds).toEqual(['5']);
-    expect(q.get('1')).toEqual(expect.arrayContaining(['bluetooth portable speaker', 'sony bluetooth portable speaker', 'black speaker', 'sony srs-xb12 speaker']));
+    expect(q.get('1')).toEqual(
+      expect.arrayContaining(['bluetooth portable speaker', 'sony bluetooth portable speaker', 'black speaker', 'sony srs-xb12 speaker']),
+    );
     expect(q.get('3')).toEqual(expect.arrayContaining(['battery', 'aa battery', 'varta battery', 'battery varta']));
     expect(q.get('6')).toContain('aaa battery');
     const one = generateOfflineQueries(corpus, { perProduct: 1, seed: 1 });
@@ -120,6 +130,13 @@ describe('offline query templates on a small corpus', () => {
   });
 
   it('pluralises English nouns', () => {
-    expect(['battery', 'speaker', 'box', 'switch', 'headphones', 'mouse'].map(pluralize)).toEqual(['batteries', 'speakers', 'boxes', 'switches', 'headphones', 'mice']);
+    expect(['battery', 'speaker', 'box', 'switch', 'headphones', 'mouse'].map(pluralize)).toEqual([
+      'batteries',
+      'speakers',
+      'boxes',
+      'switches',
+      'headphones',
+      'mice',
+    ]);
   });
 });

@@ -24,7 +24,11 @@ describe('parseTrainRows', () => {
     ['empty field', '{"query": "  ", "positive": "b"}', /^train\.jsonl:1: field "query" is empty/],
     ['non-string field', '{"query": 5, "positive": "b"}', /^train\.jsonl:1: field "query" must be a string/],
     ['empty negative', '{"query": "a", "positive": "b", "negative": ""}', /^train\.jsonl:1: field "negative" is empty/],
-    ['non-numeric margin', '{"query": "a", "positive": "b", "negative": "c", "margin": "high"}', /^train\.jsonl:1: field "margin" must be a finite number, got "high"/],
+    [
+      'non-numeric margin',
+      '{"query": "a", "positive": "b", "negative": "c", "margin": "high"}',
+      /^train\.jsonl:1: field "margin" must be a finite number, got "high"/,
+    ],
     ['array row', '["a", "b"]', /^train\.jsonl:1: expected a JSON object/],
   ];
   for (const [what, text, message] of bad) {

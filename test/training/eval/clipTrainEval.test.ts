@@ -16,9 +16,30 @@ const queryVec = new Map(queries.map((q) => [q, vec()]));
 // ids without an image: sku3 is judged relevant for "red shoe", so that query's recall is capped
 const withImage = ids.filter((id) => !['sku3', 'sku17'].includes(id));
 const judgments: Judgments = new Map([
-  ['red shoe', new Map([['sku1', 3], ['sku3', 2], ['sku8', 1], ['sku20', 2]])],
-  ['blue mug', new Map([['sku2', 2], ['sku17', 0], ['sku25', 3]])],
-  ['desk lamp', new Map([['sku11', 1], ['sku12', 2]])],
+  [
+    'red shoe',
+    new Map([
+      ['sku1', 3],
+      ['sku3', 2],
+      ['sku8', 1],
+      ['sku20', 2],
+    ]),
+  ],
+  [
+    'blue mug',
+    new Map([
+      ['sku2', 2],
+      ['sku17', 0],
+      ['sku25', 3],
+    ]),
+  ],
+  [
+    'desk lamp',
+    new Map([
+      ['sku11', 1],
+      ['sku12', 2],
+    ]),
+  ],
   ['no relevant', new Map([['sku4', 1]])],
 ]);
 
@@ -35,12 +56,13 @@ const encoder: ImageEncoderLike & { imageCalls: number[] } = {
   },
 };
 // pixels carry the image vector followed by padding, as a CHW array would carry more than the embedding
-const images = (fail?: string) => cachingImageProvider(withImage, async (key) => {
-  if (key === fail) throw new ImageUnavailableError(key, `${key}.jpg: truncated JPEG`);
-  const px = new Float32Array(3 * 4 * 4);
-  px.set(imageVec.get(key)!);
-  return px;
-});
+const images = (fail?: string) =>
+  cachingImageProvider(withImage, async (key) => {
+    if (key === fail) throw new ImageUnavailableError(key, `${key}.jpg: truncated JPEG`);
+    const px = new Float32Array(3 * 4 * 4);
+    px.set(imageVec.get(key)!);
+    return px;
+  });
 
 describe('ImageRetrievalEvaluator', () => {
   it('scores text→image rankings exactly as RetrievalEvaluator scores the same vectors, per query too', async () => {
@@ -66,16 +88,23 @@ describe('ImageRetrievalEvaluator', () => {
   it('hand-checkable case: the nearest image ranks first', async () => {
     const one = new Map([['red shoe', new Map([['sku9', 2]])]]);
     const ev = new ImageRetrievalEvaluator(withImage, images(), one);
-    imageVec.set('sku9', queryVec.get('red shoe')!.map((x) => x * 3)); // same direction as the query: cosine 1
+    imageVec.set(
+      'sku9',
+      queryVec.get('red shoe')!.map((x) => x * 3),
+    ); // same direction as the query: cosine 1
     const r = await ev.evaluate(encoder);
     expect(r.metrics['mrr@10']).toBe(1);
     expect(r.metrics['ndcg@10']).toBeCloseTo(1, 12);
   });
 
   it('names a product whose image fails, and rejects an empty or inconsistent corpus', async () => {
-    await expect(new ImageRetrievalEvaluator(withImage, images('sku12'), judgments).evaluate(encoder)).rejects.toThrow(/image of product "sku12" could not be loaded: sku12\.jpg: truncated JPEG/);
+    await expect(new ImageRetrievalEvaluator(withImage, images('sku12'), judgments).evaluate(encoder)).rejects.toThrow(
+      /image of product "sku12" could not be loaded: sku12\.jpg: truncated JPEG/,
+    );
     expect(() => new ImageRetrievalEvaluator([], images(), judgments)).toThrow(/image corpus is empty/);
     expect(() => new ImageRetrievalEvaluator(['sku1', 'sku3'], images(), judgments)).toThrow(/1 corpus id\(s\) have no image in the provider: sku3/);
-    expect(() => new ImageRetrievalEvaluator(withImage, images(), new Map([['q', new Map([['sku1', 1]])]]))).toThrow(/no judged query has a product rated 2/);
+    expect(() => new ImageRetrievalEvaluator(withImage, images(), new Map([['q', new Map([['sku1', 1]])]]))).toThrow(
+      /no judged query has a product rated 2/,
+    );
   });
 });

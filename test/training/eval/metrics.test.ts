@@ -22,11 +22,20 @@ const randomRun = (() => {
     for (let j = 0; j < nJudged; j++) judged.set(`d${rng.int(300)}`, rng.int(4));
     if (q % 7 === 0) judged.set(`d${rng.int(300)}`, 3);
     judgments.set(`query ${q}`, judged);
-    runs.set(`query ${q}`, rng.permutation(300).slice(0, 50 + rng.int(150)).map((i) => `d${i}`));
+    runs.set(
+      `query ${q}`,
+      rng
+        .permutation(300)
+        .slice(0, 50 + rng.int(150))
+        .map((i) => `d${i}`),
+    );
   }
   return { judgments, runs };
 })();
-const metricCases = [{ k: 10, relevanceThreshold: 2 }, { k: 5, relevanceThreshold: 1 }];
+const metricCases = [
+  { k: 10, relevanceThreshold: 2 },
+  { k: 5, relevanceThreshold: 1 },
+];
 
 const letterDim = 12;
 const letterTable = (() => {
@@ -70,14 +79,23 @@ function evaluatorFixture(seed: number) {
     judged.set(ids[target]!, 2 + rng.int(2));
     judgments.set(`${texts[target]!.split(' ')[0]} ${word()}`, judged);
   }
-  judgments.set('zz only weak', new Map([[ids[0]!, 1], [ids[1]!, 0]])); // no relevant doc: skipped
+  judgments.set(
+    'zz only weak',
+    new Map([
+      [ids[0]!, 1],
+      [ids[1]!, 0],
+    ]),
+  ); // no relevant doc: skipped
   judgments.values().next().value!.set('ghost-product', 3); // judged but absent from the corpus
   return { corpus: { ids, texts }, judgments };
 }
 
 // seed chosen so the reference finds no near-ties (see `ambiguous`), which would make rankings implementation-defined
 const evalData = evaluatorFixture(1);
-const evalCases = [{ k: 10, relevanceThreshold: 2 }, { k: 5, relevanceThreshold: 1 }];
+const evalCases = [
+  { k: 10, relevanceThreshold: 2 },
+  { k: 5, relevanceThreshold: 1 },
+];
 
 // One interpreter start for every reference value (starting python + numpy costs seconds on a busy machine).
 // the numpy script's JSON answers, read field by field below
@@ -85,15 +103,34 @@ const evalCases = [{ k: 10, relevanceThreshold: 2 }, { k: 5, relevanceThreshold:
 let reference: any[] = [];
 beforeAll(() => {
   const requests = [
-    ...metricCases.map((o) => ({ mode: 'metrics', runs: Object.fromEntries(randomRun.runs), judgments: toObject(randomRun.judgments), k: o.k, threshold: o.relevanceThreshold })),
-    ...evalCases.map((o) => ({ mode: 'end2end', corpus: evalData.corpus, judgments: toObject(evalData.judgments), k: o.k, threshold: o.relevanceThreshold, letterTable })),
+    ...metricCases.map((o) => ({
+      mode: 'metrics',
+      runs: Object.fromEntries(randomRun.runs),
+      judgments: toObject(randomRun.judgments),
+      k: o.k,
+      threshold: o.relevanceThreshold,
+    })),
+    ...evalCases.map((o) => ({
+      mode: 'end2end',
+      corpus: evalData.corpus,
+      judgments: toObject(evalData.judgments),
+      k: o.k,
+      threshold: o.relevanceThreshold,
+      letterTable,
+    })),
   ];
   reference = JSON.parse(execFileSync('python3', [referenceScript], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 64 << 20 }));
 });
 
 describe('queryMetrics (hand-computed)', () => {
   // judged: a=3, b=2, c=0, d=1, e=3 (e is never retrieved); threshold 2 -> relevant {a, b, e}
-  const judged = new Map([['a', 3], ['b', 2], ['c', 0], ['d', 1], ['e', 3]]);
+  const judged = new Map([
+    ['a', 3],
+    ['b', 2],
+    ['c', 0],
+    ['d', 1],
+    ['e', 3],
+  ]);
   const ranked = ['c', 'a', 'x', 'b', 'd'];
 
   it('computes nDCG/MRR/recall/MAP at k=10', () => {
@@ -159,9 +196,18 @@ describe('queryMetrics (hand-computed)', () => {
     const judgments: Judgments = new Map([
       ['q1', new Map([['a', 3]])],
       ['q2', new Map([['b', 1]])], // nothing >= 2: skipped
-      ['q3', new Map([['c', 2], ['d', 2]])],
+      [
+        'q3',
+        new Map([
+          ['c', 2],
+          ['d', 2],
+        ]),
+      ],
     ]);
-    const rankings = new Map([['q1', ['a']], ['q3', ['x', 'c']]]);
+    const rankings = new Map([
+      ['q1', ['a']],
+      ['q3', ['x', 'c']],
+    ]);
     const s = computeMetrics(rankings, judgments);
     expect(s.skippedQueries).toEqual(['q2']);
     expect(s.queries.map((q) => q.query)).toEqual(['q1', 'q3']);
@@ -206,7 +252,13 @@ describe('cosineTopK', () => {
   }
 
   it('breaks exact ties by corpus order', () => {
-    const corpus = [[1, 0], [0, 1], [1, 0], [2, 0], [1, 1]].map((v) => Float32Array.from(v));
+    const corpus = [
+      [1, 0],
+      [0, 1],
+      [1, 0],
+      [2, 0],
+      [1, 1],
+    ].map((v) => Float32Array.from(v));
     const [hit] = cosineTopK([Float32Array.from([3, 0])], corpus, 4);
     // cosines: 1, 0, 1, 1, 0.7071 -> rows 0, 2, 3 tie at 1 and keep their order
     expect(Array.from(hit!.indices)).toEqual([0, 2, 3, 4]);
@@ -270,7 +322,10 @@ describe('RetrievalEvaluator', () => {
 
     expect(evaluator.missingJudged).toEqual([`${[...judgments.keys()][0]} / ghost-product`]);
     expect(result.warnings!.join('\n')).toMatch(/1 judged docid\(s\) are not in the corpus \(1 of them relevant\).*ghost-product/);
-    expect(encoder.calls).toEqual([{ n: 300, batchSize: 16 }, { n: 20, batchSize: 16 }]);
+    expect(encoder.calls).toEqual([
+      { n: 300, batchSize: 16 },
+      { n: 20, batchSize: 16 },
+    ]);
     expect(phases).toEqual(['corpus', 'queries', 'search', 'search']);
   });
 

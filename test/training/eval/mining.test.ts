@@ -51,7 +51,12 @@ describe('mineCandidates', () => {
 
   it('returns fewer candidates when the corpus runs out, and reports progress', () => {
     const seen: number[] = [];
-    const got = mineCandidates(queries.slice(0, 5), corpus.slice(0, 4), { k: 50, exclude: () => new Set([0]), chunk: 2, onProgress: (d) => seen.push(d) });
+    const got = mineCandidates(queries.slice(0, 5), corpus.slice(0, 4), {
+      k: 50,
+      exclude: () => new Set([0]),
+      chunk: 2,
+      onProgress: (d) => seen.push(d),
+    });
     for (const g of got) expect(Array.from(g.indices).sort()).toEqual([1, 2, 3]);
     expect(seen).toEqual([2, 4, 5]);
   });

@@ -5,7 +5,15 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { AutoProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, RawImage, Tensor, env } from '@huggingface/transformers';
+import {
+  AutoProcessor,
+  AutoTokenizer,
+  CLIPTextModelWithProjection,
+  CLIPVisionModelWithProjection,
+  RawImage,
+  Tensor,
+  env,
+} from '@huggingface/transformers';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { writeModelFiles } from '../../../src/cli/writeModelFiles.ts';
 import { buildClipTextOnnx, buildClipVisionOnnx } from '../../../src/training/export/clipOnnx.ts';
@@ -22,8 +30,15 @@ import { makeTinyClip, tinyImage } from '../../helpers/clipFixture.ts';
 import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
 
 // Different lengths (so rows are padded), accents, an empty text and one longer than maxTextLength (24): truncated, EOS last.
-const texts = ['Red running shoes for men', 'usb c cable', '', 'Café espresso machine with milk frother, stainless steel',
-  'mug', 'wireless bluetooth headphones with noise cancelling and a long battery life, foldable, black, over-ear, 40h', 'kids rain jacket'];
+const texts = [
+  'Red running shoes for men',
+  'usb c cable',
+  '',
+  'Café espresso machine with milk frother, stainless steel',
+  'mug',
+  'wireless bluetooth headphones with noise cancelling and a long battery life, foldable, black, over-ear, 40h',
+  'kids rain jacket',
+];
 
 // transformers.js truncates the finished sequence (dropping <|endoftext|>), so its parity test uses texts that fit.
 const shortTexts = texts.filter((_, i) => i !== 3 && i !== 5);
@@ -33,7 +48,12 @@ let dir: string;
 let encoder: ClipEncoder;
 let weights: TensorMap;
 
-const i64 = (a: Int32Array, dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), dims);
+const i64 = (a: Int32Array, dims: number[]) =>
+  new ort.Tensor(
+    'int64',
+    BigInt64Array.from(a, (v) => BigInt(v)),
+    dims,
+  );
 
 /** Seeded pixel_values [B, 3, 32, 32] around the normalized range. */
 function pixels(seed: number, B: number): Float32Array {
@@ -59,7 +79,10 @@ async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promis
 
 async function ortText(bytes: Uint8Array, e: ClipEncoder, t: string[]) {
   const b = e.tokenizer.encode(t, e.maxTextLength);
-  const out = await run(bytes, { input_ids: i64(b.inputIds, [b.batchSize, b.seqLen]), attention_mask: i64(b.attentionMask, [b.batchSize, b.seqLen]) });
+  const out = await run(bytes, {
+    input_ids: i64(b.inputIds, [b.batchSize, b.seqLen]),
+    attention_mask: i64(b.attentionMask, [b.batchSize, b.seqLen]),
+  });
   return { embeds: out.text_embeds!.data as Float32Array, hiddenDims: [...out.last_hidden_state!.dims], batch: b };
 }
 
@@ -83,14 +106,36 @@ afterAll(async () => {
 describe('exportClipModel', () => {
   it('writes a CLIPModel folder: config, tokenizer, preprocessor, every CLIPModel weight, both ONNX towers, a model card', async () => {
     const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/')).sort();
-    expect(files).toEqual(['README.md', 'config.json', 'merges.txt', 'model.safetensors', 'onnx', 'onnx/text_model.onnx', 'onnx/vision_model.onnx',
-      'preprocessor_config.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json']);
+    expect(files).toEqual([
+      'README.md',
+      'config.json',
+      'merges.txt',
+      'model.safetensors',
+      'onnx',
+      'onnx/text_model.onnx',
+      'onnx/vision_model.onnx',
+      'preprocessor_config.json',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.json',
+    ]);
     const read = async (f: string) => JSON.parse(await readFile(path.join(dir, f), 'utf8'));
     const config = await read('config.json');
-    expect(config).toMatchObject({ model_type: 'clip', architectures: ['CLIPModel'], projection_dim: 16, torch_dtype: 'float32',
-      'transformers.js_config': { dtype: 'fp32' }, text_config: { hidden_size: 32, max_position_embeddings: 24 }, vision_config: { image_size: 32, patch_size: 8 } });
+    expect(config).toMatchObject({
+      model_type: 'clip',
+      architectures: ['CLIPModel'],
+      projection_dim: 16,
+      torch_dtype: 'float32',
+      'transformers.js_config': { dtype: 'fp32' },
+      text_config: { hidden_size: 32, max_position_embeddings: 24 },
+      vision_config: { image_size: 32, patch_size: 8 },
+    });
     expect((await read('tokenizer_config.json')).model_max_length).toBe(24);
-    expect(await read('preprocessor_config.json')).toMatchObject({ image_processor_type: 'CLIPImageProcessor', crop_size: { height: 32, width: 32 } });
+    expect(await read('preprocessor_config.json')).toMatchObject({
+      image_processor_type: 'CLIPImageProcessor',
+      crop_size: { height: 32, width: 32 },
+    });
 
     const saved = readSafetensors(new Uint8Array(await readFile(path.join(dir, 'model.safetensors'))));
     const specs = clipParamSpecs(encoder.model.config);
@@ -98,10 +143,20 @@ describe('exportClipModel', () => {
     expect(saved.has('logit_scale') && saved.get('logit_scale')!.shape).toEqual([]);
     for (const s of specs) expect(saved.get(s.name)!.data, s.name).toEqual(weights.get(s.name)!.data);
 
-    for (const f of ['text_model', 'vision_model']) expect(checkOnnxModel(new Uint8Array(await readFile(path.join(dir, `onnx/${f}.onnx`)))), f).toEqual([]);
+    for (const f of ['text_model', 'vision_model'])
+      expect(checkOnnxModel(new Uint8Array(await readFile(path.join(dir, `onnx/${f}.onnx`)))), f).toEqual([]);
     const card = await readFile(path.join(dir, 'README.md'), 'utf8');
-    for (const s of ['base_model: "openai/clip-vit-base-patch32"', 'CLIPTextModelWithProjection', 'CLIPVisionModelWithProjection', 'CLIPModel.from_pretrained',
-      'finetuned_product_image_vector', '/ftclip/text/', 'ftlab serve --model acme/tiny-clip', 'vectorDimension` must be 16']) expect(card).toContain(s);
+    for (const s of [
+      'base_model: "openai/clip-vit-base-patch32"',
+      'CLIPTextModelWithProjection',
+      'CLIPVisionModelWithProjection',
+      'CLIPModel.from_pretrained',
+      'finetuned_product_image_vector',
+      '/ftclip/text/',
+      'ftlab serve --model acme/tiny-clip',
+      'vectorDimension` must be 16',
+    ])
+      expect(card).toContain(s);
   });
 
   it('reloads model.safetensors through loadClipEncoder to identical embeddings', async () => {
@@ -157,19 +212,30 @@ describe('CLIP ONNX towers match the tfjs model (onnxruntime-node)', () => {
       mask.fill(1, b * S + S - n, (b + 1) * S);
     }
     const batch = { inputIds: ids, attentionMask: mask, tokenTypeIds: new Int32Array(B * S), batchSize: B, seqLen: S };
-    const want = tf.tidy(() => encoder.model.textFeatures(clipTextInputs(batch, encoder.model.config.text), { training: false }).dataSync() as Float32Array);
+    const want = tf.tidy(
+      () => encoder.model.textFeatures(clipTextInputs(batch, encoder.model.config.text), { training: false }).dataSync() as Float32Array,
+    );
     const bytes = buildClipTextOnnx(encoder.model.config, weights);
     const got = (await run(bytes, { input_ids: i64(ids, [B, S]), attention_mask: i64(mask, [B, S]) })).text_embeds!.data as Float32Array;
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
-    const unmasked = (await run(bytes, { input_ids: i64(ids, [B, S]), attention_mask: i64(new Int32Array(B * S).fill(1), [B, S]) })).text_embeds!.data as Float32Array;
+    const unmasked = (await run(bytes, { input_ids: i64(ids, [B, S]), attention_mask: i64(new Int32Array(B * S).fill(1), [B, S]) })).text_embeds!
+      .data as Float32Array;
     expect(maxAbsDiff(unmasked, want)).toBeGreaterThan(1e-3);
   });
 
   it('pools a legacy config (eos_token_id 2) at the first largest id, as HF does', async () => {
     const legacy = { ...encoder.model.config, text: { ...encoder.model.config.text, eos_token_id: 2 } };
     // token 2 comes before each row's largest id and no row holds the real eos id, so the largest-id rule matters
-    const rows = [[5, 2, 40, 300, 7, 9], [11, 5, 2, 11, 250, 250], [4, 2, 90, 1, 1, 1]];
-    const mask = [[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]];
+    const rows = [
+      [5, 2, 40, 300, 7, 9],
+      [11, 5, 2, 11, 250, 250],
+      [4, 2, 90, 1, 1, 1],
+    ];
+    const mask = [
+      [1, 1, 1, 1, 1, 0],
+      [1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 0, 0, 0],
+    ];
     const ids = Int32Array.from(rows.flat());
     const batch = { inputIds: ids, attentionMask: Int32Array.from(mask.flat()), tokenTypeIds: new Int32Array(18), batchSize: 3, seqLen: 6 };
     const model = ClipModel.fromWeights(legacy, weights);
@@ -186,7 +252,12 @@ describe('CLIP ONNX towers match the tfjs model (onnxruntime-node)', () => {
   it('runs in onnxruntime-web (what transformers.js uses in browsers)', async () => {
     ortWeb.env.wasm.numThreads = 1;
     const b = encoder.tokenizer.encode(texts, encoder.maxTextLength);
-    const web64 = (a: Int32Array) => new ortWeb.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [b.batchSize, b.seqLen]);
+    const web64 = (a: Int32Array) =>
+      new ortWeb.Tensor(
+        'int64',
+        BigInt64Array.from(a, (v) => BigInt(v)),
+        [b.batchSize, b.seqLen],
+      );
     const textSession = await ortWeb.InferenceSession.create(buildClipTextOnnx(encoder.model.config, weights), { executionProviders: ['wasm'] });
     const visionSession = await ortWeb.InferenceSession.create(buildClipVisionOnnx(encoder.model.config, weights), { executionProviders: ['wasm'] });
     try {

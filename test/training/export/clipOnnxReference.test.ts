@@ -29,12 +29,20 @@ async function compare(dir: string) {
   const px = Float32Array.from({ length: 3 * C * size * size }, () => (rng.next() * 2 - 1) * 2);
 
   const rows = (a: Int32Array) => Array.from({ length: b.batchSize }, (_, i) => Array.from(a.subarray(i * b.seqLen, (i + 1) * b.seqLen)));
-  const image = Array.from({ length: 3 }, (_, n) => Array.from({ length: C }, (_, c) => Array.from({ length: size }, (_, y) =>
-    Array.from(px.subarray(((n * C + c) * size + y) * size, ((n * C + c) * size + y + 1) * size)))));
+  const image = Array.from({ length: 3 }, (_, n) =>
+    Array.from({ length: C }, (_, c) =>
+      Array.from({ length: size }, (_, y) => Array.from(px.subarray(((n * C + c) * size + y) * size, ((n * C + c) * size + y + 1) * size))),
+    ),
+  );
   const request = { model_dir: dir, input_ids: rows(b.inputIds), attention_mask: rows(b.attentionMask), pixel_values: image };
   const [ref] = runClipReferences<ClipReferenceForward>([request]);
 
-  const i64 = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [b.batchSize, b.seqLen]);
+  const i64 = (a: Int32Array) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      [b.batchSize, b.seqLen],
+    );
   const textSession = await ort.InferenceSession.create(buildClipTextOnnx(config, weights));
   const visionSession = await ort.InferenceSession.create(buildClipVisionOnnx(config, weights));
   try {
@@ -52,7 +60,7 @@ async function compare(dir: string) {
   }
 }
 
-describe('CLIP ONNX towers vs a float64 numpy reference of transformers\' modeling_clip.py', () => {
+describe("CLIP ONNX towers vs a float64 numpy reference of transformers' modeling_clip.py", () => {
   it.each([['quick_gelu' as const], ['gelu' as const]])('%s: embeddings and every last_hidden_state position (padded rows too)', async (act) => {
     const diffs = await compare(await makeTinyClip(undefined, { hiddenAct: act }));
     for (const [name, d] of Object.entries(diffs)) expect(d, name).toBeLessThan(1e-5);

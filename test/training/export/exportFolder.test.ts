@@ -39,7 +39,12 @@ const flat = (rows: Float32Array[]) => Float32Array.from(rows.flatMap((r) => [..
 
 async function ortSentence(dir: string, batch: ReturnType<SentenceEncoder['tokenizer']['encode']>): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'));
-  const t = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [batch.batchSize, batch.seqLen]);
+  const t = (a: Int32Array) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      [batch.batchSize, batch.seqLen],
+    );
   try {
     const out = await session.run({ input_ids: t(batch.inputIds), attention_mask: t(batch.attentionMask), token_type_ids: t(batch.tokenTypeIds) });
     return out.sentence_embedding!.data as Float32Array;
@@ -66,10 +71,22 @@ describe('exportSentenceModel', () => {
   it('writes every file of a sentence-transformers + transformers.js + ONNX folder', async () => {
     const dir = await exportTo('full-folder');
     const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/')).sort();
-    expect(files).toEqual(expect.arrayContaining([
-      'config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'model.safetensors',
-      'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', 'config_sentence_transformers.json', 'README.md', 'onnx/model.onnx',
-    ]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'config.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'special_tokens_map.json',
+        'vocab.txt',
+        'model.safetensors',
+        'modules.json',
+        'sentence_bert_config.json',
+        '1_Pooling/config.json',
+        'config_sentence_transformers.json',
+        'README.md',
+        'onnx/model.onnx',
+      ]),
+    );
     expect((await stat(path.join(dir, '2_Normalize'))).isDirectory()).toBe(true);
 
     const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));

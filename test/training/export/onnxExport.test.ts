@@ -15,8 +15,18 @@ const sc = (pooling: Pooling, normalize: boolean) => ({ maxSeqLength: 16, poolin
 
 function tinyConfig(act: BertConfig['hidden_act']): BertConfig {
   // initializer_range 0.2 makes attention far from uniform, so masking and softmax errors would show.
-  return { ...bertDefaults, vocab_size: 40, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 48,
-    max_position_embeddings: 16, hidden_act: act, initializer_range: 0.2, layer_norm_eps: 1e-12 };
+  return {
+    ...bertDefaults,
+    vocab_size: 40,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 48,
+    max_position_embeddings: 16,
+    hidden_act: act,
+    initializer_range: 0.2,
+    layer_norm_eps: 1e-12,
+  };
 }
 
 /** Three rows padded to 7 tokens (right padding, as HF tokenizers do), with both token types. */
@@ -60,7 +70,8 @@ describe('buildBertOnnx', () => {
     const g = m.graph;
     const dims = (v: (typeof g.input)[number]) => v.type!.tensorType!.shape!.dim.map((d) => d.dimParam || Number(d.dimValue));
     expect(g.input.map((i) => [i.name, i.type!.tensorType!.elemType, dims(i)])).toEqual(
-      ['input_ids', 'attention_mask', 'token_type_ids'].map((n) => [n, 7, ['batch_size', 'sequence_length']]));
+      ['input_ids', 'attention_mask', 'token_type_ids'].map((n) => [n, 7, ['batch_size', 'sequence_length']]),
+    );
     expect(g.output.map((o) => [o.name, o.type!.tensorType!.elemType, dims(o)])).toEqual([
       ['last_hidden_state', 1, ['batch_size', 'sequence_length', 32]],
       ['sentence_embedding', 1, ['batch_size', 32]],
@@ -102,8 +113,12 @@ describe('buildBertOnnx', () => {
   });
 
   const cases: [BertConfig['hidden_act'], Pooling, boolean][] = [
-    ['gelu', 'mean', true], ['gelu', 'mean', false], ['gelu_new', 'cls', true], ['gelu_new', 'max', false],
-    ['relu', 'max', true], ['gelu_pytorch_tanh', 'cls', false],
+    ['gelu', 'mean', true],
+    ['gelu', 'mean', false],
+    ['gelu_new', 'cls', true],
+    ['gelu_new', 'max', false],
+    ['relu', 'max', true],
+    ['gelu_pytorch_tanh', 'cls', false],
   ];
   it.each(cases)('onnxruntime matches the tfjs encoder and a float64 reference (%s, %s pooling, normalize %s)', async (act, pooling, normalize) => {
     const before = tf.memory().numTensors;

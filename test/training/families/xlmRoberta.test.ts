@@ -93,7 +93,14 @@ describe('XLM-RoBERTa forward vs numpy float64 reference', () => {
   });
 
   it('refuses sequences longer than the positions the table can number', () => {
-    const c = parseXlmRobertaConfig({ vocab_size: 10, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8, max_position_embeddings: 6 });
+    const c = parseXlmRobertaConfig({
+      vocab_size: 10,
+      hidden_size: 8,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 8,
+      max_position_embeddings: 6,
+    });
     const ids = tf.zeros([1, 5], 'int32') as tf.Tensor2D;
     expect(() => xlmRobertaPositionIds(c)(ids)).toThrow(/sequence length 5 exceeds the 4 positions/);
     ids.dispose();
@@ -103,19 +110,35 @@ describe('XLM-RoBERTa forward vs numpy float64 reference', () => {
 describe('XLM-RoBERTa gradients vs float64 central finite differences', () => {
   it('match for word, position (real rows and the padding row) and type embeddings, attention, FFN and LayerNorm', () => {
     const H = 32;
-    const batch = { input_ids: [[0, 40, 41, 40, 42, 2], [0, 43, 2, 1, 1, 1]], attention_mask: [[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]] };
+    const batch = {
+      input_ids: [
+        [0, 40, 41, 40, 42, 2],
+        [0, 43, 2, 1, 1, 1],
+      ],
+      attention_mask: [
+        [1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 0, 0, 0],
+      ],
+    };
     const w = batch.input_ids.map((_, i) => Array.from({ length: H }, (_, k) => Math.sin(1 + i * H + k)));
     const coords: [string, number][] = [
-      ['embeddings.word_embeddings.weight', 40 * H + 3], ['embeddings.word_embeddings.weight', 43 * H + 17],
-      ['embeddings.position_embeddings.weight', 2 * H + 5], ['embeddings.position_embeddings.weight', 3 * H + 30],
+      ['embeddings.word_embeddings.weight', 40 * H + 3],
+      ['embeddings.word_embeddings.weight', 43 * H + 17],
+      ['embeddings.position_embeddings.weight', 2 * H + 5],
+      ['embeddings.position_embeddings.weight', 3 * H + 30],
       ['embeddings.position_embeddings.weight', 7 * H + 11], // only the long row reaches position 2 + 5
       ['embeddings.position_embeddings.weight', 1 * H + 4], // padding_idx: no real token reads it
-      ['embeddings.token_type_embeddings.weight', 9], ['embeddings.LayerNorm.weight', 12],
-      ['encoder.layer.0.attention.self.query.weight', 77], ['encoder.layer.1.attention.self.key.weight', 501],
-      ['encoder.layer.0.intermediate.dense.weight', 1000], ['encoder.layer.1.output.dense.weight', 333],
+      ['embeddings.token_type_embeddings.weight', 9],
+      ['embeddings.LayerNorm.weight', 12],
+      ['encoder.layer.0.attention.self.query.weight', 77],
+      ['encoder.layer.1.attention.self.key.weight', 501],
+      ['encoder.layer.0.intermediate.dense.weight', 1000],
+      ['encoder.layer.1.output.dense.weight', 333],
       ['encoder.layer.1.output.LayerNorm.bias', 6],
     ];
-    const ref = runXlmrReferences([{ model_dir: dir, mode: 'fd', batches: [batch], pooling: 'mean', normalize: true, w: [w], coords, eps: 1e-6 }])[0] as { loss: number; grads: number[] };
+    const ref = runXlmrReferences([
+      { model_dir: dir, mode: 'fd', batches: [batch], pooling: 'mean', normalize: true, w: [w], coords, eps: 1e-6 },
+    ])[0] as { loss: number; grads: number[] };
     const params = encoder.model.trainableParams();
     const inputs = {
       inputIds: tf.tensor2d(batch.input_ids, undefined, 'int32'),
@@ -132,8 +155,10 @@ describe('XLM-RoBERTa gradients vs float64 central finite differences', () => {
     const scaled = ours.map((g, k) => Math.abs(g - ref.grads[k]!) / scale);
     const rel = ours.map((g, k) => Math.abs(g - ref.grads[k]!) / Math.max(Math.abs(g), Math.abs(ref.grads[k]!), 1e-12));
     const worstRel = Math.max(...rel.filter((_, k) => Math.abs(ref.grads[k]!) > 1e-2 * scale));
-    console.log(`xlm-roberta gradcheck: loss diff ${Math.abs(value.dataSync()[0]! - ref.loss).toExponential(2)}, worst rel ${worstRel.toExponential(2)}, ` +
-      `worst |diff|/max|g| ${Math.max(...scaled).toExponential(2)}\n  ${coords.map(([n, i], k) => `${n}[${i}] tfjs=${ours[k]!.toExponential(4)} fd=${ref.grads[k]!.toExponential(4)}`).join('\n  ')}`);
+    console.log(
+      `xlm-roberta gradcheck: loss diff ${Math.abs(value.dataSync()[0]! - ref.loss).toExponential(2)}, worst rel ${worstRel.toExponential(2)}, ` +
+        `worst |diff|/max|g| ${Math.max(...scaled).toExponential(2)}\n  ${coords.map(([n, i], k) => `${n}[${i}] tfjs=${ours[k]!.toExponential(4)} fd=${ref.grads[k]!.toExponential(4)}`).join('\n  ')}`,
+    );
     expect(Math.abs(value.dataSync()[0]! - ref.loss)).toBeLessThan(1e-4);
     expect(worstRel).toBeLessThan(1e-4);
     expect(Math.max(...scaled)).toBeLessThan(1e-5);
@@ -148,8 +173,13 @@ describe('XLM-RoBERTa gradients vs float64 central finite differences', () => {
 const configOnly = (config: Record<string, unknown>): ModelSource => ({
   id: 'e5-like',
   exists: async (f) => f === 'config.json',
-  readBytes: async () => { throw new Error('no weights'); },
-  readText: async (f) => { if (f !== 'config.json') throw new Error(`${f} not found`); return JSON.stringify(config); },
+  readBytes: async () => {
+    throw new Error('no weights');
+  },
+  readText: async (f) => {
+    if (f !== 'config.json') throw new Error(`${f} not found`);
+    return JSON.stringify(config);
+  },
 });
 
 describe('the xlm-roberta family in the registry', () => {
@@ -160,14 +190,39 @@ describe('the xlm-roberta family in the registry', () => {
     expect(supportedModelTypes()).toContain('xlm-roberta');
     const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
     const shape = (await family.inspect(folderSource(dir))) as TextShape;
-    expect(shape).toMatchObject({ family: 'xlm-roberta', hidden: 32, layers: 2, heads: 4, intermediate: 48, vocabSize: config.vocab_size, maxSeqLength: 24, positions: 130, typeVocab: 1 });
+    expect(shape).toMatchObject({
+      family: 'xlm-roberta',
+      hidden: 32,
+      layers: 2,
+      heads: 4,
+      intermediate: 48,
+      vocabSize: config.vocab_size,
+      maxSeqLength: 24,
+      positions: 130,
+      typeVocab: 1,
+    });
     let all = 0;
     for (const v of encoder.model.params.values()) all += v.size;
     const estimate = family.estimate({ model: shape, batchSize: 16, rows: 100 }, { backend: 'wasm' });
     expect(estimate).toMatchObject({ fits: true, parameters: all, totalSteps: 7 });
-    expect(family.describe('tiny', encoder)).toMatchObject({ modelType: 'xlm-roberta', family: 'xlm-roberta', task: 'text', dim: 32, maxSeqLength: 24 });
+    expect(family.describe('tiny', encoder)).toMatchObject({
+      modelType: 'xlm-roberta',
+      family: 'xlm-roberta',
+      task: 'text',
+      dim: 32,
+      maxSeqLength: 24,
+    });
     // multilingual-e5-small's numbers: 514 positions number 512 tokens, one token type
-    const e5 = { model_type: 'xlm-roberta', vocab_size: 250037, hidden_size: 384, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 1536, max_position_embeddings: 514, type_vocab_size: 1 };
+    const e5 = {
+      model_type: 'xlm-roberta',
+      vocab_size: 250037,
+      hidden_size: 384,
+      num_hidden_layers: 12,
+      num_attention_heads: 12,
+      intermediate_size: 1536,
+      max_position_embeddings: 514,
+      type_vocab_size: 1,
+    };
     const e5Shape = (await family.inspect(configOnly(e5))) as TextShape;
     expect(e5Shape).toMatchObject({ family: 'xlm-roberta', maxSeqLength: 512, positions: 514, typeVocab: 1 });
     // XLMRobertaModel's parameters: the 514-row position table and a single token type, plus the pooler

@@ -37,7 +37,12 @@ function tfjsOutputs(enc: SentenceEncoder, batchTexts: string[]) {
 
 async function runOnnx(file: string, b: ReturnType<SentenceEncoder['tokenizer']['encode']>) {
   const session = await ort.InferenceSession.create(file);
-  const t = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [b.batchSize, b.seqLen]);
+  const t = (a: Int32Array) =>
+    new ort.Tensor(
+      'int64',
+      BigInt64Array.from(a, (v) => BigInt(v)),
+      [b.batchSize, b.seqLen],
+    );
   try {
     expect(session.inputNames).toEqual(['input_ids', 'attention_mask']);
     const out = await session.run({ input_ids: t(b.inputIds), attention_mask: t(b.attentionMask) });
@@ -72,10 +77,20 @@ describe('XLM-RoBERTa export', () => {
   it('writes an XLMRobertaModel folder whose ONNX (input_ids, attention_mask) matches tfjs in onnxruntime', async () => {
     const dir = await exportTo('xlmr-folder', encoder);
     const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/'));
-    expect(files).toEqual(expect.arrayContaining([
-      'config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'model.safetensors',
-      'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json', 'README.md', 'onnx/model.onnx',
-    ]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'config.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'special_tokens_map.json',
+        'model.safetensors',
+        'modules.json',
+        'sentence_bert_config.json',
+        '1_Pooling/config.json',
+        'README.md',
+        'onnx/model.onnx',
+      ]),
+    );
     const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ architectures: ['XLMRobertaModel'], model_type: 'xlm-roberta', pad_token_id: 1, type_vocab_size: 1 });
     const bytes = new Uint8Array(await readFile(path.join(dir, 'onnx', 'model.onnx')));
@@ -94,9 +109,16 @@ describe('XLM-RoBERTa export', () => {
   it('runs in onnxruntime-web (the WASM runtime transformers.js uses in browsers)', async () => {
     const ours = tfjsOutputs(encoder, texts);
     ortWeb.env.wasm.numThreads = 1;
-    const session = await ortWeb.InferenceSession.create(new Uint8Array(await readFile(path.join(root, 'xlmr-folder', 'onnx', 'model.onnx'))), { executionProviders: ['wasm'] });
+    const session = await ortWeb.InferenceSession.create(new Uint8Array(await readFile(path.join(root, 'xlmr-folder', 'onnx', 'model.onnx'))), {
+      executionProviders: ['wasm'],
+    });
     try {
-      const t = (a: Int32Array) => new ortWeb.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [ours.batch.batchSize, ours.batch.seqLen]);
+      const t = (a: Int32Array) =>
+        new ortWeb.Tensor(
+          'int64',
+          BigInt64Array.from(a, (v) => BigInt(v)),
+          [ours.batch.batchSize, ours.batch.seqLen],
+        );
       const out = await session.run({ input_ids: t(ours.batch.inputIds), attention_mask: t(ours.batch.attentionMask) });
       expect(maxAbsDiff(out.last_hidden_state!.data as Float32Array, ours.hidden)).toBeLessThan(1e-5);
       expect(maxAbsDiff(out.sentence_embedding!.data as Float32Array, ours.sentence)).toBeLessThan(1e-5);
@@ -136,10 +158,14 @@ describe('XLM-RoBERTa export', () => {
 });
 
 const rows: TrainRow[] = [
-  ['running shoes', 'Red running shoes for men, size 42'], ['Laufschuhe', 'Rote Laufschuhe für Herren, Größe 42'],
-  ['chaussures course', 'Chaussures de course rouges pour homme, pointure 42'], ['кофемашина', 'Кофемашина эспрессо с капучинатором'],
-  ['水筒', 'ステンレス製 水筒 750ml'], ['Kopfhörer', 'Kabellose Kopfhörer mit Geräuschunterdrückung'],
-  ['gourde', 'Gourde isotherme en acier inoxydable'], ['usb c cable', 'USB-C charging cable 2m braided'],
+  ['running shoes', 'Red running shoes for men, size 42'],
+  ['Laufschuhe', 'Rote Laufschuhe für Herren, Größe 42'],
+  ['chaussures course', 'Chaussures de course rouges pour homme, pointure 42'],
+  ['кофемашина', 'Кофемашина эспрессо с капучинатором'],
+  ['水筒', 'ステンレス製 水筒 750ml'],
+  ['Kopfhörer', 'Kabellose Kopfhörer mit Geräuschunterdrückung'],
+  ['gourde', 'Gourde isotherme en acier inoxydable'],
+  ['usb c cable', 'USB-C charging cable 2m braided'],
 ].map(([query, positive]) => ({ query: query!, positive: positive! }));
 
 describe('XLM-RoBERTa training', () => {
@@ -149,7 +175,14 @@ describe('XLM-RoBERTa training', () => {
     try {
       const loss = () => tf.tidy(() => createLoss('mnrl').compute(enc, rows, { training: false, seed: 0 }).dataSync()[0]!);
       const before = loss();
-      const res = await train(family.trainable(enc) as SentenceEncoder, rows, { loss: 'mnrl', batchSize: 4, steps: 12, lr: 2e-3, warmupSteps: 2, seed: 3 });
+      const res = await train(family.trainable(enc) as SentenceEncoder, rows, {
+        loss: 'mnrl',
+        batchSize: 4,
+        steps: 12,
+        lr: 2e-3,
+        warmupSteps: 2,
+        seed: 3,
+      });
       const after = loss();
       console.log(`xlm-roberta mnrl: ${before.toFixed(4)} -> ${after.toFixed(4)} over ${res.step} steps`);
       expect(res.step).toBe(12);

@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resizeBicubicPil, resizePil } from '../../../src/training/images/pilResize.ts';
 import {
-  clipImageConfigJson, clipPixelShape, clipResizeSize, defaultClipImageConfig, parseClipImageConfig, preprocessClipImage,
+  clipImageConfigJson,
+  clipPixelShape,
+  clipResizeSize,
+  defaultClipImageConfig,
+  parseClipImageConfig,
+  preprocessClipImage,
 } from '../../../src/training/images/clipImageProcessor.ts';
 import type { RgbImage } from '../../../src/training/images/rgbImage.ts';
 import { runPreprocessReference, testImage, type PreprocessAnswer, type PreprocessRequest } from '../../helpers/imageReference.ts';
@@ -15,7 +20,8 @@ function rowImage(row: number[], height: number): RgbImage {
 }
 const transpose = (img: RgbImage): RgbImage => {
   const data = new Uint8Array(img.data.length);
-  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) data.set(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3), (x * img.height + y) * 3);
+  for (let y = 0; y < img.height; y++)
+    for (let x = 0; x < img.width; x++) data.set(img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3), (x * img.height + y) * 3);
   return { width: img.height, height: img.width, data };
 };
 const column = (img: RgbImage, x = 0) => Array.from({ length: img.height }, (_, y) => img.data[(y * img.width + x) * 3]!);
@@ -46,7 +52,13 @@ describe('resizeBicubicPil: hand-derived pixels', () => {
 
   it('keeps a uniform colour at every size and copies when the size is unchanged', () => {
     const img: RgbImage = { width: 5, height: 3, data: new Uint8Array(45).map((_, i) => [255, 128, 0][i % 3]!) };
-    for (const [w, h] of [[1, 1], [2, 7], [13, 3], [5, 11], [224, 131]] as const) {
+    for (const [w, h] of [
+      [1, 1],
+      [2, 7],
+      [13, 3],
+      [5, 11],
+      [224, 131],
+    ] as const) {
       const out = resizeBicubicPil(img, w, h);
       expect(out.data.length).toBe(w * h * 3);
       expect(out.data.every((v, i) => v === [255, 128, 0][i % 3])).toBe(true);
@@ -96,10 +108,20 @@ describe('preprocessClipImage: hand-computed values', () => {
 
 describe('parseClipImageConfig', () => {
   it('reads HF preprocessor_config.json shapes and round-trips its own export', () => {
-    const c = parseClipImageConfig({
-      crop_size: 224, do_center_crop: true, do_normalize: true, do_resize: true, feature_extractor_type: 'CLIPFeatureExtractor',
-      image_mean: [0.5, 0.5, 0.5], image_std: [0.25, 0.5, 1], resample: 2, size: 256,
-    }, 'p.json');
+    const c = parseClipImageConfig(
+      {
+        crop_size: 224,
+        do_center_crop: true,
+        do_normalize: true,
+        do_resize: true,
+        feature_extractor_type: 'CLIPFeatureExtractor',
+        image_mean: [0.5, 0.5, 0.5],
+        image_std: [0.25, 0.5, 1],
+        resample: 2,
+        size: 256,
+      },
+      'p.json',
+    );
     expect(c).toMatchObject({ shortestEdge: 256, cropHeight: 224, cropWidth: 224, resample: 2, mean: [0.5, 0.5, 0.5], std: [0.25, 0.5, 1] });
     expect(parseClipImageConfig(clipImageConfigJson(c), 'again')).toEqual(c);
     const d = defaultClipImageConfig(32);
@@ -107,26 +129,53 @@ describe('parseClipImageConfig', () => {
   });
 
   it('names the file and the field in errors', () => {
-    expect(() => parseClipImageConfig({ size: { longest_edge: 3 } }, 'm/preprocessor_config.json')).toThrow(/m\/preprocessor_config.json: size must have shortest_edge/);
+    expect(() => parseClipImageConfig({ size: { longest_edge: 3 } }, 'm/preprocessor_config.json')).toThrow(
+      /m\/preprocessor_config.json: size must have shortest_edge/,
+    );
     expect(() => parseClipImageConfig({ crop_size: { height: 0, width: 2 } }, 'p')).toThrow(/p: crop_size.height must be a positive integer/);
     expect(() => parseClipImageConfig({ image_mean: [1, 2] }, 'p')).toThrow(/p: image_mean must be a list of 3 numbers/);
     expect(() => parseClipImageConfig({ resample: 0 }, 'p')).toThrow(/p: resample 0 is not supported/);
     expect(() => parseClipImageConfig({ do_resize: 'yes' }, 'p')).toThrow(/p: do_resize must be true or false/);
-    expect(() => parseClipImageConfig({ image_processor_type: 'SiglipImageProcessor' }, 'p')).toThrow(/p: image processor "SiglipImageProcessor" is not supported/);
+    expect(() => parseClipImageConfig({ image_processor_type: 'SiglipImageProcessor' }, 'p')).toThrow(
+      /p: image processor "SiglipImageProcessor" is not supported/,
+    );
   });
 });
 
 describe('against the numpy Pillow / CLIPImageProcessor reference', () => {
   // [in w, in h, out w, out h, resample]: up and down, odd sizes, one axis unchanged, extreme ratios, every filter.
   const pairs: [number, number, number, number, number][] = [
-    [7, 5, 3, 11, 3], [5, 5, 1, 1, 3], [1, 1, 5, 4, 3], [97, 13, 31, 40, 3], [64, 48, 224, 168, 3], [333, 517, 224, 347, 3],
-    [300, 200, 336, 224, 3], [17, 23, 17, 9, 3], [17, 23, 40, 23, 3], [2, 2, 3, 3, 3], [3, 2, 2, 3, 3], [255, 3, 8, 2, 3],
-    [640, 480, 299, 224, 3], [31, 29, 224, 224, 3], [101, 77, 50, 50, 2], [101, 77, 150, 33, 2], [45, 60, 32, 95, 4],
-    [45, 60, 19, 7, 1], [45, 60, 91, 121, 1], [45, 60, 20, 130, 5], [9, 8, 7, 6, 5],
+    [7, 5, 3, 11, 3],
+    [5, 5, 1, 1, 3],
+    [1, 1, 5, 4, 3],
+    [97, 13, 31, 40, 3],
+    [64, 48, 224, 168, 3],
+    [333, 517, 224, 347, 3],
+    [300, 200, 336, 224, 3],
+    [17, 23, 17, 9, 3],
+    [17, 23, 40, 23, 3],
+    [2, 2, 3, 3, 3],
+    [3, 2, 2, 3, 3],
+    [255, 3, 8, 2, 3],
+    [640, 480, 299, 224, 3],
+    [31, 29, 224, 224, 3],
+    [101, 77, 50, 50, 2],
+    [101, 77, 150, 33, 2],
+    [45, 60, 32, 95, 4],
+    [45, 60, 19, 7, 1],
+    [45, 60, 91, 121, 1],
+    [45, 60, 20, 130, 5],
+    [9, 8, 7, 6, 5],
   ];
-  const resizeReqs: PreprocessRequest[] = pairs.flatMap(([w, h, ow, oh, resample], i) => (['noise', 'smooth'] as const).map((kind) => ({
-    op: 'resize' as const, image: testImage(100 + i, w, h, kind), width: ow, height: oh, resample,
-  })));
+  const resizeReqs: PreprocessRequest[] = pairs.flatMap(([w, h, ow, oh, resample], i) =>
+    (['noise', 'smooth'] as const).map((kind) => ({
+      op: 'resize' as const,
+      image: testImage(100 + i, w, h, kind),
+      width: ow,
+      height: oh,
+      resample,
+    })),
+  );
   const configs: Record<string, unknown>[] = [
     {}, // CLIPImageProcessor defaults (224)
     { size: { shortest_edge: 32 }, crop_size: { height: 32, width: 32 } },
@@ -140,7 +189,9 @@ describe('against the numpy Pillow / CLIPImageProcessor reference', () => {
   const images = [testImage(1, 300, 200, 'smooth'), testImage(2, 150, 251), testImage(3, 37, 37), testImage(4, 19, 64, 'smooth')];
   const preReqs: PreprocessRequest[] = configs.flatMap((config) => images.map((image) => ({ op: 'preprocess' as const, image, config })));
   let answers: PreprocessAnswer[] = [];
-  beforeAll(() => { answers = runPreprocessReference([...resizeReqs, ...preReqs]); });
+  beforeAll(() => {
+    answers = runPreprocessReference([...resizeReqs, ...preReqs]);
+  });
 
   it('resize: exact uint8 equality for every size pair and filter', () => {
     const mismatches: string[] = [];

@@ -12,7 +12,10 @@ import { encodePalettePng, encodePng, findPngChunk } from '../../helpers/pngWrit
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ftlab-images-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const put = (name: string, bytes: Uint8Array) => { writeFileSync(path.join(dir, name), bytes); return path.join(dir, name); };
+const put = (name: string, bytes: Uint8Array) => {
+  writeFileSync(path.join(dir, name), bytes);
+  return path.join(dir, name);
+};
 const bytesOf = async (file: string) => Array.from((await decodeImageFile(file)).data);
 
 describe('decodeImageFile (sharp) gives what PIL convert("RGB") gives', () => {
@@ -21,18 +24,38 @@ describe('decodeImageFile (sharp) gives what PIL convert("RGB") gives', () => {
     expect([rgba.width, rgba.height, ...rgba.data]).toEqual([2, 1, 10, 20, 30, 40, 50, 60]);
     expect(await bytesOf(put('grey.png', encodePng(3, 1, 'grey', [0, 7, 255])))).toEqual([0, 0, 0, 7, 7, 7, 255, 255, 255]);
     expect(await bytesOf(put('ga.png', encodePng(2, 1, 'greyAlpha', [9, 0, 200, 128])))).toEqual([9, 9, 9, 200, 200, 200]);
-    expect(await bytesOf(put('pal.png', encodePalettePng(3, 1, [[1, 2, 3], [250, 251, 252]], [1, 0, 1])))).toEqual([250, 251, 252, 1, 2, 3, 250, 251, 252]);
+    expect(
+      await bytesOf(
+        put(
+          'pal.png',
+          encodePalettePng(
+            3,
+            1,
+            [
+              [1, 2, 3],
+              [250, 251, 252],
+            ],
+            [1, 0, 1],
+          ),
+        ),
+      ),
+    ).toEqual([250, 251, 252, 1, 2, 3, 250, 251, 252]);
   });
 
   it('reduces 16-bit samples to their high byte (PIL unpacks RGB;16B the same way)', async () => {
-    expect(await bytesOf(put('rgb16.png', encodePng(2, 1, 'rgb', [0x12ff, 0x3480, 0xffff, 0x0001, 0x00ff, 0x8000], 16)))).toEqual([0x12, 0x34, 0xff, 0, 0, 0x80]);
+    expect(await bytesOf(put('rgb16.png', encodePng(2, 1, 'rgb', [0x12ff, 0x3480, 0xffff, 0x0001, 0x00ff, 0x8000], 16)))).toEqual([
+      0x12, 0x34, 0xff, 0, 0, 0x80,
+    ]);
     expect(await bytesOf(put('grey16.png', encodePng(2, 1, 'grey', [0xabcd, 0x0102], 16)))).toEqual([0xab, 0xab, 0xab, 1, 1, 1]);
     expect(await bytesOf(put('rgba16.png', encodePng(1, 1, 'rgba', [0x1000, 0x2000, 0x3000, 0], 16)))).toEqual([0x10, 0x20, 0x30]);
   });
 
   it('ignores an embedded ICC profile (PIL does not colour-manage)', async () => {
     // Borrow a Display P3 profile from a sharp-written PNG and attach it to known pixels.
-    const p3 = await sharp(Buffer.from([200, 30, 40]), { raw: { width: 1, height: 1, channels: 3 } }).withIccProfile('p3').png().toBuffer();
+    const p3 = await sharp(Buffer.from([200, 30, 40]), { raw: { width: 1, height: 1, channels: 3 } })
+      .withIccProfile('p3')
+      .png()
+      .toBuffer();
     const iccp = findPngChunk(p3, 'iCCP');
     expect(iccp).not.toBeNull();
     const file = put('p3.png', encodePng(1, 1, 'rgb', [200, 30, 40], 8, [{ type: 'iCCP', body: iccp! }]));
@@ -45,7 +68,10 @@ describe('decodeImageFile (sharp) gives what PIL convert("RGB") gives', () => {
   it('decodes JPEG without applying EXIF orientation', async () => {
     const raw = Buffer.alloc(16 * 8 * 3);
     for (let i = 0; i < 16 * 8; i++) raw.set(i % 16 < 8 ? [200, 60, 20] : [20, 60, 200], i * 3);
-    const jpg = await sharp(raw, { raw: { width: 16, height: 8, channels: 3 } }).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).withMetadata({ orientation: 6 }).toBuffer();
+    const jpg = await sharp(raw, { raw: { width: 16, height: 8, channels: 3 } })
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     expect((await sharp(jpg).metadata()).orientation).toBe(6);
     const img = await decodeImageFile(put('rot.JPG', jpg));
     expect([img.width, img.height]).toEqual([16, 8]);
@@ -58,7 +84,12 @@ describe('decodeImageFile (sharp) gives what PIL convert("RGB") gives', () => {
     const bad = put('bad.png', Buffer.from('this is not an image'));
     await expect(decodeImageFile(bad)).rejects.toThrow(ImageDecodeError);
     await expect(decodeImageFile(bad)).rejects.toThrow(bad);
-    const png = encodePng(64, 64, 'rgb', Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 256));
+    const png = encodePng(
+      64,
+      64,
+      'rgb',
+      Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 37) % 256),
+    );
     const cut = put('cut.png', png.subarray(0, png.length - 200));
     await expect(decodeImageFile(cut)).rejects.toThrow(cut);
     await expect(decodeImageFile(path.join(dir, 'nope.png'))).rejects.toThrow(`${path.join(dir, 'nope.png')}: file not found`);
@@ -69,7 +100,12 @@ describe('decodeImageFile (sharp) gives what PIL convert("RGB") gives', () => {
 describe('folderImageProvider', () => {
   it('serves preprocessed pixels by product id and reports bad files by name without failing the batch', async () => {
     const sub = mkdtempSync(path.join(dir, 'folder-'));
-    const good = encodePng(40, 30, 'rgb', Array.from({ length: 40 * 30 * 3 }, (_, i) => (i * 13) % 256));
+    const good = encodePng(
+      40,
+      30,
+      'rgb',
+      Array.from({ length: 40 * 30 * 3 }, (_, i) => (i * 13) % 256),
+    );
     writeFileSync(path.join(sub, 'p1.png'), good);
     writeFileSync(path.join(sub, 'P2.JPG'), await sharp(good).jpeg().toBuffer());
     writeFileSync(path.join(sub, 'p3.png'), Buffer.from('corrupt'));

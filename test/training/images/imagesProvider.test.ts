@@ -6,10 +6,15 @@ import { IMAGE_EXTENSIONS, indexImageFiles, indexImageUrls } from '../../../src/
 /** A loader whose loads the test resolves by hand, recording each call and the signal it got. */
 function manualLoader() {
   const calls: { key: string; signal?: AbortSignal; resolve: (p: Float32Array) => void; reject: (e: Error) => void }[] = [];
-  const load = (key: string, signal?: AbortSignal) => new Promise<Float32Array>((resolve, reject) => {
-    calls.push({ key, signal, resolve, reject });
-    signal?.addEventListener('abort', () => { const e = new Error('aborted'); e.name = 'AbortError'; reject(e); });
-  });
+  const load = (key: string, signal?: AbortSignal) =>
+    new Promise<Float32Array>((resolve, reject) => {
+      calls.push({ key, signal, resolve, reject });
+      signal?.addEventListener('abort', () => {
+        const e = new Error('aborted');
+        e.name = 'AbortError';
+        reject(e);
+      });
+    });
   return { calls, load };
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -17,7 +22,8 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 describe('LruCache', () => {
   it('evicts the least recently used entries beyond the size budget', () => {
     const c = new LruCache<Float32Array>(40, (v) => v.byteLength);
-    c.set('a', new Float32Array(4)); c.set('b', new Float32Array(4)); // 32 bytes
+    c.set('a', new Float32Array(4));
+    c.set('b', new Float32Array(4)); // 32 bytes
     expect(c.get('a')).toBeDefined(); // a is now the most recent
     c.set('c', new Float32Array(2)); // 40 bytes: fits exactly
     expect([c.has('a'), c.has('b'), c.has('c'), c.totalSize]).toEqual([true, true, true, 40]);
@@ -34,7 +40,8 @@ describe('cachingImageProvider', () => {
   it('decodes a key once for concurrent callers and serves repeats from the cache', async () => {
     const { calls, load } = manualLoader();
     const p = cachingImageProvider(['a', 'b'], load);
-    const r1 = p.pixels('a'), r2 = p.pixels('a');
+    const r1 = p.pixels('a'),
+      r2 = p.pixels('a');
     await tick();
     expect(calls.map((c) => c.key)).toEqual(['a']);
     calls[0]!.resolve(Float32Array.of(1, 2));
@@ -91,9 +98,11 @@ describe('cachingImageProvider', () => {
 
 describe('loadPixelsBatch', () => {
   it('returns null plus a failure for each unavailable image, with bounded concurrency', async () => {
-    let active = 0, peak = 0;
+    let active = 0,
+      peak = 0;
     const p = cachingImageProvider(['a', 'b', 'c', 'd', 'e'], async (key) => {
-      active++; peak = Math.max(peak, active);
+      active++;
+      peak = Math.max(peak, active);
       await new Promise((r) => setTimeout(r, 5));
       active--;
       if (key === 'c') throw new Error('c.jpg: truncated');
@@ -101,7 +110,10 @@ describe('loadPixelsBatch', () => {
     });
     const out = await loadPixelsBatch(p, ['a', 'c', 'x', 'b', 'd', 'e'], { concurrency: 2 });
     expect(out.pixels.map((px) => (px ? px[0] : null))).toEqual([97, null, null, 98, 100, 101]);
-    expect(out.failures).toEqual([{ key: 'c', reason: 'c.jpg: truncated' }, { key: 'x', reason: 'no image for this key' }]);
+    expect(out.failures).toEqual([
+      { key: 'c', reason: 'c.jpg: truncated' },
+      { key: 'x', reason: 'no image for this key' },
+    ]);
     expect(peak).toBe(2);
     await expect(loadPixelsBatch(p, ['a'], { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
   });
@@ -109,8 +121,15 @@ describe('loadPixelsBatch', () => {
 
 describe('indexImageFiles / indexImageUrls', () => {
   it('matches ids case-sensitively, extensions case-insensitively, and reports every mismatch', () => {
-    const ix = indexImageFiles(['A1.JPG', 'a1.png', 'p2.png', 'p2.jpeg', 'stray.webp', 'notes.txt', '.DS_Store', 'p3.gif', 'p4.tiff'], ['A1', 'p2', 'p3', 'p9']);
-    expect([...ix.files]).toEqual([['A1', 'A1.JPG'], ['p2', 'p2.jpeg'], ['p3', 'p3.gif']]);
+    const ix = indexImageFiles(
+      ['A1.JPG', 'a1.png', 'p2.png', 'p2.jpeg', 'stray.webp', 'notes.txt', '.DS_Store', 'p3.gif', 'p4.tiff'],
+      ['A1', 'p2', 'p3', 'p9'],
+    );
+    expect([...ix.files]).toEqual([
+      ['A1', 'A1.JPG'],
+      ['p2', 'p2.jpeg'],
+      ['p3', 'p3.gif'],
+    ]);
     expect(ix.missing).toEqual(['p9']);
     expect(ix.unmatched).toEqual(['a1.png', 'stray.webp']);
     expect(ix.duplicates).toEqual([{ id: 'p2', files: ['p2.jpeg', 'p2.png'] }]);
@@ -131,7 +150,10 @@ describe('indexImageFiles / indexImageUrls', () => {
       { id: '6', fields: { img_500x500: 42 } },
     ];
     const ix = indexImageUrls(products, 'img_500x500', 'http://localhost:5173/lab/');
-    expect([...ix.urls]).toEqual([['1', 'https://images.icecat.biz/a.jpg'], ['2', 'http://localhost:5173/img/b.png']]);
+    expect([...ix.urls]).toEqual([
+      ['1', 'https://images.icecat.biz/a.jpg'],
+      ['2', 'http://localhost:5173/img/b.png'],
+    ]);
     expect(ix.missing).toEqual(['3', '4', '5', '6']);
   });
 });

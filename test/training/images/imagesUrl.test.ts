@@ -6,7 +6,12 @@ import { urlImageProvider } from '../../../src/workers/images/urlImageProvider.t
 import { encodePng } from '../../helpers/pngWriter.ts';
 
 const config = defaultClipImageConfig(8);
-const png = encodePng(12, 10, 'rgb', Array.from({ length: 12 * 10 * 3 }, (_, i) => (i * 29) % 256));
+const png = encodePng(
+  12,
+  10,
+  'rgb',
+  Array.from({ length: 12 * 10 * 3 }, (_, i) => (i * 29) % 256),
+);
 const decode = async (blob: Blob, url: string) => decodeImageBytes(new Uint8Array(await blob.arrayBuffer()), url);
 
 /** A fake server: path -> response; '/cors' throws like a CORS refusal; '/slow' waits for the signal. */
@@ -14,7 +19,8 @@ function fakeFetch(log: { url: string; signal?: AbortSignal | null }[], inFlight
   return (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String(input);
     log.push({ url, signal: init?.signal });
-    inFlight.now++; inFlight.peak = Math.max(inFlight.peak, inFlight.now);
+    inFlight.now++;
+    inFlight.peak = Math.max(inFlight.peak, inFlight.now);
     try {
       await new Promise((r) => setTimeout(r, 3));
       const path = new URL(url).pathname;
@@ -37,15 +43,28 @@ describe('urlImageProvider', () => {
     const log: { url: string }[] = [];
     const inFlight = { now: 0, peak: 0 };
     const urls = new Map([
-      ['a', 'https://img.example/a.png'], ['b', 'https://img.example/missing.png'], ['c', 'https://other.example/cors'],
-      ['d', 'https://img.example/error.png'], ['e', 'https://img.example/html.png'], ['f', 'https://img.example/f.png'],
-      ['g', 'https://img.example/g.png'], ['h', 'https://img.example/h.png'],
+      ['a', 'https://img.example/a.png'],
+      ['b', 'https://img.example/missing.png'],
+      ['c', 'https://other.example/cors'],
+      ['d', 'https://img.example/error.png'],
+      ['e', 'https://img.example/html.png'],
+      ['f', 'https://img.example/f.png'],
+      ['g', 'https://img.example/g.png'],
+      ['h', 'https://img.example/h.png'],
     ]);
     const p = urlImageProvider(urls, config, { fetch: fakeFetch(log, inFlight), decode, concurrency: 3 });
     const out = await loadPixelsBatch(p, [...urls.keys()], { concurrency: 8 });
     const expected = preprocessClipImage(await decodeImageBytes(png, 'png'), config);
-    expect(out.pixels.map((px) => (px ? Array.from(px).join() === Array.from(expected).join() : null)))
-      .toEqual([true, null, null, null, null, true, true, true]);
+    expect(out.pixels.map((px) => (px ? Array.from(px).join() === Array.from(expected).join() : null))).toEqual([
+      true,
+      null,
+      null,
+      null,
+      null,
+      true,
+      true,
+      true,
+    ]);
     expect(inFlight.peak).toBe(3);
     expect(p.failureCounts()).toEqual({ notFound: 1, blocked: 1, http: 1, decode: 1 });
     const reasons = Object.fromEntries(p.failures().map((f) => [f.key, f.reason]));
@@ -61,7 +80,14 @@ describe('urlImageProvider', () => {
 
   it('cancels the fetch when the batch is aborted and does not count it as a failure', async () => {
     const log: { url: string; signal?: AbortSignal | null }[] = [];
-    const p = urlImageProvider(new Map([['s', 'https://img.example/slow'], ['q', 'https://img.example/q.png']]), config, { fetch: fakeFetch(log), decode, concurrency: 1 });
+    const p = urlImageProvider(
+      new Map([
+        ['s', 'https://img.example/slow'],
+        ['q', 'https://img.example/q.png'],
+      ]),
+      config,
+      { fetch: fakeFetch(log), decode, concurrency: 1 },
+    );
     const ctrl = new AbortController();
     const batch = loadPixelsBatch(p, ['s', 'q'], { signal: ctrl.signal, concurrency: 2 });
     await new Promise((r) => setTimeout(r, 20));

@@ -17,7 +17,15 @@ describe('initModel', () => {
     const dir = await makeTinyModel();
     const source = folderSource(dir);
     const raw = await readJson(source, 'config.json');
-    expect(raw).toMatchObject({ architectures: ['BertModel'], model_type: 'bert', hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, max_position_embeddings: 128 });
+    expect(raw).toMatchObject({
+      architectures: ['BertModel'],
+      model_type: 'bert',
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 128,
+      max_position_embeddings: 128,
+    });
     const cfg = parseBertConfig(raw);
     const tok = await loadTokenizer(source);
     expect(cfg.vocab_size).toBe(tok.files['vocab.txt'].trimEnd().split('\n').length);
@@ -39,8 +47,17 @@ describe('initModel', () => {
     expect((await stat(path.join(dir, '2_Normalize'))).isDirectory()).toBe(true);
     expect(await readdir(path.join(dir, '2_Normalize'))).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual([
-      '1_Pooling', '2_Normalize', 'config.json', 'config_sentence_transformers.json', 'model.safetensors', 'modules.json',
-      'sentence_bert_config.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
+      '1_Pooling',
+      '2_Normalize',
+      'config.json',
+      'config_sentence_transformers.json',
+      'model.safetensors',
+      'modules.json',
+      'sentence_bert_config.json',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
     ]);
   });
 
@@ -66,13 +83,23 @@ describe('sentence-transformers config', () => {
   const st = (sc: Parameters<typeof sentenceTransformersFiles>[0]) => sentenceTransformersFiles(sc, 384);
 
   it('round-trips the files sentence-transformers writes', async () => {
-    for (const sc of [{ maxSeqLength: 256, pooling: 'mean', normalize: true }, { maxSeqLength: 64, pooling: 'cls', normalize: false }, { maxSeqLength: 32, pooling: 'max', normalize: false }] as const) {
+    for (const sc of [
+      { maxSeqLength: 256, pooling: 'mean', normalize: true },
+      { maxSeqLength: 64, pooling: 'cls', normalize: false },
+      { maxSeqLength: 32, pooling: 'max', normalize: false },
+    ] as const) {
       const files = st(sc);
       expect(await loadSentenceConfig(memorySource(files), cfg)).toEqual(sc);
       expect(JSON.parse(files['1_Pooling/config.json'])).toMatchObject({ word_embedding_dimension: 384, include_prompt: true });
-      expect(JSON.parse(files['modules.json']).map((m: { path: string }) => m.path)).toEqual(sc.normalize ? ['', '1_Pooling', '2_Normalize'] : ['', '1_Pooling']);
+      expect(JSON.parse(files['modules.json']).map((m: { path: string }) => m.path)).toEqual(
+        sc.normalize ? ['', '1_Pooling', '2_Normalize'] : ['', '1_Pooling'],
+      );
     }
-    expect(JSON.parse(st({ maxSeqLength: 8, pooling: 'mean', normalize: true })['config_sentence_transformers.json'])).toMatchObject({ prompts: {}, default_prompt_name: null, similarity_fn_name: 'cosine' });
+    expect(JSON.parse(st({ maxSeqLength: 8, pooling: 'mean', normalize: true })['config_sentence_transformers.json'])).toMatchObject({
+      prompts: {},
+      default_prompt_name: null,
+      similarity_fn_name: 'cosine',
+    });
   });
 
   it('treats a plain transformers model like SentenceTransformer does (mean, no normalize, min of limits)', async () => {
@@ -88,12 +115,18 @@ describe('sentence-transformers config', () => {
     const files = st({ maxSeqLength: 128, pooling: 'mean', normalize: false });
     const pool = JSON.parse(files['1_Pooling/config.json']);
     const bad = (p: Record<string, unknown>) => memorySource({ ...files, '1_Pooling/config.json': JSON.stringify({ ...pool, ...p }) }, 'acme/m');
-    await expect(loadSentenceConfig(bad({ pooling_mode_mean_tokens: false, pooling_mode_lasttoken: true }), cfg)).rejects.toThrow(/acme\/m\/1_Pooling\/config\.json: pooling_mode_lasttoken is not supported/);
+    await expect(loadSentenceConfig(bad({ pooling_mode_mean_tokens: false, pooling_mode_lasttoken: true }), cfg)).rejects.toThrow(
+      /acme\/m\/1_Pooling\/config\.json: pooling_mode_lasttoken is not supported/,
+    );
     await expect(loadSentenceConfig(bad({ pooling_mode_cls_token: true }), cfg)).rejects.toThrow(/1_Pooling\/config\.json: combined pooling modes/);
     await expect(loadSentenceConfig(bad({ pooling_mode_mean_tokens: false }), cfg)).rejects.toThrow(/1_Pooling\/config\.json: no pooling mode/);
     const modules = JSON.parse(files['modules.json']);
     modules.push({ idx: 2, name: '2', path: '2_Dense', type: 'sentence_transformers.models.Dense' });
-    await expect(loadSentenceConfig(memorySource({ ...files, 'modules.json': JSON.stringify(modules) }, 'acme/m'), cfg)).rejects.toThrow(/acme\/m\/modules\.json: module 2 type "sentence_transformers\.models\.Dense" is not supported/);
-    await expect(loadSentenceConfig(memorySource({ ...files, 'sentence_bert_config.json': '{"max_seq_length": -3}' }), cfg)).rejects.toThrow(/sentence_bert_config\.json: max_seq_length/);
+    await expect(loadSentenceConfig(memorySource({ ...files, 'modules.json': JSON.stringify(modules) }, 'acme/m'), cfg)).rejects.toThrow(
+      /acme\/m\/modules\.json: module 2 type "sentence_transformers\.models\.Dense" is not supported/,
+    );
+    await expect(loadSentenceConfig(memorySource({ ...files, 'sentence_bert_config.json': '{"max_seq_length": -3}' }), cfg)).rejects.toThrow(
+      /sentence_bert_config\.json: max_seq_length/,
+    );
   });
 });

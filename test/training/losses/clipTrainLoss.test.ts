@@ -52,12 +52,31 @@ describe('clipLossFromEmbeddings', () => {
   });
 
   it('is log(B) for identical directions at scale 0 and falls as matched pairs align', () => {
-    const v = (t: number[][], i: number[][], s: number) => tf.tidy(() => clipLossFromEmbeddings(tf.tensor2d(t), tf.tensor2d(i), tf.scalar(s)).dataSync()[0]!);
-    const ones = [[1, 1], [1, 1], [1, 1]];
+    const v = (t: number[][], i: number[][], s: number) =>
+      tf.tidy(() => clipLossFromEmbeddings(tf.tensor2d(t), tf.tensor2d(i), tf.scalar(s)).dataSync()[0]!);
+    const ones = [
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ];
     expect(v(ones, ones, 0)).toBeCloseTo(Math.log(3), 6);
-    const eye = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+    const eye = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
     expect(v(eye, eye, Math.log(100))).toBeLessThan(1e-6 + 2 * Math.log(1 + 2 * Math.exp(-100)));
-    expect(v(eye, [[0, 1, 0], [0, 0, 1], [1, 0, 0]], Math.log(100))).toBeGreaterThan(99);
+    expect(
+      v(
+        eye,
+        [
+          [0, 1, 0],
+          [0, 0, 1],
+          [1, 0, 0],
+        ],
+        Math.log(100),
+      ),
+    ).toBeGreaterThan(99);
   });
 
   it('names the mismatch when the batch or embedding sizes differ', () => {
@@ -83,7 +102,11 @@ describe("createLoss('clip')", () => {
       },
     };
   }
-  const rows = [{ text: 'red shoe', image: 'p1' }, { text: 'blue mug, large', image: 'p2' }, { text: 'lamp', image: 'p3' }];
+  const rows = [
+    { text: 'red shoe', image: 'p1' },
+    { text: 'blue mug, large', image: 'p2' },
+    { text: 'lamp', image: 'p3' },
+  ];
 
   it('is registered, embeds the texts and the prepared pixels, and equals the pure core', () => {
     expect(lossNames).toContain('clip');
@@ -93,14 +116,32 @@ describe("createLoss('clip')", () => {
     const loss = createLoss('clip');
     const value = tf.tidy(() => loss.compute(enc, rows, { training: true, seed: 1, batch: { pixels } }).dataSync()[0]!);
     expect(enc.seen).toEqual([rows.map((r) => r.text)]);
-    const direct = tf.tidy(() => clipLossFromEmbeddings(enc.embedTexts(rows.map((r) => r.text), { training: false }), enc.embedPixels(pixels, { training: false }), enc.logitScale).dataSync()[0]!);
+    const direct = tf.tidy(
+      () =>
+        clipLossFromEmbeddings(
+          enc.embedTexts(
+            rows.map((r) => r.text),
+            { training: false },
+          ),
+          enc.embedPixels(pixels, { training: false }),
+          enc.logitScale,
+        ).dataSync()[0]!,
+    );
     expect(value).toBeCloseTo(direct, 6);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('checks rows and refuses a batch without pixels', () => {
     const loss = createLoss('clip');
-    expect(() => loss.validateRows([{ text: 'a', image: 'p1' }, { text: ' ', image: 'p2' }], 'rows.jsonl')).toThrow(/rows\.jsonl: row 2 has no "text"/);
+    expect(() =>
+      loss.validateRows(
+        [
+          { text: 'a', image: 'p1' },
+          { text: ' ', image: 'p2' },
+        ],
+        'rows.jsonl',
+      ),
+    ).toThrow(/rows\.jsonl: row 2 has no "text"/);
     expect(() => loss.validateRows([], 'rows.jsonl')).toThrow(/no training rows/);
     expect(() => loss.compute(fakeClip(), rows, { training: true, seed: 0 })).toThrow(/has no pixels/);
     const two = tf.zeros([2, 3, 2, 2]) as tf.Tensor4D;

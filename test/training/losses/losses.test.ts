@@ -19,7 +19,11 @@ interface LossRef {
 
 /** central differences of a float32 tfjs loss on a few coordinates of each input */
 function fdCheck(f: (xs: tf.Tensor2D[]) => tf.Scalar, inputs: number[][][], rng: Rng): number {
-  const analytic = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => f(xs as tf.Tensor2D[]))(inputs.map((x) => tf.tensor2d(x))).map((g) => g.arraySync() as number[][]));
+  const analytic = tf.tidy(() =>
+    tf
+      .grads((...xs: tf.Tensor[]) => f(xs as tf.Tensor2D[]))(inputs.map((x) => tf.tensor2d(x)))
+      .map((g) => g.arraySync() as number[][]),
+  );
   const h = 1e-2;
   let worst = 0;
   for (let k = 0; k < inputs.length; k++) {
@@ -160,7 +164,13 @@ describe('createLoss', () => {
 
   it('mnrl without a negative column embeds two columns', () => {
     const enc = fakeEncoder();
-    createLoss('mnrl').compute(enc, rows.map(({ query, positive }) => ({ query, positive })), { training: false, seed: 0 }).dispose();
+    createLoss('mnrl')
+      .compute(
+        enc,
+        rows.map(({ query, positive }) => ({ query, positive })),
+        { training: false, seed: 0 },
+      )
+      .dispose();
     expect(enc.calls.length).toBe(2);
   });
 

@@ -27,7 +27,10 @@ describe('loss registry', () => {
   });
 
   it('rejects rows that miss a declared column, naming the source and the row', () => {
-    const rows = [{ query: 'a', positive: 'b' }, { query: 'c', positive: ' ' }];
+    const rows = [
+      { query: 'a', positive: 'b' },
+      { query: 'c', positive: ' ' },
+    ];
     expect(() => createLoss('mnrl').validateRows(rows, 'train.jsonl')).toThrow('train.jsonl: row 2 has no "positive" (mnrl needs query, positive)');
     expect(() => validateRowsForLoss([{ query: 'a', positive: 'b', negative: 'c', margin: Number.NaN }], 'margin-mse', 'gpl.jsonl')).toThrow(
       'gpl.jsonl: row 1 has no "margin" (margin-mse needs query, positive, negative, margin)',
@@ -41,14 +44,21 @@ describe('loss registry', () => {
     registerLoss('test-cosent', () => {
       const loss: Loss<unknown, unknown> = {
         name: 'test-cosent',
-        columns: [{ name: 'sentence1', type: 'text' }, { name: 'sentence2', type: 'text' }, { name: 'score', type: 'number' }],
+        columns: [
+          { name: 'sentence1', type: 'text' },
+          { name: 'sentence2', type: 'text' },
+          { name: 'score', type: 'number' },
+        ],
         validateRows: (rows, source) => validateLossRows(loss, rows, source),
         compute: () => tf.scalar(0),
       };
       return loss;
     });
     expect(lossNames).toContain('test-cosent');
-    const rows = [{ sentence1: 'a', sentence2: 'b', score: 0.5 }, { sentence1: 'a', sentence2: 'b' }];
+    const rows = [
+      { sentence1: 'a', sentence2: 'b', score: 0.5 },
+      { sentence1: 'a', sentence2: 'b' },
+    ];
     expect(() => validateRowsForLoss(rows.slice(0, 1) as never, 'test-cosent')).not.toThrow();
     expect(() => validateRowsForLoss(rows as never, 'test-cosent', 'sts.jsonl')).toThrow(
       'sts.jsonl: row 2 has no "score" (test-cosent needs sentence1, sentence2, score)',

@@ -4,22 +4,45 @@ import { BertModel } from '../../../src/training/models/bert/bert.ts';
 import { embeddingLookup } from '../../../src/training/nn/embeddingLookup.ts';
 import { l2normalize, pool, type PoolingMode } from '../../../src/training/models/pooling.ts';
 import { randomBertWeights } from '../../../src/training/init/randomBert.ts';
-import { batchTensors, maxAbsDiff, runReferences, tinyBertConfig, tokenBatch, writeModelDir, type ReferenceForward } from '../../helpers/reference.ts';
+import {
+  batchTensors,
+  maxAbsDiff,
+  runReferences,
+  tinyBertConfig,
+  tokenBatch,
+  writeModelDir,
+  type ReferenceForward,
+} from '../../helpers/reference.ts';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
 // Different lengths (padding), non-zero token types, a repeated id; ids stay < vocab 50.
 const batch = tokenBatch(
-  [[2, 7, 7, 31, 12, 44, 3], [2, 19, 3], [2, 5, 9, 3, 48]],
-  [[0, 0, 0, 0, 1, 1, 1], [0, 1, 1], [0, 0, 0, 1, 1]],
+  [
+    [2, 7, 7, 31, 12, 44, 3],
+    [2, 19, 3],
+    [2, 5, 9, 3, 48],
+  ],
+  [
+    [0, 0, 0, 0, 1, 1, 1],
+    [0, 1, 1],
+    [0, 0, 0, 1, 1],
+  ],
 );
 
 describe('embeddingLookup', () => {
   it('matches gather and sums the gradient of repeated ids (wasm backend)', () => {
     expect(tf.getBackend()).toBe(process.env.FTLAB_BACKEND ?? 'wasm');
     const table = tf.variable(tf.randomNormal([6, 3], 0, 1, 'float32', 1) as tf.Tensor2D);
-    const ids = tf.tensor2d([[1, 4, 1], [0, 1, 5]], undefined, 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 4, 1],
+        [0, 1, 5],
+      ],
+      undefined,
+      'int32',
+    );
     const w = tf.randomNormal([2, 3, 3], 0, 1, 'float32', 2);
     const out = embeddingLookup(table, ids);
     expect(out.shape).toEqual([2, 3, 3]);
@@ -29,7 +52,13 @@ describe('embeddingLookup', () => {
     const wv = w.arraySync() as number[][][];
     const idv = ids.arraySync();
     const expected = Array.from({ length: 6 }, () => [0, 0, 0]);
-    idv.forEach((row, b) => row.forEach((id, s) => wv[b]![s]!.forEach((x, k) => { expected[id]![k]! += x; })));
+    idv.forEach((row, b) =>
+      row.forEach((id, s) =>
+        wv[b]![s]!.forEach((x, k) => {
+          expected[id]![k]! += x;
+        }),
+      ),
+    );
     expect(maxAbsDiff(g.flat(), expected.flat())).toBeLessThan(1e-6);
     expect(expected[1]!.some((x) => x !== 0) && expected[2]!.every((x) => x === 0)).toBe(true);
     tf.dispose([table, ids, w, out, value, ...Object.values(grads)]);
@@ -81,7 +110,13 @@ describe('BertModel vs numpy float64 reference', () => {
   });
 
   it('masked max pooling ignores padding even when every real value is negative', () => {
-    const h = tf.tensor3d([[[-3, -1], [-2, -5], [0, 0]]]);
+    const h = tf.tensor3d([
+      [
+        [-3, -1],
+        [-2, -5],
+        [0, 0],
+      ],
+    ]);
     const m = tf.tensor2d([[1, 1, 0]], undefined, 'int32');
     expect(Array.from(pool(h, m, 'max').dataSync())).toEqual([-2, -1]);
     expect(Array.from(pool(h, m, 'mean').dataSync())).toEqual([-2.5, -3]);

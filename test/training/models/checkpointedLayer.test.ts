@@ -8,7 +8,13 @@ import { batchTensors, tinyBertConfig, tokenBatch } from '../../helpers/referenc
 describe('gradient checkpointing of BERT layers', () => {
   const config = tinyBertConfig({ hidden_dropout_prob: 0.2, attention_probs_dropout_prob: 0.2 });
   const model = BertModel.fromWeights(config, randomBertWeights(config, { seed: 9, perturbAll: true }));
-  const inputs = batchTensors(tokenBatch([[2, 7, 7, 11, 3], [2, 5, 3], [2, 9, 13, 17, 19, 23, 3]]));
+  const inputs = batchTensors(
+    tokenBatch([
+      [2, 7, 7, 11, 3],
+      [2, 5, 3],
+      [2, 9, 13, 17, 19, 23, 3],
+    ]),
+  );
   const w = tf.randomNormal([3, config.hidden_size], 0, 1, 'float32', 4);
   const vars = [...model.trainableParams().values()];
 

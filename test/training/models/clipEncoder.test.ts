@@ -13,7 +13,15 @@ import { memorySource } from '../../helpers/fixtures.ts';
 import { maxAbsDiff } from '../../helpers/reference.ts';
 
 async function folderFiles(dir: string): Promise<Record<string, string | Uint8Array>> {
-  const names = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt', 'preprocessor_config.json'];
+  const names = [
+    'config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+    'vocab.json',
+    'merges.txt',
+    'preprocessor_config.json',
+  ];
   const files: Record<string, string | Uint8Array> = {};
   for (const n of names) files[n] = await readFile(path.join(dir, n), 'utf8');
   files['model.safetensors'] = new Uint8Array(await readFile(path.join(dir, 'model.safetensors')));
@@ -30,7 +38,9 @@ describe('loadClipEncoder', () => {
     extra.set('vision_model.embeddings.position_ids', { shape: [1, 17], data: new Float32Array(17) });
     extra.set('something.else', { shape: [2], data: new Float32Array(2) });
     const warnings: string[] = [];
-    const enc = await loadClipEncoder(memorySource({ ...files, 'model.safetensors': writeSafetensors(extra) }, 'tiny'), { onWarning: (m) => warnings.push(m) });
+    const enc = await loadClipEncoder(memorySource({ ...files, 'model.safetensors': writeSafetensors(extra) }, 'tiny'), {
+      onWarning: (m) => warnings.push(m),
+    });
     expect(warnings).toEqual(['tiny/model.safetensors: ignored 1 tensor(s) that are not part of CLIPModel: something.else']);
     const exported = await enc.model.exportWeights();
     expect([...exported.keys()].sort()).toEqual([...original.keys()].sort());
@@ -40,7 +50,13 @@ describe('loadClipEncoder', () => {
     }
     expect(exported.get('logit_scale')!.shape).toEqual([]);
     expect(exported.get('logit_scale')!.data[0]).toBeCloseTo(2.6592, 6);
-    expect(Object.keys(enc.tokenizer.files).sort()).toEqual(['merges.txt', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json']);
+    expect(Object.keys(enc.tokenizer.files).sort()).toEqual([
+      'merges.txt',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.json',
+    ]);
     expect([enc.maxTextLength, enc.imageConfig.cropHeight, enc.preprocessorConfig.image_processor_type]).toEqual([24, 32, 'CLIPImageProcessor']);
     enc.dispose();
   });
@@ -50,20 +66,33 @@ describe('loadClipEncoder', () => {
     const weights = readSafetensors(files['model.safetensors'] as Uint8Array);
     const without = new Map(weights);
     without.delete('visual_projection.weight');
-    await expect(loadClipEncoder(memorySource({ ...files, 'model.safetensors': writeSafetensors(without) }, 'm')))
-      .rejects.toThrow('m/model.safetensors: missing tensor(s) visual_projection.weight');
+    await expect(loadClipEncoder(memorySource({ ...files, 'model.safetensors': writeSafetensors(without) }, 'm'))).rejects.toThrow(
+      'm/model.safetensors: missing tensor(s) visual_projection.weight',
+    );
     const bad = new Map(weights);
     bad.set('text_projection.weight', { shape: [16, 31], data: new Float32Array(16 * 31) });
-    await expect(loadClipEncoder(memorySource({ ...files, 'model.safetensors': writeSafetensors(bad) }, 'm')))
-      .rejects.toThrow('m/model.safetensors: tensor "text_projection.weight" has shape [16,31] but the config needs [16,32]');
-    expect(() => parseClipConfig({ model_type: 'clip', vision_config: { hidden_size: 30, num_attention_heads: 4 } }, 'c.json'))
-      .toThrow('c.json: vision_config: hidden_size 30 is not a multiple of num_attention_heads 4');
-    expect(() => parseClipConfig({ text_config: { hidden_act: 'relu' } }, 'c.json')).toThrow('c.json: text_config.hidden_act: "relu" is not supported');
-    expect(() => parseClipConfig({ vision_config: { image_size: 30, patch_size: 8 } }, 'c.json')).toThrow('image_size 30 is not a multiple of patch_size 8');
+    await expect(loadClipEncoder(memorySource({ ...files, 'model.safetensors': writeSafetensors(bad) }, 'm'))).rejects.toThrow(
+      'm/model.safetensors: tensor "text_projection.weight" has shape [16,31] but the config needs [16,32]',
+    );
+    expect(() => parseClipConfig({ model_type: 'clip', vision_config: { hidden_size: 30, num_attention_heads: 4 } }, 'c.json')).toThrow(
+      'c.json: vision_config: hidden_size 30 is not a multiple of num_attention_heads 4',
+    );
+    expect(() => parseClipConfig({ text_config: { hidden_act: 'relu' } }, 'c.json')).toThrow(
+      'c.json: text_config.hidden_act: "relu" is not supported',
+    );
+    expect(() => parseClipConfig({ vision_config: { image_size: 30, patch_size: 8 } }, 'c.json')).toThrow(
+      'image_size 30 is not a multiple of patch_size 8',
+    );
     // partial sub-configs take transformers' defaults
     const c = parseClipConfig({ model_type: 'clip', text_config: { hidden_size: 64, num_attention_heads: 4 } });
-    expect([c.text.vocab_size, c.text.max_position_embeddings, c.text.eos_token_id, c.vision.patch_size, c.projection_dim, c.logit_scale_init_value])
-      .toEqual([49408, 77, 49407, 32, 512, 2.6592]);
+    expect([
+      c.text.vocab_size,
+      c.text.max_position_embeddings,
+      c.text.eos_token_id,
+      c.vision.patch_size,
+      c.projection_dim,
+      c.logit_scale_init_value,
+    ]).toEqual([49408, 77, 49407, 32, 512, 2.6592]);
   });
 
   it('falls back to CLIPImageProcessor defaults without preprocessor_config.json, and says so', async () => {
@@ -102,7 +131,12 @@ describe('ClipEncoder', () => {
     const raw = enc.embedTexts(['shoes'], { training: false });
     const rawData = raw.dataSync();
     expect(Math.abs(Math.hypot(...rawData) - 1)).toBeGreaterThan(1e-3);
-    expect(maxAbsDiff(rawData.map((x) => x / Math.hypot(...rawData)), all[1]!)).toBeLessThan(1e-5);
+    expect(
+      maxAbsDiff(
+        rawData.map((x) => x / Math.hypot(...rawData)),
+        all[1]!,
+      ),
+    ).toBeLessThan(1e-5);
     raw.dispose();
     await expect(enc.encodeImages([new Float32Array(10)])).rejects.toThrow('encodeImages: image 0 has 10 values; the model needs 3x32x32 = 3072');
     const ac = new AbortController();
@@ -124,10 +158,18 @@ describe('ClipModel locks and logit scale', () => {
     expect(trainable()).toContain('logit_scale');
     expect(count('text_model.')).toBe([...m.params.keys()].filter((n) => n.startsWith('text_model.')).length);
     m.setLocks({ lockImage: true, unlockedImageLayers: 1 });
-    expect(trainable().filter((n) => !n.startsWith('text_') && n !== 'logit_scale').sort()).toEqual([
-      ...[...m.params.keys()].filter((n) => n.startsWith('vision_model.encoder.layers.1.')),
-      'vision_model.post_layernorm.bias', 'vision_model.post_layernorm.weight', 'visual_projection.weight',
-    ].sort());
+    expect(
+      trainable()
+        .filter((n) => !n.startsWith('text_') && n !== 'logit_scale')
+        .sort(),
+    ).toEqual(
+      [
+        ...[...m.params.keys()].filter((n) => n.startsWith('vision_model.encoder.layers.1.')),
+        'vision_model.post_layernorm.bias',
+        'vision_model.post_layernorm.weight',
+        'visual_projection.weight',
+      ].sort(),
+    );
     m.setLocks({ lockImage: true, unlockedImageLayers: 3 });
     expect(count('vision_model.embeddings.')).toBe(3);
     m.setLocks({ lockText: true, lockImage: true });
@@ -143,7 +185,11 @@ describe('ClipModel locks and logit scale', () => {
     m.setLocks({ lockText: true });
     expect(m.params.get('text_projection.weight')!.trainable).toBe(false);
     expect(m.params.get('visual_projection.weight')!.trainable).toBe(true);
-    for (const [v, want] of [[5, Math.log(100)], [-1, 0], [1.5, 1.5]]) {
+    for (const [v, want] of [
+      [5, Math.log(100)],
+      [-1, 0],
+      [1.5, 1.5],
+    ]) {
       m.logitScale.assign(tf.scalar(v!));
       m.clampLogitScale();
       expect(m.logitScale.dataSync()[0]).toBeCloseTo(want!, 6);
@@ -154,9 +200,18 @@ describe('ClipModel locks and logit scale', () => {
 
 describe('randomClipWeights', () => {
   it('initialises as CLIPPreTrainedModel._init_weights: per-kind standard deviations, unit LayerNorms, zero biases', () => {
-    const c = parseClipConfig({ projection_dim: 32, text_config: { vocab_size: 300, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4,
-      intermediate_size: 128, max_position_embeddings: 16 }, vision_config: { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4,
-      intermediate_size: 256, image_size: 32, patch_size: 8 } });
+    const c = parseClipConfig({
+      projection_dim: 32,
+      text_config: {
+        vocab_size: 300,
+        hidden_size: 64,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        intermediate_size: 128,
+        max_position_embeddings: 16,
+      },
+      vision_config: { hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 256, image_size: 32, patch_size: 8 },
+    });
     const w = randomClipWeights(c, { seed: 1 });
     const std = (name: string) => Math.sqrt(w.get(name)!.data.reduce((a, x) => a + x * x, 0) / w.get(name)!.data.length);
     const expected: [string, number][] = [

@@ -16,7 +16,12 @@ const variants = [
   { name: 'gelu', opts: { hiddenAct: 'gelu' as const, initFactor: 3, seed: 6 } },
 ];
 
-interface Setup { dir: string; enc: ClipEncoder; rows: ReturnType<typeof batchRows>; pixels: ReturnType<typeof randomPixels> }
+interface Setup {
+  dir: string;
+  enc: ClipEncoder;
+  rows: ReturnType<typeof batchRows>;
+  pixels: ReturnType<typeof randomPixels>;
+}
 const setups: Setup[] = [];
 
 beforeAll(async () => {
@@ -48,7 +53,8 @@ describe('ClipModel vs numpy float64 reference', () => {
         imageEmbeds: maxAbsDiff(image.imageEmbeds.dataSync(), ref.image_embeds.flat()),
         textHidden: maxAbsDiff(text.lastHiddenState.dataSync(), ref.text_last_hidden_state.flat(2)),
         // the vision residual stream is not normalized (values up to ~20 here): compare relative to its scale
-        imageHiddenRel: maxAbsDiff(image.lastHiddenState.dataSync(), ref.image_last_hidden_state.flat(2)) / maxAbs(ref.image_last_hidden_state.flat(2)),
+        imageHiddenRel:
+          maxAbsDiff(image.lastHiddenState.dataSync(), ref.image_last_hidden_state.flat(2)) / maxAbs(ref.image_last_hidden_state.flat(2)),
         logits: maxAbsDiff(logits.dataSync(), ref.logits_per_text.flat()),
       };
       console.log(`clip parity ${variants[i]!.name}: ${JSON.stringify(diffs)}`);
@@ -57,7 +63,17 @@ describe('ClipModel vs numpy float64 reference', () => {
       expect(maxAbs(ref.text_embeds.flat())).toBeGreaterThan(0.3);
       expect(maxAbs(ref.image_embeds.flat())).toBeGreaterThan(0.3);
       expect(maxAbsDiff(ref.text_embeds[0]!, ref.text_embeds[1]!)).toBeGreaterThan(0.1);
-      tf.dispose([x.inputIds, x.attentionMask, x.eosOneHot, pixels, text.textEmbeds, text.lastHiddenState, image.imageEmbeds, image.lastHiddenState, logits]);
+      tf.dispose([
+        x.inputIds,
+        x.attentionMask,
+        x.eosOneHot,
+        pixels,
+        text.textEmbeds,
+        text.lastHiddenState,
+        image.imageEmbeds,
+        image.lastHiddenState,
+        logits,
+      ]);
       expect(tf.memory().numTensors).toBe(before);
     });
   });
@@ -78,8 +94,18 @@ function coordinates(s: Setup, seed: number): [string, number][] {
   for (const row of [0, 3, 9]) coords.push(['text_model.embeddings.position_embedding.weight', row * D + rng.int(D)]);
   for (const t of ['text_model', 'vision_model']) {
     for (let l = 0; l < 2; l++) {
-      for (const n of ['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.bias', 'self_attn.out_proj.weight',
-        'layer_norm1.weight', 'layer_norm2.bias', 'mlp.fc1.weight', 'mlp.fc2.weight', 'mlp.fc1.bias']) pick(`${t}.encoder.layers.${l}.${n}`, 1);
+      for (const n of [
+        'self_attn.q_proj.weight',
+        'self_attn.k_proj.weight',
+        'self_attn.v_proj.bias',
+        'self_attn.out_proj.weight',
+        'layer_norm1.weight',
+        'layer_norm2.bias',
+        'mlp.fc1.weight',
+        'mlp.fc2.weight',
+        'mlp.fc1.bias',
+      ])
+        pick(`${t}.encoder.layers.${l}.${n}`, 1);
     }
   }
   pick('text_model.final_layer_norm.weight', 2);
@@ -109,9 +135,16 @@ describe('CLIP loss gradients vs float64 central finite differences', () => {
     const pixels = tf.tensor4d(s.pixels.data, s.pixels.shape);
     const params = [...model.trainableParams().values()];
     expect(params.length).toBe(model.params.size);
-    const run = (checkpoint: boolean) => tf.variableGrads(() => clipLoss(
-      model.textFeatures(x, { training: true, checkpoint }), model.imageFeatures(pixels, { training: true, checkpoint }), model.logitScale,
-    ), params);
+    const run = (checkpoint: boolean) =>
+      tf.variableGrads(
+        () =>
+          clipLoss(
+            model.textFeatures(x, { training: true, checkpoint }),
+            model.imageFeatures(pixels, { training: true, checkpoint }),
+            model.logitScale,
+          ),
+        params,
+      );
     const ck = run(true);
     const plain = run(false);
     const values = new Map([...model.params].map(([name, v]) => [name, ck.grads[v.name]!.dataSync()]));
@@ -130,8 +163,10 @@ describe('CLIP loss gradients vs float64 central finite differences', () => {
     const lossDiff = Math.abs(ck.value.dataSync()[0]! - ref!.loss);
     let ckVsPlain = 0;
     for (const v of params) ckVsPlain = Math.max(ckVsPlain, maxAbsDiff(ck.grads[v.name]!.dataSync(), plain.grads[v.name]!.dataSync()));
-    console.log(`clip gradcheck: loss ${ref!.loss.toFixed(6)} diff ${lossDiff.toExponential(2)}, worst rel ${worstRel.toExponential(2)}, ` +
-      `worst |diff|/max|g| ${worstScaled.toExponential(2)}, checkpointed vs plain ${ckVsPlain.toExponential(2)}\n  ${lines.join('\n  ')}`);
+    console.log(
+      `clip gradcheck: loss ${ref!.loss.toFixed(6)} diff ${lossDiff.toExponential(2)}, worst rel ${worstRel.toExponential(2)}, ` +
+        `worst |diff|/max|g| ${worstScaled.toExponential(2)}, checkpointed vs plain ${ckVsPlain.toExponential(2)}\n  ${lines.join('\n  ')}`,
+    );
     expect(lossDiff).toBeLessThan(1e-5);
     expect(worstRel).toBeLessThan(1e-3);
     expect(worstScaled).toBeLessThan(1e-4);

@@ -13,7 +13,10 @@ import { runClipReferences } from '../../helpers/clipReference.ts';
 describe('CLIP BPE merges', () => {
   it('are learned as standard BPE: most frequent pair first, pairs seen once are not merged', () => {
     // words: low x3 -> l o w</w>; lower -> l o w e r</w>. (l,o) occurs 4 times, then (lo,w</w>) 3 times, the rest once.
-    expect(learnClipMerges(['low low  LOW lower'], 10)).toEqual([['l', 'o'], ['lo', 'w</w>']]);
+    expect(learnClipMerges(['low low  LOW lower'], 10)).toEqual([
+      ['l', 'o'],
+      ['lo', 'w</w>'],
+    ]);
     // 512 byte tokens: 94 + 12 + 82 printable bytes map to themselves, then the other 68 bytes, then the same with </w>
     const base = clipBaseVocab();
     expect(base.length).toBe(512);
@@ -23,7 +26,14 @@ describe('CLIP BPE merges', () => {
 
 describe('CLIP tokenizer.json through loadTokenizer', () => {
   // merges 512 'lo', 513 'low</w>', 514 'low'; <|startoftext|> 515, <|endoftext|> 516.
-  const files = clipTokenizerFiles([['l', 'o'], ['lo', 'w</w>'], ['lo', 'w']], { modelMaxLength: 8 });
+  const files = clipTokenizerFiles(
+    [
+      ['l', 'o'],
+      ['lo', 'w</w>'],
+      ['lo', 'w'],
+    ],
+    { modelMaxLength: 8 },
+  );
 
   it('gives hand-derived ids: BPE with </w>, lowercase, whitespace runs, single digits, UTF-8 bytes, padding with EOS', async () => {
     const tok = await loadTokenizer(memorySource(files, 'hand'));
@@ -32,11 +42,7 @@ describe('CLIP tokenizer.json through loadTokenizer', () => {
     // 'é' = bytes c3 a9 -> 'Ã' (94 + 12 + 0xc3 - 0xae = 127) and '©</w>' (256 + 94 + 0xa9 - 0xa1 = 358)
     const b = tok.encode(['low lower', 'LOW!!\t 42', 'é'], 8);
     expect(b.seqLen).toBe(7);
-    expect(Array.from(b.inputIds)).toEqual([
-      515, 513, 514, 68, 337, 516, 516,
-      515, 513, 0, 256, 275, 273, 516,
-      515, 127, 358, 516, 516, 516, 516,
-    ]);
+    expect(Array.from(b.inputIds)).toEqual([515, 513, 514, 68, 337, 516, 516, 515, 513, 0, 256, 275, 273, 516, 515, 127, 358, 516, 516, 516, 516]);
     expect(Array.from(b.attentionMask)).toEqual([1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
     // truncation keeps <|startoftext|> and <|endoftext|>, as CLIPTokenizerFast(truncation=True, max_length=4)
     const t = tok.encode(['low lower low'], 4);
@@ -50,7 +56,12 @@ describe('CLIP tokenizer.json through loadTokenizer', () => {
     expect(files['vocab.json']!.indexOf('"0": 15')).toBeGreaterThan(files['vocab.json']!.indexOf('"/": 14'));
     expect(files['merges.txt']).toBe('#version: 0.2\nl o\nlo w</w>\nlo w\n');
     const config = JSON.parse(files['tokenizer_config.json']!);
-    expect([config.pad_token, config.bos_token, config.eos_token, config.tokenizer_class]).toEqual(['<|endoftext|>', '<|startoftext|>', '<|endoftext|>', 'CLIPTokenizer']);
+    expect([config.pad_token, config.bos_token, config.eos_token, config.tokenizer_class]).toEqual([
+      '<|endoftext|>',
+      '<|startoftext|>',
+      '<|endoftext|>',
+      'CLIPTokenizer',
+    ]);
   });
 });
 
@@ -59,8 +70,13 @@ describe('tiny CLIP tokenizer vs openai simple_tokenizer (python reference)', ()
     const dir = await makeTinyClip();
     const tok = await loadTokenizer(folderSource(dir));
     const texts = [
-      'Red running shoes for men, size 42', "Women's trail running shoe - waterproof", 'Café espresso machine with milk frother',
-      'Crème brûlée ramekins set of 6', 'USB-C   charging\tcable 2m braided!!!', "it'll be 65W... we're sure", 'ÜBER größe 日本 ✓',
+      'Red running shoes for men, size 42',
+      "Women's trail running shoe - waterproof",
+      'Café espresso machine with milk frother',
+      'Crème brûlée ramekins set of 6',
+      'USB-C   charging\tcable 2m braided!!!',
+      "it'll be 65W... we're sure",
+      'ÜBER größe 日本 ✓',
       'wireless bluetooth headphones with noise cancelling and a very long tail of words that must be truncated at 24 tokens',
     ];
     const max = 24;

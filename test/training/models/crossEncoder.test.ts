@@ -59,7 +59,14 @@ describe('initModel BertForSequenceClassification', () => {
     expect(tensors.get('classifier.bias')!.shape).toEqual([1]);
     expect(tensors.get('bert.pooler.dense.weight')!.shape).toEqual([32, 32]);
     expect([...tensors.keys()].every((n) => n.startsWith('bert.') || n.startsWith('classifier.'))).toBe(true);
-    const three = initModel({ texts: tinyTrainingCorpus, hidden: 16, layers: 1, heads: 2, architecture: 'BertForSequenceClassification', numLabels: 3 });
+    const three = initModel({
+      texts: tinyTrainingCorpus,
+      hidden: 16,
+      layers: 1,
+      heads: 2,
+      architecture: 'BertForSequenceClassification',
+      numLabels: 3,
+    });
     expect(JSON.parse(three.get('config.json') as string).id2label).toEqual({ 0: 'LABEL_0', 1: 'LABEL_1', 2: 'LABEL_2' });
     expect(three.has('modules.json')).toBe(false);
   });
@@ -67,7 +74,11 @@ describe('initModel BertForSequenceClassification', () => {
 
 describe('tfjs cross-encoder', () => {
   it('matches the float64 numpy BertForSequenceClassification within 1e-5, in input order, without leaks', async () => {
-    const batch = ce.tokenizer.encodePairs(pairs.map((p) => p[0]), pairs.map((p) => p[1]), ce.maxLength);
+    const batch = ce.tokenizer.encodePairs(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+      ce.maxLength,
+    );
     expect(batch.seqLen).toBe(24); // the long pair was truncated
     expect(batch.attentionMask.includes(0)).toBe(true);
     const typesZeroed = { ...toBatch(batch), token_type_ids: toBatch(batch).token_type_ids.map((r) => r.map(() => 0)) };
@@ -81,7 +92,12 @@ describe('tfjs cross-encoder', () => {
     expect(progress).toEqual([3, 6, 7]);
     expect(maxAbsDiff(scores, expected)).toBeLessThan(1e-5);
     // the tolerance is tight enough to see a token-type mistake, and scores differ between pairs
-    expect(maxAbsDiff(scores, refNoTypes!.map((r) => r[0]!))).toBeGreaterThan(1e-4);
+    expect(
+      maxAbsDiff(
+        scores,
+        refNoTypes!.map((r) => r[0]!),
+      ),
+    ).toBeGreaterThan(1e-4);
     expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(1e-3);
   });
 
@@ -89,9 +105,18 @@ describe('tfjs cross-encoder', () => {
     const dir = await makeTinyCrossEncoder({ numLabels: 3, seed: 7 });
     const multi = (await loadCrossEncoder(folderSource(dir), { label: 2 })) as TfjsCrossEncoder;
     try {
-      const batch = multi.tokenizer.encodePairs(pairs.map((p) => p[0]), pairs.map((p) => p[1]), multi.maxLength);
+      const batch = multi.tokenizer.encodePairs(
+        pairs.map((p) => p[0]),
+        pairs.map((p) => p[1]),
+        multi.maxLength,
+      );
       const [ref] = crossEncoderReference(dir, [toBatch(batch)]);
-      expect(maxAbsDiff(await multi.score(pairs), ref!.map((r) => r[2]!))).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(
+          await multi.score(pairs),
+          ref!.map((r) => r[2]!),
+        ),
+      ).toBeLessThan(1e-5);
     } finally {
       multi.dispose();
     }
@@ -135,8 +160,17 @@ describe('cross-encoder export', () => {
     // transformers.js' own pair encoding agrees with ours when nothing is truncated
     const short = pairs.filter((_, i) => i !== 5);
     const hfTok = await AutoTokenizer.from_pretrained(out);
-    const theirs = hfTok(short.map((p) => p[0]), { text_pair: short.map((p) => p[1]), padding: true, return_tensor: false }) as unknown as TokenBatch;
-    const ours = toBatch(ce.tokenizer.encodePairs(short.map((p) => p[0]), short.map((p) => p[1]), 128));
+    const theirs = hfTok(
+      short.map((p) => p[0]),
+      { text_pair: short.map((p) => p[1]), padding: true, return_tensor: false },
+    ) as unknown as TokenBatch;
+    const ours = toBatch(
+      ce.tokenizer.encodePairs(
+        short.map((p) => p[0]),
+        short.map((p) => p[1]),
+        128,
+      ),
+    );
     expect(ours).toEqual(theirs);
 
     const onnx = await loadCrossEncoder(folderSource(out), { backend: 'onnx', maxLength: 24, device: 'cpu' });

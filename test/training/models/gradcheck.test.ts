@@ -10,20 +10,33 @@ const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
 // Row 0 repeats id 7, so the word-embedding gradient of id 7 must sum two positions.
-const batch = tokenBatch([[2, 7, 9, 7, 3], [2, 11, 3]], [[0, 0, 1, 1, 1], [0, 1, 1]]);
+const batch = tokenBatch(
+  [
+    [2, 7, 9, 7, 3],
+    [2, 11, 3],
+  ],
+  [
+    [0, 0, 1, 1, 1],
+    [0, 1, 1],
+  ],
+);
 const H = 32;
 
 /** Which coordinates to check: [param name, flat index] */
 function coordinates(seed: number): [string, number][] {
   const rng = new Rng(seed);
   const coords: [string, number][] = [];
-  const rows = (name: string, row: number, n: number) => { for (let i = 0; i < n; i++) coords.push([name, row * H + rng.int(H)]); };
+  const rows = (name: string, row: number, n: number) => {
+    for (let i = 0; i < n; i++) coords.push([name, row * H + rng.int(H)]);
+  };
   rows('embeddings.word_embeddings.weight', 7, 3); // repeated id
   rows('embeddings.word_embeddings.weight', 11, 2);
   rows('embeddings.position_embeddings.weight', 0, 2);
   rows('embeddings.position_embeddings.weight', 4, 2); // only the long row reaches position 4
   rows('embeddings.token_type_embeddings.weight', 1, 2);
-  const flat = (name: string, size: number, n: number) => { for (let i = 0; i < n; i++) coords.push([name, rng.int(size)]); };
+  const flat = (name: string, size: number, n: number) => {
+    for (let i = 0; i < n; i++) coords.push([name, rng.int(size)]);
+  };
   flat('embeddings.LayerNorm.weight', H, 2);
   flat('encoder.layer.0.attention.self.query.weight', H * H, 3);
   flat('encoder.layer.1.attention.self.key.weight', H * H, 2);
@@ -52,7 +65,16 @@ describe('gradients vs float64 central finite differences', () => {
       return { ...c, config, weights, dir, w, coords: coordinates(7 + i) };
     });
     const refs = runReferences(
-      setups.map((s) => ({ model_dir: s.dir, mode: 'fd' as const, batches: [batch], pooling: s.pooling, normalize: s.normalize, w: [s.w], coords: s.coords, eps: 1e-6 })),
+      setups.map((s) => ({
+        model_dir: s.dir,
+        mode: 'fd' as const,
+        batches: [batch],
+        pooling: s.pooling,
+        normalize: s.normalize,
+        w: [s.w],
+        coords: s.coords,
+        eps: 1e-6,
+      })),
     ) as ReferenceFd[];
 
     const inputs = batchTensors(batch);
@@ -80,8 +102,10 @@ describe('gradients vs float64 central finite differences', () => {
         worstScaled = Math.max(worstScaled, scaled);
         return `${name}[${idx}] tfjs=${ours.toExponential(4)} fd=${fd.toExponential(4)} rel=${rel.toExponential(2)}`;
       });
-      console.log(`gradcheck ${s.act}/${s.pooling}${s.normalize ? '+normalize' : ''}: loss diff ${lossDiff.toExponential(2)}, ` +
-        `worst rel ${worstRel.toExponential(2)}, worst |diff|/max|g| ${worstScaled.toExponential(2)}\n  ${rows.join('\n  ')}`);
+      console.log(
+        `gradcheck ${s.act}/${s.pooling}${s.normalize ? '+normalize' : ''}: loss diff ${lossDiff.toExponential(2)}, ` +
+          `worst rel ${worstRel.toExponential(2)}, worst |diff|/max|g| ${worstScaled.toExponential(2)}\n  ${rows.join('\n  ')}`,
+      );
       expect(lossDiff).toBeLessThan(1e-4);
       expect(worstRel).toBeLessThan(1e-4);
       expect(worstScaled).toBeLessThan(1e-5);

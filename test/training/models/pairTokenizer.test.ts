@@ -42,9 +42,18 @@ describe('encodePairs', () => {
     const tok = await tokenizer();
     const e = tok.encodePairs(['red', 'usb-c'], ['shoe', 'the red shoes'], 16);
     expect(e.seqLen).toBe(10);
-    expect(rows(e)).toEqual([[2, 6, 3, 7, 3, 0, 0, 0, 0, 0], [2, 15, 14, 16, 3, 5, 6, 7, 8, 3]]);
-    expect(rows(e, e.attentionMask)).toEqual([[1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]]);
-    expect(rows(e, e.tokenTypeIds)).toEqual([[0, 0, 0, 1, 1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]]);
+    expect(rows(e)).toEqual([
+      [2, 6, 3, 7, 3, 0, 0, 0, 0, 0],
+      [2, 15, 14, 16, 3, 5, 6, 7, 8, 3],
+    ]);
+    expect(rows(e, e.attentionMask)).toEqual([
+      [1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+      [1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+    ]);
+    expect(rows(e, e.tokenTypeIds)).toEqual([
+      [0, 0, 0, 1, 1, 0, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 1, 1, 1, 1, 1],
+    ]);
     expect(() => tok.encodePairs(['a', 'b'], ['c'], 16)).toThrow(/2 first texts but 1 second/);
   });
 
@@ -53,7 +62,9 @@ describe('encodePairs', () => {
     const tok = new PreTrainedTokenizer(JSON.parse(files['tokenizer.json']!), JSON.parse(files['tokenizer_config.json']!));
     const ours = pairEncoder(tok, 0)(['the red shoes run'], ['running shoes!'], 8);
     expect(rows(ours)).toEqual([[2, 5, 6, 3, 9, 10, 7, 3]]);
-    const theirs = tok('the red shoes run', { text_pair: 'running shoes!', truncation: true, max_length: 8, return_tensor: false }) as unknown as { input_ids: number[] };
+    const theirs = tok('the red shoes run', { text_pair: 'running shoes!', truncation: true, max_length: 8, return_tensor: false }) as unknown as {
+      input_ids: number[];
+    };
     expect(theirs.input_ids.at(-1)).not.toBe(3);
   });
 });

@@ -25,11 +25,7 @@ function memorySource(files: ModelFiles, id = 'mem-model'): ModelSource {
   };
 }
 
-const texts = [
-  ...tinyCorpus.slice(0, 9),
-  'a much longer query about waterproof trail running shoes for women with extra grip and a hood',
-  'mug',
-];
+const texts = [...tinyCorpus.slice(0, 9), 'a much longer query about waterproof trail running shoes for women with extra grip and a hood', 'mug'];
 
 describe('SentenceEncoder on a tiny sentence-transformers folder', () => {
   let dir: string;
@@ -55,10 +51,17 @@ describe('SentenceEncoder on a tiny sentence-transformers folder', () => {
     const out = await encoder.encode(texts, { batchSize: 4, onProgress: (d, t) => progress.push([d, t]) });
     expect(tf.memory().numTensors).toBe(before);
     expect(out).toHaveLength(texts.length);
-    const diff = maxAbsDiff(out.flatMap((v) => Array.from(v)), ref.flat());
+    const diff = maxAbsDiff(
+      out.flatMap((v) => Array.from(v)),
+      ref.flat(),
+    );
     console.log(`encode vs numpy reference: max abs diff ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(1e-5);
-    expect(progress).toEqual([[4, 11], [8, 11], [11, 11]]);
+    expect(progress).toEqual([
+      [4, 11],
+      [8, 11],
+      [11, 11],
+    ]);
     const single = await encoder.encode([texts[9]!, texts[0]!], { batchSize: 1 });
     expect(maxAbsDiff(single[0]!, out[9]!)).toBeLessThan(1e-5);
     expect(maxAbsDiff(single[1]!, out[0]!)).toBeLessThan(1e-5);
@@ -72,7 +75,13 @@ describe('SentenceEncoder on a tiny sentence-transformers folder', () => {
     await expect(encoder.encode(texts, { signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError', message: /aborted after 0 of 11/ });
     const mid = new AbortController();
     let batches = 0;
-    const run = encoder.encode(texts, { batchSize: 2, signal: mid.signal, onProgress: () => { if (++batches === 2) mid.abort(); } });
+    const run = encoder.encode(texts, {
+      batchSize: 2,
+      signal: mid.signal,
+      onProgress: () => {
+        if (++batches === 2) mid.abort();
+      },
+    });
     await expect(run).rejects.toMatchObject({ name: 'AbortError', message: /aborted after 4 of 11/ });
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -81,7 +90,10 @@ describe('SentenceEncoder on a tiny sentence-transformers folder', () => {
     const vars = [...encoder.model.trainableParams().values()];
     const before = tf.memory().numTensors;
     const step = (seed: number) => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(tf.sub(encoder.embedTexts(texts.slice(0, 3), { training: true, seed }), 0.1))), vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(tf.sub(encoder.embedTexts(texts.slice(0, 3), { training: true, seed }), 0.1))),
+        vars,
+      );
       const out = { loss: value.dataSync()[0]!, gradCount: Object.keys(grads).length, wordGrad: grads[vars[0]!.name]!.dataSync().slice() };
       tf.dispose([value, ...Object.values(grads)]);
       return out;
@@ -96,7 +108,13 @@ describe('SentenceEncoder on a tiny sentence-transformers folder', () => {
 
   it('toInputs() rejects ids outside the vocabulary', () => {
     const S = 3;
-    const bad = { inputIds: new Int32Array([2, 100000, 3]), attentionMask: new Int32Array(S).fill(1), tokenTypeIds: new Int32Array(S), batchSize: 1, seqLen: S };
+    const bad = {
+      inputIds: new Int32Array([2, 100000, 3]),
+      attentionMask: new Int32Array(S).fill(1),
+      tokenTypeIds: new Int32Array(S),
+      batchSize: 1,
+      seqLen: S,
+    };
     expect(() => encoder.toInputs(bad)).toThrow(/input id 100000 is outside/);
   });
 });

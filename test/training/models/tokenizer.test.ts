@@ -5,7 +5,30 @@ import { bertBasicTokenize, buildWordPieceVocab } from '../../../src/training/in
 import { memorySource, tinyCorpus, tinyTrainingCorpus } from '../../helpers/fixtures.ts';
 
 // ids:          0        1        2        3        4       5      6      7       8     9      10        11      12   13   14   15    16   17     18      19    20    21
-const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'red', 'shoe', '##s', 'run', '##ning', 'cafe', '!', ',', '-', 'usb', 'c', '红', '鞋', 'Red', '##z', 'é'];
+const vocab = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'the',
+  'red',
+  'shoe',
+  '##s',
+  'run',
+  '##ning',
+  'cafe',
+  '!',
+  ',',
+  '-',
+  'usb',
+  'c',
+  '红',
+  '鞋',
+  'Red',
+  '##z',
+  'é',
+];
 
 const rows = (e: { inputIds: Int32Array; seqLen: number; batchSize: number }) =>
   Array.from({ length: e.batchSize }, (_, i) => [...e.inputIds.subarray(i * e.seqLen, (i + 1) * e.seqLen)]);
@@ -30,7 +53,10 @@ describe('loadTokenizer', () => {
     const tok = await loadTokenizer(memorySource(tokenizerFiles(vocab)));
     const e = tok.encode(['red', 'the red shoes run'], 5);
     expect(e.seqLen).toBe(5);
-    expect(rows(e)).toEqual([[2, 6, 3, 0, 0], [2, 5, 6, 7, 3]]);
+    expect(rows(e)).toEqual([
+      [2, 6, 3, 0, 0],
+      [2, 5, 6, 7, 3],
+    ]);
     expect([...e.attentionMask]).toEqual([1, 1, 1, 0, 0, 1, 1, 1, 1, 1]);
     expect(rows(tok.encode(['the red'], 2))).toEqual([[2, 3]]);
     expect(rows(tok.encode([''], 8))).toEqual([[2, 3]]);
@@ -44,7 +70,10 @@ describe('loadTokenizer', () => {
 
   it('builds tokenizer.json from vocab.txt when only the slow tokenizer files exist', async () => {
     const full = tokenizerFiles(vocab);
-    const source = memorySource({ 'vocab.txt': full['vocab.txt'], 'tokenizer_config.json': JSON.stringify({ do_lower_case: false, model_max_length: 1e30 }) });
+    const source = memorySource({
+      'vocab.txt': full['vocab.txt'],
+      'tokenizer_config.json': JSON.stringify({ do_lower_case: false, model_max_length: 1e30 }),
+    });
     const tok = await loadTokenizer(source);
     expect(rows(tok.encode(['Red red'], 10))).toEqual([[2, 19, 6, 3]]);
     expect(tok.modelMaxLength).toBeUndefined();
@@ -73,7 +102,19 @@ describe('loadTokenizer', () => {
 
 describe('WordPiece vocabulary', () => {
   it('basic-tokenizes like BertNormalizer + BertPreTokenizer', () => {
-    expect(bertBasicTokenize("Crème Brûlée,\tUSB-C  don't\u0000 红鞋")).toEqual(['creme', 'brulee', ',', 'usb', '-', 'c', 'don', "'", 't', '红', '鞋']);
+    expect(bertBasicTokenize("Crème Brûlée,\tUSB-C  don't\u0000 红鞋")).toEqual([
+      'creme',
+      'brulee',
+      ',',
+      'usb',
+      '-',
+      'c',
+      'don',
+      "'",
+      't',
+      '红',
+      '鞋',
+    ]);
     expect(bertBasicTokenize('Crème USB', { lowercase: false })).toEqual(['Crème', 'USB']);
   });
 

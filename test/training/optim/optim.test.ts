@@ -13,7 +13,9 @@ const shapes: Record<string, number[]> = {
   'embeddings.word_embeddings.weight': [5, 2],
 };
 const rng = new Rng(2024);
-const init = Object.fromEntries(Object.entries(shapes).map(([k, s]) => [k, Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal())]));
+const init = Object.fromEntries(
+  Object.entries(shapes).map(([k, s]) => [k, Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => rng.normal())]),
+);
 // gradient scales vary so that some steps are clipped (norm > 1) and others are not
 const gradSteps = [3, 0.2, 1.5, 0.05, 0.8].map((scale) =>
   Object.fromEntries(Object.entries(init).map(([k, v]) => [k, v.map(() => rng.normal() * scale)])),
@@ -127,7 +129,12 @@ describe('weight decay groups', () => {
     opt.step(zeros, 0.1); // zero gradient: only decoupled decay moves a parameter
     for (const [k, v] of params) {
       const factor = isNoDecayParam(k) ? 1 : 1 - 0.1 * 0.5;
-      expect(maxRelError(v.dataSync(), init[k]!.map((x) => x * factor))).toBeLessThan(1e-6);
+      expect(
+        maxRelError(
+          v.dataSync(),
+          init[k]!.map((x) => x * factor),
+        ),
+      ).toBeLessThan(1e-6);
     }
     zeros.forEach((z) => z.dispose());
     opt.dispose();
@@ -154,7 +161,11 @@ describe('schedules', () => {
 
 describe('clipGradNorm', () => {
   it('reports the pre-clip norm and scales only above max norm', async () => {
-    const g = () => new Map<string, tf.Tensor>([['a', tf.tensor([3, 0])], ['b', tf.tensor([[4]])]]);
+    const g = () =>
+      new Map<string, tf.Tensor>([
+        ['a', tf.tensor([3, 0])],
+        ['b', tf.tensor([[4]])],
+      ]);
     const big = await clipGradNorm(g(), 1);
     expect(big.norm).toBeCloseTo(5, 6);
     expect(big.clipped).toBe(true);

@@ -8,7 +8,8 @@ import { makeTinyModel } from '../../helpers/fixtures.ts';
 
 /** What `<input type=file webkitdirectory>` hands the page: Files whose relative path starts with the folder. */
 function pickedFolder(dir: string, as: string): File[] {
-  const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));
   return walk(dir).map((full) => {
     const f = new File([readFileSync(full)], path.basename(full));
     Object.defineProperty(f, 'webkitRelativePath', { value: `${as}/${path.relative(dir, full)}` });

@@ -49,7 +49,9 @@ describe('hubSource against a local Hub-layout server', () => {
       });
     });
     const src = hubSource('acme/tiny', { endpoint: `http://127.0.0.1:${port}` });
-    await expect(src.readBytes('config.json')).rejects.toThrow(new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/acme/tiny/resolve/main/config\\.json`));
+    await expect(src.readBytes('config.json')).rejects.toThrow(
+      new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/acme/tiny/resolve/main/config\\.json`),
+    );
   });
 
   it('rejects ids that are not Hub ids', () => {

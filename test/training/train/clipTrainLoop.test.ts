@@ -25,16 +25,34 @@ function pixelsOf(key: string): Float32Array {
   return Float32Array.from({ length: size }, () => r.normal());
 }
 function provider(load: (key: string, signal?: AbortSignal) => Promise<Float32Array> = async (k) => pixelsOf(k)): ImageProvider {
-  return cachingImageProvider(rows.map((r) => r.image), load);
+  return cachingImageProvider(
+    rows.map((r) => r.image),
+    load,
+  );
 }
 
 let dir = '';
 beforeAll(async () => {
   dir = tempDir('ftlab-clip-loop-');
-  await writeModelFiles(dir, initClipModel({
-    texts: tinyCorpus, merges: 60, textHidden: 16, textLayers: 2, textHeads: 2, visionHidden: 16, visionLayers: 2, visionHeads: 2,
-    projectionDim: 8, maxTextLength: 24, imageSize: 16, patchSize: 8, seed: 3, perturbAll: true,
-  }));
+  await writeModelFiles(
+    dir,
+    initClipModel({
+      texts: tinyCorpus,
+      merges: 60,
+      textHidden: 16,
+      textLayers: 2,
+      textHeads: 2,
+      visionHidden: 16,
+      visionLayers: 2,
+      visionHeads: 2,
+      projectionDim: 8,
+      maxTextLength: 24,
+      imageSize: 16,
+      patchSize: 8,
+      seed: 3,
+      perturbAll: true,
+    }),
+  );
 });
 const load = () => loadClipEncoder(folderSource(dir));
 
@@ -59,13 +77,18 @@ describe('train with the clip loss', () => {
     const counts: number[] = [];
     const scales: number[] = [];
     const t = clipTrainable(enc, provider());
-    const res = await train(t, rows, { loss: 'clip', batchSize: 4, steps: 24, lr: 3e-3, warmupSteps: 2, weightDecay: 0.1, seed: 1 }, {
-      onEvent: (e) => {
-        if (e.type !== 'step') return;
-        counts.push(tf.memory().numTensors);
-        scales.push(enc.model.logitScale.dataSync()[0]!);
+    const res = await train(
+      t,
+      rows,
+      { loss: 'clip', batchSize: 4, steps: 24, lr: 3e-3, warmupSteps: 2, weightDecay: 0.1, seed: 1 },
+      {
+        onEvent: (e) => {
+          if (e.type !== 'step') return;
+          counts.push(tf.memory().numTensors);
+          scales.push(enc.model.logitScale.dataSync()[0]!);
+        },
       },
-    });
+    );
     expect(res.step).toBe(24);
     expect(await fullLoss(enc)).toBeLessThan(lossBefore * 0.7);
     expect(Math.max(...scales)).toBeLessThanOrEqual(Math.log(100) + 1e-6);
@@ -78,10 +101,20 @@ describe('train with the clip loss', () => {
   });
 
   it('lock-image freezes the vision tower except its last unlocked layer', async () => {
-    for (const [unlocked, trainsLayer0] of [[0, false], [1, false]] as const) {
+    for (const [unlocked, trainsLayer0] of [
+      [0, false],
+      [1, false],
+    ] as const) {
       const enc = await load();
       const start = snapshot(enc);
-      await train(clipTrainable(enc, provider()), rows, { loss: 'clip', batchSize: 4, steps: 3, lr: 1e-2, lockImage: true, unlockedImageLayers: unlocked || undefined });
+      await train(clipTrainable(enc, provider()), rows, {
+        loss: 'clip',
+        batchSize: 4,
+        steps: 3,
+        lr: 1e-2,
+        lockImage: true,
+        unlockedImageLayers: unlocked || undefined,
+      });
       const end = snapshot(enc);
       const moved = (n: string) => changed(start.get(n)!, end.get(n)!);
       expect(moved('text_model.encoder.layers.0.mlp.fc1.weight')).toBe(true);
@@ -104,14 +137,22 @@ describe('train with the clip loss', () => {
     const store = new MemoryCheckpointStore();
     const ac = new AbortController();
     const first = await load();
-    const r1 = await train(clipTrainable(first, provider()), rows, config, { store, signal: ac.signal, onEvent: (e) => { if (e.type === 'step' && e.step === 4) ac.abort(); } });
+    const r1 = await train(clipTrainable(first, provider()), rows, config, {
+      store,
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'step' && e.step === 4) ac.abort();
+      },
+    });
     expect(r1).toMatchObject({ stopped: 'aborted', step: 4 });
     first.dispose();
     const second = await load();
     const r2 = await train(clipTrainable(second, provider()), rows, config, { store, resume: await store.loadLatest() });
     expect(r2.step).toBe(6);
     for (const [name, w] of snapshot(second)) expect(changed(w, want.get(name)!), name).toBe(false);
-    await expect(train(clipTrainable(second, provider()), rows, { ...config, lockText: true }, { resume: await store.loadLatest() })).rejects.toThrow(/resume: lockText is true but the checkpoint used false/);
+    await expect(train(clipTrainable(second, provider()), rows, { ...config, lockText: true }, { resume: await store.loadLatest() })).rejects.toThrow(
+      /resume: lockText is true but the checkpoint used false/,
+    );
     second.dispose();
   });
 
@@ -141,13 +182,16 @@ describe('train with the clip loss', () => {
       if (key === 'p5') throw new ImageUnavailableError(key, 'p5.png: unsupported image format');
       return pixelsOf(key);
     });
-    await expect(train(clipTrainable(enc, broken), rows, { loss: 'clip', batchSize: 4, steps: 2, lr: 1e-3, shuffle: false }))
-      .rejects.toThrow(/image "p5" could not be loaded: p5\.png: unsupported image format/);
+    await expect(train(clipTrainable(enc, broken), rows, { loss: 'clip', batchSize: 4, steps: 2, lr: 1e-3, shuffle: false })).rejects.toThrow(
+      /image "p5" could not be loaded: p5\.png: unsupported image format/,
+    );
     const { prepareBatch: _p, ...noImages } = clipTrainable(enc, provider());
     await expect(train(noImages, rows, { loss: 'clip', steps: 1 })).rejects.toThrow(/loss clip needs a CLIP encoder with an image source/);
     enc.dispose();
     const text = await loadSentenceEncoder(folderSource(await makeTinyModel()));
-    await expect(train(text, [{ query: 'a', positive: 'b' }], { loss: 'mnrl', steps: 1, lockImage: true })).rejects.toThrow(/lockImage: tower locks apply to the clip loss only/);
+    await expect(train(text, [{ query: 'a', positive: 'b' }], { loss: 'mnrl', steps: 1, lockImage: true })).rejects.toThrow(
+      /lockImage: tower locks apply to the clip loss only/,
+    );
     text.dispose();
   });
 });

@@ -40,8 +40,20 @@ beforeAll(async () => {
   const dir = tempDir('ftlab-clip-parity-');
   // one layer per tower, 8 wide, 16x16 images in four 8x8 patches: small enough for finite differences
   model = await makeTinyClip(path.join(dir, 'model'), {
-    textHidden: 8, textLayers: 1, textHeads: 2, textIntermediate: 16, visionHidden: 8, visionLayers: 1, visionHeads: 2,
-    visionIntermediate: 16, projectionDim: 8, imageSize: 16, patchSize: 8, maxTextLength: 16, merges: 60, seed: 4,
+    textHidden: 8,
+    textLayers: 1,
+    textHeads: 2,
+    textIntermediate: 16,
+    visionHidden: 8,
+    visionLayers: 1,
+    visionHeads: 2,
+    visionIntermediate: 16,
+    projectionDim: 8,
+    imageSize: 16,
+    patchSize: 8,
+    maxTextLength: 16,
+    merges: 60,
+    seed: 4,
   });
   // logit_scale below 0, so the clamp after the first update (which runs at lr 0) must lift it to 0. (Above ln 100
   // would exercise the other bound, but a random model at temperature 1/100 is so ill-conditioned that float32
@@ -52,10 +64,14 @@ beforeAll(async () => {
   writeFileSync(file, writeSafetensors(weights));
   images = path.join(dir, 'images');
   await mkdir(images);
-  await Promise.all(rows.map((r, i) => {
-    const img = tinyImage(10 + i, 20 + 3 * i, 18 + i);
-    return sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(path.join(images, `${r.image}.png`));
-  }));
+  await Promise.all(
+    rows.map((r, i) => {
+      const img = tinyImage(10 + i, 20 + 3 * i, 18 + i);
+      return sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } })
+        .png()
+        .toFile(path.join(images, `${r.image}.png`));
+    }),
+  );
   data = path.join(dir, 'rows.jsonl');
   writeFileSync(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }, 60_000);
@@ -70,16 +86,29 @@ async function referenceSteps(locks: { lock_text?: boolean; lock_image?: boolean
     const start = (k % Math.ceil(rows.length / batchSize)) * batchSize;
     const batch = rows.slice(start, start + batchSize);
     const x = encoder.toTextInputs(batch.map((r) => r.text));
-    const pixels = await Promise.all(batch.map(async (r) => {
-      const px = await provider.pixels(r.image);
-      return Array.from({ length: 3 }, (_, c) => Array.from({ length: size }, (_, y) => Array.from(px.subarray((c * size + y) * size, (c * size + y + 1) * size))));
-    }));
+    const pixels = await Promise.all(
+      batch.map(async (r) => {
+        const px = await provider.pixels(r.image);
+        return Array.from({ length: 3 }, (_, c) =>
+          Array.from({ length: size }, (_, y) => Array.from(px.subarray((c * size + y) * size, (c * size + y + 1) * size))),
+        );
+      }),
+    );
     batches.push({ input_ids: x.inputIds.arraySync(), attention_mask: x.attentionMask.arraySync(), pixel_values: pixels });
     tf.dispose([x.inputIds, x.attentionMask, x.eosOneHot]);
   }
   encoder.dispose();
-  const out = execFileSync('python3', [script], { input: JSON.stringify({ task: 'train', model_dir: model, ...hyper, ...locks, steps: batches }), maxBuffer: 1 << 28 });
-  return JSON.parse(out.toString()) as { losses: number[]; grad_norms: number[]; logit_scales: number[]; grad_max: Record<string, number>; weights: Record<string, number[]> };
+  const out = execFileSync('python3', [script], {
+    input: JSON.stringify({ task: 'train', model_dir: model, ...hyper, ...locks, steps: batches }),
+    maxBuffer: 1 << 28,
+  });
+  return JSON.parse(out.toString()) as {
+    losses: number[];
+    grad_norms: number[];
+    logit_scales: number[];
+    grad_max: Record<string, number>;
+    weights: Record<string, number[]>;
+  };
 }
 
 const cases: [string, string[], { lock_image?: boolean }][] = [
@@ -92,13 +121,43 @@ describe.each(cases)('CLIP training parity with a float64 reference (%s)', (_nam
     const out = path.join(tempDir('ftlab-clip-parity-out-'), 'model');
     const [ref, run] = await Promise.all([
       referenceSteps(locks),
-      runCli(['train', '--model', model, '--data', data, '--loss', 'clip', '--images', images, '--output', out, '--steps', String(steps),
-        '--batch-size', String(batchSize), '--lr', String(hyper.lr), '--weight-decay', String(hyper.weight_decay),
-        '--warmup-steps', String(hyper.warmup_steps), '--scheduler', hyper.scheduler, '--max-grad-norm', String(hyper.max_grad_norm),
-        '--no-shuffle', '--log-json', ...flags]),
+      runCli([
+        'train',
+        '--model',
+        model,
+        '--data',
+        data,
+        '--loss',
+        'clip',
+        '--images',
+        images,
+        '--output',
+        out,
+        '--steps',
+        String(steps),
+        '--batch-size',
+        String(batchSize),
+        '--lr',
+        String(hyper.lr),
+        '--weight-decay',
+        String(hyper.weight_decay),
+        '--warmup-steps',
+        String(hyper.warmup_steps),
+        '--scheduler',
+        hyper.scheduler,
+        '--max-grad-norm',
+        String(hyper.max_grad_norm),
+        '--no-shuffle',
+        '--log-json',
+        ...flags,
+      ]),
     ]);
     expect(run.stderr).not.toMatch(/ftlab: /);
-    const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'step');
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'step');
     for (let k = 0; k < steps; k++) {
       expect(Math.abs(events[k].loss - ref.losses[k]) / ref.losses[k]).toBeLessThan(1e-5);
       expect(Math.abs(events[k].gradNorm - ref.grad_norms[k]) / ref.grad_norms[k]).toBeLessThan(1e-3);
@@ -125,8 +184,10 @@ describe.each(cases)('CLIP training parity with a float64 reference (%s)', (_nam
       const rel = diff / (name === 'logit_scale' ? 1 : scale);
       if (rel > worst) [worst, worstName] = [rel, name];
     }
-    console.log(`${_name}: max weight diff / max |weight| per tensor = ${worst.toExponential(2)} (${worstName}); largest update ${moved.toExponential(2)}; ` +
-      `key-bias drift ${nullDiff.toExponential(2)}; ref losses ${ref.losses.map((l) => l.toFixed(5))}; logit_scale ${ref.logit_scales.map((s) => s.toFixed(5))}`);
+    console.log(
+      `${_name}: max weight diff / max |weight| per tensor = ${worst.toExponential(2)} (${worstName}); largest update ${moved.toExponential(2)}; ` +
+        `key-bias drift ${nullDiff.toExponential(2)}; ref losses ${ref.losses.map((l) => l.toFixed(5))}; logit_scale ${ref.logit_scales.map((s) => s.toFixed(5))}`,
+    );
     expect(moved).toBeGreaterThan(1e-4);
     for (const [name, g] of Object.entries(ref.grad_max)) {
       if (name.endsWith('k_proj.bias')) expect(g, name).toBeLessThan(1e-8);

@@ -53,12 +53,17 @@ describe('train', () => {
     const lossBefore = fullLoss(enc, 'mnrl', pairRows);
     const counts: number[] = [];
     const events: TrainEvent[] = [];
-    const res = await train(enc, pairRows, { loss: 'mnrl', batchSize: 5, steps: 50, lr: 1e-3, warmupSteps: 5, seed: 1 }, {
-      onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'step') counts.push(tf.memory().numTensors);
+    const res = await train(
+      enc,
+      pairRows,
+      { loss: 'mnrl', batchSize: 5, steps: 50, lr: 1e-3, warmupSteps: 5, seed: 1 },
+      {
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'step') counts.push(tf.memory().numTensors);
+        },
       },
-    });
+    );
     const lossAfter = fullLoss(enc, 'mnrl', pairRows);
     expect(res.step).toBe(50);
     expect(res.stopped).toBeUndefined();
@@ -101,14 +106,19 @@ describe('train', () => {
     const ctrl = new AbortController();
     const store = new MemoryCheckpointStore();
     const events: TrainEvent[] = [];
-    const res = await train(enc, rows, { loss: 'mnrl', batchSize: 4, steps: 20 }, {
-      signal: ctrl.signal,
-      store,
-      onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'step' && e.step === 3) ctrl.abort();
+    const res = await train(
+      enc,
+      rows,
+      { loss: 'mnrl', batchSize: 4, steps: 20 },
+      {
+        signal: ctrl.signal,
+        store,
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'step' && e.step === 3) ctrl.abort();
+        },
       },
-    });
+    );
     expect(res).toMatchObject({ step: 3, stopped: 'aborted' });
     expect(res.losses.length).toBe(3);
     expect(events.slice(-2).map((e) => e.type)).toEqual(['checkpoint', 'stopped']);
@@ -122,16 +132,21 @@ describe('train', () => {
     const word = enc.model.params.get('embeddings.word_embeddings.weight')!;
     let atPoison: Map<string, Float32Array> | undefined;
     const events: TrainEvent[] = [];
-    const res = await train(enc, rows, { loss: 'mnrl', batchSize: 4, steps: 10, lr: 1e-3 }, {
-      onEvent: (e) => {
-        events.push(e);
-        if (e.type === 'step' && e.step === 2) {
-          // a corrupted weight makes the next forward NaN
-          tf.tidy(() => word.assign(word.mul(NaN)));
-          atPoison = snapshot(enc);
-        }
+    const res = await train(
+      enc,
+      rows,
+      { loss: 'mnrl', batchSize: 4, steps: 10, lr: 1e-3 },
+      {
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'step' && e.step === 2) {
+            // a corrupted weight makes the next forward NaN
+            tf.tidy(() => word.assign(word.mul(NaN)));
+            atPoison = snapshot(enc);
+          }
+        },
       },
-    });
+    );
     expect(res).toMatchObject({ step: 2, stopped: 'nan' });
     expect(events.at(-1)).toMatchObject({ type: 'stopped', reason: 'nan', step: 2 });
     expect((events.at(-1) as { message: string }).message).toMatch(/loss is NaN at step 3; stopped before the update/);
@@ -173,10 +188,15 @@ describe('train', () => {
     const enc = await load();
     const store = new MemoryCheckpointStore(5);
     const saved: number[] = [];
-    await train(enc, rows, { loss: 'mnrl', batchSize: 4, steps: 7, checkpointEverySteps: 3 }, {
-      store,
-      onEvent: (e) => e.type === 'checkpoint' && saved.push(e.step),
-    });
+    await train(
+      enc,
+      rows,
+      { loss: 'mnrl', batchSize: 4, steps: 7, checkpointEverySteps: 3 },
+      {
+        store,
+        onEvent: (e) => e.type === 'checkpoint' && saved.push(e.step),
+      },
+    );
     expect(saved).toEqual([3, 6, 7]);
     const last = (await store.loadLatest())!;
     expect(last).toMatchObject({ step: 7, optimizer: { t: 7 }, epoch: 2, batchInEpoch: 1 });
@@ -186,10 +206,19 @@ describe('train', () => {
 
   it('runs evaluations on schedule and at the end', async () => {
     const enc = await load();
-    const res = await train(enc, rows, { loss: 'mnrl', batchSize: 5, steps: 5, evalEverySteps: 2 }, {
-      evaluate: async (step) => ({ ndcg: step / 10 }),
-    });
-    expect(res.evals).toEqual([{ step: 2, metrics: { ndcg: 0.2 } }, { step: 4, metrics: { ndcg: 0.4 } }, { step: 5, metrics: { ndcg: 0.5 } }]);
+    const res = await train(
+      enc,
+      rows,
+      { loss: 'mnrl', batchSize: 5, steps: 5, evalEverySteps: 2 },
+      {
+        evaluate: async (step) => ({ ndcg: step / 10 }),
+      },
+    );
+    expect(res.evals).toEqual([
+      { step: 2, metrics: { ndcg: 0.2 } },
+      { step: 4, metrics: { ndcg: 0.4 } },
+      { step: 5, metrics: { ndcg: 0.5 } },
+    ]);
     enc.dispose();
   });
 
@@ -216,7 +245,11 @@ describe('checkpoint stores', () => {
     numRows: 10,
     config: resolveTrainConfig({ loss: 'mnrl', steps: 9 }),
     weights: new Map([['a.weight', { shape: [2, 2], data: new Float32Array([1, 2, 3, step]) }]]),
-    optimizer: { t: step, m: new Map([['a.weight', { shape: [2, 2], data: new Float32Array(4).fill(0.5) }]]), v: new Map([['a.weight', { shape: [2, 2], data: new Float32Array(4).fill(0.25) }]]) },
+    optimizer: {
+      t: step,
+      m: new Map([['a.weight', { shape: [2, 2], data: new Float32Array(4).fill(0.5) }]]),
+      v: new Map([['a.weight', { shape: [2, 2], data: new Float32Array(4).fill(0.25) }]]),
+    },
   });
 
   it('round-trips through serialization and rejects foreign JSON', () => {

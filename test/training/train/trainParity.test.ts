@@ -31,7 +31,16 @@ let data: string;
 
 beforeAll(async () => {
   // one layer, 8 wide: small enough for finite differences over every live parameter
-  model = await makeTinyModel(undefined, { hidden: 8, layers: 1, heads: 2, intermediate: 16, vocabSize: 120, maxSeqLength: 16, texts: tinyCorpus, seed: 5 });
+  model = await makeTinyModel(undefined, {
+    hidden: 8,
+    layers: 1,
+    heads: 2,
+    intermediate: 16,
+    vocabSize: 120,
+    maxSeqLength: 16,
+    texts: tinyCorpus,
+    seed: 5,
+  });
   data = path.join(tempDir('ftlab-parity-'), 'rows.jsonl');
   writeFileSync(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 });
@@ -43,11 +52,16 @@ async function referenceSteps(loss: 'mnrl' | 'margin-mse') {
     const start = (k % Math.ceil(rows.length / batchSize)) * batchSize;
     // drop_last=False: the epoch's last batch is short, then the file starts over
     const batch = rows.slice(start, Math.min(start + batchSize, rows.length));
-    const columns = Object.fromEntries(cols.map((c) => {
-      const t = encoder.tokenizer.encode(batch.map((r) => r[c]), encoder.config.maxSeqLength);
-      const grid = (a: Int32Array) => Array.from({ length: t.batchSize }, (_, i) => Array.from(a.slice(i * t.seqLen, (i + 1) * t.seqLen)));
-      return [c, { input_ids: grid(t.inputIds), attention_mask: grid(t.attentionMask), token_type_ids: grid(t.tokenTypeIds) }];
-    }));
+    const columns = Object.fromEntries(
+      cols.map((c) => {
+        const t = encoder.tokenizer.encode(
+          batch.map((r) => r[c]),
+          encoder.config.maxSeqLength,
+        );
+        const grid = (a: Int32Array) => Array.from({ length: t.batchSize }, (_, i) => Array.from(a.slice(i * t.seqLen, (i + 1) * t.seqLen)));
+        return [c, { input_ids: grid(t.inputIds), attention_mask: grid(t.attentionMask), token_type_ids: grid(t.tokenTypeIds) }];
+      }),
+    );
     return { columns, margins: batch.map((r) => r.margin) };
   });
   encoder.dispose();
@@ -65,12 +79,46 @@ describe.each(['mnrl', 'margin-mse'] as const)('training parity with sentence-tr
       referenceSteps(loss),
       (async () => {
         const out = path.join(tempDir('ftlab-parity-out-'), 'model');
-        const r = await runCli(['train', '--model', model, '--data', data, '--loss', loss, '--output', out, '--steps', String(steps),
-          '--batch-size', String(batchSize), '--lr', String(hyper.lr), '--weight-decay', String(hyper.weight_decay),
-          '--warmup-steps', String(hyper.warmup_steps), '--scheduler', 'linear', '--max-grad-norm', String(hyper.max_grad_norm),
-          '--scale', '20', '--no-shuffle', '--dropout', '0', '--log-json']);
+        const r = await runCli([
+          'train',
+          '--model',
+          model,
+          '--data',
+          data,
+          '--loss',
+          loss,
+          '--output',
+          out,
+          '--steps',
+          String(steps),
+          '--batch-size',
+          String(batchSize),
+          '--lr',
+          String(hyper.lr),
+          '--weight-decay',
+          String(hyper.weight_decay),
+          '--warmup-steps',
+          String(hyper.warmup_steps),
+          '--scheduler',
+          'linear',
+          '--max-grad-norm',
+          String(hyper.max_grad_norm),
+          '--scale',
+          '20',
+          '--no-shuffle',
+          '--dropout',
+          '0',
+          '--log-json',
+        ]);
         expect(r.stderr).not.toMatch(/ftlab: /);
-        return { events: r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'step'), out };
+        return {
+          events: r.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l))
+            .filter((e) => e.type === 'step'),
+          out,
+        };
       })(),
     ]);
     const losses = run.events.map((e: { loss: number }) => e.loss);
@@ -84,7 +132,9 @@ describe.each(['mnrl', 'margin-mse'] as const)('training parity with sentence-tr
     const diffs = weightDiffs(run.out, model, ref.weights);
     const worst = Math.max(...diffs.map((d) => d.diff / d.scale));
     const moved = Math.max(...diffs.map((d) => d.moved));
-    console.log(`${loss}: max weight diff / max |weight| per tensor = ${worst.toExponential(2)}; largest update ${moved.toExponential(2)}; ref losses ${ref.losses.map((l) => l.toFixed(5))}`);
+    console.log(
+      `${loss}: max weight diff / max |weight| per tensor = ${worst.toExponential(2)}; largest update ${moved.toExponential(2)}; ref losses ${ref.losses.map((l) => l.toFixed(5))}`,
+    );
     expect(moved).toBeGreaterThan(1e-4);
     expect(worst).toBeLessThan(1e-4);
   });

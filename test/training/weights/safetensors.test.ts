@@ -19,7 +19,10 @@ function handMade(entries: [string, string, number[], Uint8Array][]): Uint8Array
   new DataView(out.buffer).setBigUint64(0, BigInt(h.byteLength), true);
   out.set(h, 8);
   let p = 8 + h.byteLength;
-  for (const e of entries) { out.set(e[3], p); p += e[3].byteLength; }
+  for (const e of entries) {
+    out.set(e[3], p);
+    p += e[3].byteLength;
+  }
   return out;
 }
 
@@ -46,7 +49,15 @@ describe('safetensors', () => {
     const bf16 = new Uint8Array(new Uint16Array([0x3f80, 0xbf00]).buffer);
     const i64 = new Uint8Array(new BigInt64Array([0n, 1n, 511n]).buffer);
     const warnings: string[] = [];
-    const m = readSafetensors(handMade([['h', 'F16', [4], f16], ['b', 'BF16', [2], bf16], ['pos', 'I64', [1, 3], i64], ['s', 'STR', [1], new Uint8Array(1)]]), { onWarning: (w) => warnings.push(w) });
+    const m = readSafetensors(
+      handMade([
+        ['h', 'F16', [4], f16],
+        ['b', 'BF16', [2], bf16],
+        ['pos', 'I64', [1, 3], i64],
+        ['s', 'STR', [1], new Uint8Array(1)],
+      ]),
+      { onWarning: (w) => warnings.push(w) },
+    );
     expect(Array.from(m.get('h')!.data)).toEqual([1, -2.5, 65504, 2 ** -24]);
     expect(Array.from(m.get('b')!.data)).toEqual([1, -0.5]);
     expect(Array.from(m.get('pos')!.data)).toEqual([0, 1, 511]);

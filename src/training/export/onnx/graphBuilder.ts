@@ -23,11 +23,16 @@ const AttrType = onnx.AttributeProto.AttributeType;
 
 function encodeAttr(name: string, a: AttrValue): OnnxTypes.IAttributeProto {
   switch (a.kind) {
-    case 'int': return { name, type: AttrType.INT, i: a.value };
-    case 'float': return { name, type: AttrType.FLOAT, f: a.value };
-    case 'ints': return { name, type: AttrType.INTS, ints: a.value };
-    case 'floats': return { name, type: AttrType.FLOATS, floats: a.value };
-    case 'string': return { name, type: AttrType.STRING, s: new TextEncoder().encode(a.value) };
+    case 'int':
+      return { name, type: AttrType.INT, i: a.value };
+    case 'float':
+      return { name, type: AttrType.FLOAT, f: a.value };
+    case 'ints':
+      return { name, type: AttrType.INTS, ints: a.value };
+    case 'floats':
+      return { name, type: AttrType.FLOATS, floats: a.value };
+    case 'string':
+      return { name, type: AttrType.STRING, s: new TextEncoder().encode(a.value) };
   }
 }
 

@@ -20,9 +20,13 @@ export type ElemType = 'float32' | 'int64' | 'int32' | 'bool';
 
 export function dataTypeOf(t: ElemType): number {
   switch (t) {
-    case 'float32': return DataType.FLOAT;
-    case 'int64': return DataType.INT64;
-    case 'int32': return DataType.INT32;
-    case 'bool': return DataType.BOOL;
+    case 'float32':
+      return DataType.FLOAT;
+    case 'int64':
+      return DataType.INT64;
+    case 'int32':
+      return DataType.INT32;
+    case 'bool':
+      return DataType.BOOL;
   }
 }

@@ -16,8 +16,7 @@ export interface ClipScratchOptions {
   seed?: number;
 }
 
-export const clipScratchId = (s: ClipScratchOptions) =>
-  `scratch-clip-h${s.hidden ?? 64}-l${s.layers ?? 2}-i${s.imageSize ?? 64}-s${s.seed ?? 42}`;
+export const clipScratchId = (s: ClipScratchOptions) => `scratch-clip-h${s.hidden ?? 64}-l${s.layers ?? 2}-i${s.imageSize ?? 64}-s${s.seed ?? 42}`;
 
 /** Deterministic in the spec and the texts; merges are capped so learning them stays quick on a large catalogue. */
 export function scratchClipModel(spec: ClipScratchOptions, texts: readonly string[]): { id: string; files: ModelFiles } {
@@ -26,9 +25,18 @@ export function scratchClipModel(spec: ClipScratchOptions, texts: readonly strin
   const layers = spec.layers ?? 2;
   const heads = spec.heads ?? Math.max(1, Math.round(hidden / 16));
   const files = initClipModel({
-    texts: texts.slice(0, 5000), merges: 1000, textHidden: hidden, visionHidden: hidden, textLayers: layers, visionLayers: layers,
-    textHeads: heads, visionHeads: heads, imageSize: spec.imageSize ?? 64, patchSize: spec.patchSize ?? 16,
-    projectionDim: spec.projectionDim ?? 64, seed: spec.seed ?? 42,
+    texts: texts.slice(0, 5000),
+    merges: 1000,
+    textHidden: hidden,
+    visionHidden: hidden,
+    textLayers: layers,
+    visionLayers: layers,
+    textHeads: heads,
+    visionHeads: heads,
+    imageSize: spec.imageSize ?? 64,
+    patchSize: spec.patchSize ?? 16,
+    projectionDim: spec.projectionDim ?? 64,
+    seed: spec.seed ?? 42,
   });
   return { id: clipScratchId(spec), files };
 }

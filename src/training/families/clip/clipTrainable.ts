@@ -25,7 +25,11 @@ export interface ClipTrainableOptions {
  * scale clamped after each update and open_clip's decay rule. A batch whose image cannot be loaded stops
  * training with the file and reason: skipping it would change which rows later steps see.
  */
-export function clipTrainable(encoder: ClipEncoder, images: ImageProvider, opts: ClipTrainableOptions = {}): TrainableEncoder<ClipRow> & ClipEmbedder {
+export function clipTrainable(
+  encoder: ClipEncoder,
+  images: ImageProvider,
+  opts: ClipTrainableOptions = {},
+): TrainableEncoder<ClipRow> & ClipEmbedder {
   const { model } = encoder;
   const [c, h, w] = [model.config.vision.num_channels, model.config.vision.image_size, model.config.vision.image_size];
   return {
@@ -38,10 +42,16 @@ export function clipTrainable(encoder: ClipEncoder, images: ImageProvider, opts:
     noDecay: openClipNoDecay(model.params),
     afterStep: () => model.clampLogitScale(),
     async prepareBatch(rows: readonly ClipRow[], signal?: AbortSignal): Promise<PreparedBatch> {
-      const { pixels, failures } = await loadPixelsBatch(images, rows.map((r) => r.image), { signal, concurrency: opts.concurrency });
+      const { pixels, failures } = await loadPixelsBatch(
+        images,
+        rows.map((r) => r.image),
+        { signal, concurrency: opts.concurrency },
+      );
       if (failures.length) {
         const f = failures[0]!;
-        throw new Error(`image "${f.key}" could not be loaded: ${f.reason}${failures.length > 1 ? ` (and ${failures.length - 1} more in this batch)` : ''}`);
+        throw new Error(
+          `image "${f.key}" could not be loaded: ${f.reason}${failures.length > 1 ? ` (and ${failures.length - 1} more in this batch)` : ''}`,
+        );
       }
       const size = c * h * w;
       const data = new Float32Array(rows.length * size);

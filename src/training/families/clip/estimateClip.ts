@@ -18,8 +18,13 @@ export function clipParameters(m: ClipShape): { text: number; vision: number; te
   const patches = (v.imageSize / v.patchSize) ** 2;
   const textEmbedding = t.vocabSize * t.hidden;
   const text = textEmbedding + t.maxLength * t.hidden + t.layers * layerParams(t.hidden, t.intermediate) + 2 * t.hidden + t.hidden * m.projectionDim;
-  const vision = 3 * v.patchSize ** 2 * v.hidden + v.hidden + (patches + 1) * v.hidden + 4 * v.hidden
-    + v.layers * layerParams(v.hidden, v.intermediate) + v.hidden * m.projectionDim;
+  const vision =
+    3 * v.patchSize ** 2 * v.hidden +
+    v.hidden +
+    (patches + 1) * v.hidden +
+    4 * v.hidden +
+    v.layers * layerParams(v.hidden, v.intermediate) +
+    v.hidden * m.projectionDim;
   return { text, vision, textEmbedding, total: text + vision + 1 };
 }
 
@@ -40,25 +45,32 @@ export function estimateClipRun(req: EstimateRequest, device: DeviceLimits): Est
   const p = clipParameters(m);
   const trainable = (req.lockText ? 0 : p.text) + (req.lockImage ? 0 : p.vision) + 1;
   const stateBytes = 4 * p.total + 12 * trainable;
-  const activationBytes = (req.lockText ? 0 : towerActivations(B, S, m.text)) + (req.lockImage ? 0 : towerActivations(B, V, m.vision))
-    + 4 * B * 3 * m.vision.imageSize ** 2;
+  const activationBytes =
+    (req.lockText ? 0 : towerActivations(B, S, m.text)) +
+    (req.lockImage ? 0 : towerActivations(B, V, m.vision)) +
+    4 * B * 3 * m.vision.imageSize ** 2;
   const trainingBytes = stateBytes + activationBytes;
   // forward 2, backward 4, recompute 2 FLOPs per weight and token, plus attention; a frozen tower only runs forward
   const towerFlops = (P: number, items: number, tokens: number, t: { layers: number; hidden: number }, frozen?: boolean) =>
     (frozen ? 2 : 8) * P * items * tokens + (frozen ? 4 : 16) * t.layers * items * tokens * tokens * t.hidden;
-  return verdict({
-    parameters: p.total,
-    trainingBytes,
-    buffers: {
-      'the token-embedding table': 4 * p.textEmbedding,
-      'the image attention scores': 4 * B * m.vision.heads * V * V,
-      'the image feed-forward activations': 4 * B * V * m.vision.intermediate,
-      'the batch of pixels': 4 * B * 3 * m.vision.imageSize ** 2,
+  return verdict(
+    {
+      parameters: p.total,
+      trainingBytes,
+      buffers: {
+        'the token-embedding table': 4 * p.textEmbedding,
+        'the image attention scores': 4 * B * m.vision.heads * V * V,
+        'the image feed-forward activations': 4 * B * V * m.vision.intermediate,
+        'the batch of pixels': 4 * B * 3 * m.vision.imageSize ** 2,
+      },
+      flops: towerFlops(p.text - p.textEmbedding, B, S, m.text, req.lockText) + towerFlops(p.vision, B, V, m.vision, req.lockImage),
+      totalSteps: req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / B),
+      bufferHint: '; pick a smaller model or batch size',
+      memoryReason: (budget) =>
+        `training needs about ${fmt(trainingBytes)} (${(p.total / 1e6).toFixed(1)}M parameters, ${(trainable / 1e6).toFixed(1)}M of them training: weights and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${B}) but the ${device.backend} budget is ${budget}; lock a tower, or pick a smaller model or batch size`,
+      fitsReason: (budget) =>
+        `about ${fmt(trainingBytes)} of ${budget} (${device.backend}), ${(p.total / 1e6).toFixed(1)}M parameters (${(trainable / 1e6).toFixed(1)}M training), ${B} captions of ${S} tokens and ${B} images of ${V} patches per step`,
     },
-    flops: towerFlops(p.text - p.textEmbedding, B, S, m.text, req.lockText) + towerFlops(p.vision, B, V, m.vision, req.lockImage),
-    totalSteps: req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / B),
-    bufferHint: '; pick a smaller model or batch size',
-    memoryReason: (budget) => `training needs about ${fmt(trainingBytes)} (${(p.total / 1e6).toFixed(1)}M parameters, ${(trainable / 1e6).toFixed(1)}M of them training: weights and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${B}) but the ${device.backend} budget is ${budget}; lock a tower, or pick a smaller model or batch size`,
-    fitsReason: (budget) => `about ${fmt(trainingBytes)} of ${budget} (${device.backend}), ${(p.total / 1e6).toFixed(1)}M parameters (${(trainable / 1e6).toFixed(1)}M training), ${B} captions of ${S} tokens and ${B} images of ${V} patches per step`,
-  }, device);
+    device,
+  );
 }

@@ -51,4 +51,3 @@ export async function loadBert(source: ModelSource, raw: Record<string, unknown>
     dropout: { hidden: config.hidden_dropout_prob, attention: config.attention_probs_dropout_prob },
   });
 }
-

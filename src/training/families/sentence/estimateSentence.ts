@@ -29,14 +29,23 @@ export function estimateSentenceRun(req: EstimateRequest, device: DeviceLimits):
   const layerActs = f * (texts * m.heads * S * S * 2 + tokens * m.intermediate * 2 + 10 * tokens * m.hidden);
   const activationBytes = f * m.layers * tokens * m.hidden + 2 * layerActs;
   const trainingBytes = stateBytes + activationBytes;
-  return verdict({
-    parameters: P,
-    trainingBytes,
-    buffers: { 'the word-embedding table': f * m.vocabSize * m.hidden, 'the attention scores': f * texts * m.heads * S * S, 'the feed-forward activations': f * tokens * m.intermediate },
-    flops: 8 * (P - m.vocabSize * m.hidden) * tokens + 4 * 4 * m.layers * texts * S * S * m.hidden,
-    totalSteps: req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / req.batchSize),
-    bufferHint: ' (maxStorageBufferBindingSize/maxBufferSize); pick a smaller model or batch size',
-    memoryReason: (budget) => `training needs about ${fmt(trainingBytes)} (${(P / 1e6).toFixed(1)}M parameters: weights, gradients and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${req.batchSize}) but the ${device.backend} budget is ${budget}; pick a smaller model or batch size`,
-    fitsReason: (budget) => `about ${fmt(trainingBytes)} of ${budget} (${device.backend}), ${(P / 1e6).toFixed(1)}M parameters, ${texts} texts of ${S} tokens per step`,
-  }, device);
+  return verdict(
+    {
+      parameters: P,
+      trainingBytes,
+      buffers: {
+        'the word-embedding table': f * m.vocabSize * m.hidden,
+        'the attention scores': f * texts * m.heads * S * S,
+        'the feed-forward activations': f * tokens * m.intermediate,
+      },
+      flops: 8 * (P - m.vocabSize * m.hidden) * tokens + 4 * 4 * m.layers * texts * S * S * m.hidden,
+      totalSteps: req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / req.batchSize),
+      bufferHint: ' (maxStorageBufferBindingSize/maxBufferSize); pick a smaller model or batch size',
+      memoryReason: (budget) =>
+        `training needs about ${fmt(trainingBytes)} (${(P / 1e6).toFixed(1)}M parameters: weights, gradients and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${req.batchSize}) but the ${device.backend} budget is ${budget}; pick a smaller model or batch size`,
+      fitsReason: (budget) =>
+        `about ${fmt(trainingBytes)} of ${budget} (${device.backend}), ${(P / 1e6).toFixed(1)}M parameters, ${texts} texts of ${S} tokens per step`,
+    },
+    device,
+  );
 }

@@ -10,9 +10,21 @@ export function describeSentenceEncoder(family: string, id: string, e: SentenceE
   let parameters = 0;
   for (const v of e.model.trainableParams().values()) parameters += v.size;
   return {
-    id, modelType: String(e.modelConfig.model_type ?? 'bert'), family, task: 'text', hidden: c.hidden_size, layers: c.num_hidden_layers, heads: c.num_attention_heads,
-    intermediate: c.intermediate_size, vocabSize: c.vocab_size, maxSeqLength: e.config.maxSeqLength, pooling: e.config.pooling,
-    normalize: e.config.normalize, dim: c.hidden_size, parameters, warnings,
+    id,
+    modelType: String(e.modelConfig.model_type ?? 'bert'),
+    family,
+    task: 'text',
+    hidden: c.hidden_size,
+    layers: c.num_hidden_layers,
+    heads: c.num_attention_heads,
+    intermediate: c.intermediate_size,
+    vocabSize: c.vocab_size,
+    maxSeqLength: e.config.maxSeqLength,
+    pooling: e.config.pooling,
+    normalize: e.config.normalize,
+    dim: c.hidden_size,
+    parameters,
+    warnings,
   };
 }
 
@@ -24,11 +36,23 @@ export interface ShapeExtras {
 }
 
 /** The model's shape from its parsed config (+ sentence_bert_config.json): enough to estimate and refuse before downloading weights. */
-export async function inspectSentenceSource(family: string, source: ModelSource, c: BertConfig, extra: ShapeExtras = {}): Promise<TextShape & { id: string }> {
+export async function inspectSentenceSource(
+  family: string,
+  source: ModelSource,
+  c: BertConfig,
+  extra: ShapeExtras = {},
+): Promise<TextShape & { id: string }> {
   const st = await readJsonIfExists<{ max_seq_length?: number }>(source, 'sentence_bert_config.json');
   const { usablePositions, ...counts } = extra;
   return {
-    id: source.id, family, hidden: c.hidden_size, layers: c.num_hidden_layers, heads: c.num_attention_heads, intermediate: c.intermediate_size,
-    vocabSize: c.vocab_size, maxSeqLength: Math.min(st?.max_seq_length ?? 512, usablePositions ?? c.max_position_embeddings), ...counts,
+    id: source.id,
+    family,
+    hidden: c.hidden_size,
+    layers: c.num_hidden_layers,
+    heads: c.num_attention_heads,
+    intermediate: c.intermediate_size,
+    vocabSize: c.vocab_size,
+    maxSeqLength: Math.min(st?.max_seq_length ?? 512, usablePositions ?? c.max_position_embeddings),
+    ...counts,
   };
 }

@@ -24,8 +24,14 @@ export function scratchSentenceModel(spec: SentenceScratchSpec, texts: readonly 
   if (!texts.length) throw new Error('a model from scratch needs the corpus first (its vocabulary is built from the product texts)');
   const hidden = spec.hidden ?? 64;
   const files = initModel({
-    texts: [...texts], hidden, layers: spec.layers ?? 2, heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
-    intermediate: spec.intermediate, vocabSize: spec.vocabSize ?? 4000, maxSeqLength: spec.maxSeqLength ?? 64, seed: spec.seed ?? 42,
+    texts: [...texts],
+    hidden,
+    layers: spec.layers ?? 2,
+    heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
+    intermediate: spec.intermediate,
+    vocabSize: spec.vocabSize ?? 4000,
+    maxSeqLength: spec.maxSeqLength ?? 64,
+    seed: spec.seed ?? 42,
   });
   return { id: scratchId(spec), files };
 }

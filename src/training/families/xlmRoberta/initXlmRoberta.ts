@@ -35,7 +35,15 @@ export interface InitXlmRobertaOptions {
 const PAD = 1;
 
 /** config.json in the layout XLMRobertaConfig.save_pretrained writes (sorted keys), xlm-roberta-base's constants. */
-function xlmRobertaConfigJson(o: { vocab: number; hidden: number; layers: number; heads: number; intermediate: number; positions: number; std: number }) {
+function xlmRobertaConfigJson(o: {
+  vocab: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  intermediate: number;
+  positions: number;
+  std: number;
+}) {
   return {
     architectures: [XLM_ROBERTA_ARCHITECTURE],
     attention_probs_dropout_prob: 0.1,
@@ -69,8 +77,13 @@ export function initXlmRoberta(opts: InitXlmRobertaOptions): ModelFiles {
   const vocab = xlmRobertaVocab(opts.texts, opts.vocabSize ?? 8000, { lowercase: opts.lowercase });
   // like xlm-roberta-base's 514 = 512 + padding_idx + 1: the table numbers maxSeqLength tokens from padding_idx + 1
   const raw = xlmRobertaConfigJson({
-    vocab: vocab.length, hidden, layers: opts.layers ?? 2, heads: opts.heads ?? 4, intermediate: opts.intermediate ?? 4 * hidden,
-    positions: Math.max(maxSeqLength, 128) + PAD + 1, std: opts.initializerRange ?? 0.02,
+    vocab: vocab.length,
+    hidden,
+    layers: opts.layers ?? 2,
+    heads: opts.heads ?? 4,
+    intermediate: opts.intermediate ?? 4 * hidden,
+    positions: Math.max(maxSeqLength, 128) + PAD + 1,
+    std: opts.initializerRange ?? 0.02,
   });
   const config = parseXlmRobertaConfig(raw, 'initXlmRoberta options');
   const weights = randomBertWeights(config, { seed: opts.seed ?? 0, perturbAll: opts.perturbAll ?? false });
@@ -79,7 +92,8 @@ export function initXlmRoberta(opts: InitXlmRobertaOptions): ModelFiles {
 
   const files: ModelFiles = new Map();
   files.set('config.json', JSON.stringify(raw, null, 2) + '\n');
-  for (const [name, text] of Object.entries(xlmRobertaTokenizerFiles(vocab, { modelMaxLength: maxSeqLength, lowercase: opts.lowercase }))) files.set(name, text);
+  for (const [name, text] of Object.entries(xlmRobertaTokenizerFiles(vocab, { modelMaxLength: maxSeqLength, lowercase: opts.lowercase })))
+    files.set(name, text);
   files.set('model.safetensors', writeSafetensors(weights));
   for (const [name, text] of Object.entries(sentenceTransformersFiles({ maxSeqLength, pooling: 'mean', normalize: true }, hidden))) {
     files.set(name, text);

@@ -89,7 +89,10 @@ export function learnUnigram(texts: readonly string[], size: number, opts: Unigr
     for (const [cs, f] of split) for (const p of viterbi(cs, scores, maxLen)) used.set(p, (used.get(p) ?? 0) + f);
     // characters stay whatever their use; other pieces shrink towards the target each round
     const keep = Math.max(0, Math.ceil(size - chars.size + (counts.size - size) * (1 - (round + 1) / rounds)));
-    const multi = [...used].filter(([p]) => !chars.has(p)).sort(byCountThenText).slice(0, keep);
+    const multi = [...used]
+      .filter(([p]) => !chars.has(p))
+      .sort(byCountThenText)
+      .slice(0, keep);
     counts = new Map([...[...chars.keys()].map((c) => [c, used.get(c) ?? 0.5] as [string, number]), ...multi]);
   }
   return [...logProbs(counts)].sort(byCountThenText);

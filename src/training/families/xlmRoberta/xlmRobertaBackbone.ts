@@ -57,7 +57,9 @@ async function readWeights(source: ModelSource, opts: LoadOptions): Promise<Tens
     throw new ModelSourceError(`${source.id}${hint}`);
   }
   const file = `${source.id}/model.safetensors`;
-  return stripRobertaPrefix(readSafetensors(await source.readBytes('model.safetensors', opts.onProgress), { source: file, onWarning: opts.onWarning }));
+  return stripRobertaPrefix(
+    readSafetensors(await source.readBytes('model.safetensors', opts.onProgress), { source: file, onWarning: opts.onWarning }),
+  );
 }
 
 export async function loadXlmRoberta(source: ModelSource, raw: Record<string, unknown>, opts: LoadOptions): Promise<SentenceEncoder> {

@@ -26,8 +26,14 @@ export function scratchXlmRoberta(spec: XlmRobertaScratchSpec, texts: readonly s
   if (!texts.length) throw new Error('a model from scratch needs the corpus first (its vocabulary is learned from the product texts)');
   const hidden = spec.hidden ?? 64;
   const files = initXlmRoberta({
-    texts, hidden, layers: spec.layers ?? 2, heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
-    intermediate: spec.intermediate, vocabSize: spec.vocabSize ?? 4000, maxSeqLength: spec.maxSeqLength ?? 64, seed: spec.seed ?? 42,
+    texts,
+    hidden,
+    layers: spec.layers ?? 2,
+    heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
+    intermediate: spec.intermediate,
+    vocabSize: spec.vocabSize ?? 4000,
+    maxSeqLength: spec.maxSeqLength ?? 64,
+    seed: spec.seed ?? 42,
   });
   const id = `scratch-xlm-roberta-h${hidden}-l${spec.layers ?? 2}-v${spec.vocabSize ?? 4000}-s${spec.seed ?? 42}`;
   return { id, files };

@@ -26,7 +26,9 @@ export function xlmRobertaPositionIds(config: BertConfig): (inputIds: tf.Tensor2
   return (inputIds) => {
     const S = inputIds.shape[1];
     if (S > limit) {
-      throw new Error(`XLM-RoBERTa: sequence length ${S} exceeds the ${limit} positions of max_position_embeddings ${config.max_position_embeddings}`);
+      throw new Error(
+        `XLM-RoBERTa: sequence length ${S} exceeds the ${limit} positions of max_position_embeddings ${config.max_position_embeddings}`,
+      );
     }
     return tf.tidy(() => {
       // float32 counts are exact far beyond any sequence length, and every backend has a float cumsum

@@ -12,9 +12,15 @@ export const xlmRobertaSpecials = { bos: '<s>', pad: '<pad>', eos: '</s>', unk: 
 /** Python's json.dumps(obj, indent=2, sort_keys=True), which save_pretrained uses for the small configs. */
 function sortedJson(value: unknown): string {
   const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
-    : v;
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
   return JSON.stringify(sort(value), null, 2) + '\n';
 }
 
@@ -34,8 +40,15 @@ export function xlmRobertaVocab(texts: readonly string[], vocabSize: number, opt
 export function xlmRobertaTokenizerFiles(vocab: [string, number][], opts: XlmRobertaTokenizerOptions = {}): Record<string, string> {
   const { bos, pad, eos, unk, mask } = xlmRobertaSpecials;
   const maskId = vocab.length - 1;
-  const token = (id: number, content: string, lstrip = false) =>
-    ({ id, content, single_word: false, lstrip, rstrip: false, normalized: false, special: true });
+  const token = (id: number, content: string, lstrip = false) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const added = [token(0, bos), token(1, pad), token(2, eos), token(3, unk), token(maskId, mask, true)];
   const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   const seq = (id: string) => ({ Sequence: { id, type_id: 0 } });

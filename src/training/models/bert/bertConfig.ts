@@ -50,7 +50,8 @@ export function parseBertConfig(raw: Record<string, unknown>, source = 'config.j
     throw new ModelConfigError(`${source}: position_embedding_type "${cfg.position_embedding_type}" is not supported (only "absolute")`);
   }
   for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) throw new ModelConfigError(`${source}: ${k} must be a positive integer, got ${JSON.stringify(cfg[k])}`);
+    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0)
+      throw new ModelConfigError(`${source}: ${k} must be a positive integer, got ${JSON.stringify(cfg[k])}`);
   }
   if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
     throw new ModelConfigError(`${source}: hidden_size ${cfg.hidden_size} is not a multiple of num_attention_heads ${cfg.num_attention_heads}`);

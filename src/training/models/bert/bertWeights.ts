@@ -51,7 +51,10 @@ export function normalizeBertNames(raw: TensorMap, c: BertConfig, source = 'mode
   const weights: TensorMap = new Map();
   const unused: string[] = [];
   for (const [name, t] of raw) {
-    const bare = name.replace(/^(bert|model)\./, '').replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
+    const bare = name
+      .replace(/^(bert|model)\./, '')
+      .replace(/\.gamma$/, '.weight')
+      .replace(/\.beta$/, '.bias');
     const spec = wanted.get(bare);
     if (!spec) {
       unused.push(name);
@@ -63,6 +66,7 @@ export function normalizeBertNames(raw: TensorMap, c: BertConfig, source = 'mode
     weights.set(bare, t);
   }
   const missing = [...wanted.keys()].filter((n) => !weights.has(n) && !n.startsWith('pooler.'));
-  if (missing.length) throw new Error(`${source}: missing tensor(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+  if (missing.length)
+    throw new Error(`${source}: missing tensor(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
   return { weights, unused };
 }

@@ -4,11 +4,15 @@ import type { DropoutState, ParamGetter } from '../../nn/layers.ts';
 import { bertLayer } from './bertLayer.ts';
 
 const layerParams = [
-  'attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense',
-  'intermediate.dense', 'output.dense',
-].flatMap((n) => [`${n}.weight`, `${n}.bias`]).concat(
-  ['attention.output.LayerNorm', 'output.LayerNorm'].flatMap((n) => [`${n}.weight`, `${n}.bias`]),
-);
+  'attention.self.query',
+  'attention.self.key',
+  'attention.self.value',
+  'attention.output.dense',
+  'intermediate.dense',
+  'output.dense',
+]
+  .flatMap((n) => [`${n}.weight`, `${n}.bias`])
+  .concat(['attention.output.LayerNorm', 'output.LayerNorm'].flatMap((n) => [`${n}.weight`, `${n}.bias`]));
 
 /**
  * bertLayer with gradient checkpointing: one tape node whose gradient re-runs the layer forward and
@@ -18,7 +22,12 @@ const layerParams = [
  * about one extra forward pass. Dropout seeds drawn in the forward are replayed so both runs agree.
  */
 export function checkpointedBertLayer(
-  h: tf.Tensor3D, maskAdd: tf.Tensor, c: BertConfig, p: ParamGetter, prefix: string, d: DropoutState | null,
+  h: tf.Tensor3D,
+  maskAdd: tf.Tensor,
+  c: BertConfig,
+  p: ParamGetter,
+  prefix: string,
+  d: DropoutState | null,
 ): tf.Tensor3D {
   const names = layerParams.map((n) => `${prefix}.${n}`);
   const seeds: (string | number)[] = [];

@@ -33,20 +33,36 @@ export interface ClipConfig {
 
 // transformers' CLIPTextConfig / CLIPVisionConfig defaults (openai/clip-vit-base-patch32), used for missing fields.
 export const clipTextDefaults: ClipTextConfig = {
-  vocab_size: 49408, hidden_size: 512, intermediate_size: 2048, num_hidden_layers: 12, num_attention_heads: 8,
-  max_position_embeddings: 77, hidden_act: 'quick_gelu', layer_norm_eps: 1e-5, pad_token_id: 1, bos_token_id: 49406,
+  vocab_size: 49408,
+  hidden_size: 512,
+  intermediate_size: 2048,
+  num_hidden_layers: 12,
+  num_attention_heads: 8,
+  max_position_embeddings: 77,
+  hidden_act: 'quick_gelu',
+  layer_norm_eps: 1e-5,
+  pad_token_id: 1,
+  bos_token_id: 49406,
   eos_token_id: 49407,
 };
 
 export const clipVisionDefaults: ClipVisionConfig = {
-  hidden_size: 768, intermediate_size: 3072, num_hidden_layers: 12, num_attention_heads: 12, image_size: 224,
-  patch_size: 32, num_channels: 3, hidden_act: 'quick_gelu', layer_norm_eps: 1e-5,
+  hidden_size: 768,
+  intermediate_size: 3072,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  image_size: 224,
+  patch_size: 32,
+  num_channels: 3,
+  hidden_act: 'quick_gelu',
+  layer_norm_eps: 1e-5,
 };
 
 const acts: ClipTowerConfig['hidden_act'][] = ['quick_gelu', 'gelu', 'gelu_new', 'gelu_pytorch_tanh'];
 
 function positiveInt(v: unknown, field: string, where: string): number {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new ModelConfigError(`${where}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(v) || (v as number) <= 0)
+    throw new ModelConfigError(`${where}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
   return v as number;
 }
 
@@ -78,12 +94,18 @@ export function parseClipConfig(raw: Record<string, unknown>, where = 'config.js
   if (raw.model_type !== undefined && raw.model_type !== 'clip') {
     throw new ModelConfigError(`${where}: model_type "${String(raw.model_type)}" is not "clip"`);
   }
-  const text = checkTower({ ...clipTextDefaults, ...subConfig(raw, 'text_config', where) } as ClipTextConfig, `${where}: text_config`,
-    ['vocab_size', 'max_position_embeddings']);
-  const vision = checkTower({ ...clipVisionDefaults, ...subConfig(raw, 'vision_config', where) } as ClipVisionConfig, `${where}: vision_config`,
-    ['image_size', 'patch_size', 'num_channels']);
+  const text = checkTower({ ...clipTextDefaults, ...subConfig(raw, 'text_config', where) } as ClipTextConfig, `${where}: text_config`, [
+    'vocab_size',
+    'max_position_embeddings',
+  ]);
+  const vision = checkTower({ ...clipVisionDefaults, ...subConfig(raw, 'vision_config', where) } as ClipVisionConfig, `${where}: vision_config`, [
+    'image_size',
+    'patch_size',
+    'num_channels',
+  ]);
   for (const k of ['eos_token_id', 'bos_token_id'] as const) {
-    if (!Number.isInteger(text[k]) || text[k] < 0) throw new ModelConfigError(`${where}: text_config.${k} must be a token id, got ${JSON.stringify(text[k])}`);
+    if (!Number.isInteger(text[k]) || text[k] < 0)
+      throw new ModelConfigError(`${where}: text_config.${k} must be a token id, got ${JSON.stringify(text[k])}`);
   }
   if (vision.image_size % vision.patch_size !== 0) {
     throw new ModelConfigError(`${where}: vision_config.image_size ${vision.image_size} is not a multiple of patch_size ${vision.patch_size}`);
@@ -119,13 +141,22 @@ export function clipConfigJson(c: ClipConfig): Record<string, unknown> {
     model_type: 'clip',
     projection_dim: c.projection_dim,
     text_config: {
-      ...tower(t), bos_token_id: t.bos_token_id, eos_token_id: t.eos_token_id, max_position_embeddings: t.max_position_embeddings,
-      model_type: 'clip_text_model', pad_token_id: t.pad_token_id, vocab_size: t.vocab_size,
+      ...tower(t),
+      bos_token_id: t.bos_token_id,
+      eos_token_id: t.eos_token_id,
+      max_position_embeddings: t.max_position_embeddings,
+      model_type: 'clip_text_model',
+      pad_token_id: t.pad_token_id,
+      vocab_size: t.vocab_size,
     },
     torch_dtype: 'float32',
     transformers_version: '4.41.2',
     vision_config: {
-      ...tower(v), image_size: v.image_size, model_type: 'clip_vision_model', num_channels: v.num_channels, patch_size: v.patch_size,
+      ...tower(v),
+      image_size: v.image_size,
+      model_type: 'clip_vision_model',
+      num_channels: v.num_channels,
+      patch_size: v.patch_size,
     },
   };
 }

@@ -67,7 +67,16 @@ export class ClipEncoder {
   /** L2-normalized text embeddings in input order (batched by length, so less padding); eval's TextEncoderLike. */
   async encode(texts: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
-    return encodeInBatches(order, opts, 'texts', (idx) => tf.tidy(() => l2normalize(this.embedTexts(idx.map((i) => texts[i]!), { training: false }))));
+    return encodeInBatches(order, opts, 'texts', (idx) =>
+      tf.tidy(() =>
+        l2normalize(
+          this.embedTexts(
+            idx.map((i) => texts[i]!),
+            { training: false },
+          ),
+        ),
+      ),
+    );
   }
 
   /** L2-normalized image embeddings of preprocessed CHW pixel arrays (H2's preprocessClipImage), in input order. */
@@ -80,16 +89,21 @@ export class ClipEncoder {
         throw new Error(`encodeImages: image ${i} has ${img.length} values; the model needs ${shape.join('x')} = ${size} (preprocessed CHW)`);
       }
     });
-    return encodeInBatches(images.map((_, i) => i), opts, 'images', (idx) => {
-      const data = new Float32Array(idx.length * size);
-      idx.forEach((i, r) => data.set(images[i]!, r * size));
-      const pixels = tf.tensor4d(data, [idx.length, ...shape]);
-      try {
-        return tf.tidy(() => l2normalize(this.embedPixels(pixels, { training: false })));
-      } finally {
-        pixels.dispose();
-      }
-    });
+    return encodeInBatches(
+      images.map((_, i) => i),
+      opts,
+      'images',
+      (idx) => {
+        const data = new Float32Array(idx.length * size);
+        idx.forEach((i, r) => data.set(images[i]!, r * size));
+        const pixels = tf.tensor4d(data, [idx.length, ...shape]);
+        try {
+          return tf.tidy(() => l2normalize(this.embedPixels(pixels, { training: false })));
+        } finally {
+          pixels.dispose();
+        }
+      },
+    );
   }
 
   dispose(): void {

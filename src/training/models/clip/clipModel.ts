@@ -139,7 +139,9 @@ export class ClipModel {
   /** Clamps logit_scale to [0, ln 100] in place, as open_clip does after every optimizer step. */
   clampLogitScale(): void {
     const s = this.logitScale;
-    tf.tidy(() => { s.assign(tf.clipByValue(s, 0, Math.log(100))); });
+    tf.tidy(() => {
+      s.assign(tf.clipByValue(s, 0, Math.log(100)));
+    });
   }
 
   /** Applies open_clip-style tower locks (see ClipLocks); replaces any earlier locks. */

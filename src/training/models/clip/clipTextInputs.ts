@@ -45,7 +45,9 @@ export function clipTextInputs(batch: EncodedBatch, c: ClipTextConfig): ClipText
     }
   }
   const oneHot = new Float32Array(B * S);
-  clipEosPositions(inputIds, B, S, c).forEach((s, b) => { oneHot[b * S + s] = 1; });
+  clipEosPositions(inputIds, B, S, c).forEach((s, b) => {
+    oneHot[b * S + s] = 1;
+  });
   return {
     inputIds: tf.tensor2d(inputIds, [B, S], 'int32'),
     attentionMask: tf.tensor2d(attentionMask, [B, S], 'int32'),

@@ -14,8 +14,16 @@ export interface ClipParamSpec {
 
 /** The parameter names of one pre-LN CLIPEncoderLayer under `prefix` (also the checkpointed layer's inputs). */
 export function clipLayerParamNames(prefix: string): string[] {
-  return ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.out_proj', 'layer_norm1', 'layer_norm2', 'mlp.fc1', 'mlp.fc2']
-    .flatMap((n) => [`${prefix}.${n}.weight`, `${prefix}.${n}.bias`]);
+  return [
+    'self_attn.q_proj',
+    'self_attn.k_proj',
+    'self_attn.v_proj',
+    'self_attn.out_proj',
+    'layer_norm1',
+    'layer_norm2',
+    'mlp.fc1',
+    'mlp.fc2',
+  ].flatMap((n) => [`${prefix}.${n}.weight`, `${prefix}.${n}.bias`]);
 }
 
 function towerLayers(specs: ClipParamSpec[], c: ClipTowerConfig, tower: string): void {
@@ -91,9 +99,13 @@ export function normalizeClipNames(raw: TensorMap, c: ClipConfig, file = 'model.
   }
   const missing = [...wanted.keys()].filter((n) => !weights.has(n));
   if (missing.length) {
-    const towers = missing.some((n) => n.startsWith('vision_model.')) && !missing.some((n) => n.startsWith('text_model.'))
-      ? ' (a text-only checkpoint? ftlab needs a full CLIPModel)' : '';
-    throw new Error(`${file}: missing tensor(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}${towers}`);
+    const towers =
+      missing.some((n) => n.startsWith('vision_model.')) && !missing.some((n) => n.startsWith('text_model.'))
+        ? ' (a text-only checkpoint? ftlab needs a full CLIPModel)'
+        : '';
+    throw new Error(
+      `${file}: missing tensor(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}${towers}`,
+    );
   }
   return { weights, unused };
 }

@@ -25,7 +25,8 @@ export async function loadClipEncoder(source: ModelSource, opts: LoadClipOptions
   const config = parseClipConfig(raw, `${source.id}/config.json`);
   if (!(await source.exists('model.safetensors'))) {
     const bin = (await source.exists('pytorch_model.bin'))
-      ? ' (only pytorch_model.bin found: convert it with CLIPModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True))' : '';
+      ? ' (only pytorch_model.bin found: convert it with CLIPModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True))'
+      : '';
     throw new Error(`${source.id}: model.safetensors not found${bin}`);
   }
   const file = `${source.id}/model.safetensors`;
@@ -49,8 +50,10 @@ export async function loadClipEncoder(source: ModelSource, opts: LoadClipOptions
   const imageConfig = parseClipImageConfig(preprocessorConfig, `${source.id}/preprocessor_config.json`);
   // without a centre crop the pixel size depends on each image; encodeImages checks it then
   if (imageConfig.doCenterCrop && (imageConfig.cropHeight !== config.vision.image_size || imageConfig.cropWidth !== config.vision.image_size)) {
-    throw new Error(`${source.id}/preprocessor_config.json: crop size ${imageConfig.cropHeight}x${imageConfig.cropWidth} ` +
-      `does not match vision_config.image_size ${config.vision.image_size} in config.json`);
+    throw new Error(
+      `${source.id}/preprocessor_config.json: crop size ${imageConfig.cropHeight}x${imageConfig.cropWidth} ` +
+        `does not match vision_config.image_size ${config.vision.image_size} in config.json`,
+    );
   }
   const model = ClipModel.fromWeights(config, weights);
   return new ClipEncoder({ model, tokenizer, imageConfig, modelConfig: raw, preprocessorConfig, sourceId: source.id });
