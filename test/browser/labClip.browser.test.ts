@@ -5,8 +5,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import type { Page } from 'playwright-core';
-import { downloadZip, loadFiles, openLab as openLabPage, startLabBrowser, waitForResults, type LabBrowser } from '../helpers/appServer.ts';
-import { serveFolders, type FolderServer } from '../helpers/fixtures.ts';
+import { downloadZip, loadFiles, openSnippet, startLabFlow, waitForResults, type LabFlow } from '../helpers/appServer.ts';
 import { makeTinyClip } from '../helpers/clipFixture.ts';
 import { runClipReferences, type ClipReferenceForward } from '../helpers/clipReference.ts';
 import { clipCatalogue, type ClipCatalogue } from '../helpers/clipLabFixture.ts';
@@ -25,8 +24,7 @@ import { preprocessClipImage } from '../../src/training/images/clipImageProcesso
  * Screenshots of every step: test-results/screenshots/clip-*.png.
  */
 
-let lab: LabBrowser;
-let folders: FolderServer;
+let flow: LabFlow;
 let dir: string;
 let cat: ClipCatalogue;
 let imagesDir: string;
@@ -38,23 +36,19 @@ beforeAll(async () => {
   await mkdir(imagesDir);
   const clip = await makeTinyClip();
   // the tiny CLIP also answers for the default curated id, so the default picker works offline
-  folders = await serveFolders({ 'fixtures/tiny-clip': clip, 'wkcn/TinyCLIP-ViT-8M-16-Text-3M-YFCC15M': clip, 'images/catalogue': imagesDir });
-  cat = clipCatalogue(`${folders.endpoint}/images/catalogue/resolve/main`);
+  flow = await startLabFlow('clip-', { 'fixtures/tiny-clip': clip, 'wkcn/TinyCLIP-ViT-8M-16-Text-3M-YFCC15M': clip, 'images/catalogue': imagesDir });
+  cat = clipCatalogue(`${flow.hub.endpoint}/images/catalogue/resolve/main`);
   for (const [id, img] of cat.images) await writeFile(path.join(imagesDir, `${id}.png`), encodePng(img.width, img.height, 'rgb', img.data));
   files.corpus = path.join(dir, 'clip-products.json');
   files.judgments = path.join(dir, 'clip-judgments.csv');
   await writeFile(files.corpus, JSON.stringify(cat.products));
   await writeFile(files.judgments, cat.judgmentsCsv);
-  lab = await startLabBrowser('clip-');
 }, 180_000);
 
-afterAll(async () => {
-  await lab?.close();
-  await folders?.close();
-});
+afterAll(() => flow?.close());
 
-const shot = (page: Page, name: string) => lab.shot(page, name);
-const openLab = () => openLabPage(lab.browser, lab.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
+const shot = (page: Page, name: string) => flow.shot(page, name);
+const openLab = () => flow.open();
 
 const loadData = (page: Page) => loadFiles(page, files);
 
@@ -182,9 +176,8 @@ describe('CLIP in the lab (headless Chromium)', () => {
       expect.arrayContaining(['config.json', 'preprocessor_config.json', 'model.safetensors', 'onnx/text_model.onnx', 'onnx/vision_model.onnx']),
     );
     await checkTowers(zip, 'gaming mouse pad', hits);
-    const route = page.locator('details', { has: page.locator('summary', { hasText: 'Product image vectors' }) });
-    await route.locator('summary').click();
-    await expect.poll(() => route.locator('pre').textContent()).toContain('finetuned_product_image_vector');
+    const route = await openSnippet(page, 'Product image vectors');
+    await expect.poll(() => route.textContent()).toContain('finetuned_product_image_vector');
     await shot(page, 'urls-6-integrate');
     expect(errors).toEqual([]);
     await page.context().close();
@@ -199,7 +192,7 @@ describe('CLIP in the lab (headless Chromium)', () => {
     // the folder has no file for the two products without an image: they are counted, nothing failed
     expect(counts).toMatch(/Without an image\s*2/);
     await page.getByLabel(/A tiny CLIP from scratch/).check();
-    await page.getByLabel(/Supervised: judged query ↔ images/).check();
+    await page.getByLabel(/Supervised: judged query ↔\s+images/).check();
     await train(page, 'folder');
     // supervised: evaluation covers the held-out queries only (split by query, none of them trained on)
     const perQuery = await page

@@ -6,8 +6,8 @@ import { unzipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../helpers/browserServer.ts';
-import { downloadZip, loadFiles, openLab as openLabPage, startLabBrowser, waitForResults, type LabBrowser } from '../helpers/appServer.ts';
-import { makeTinyModel, serveFolders, type FolderServer } from '../helpers/fixtures.ts';
+import { downloadZip, loadFiles, openSnippet, startLabFlow, waitForResults, type LabFlow } from '../helpers/appServer.ts';
+import { makeTinyModel } from '../helpers/fixtures.ts';
 import { makeTinyCrossEncoder } from '../helpers/crossEncoderFixture.ts';
 import { maxAbsDiff, runReference, tokenBatch } from '../helpers/reference.ts';
 
@@ -20,8 +20,7 @@ import { maxAbsDiff, runReference, tokenBatch } from '../helpers/reference.ts';
 
 const queries = ['gaming mouse pad', 'microsoft office', 'laptop'];
 
-let lab: LabBrowser;
-let folders: FolderServer;
+let flow: LabFlow;
 let dir: string;
 let corpusPath: string;
 let judgmentsPath: string;
@@ -50,27 +49,14 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-flows-'));
   const [bi, ce] = await Promise.all([makeTinyModel(), makeTinyCrossEncoder()]);
   // the tiny model also answers for the curated id, so the default picker works offline
-  folders = await serveFolders({ 'fixtures/tiny-bi': bi, 'fixtures/tiny-ce': ce, 'sentence-transformers/all-MiniLM-L6-v2': bi });
   await writeSlice();
-  lab = await startLabBrowser('');
+  flow = await startLabFlow('', { 'fixtures/tiny-bi': bi, 'fixtures/tiny-ce': ce, 'sentence-transformers/all-MiniLM-L6-v2': bi });
 }, 180_000);
 
-afterAll(async () => {
-  await lab?.close();
-  await folders?.close();
-});
+afterAll(() => flow?.close());
 
-interface OpenPage {
-  page: Page;
-  errors: string[];
-}
-
-function openLab(): Promise<OpenPage> {
-  // wasm: SwiftShader's software WebGPU compiles shaders slowly on a small CI machine
-  return openLabPage(lab.browser, lab.url, { backend: process.env.FTLAB_FLOW_BACKEND ?? 'wasm', hub: folders.endpoint });
-}
-
-const shot = (page: Page, name: string) => lab.shot(page, name);
+const openLab = () => flow.open();
+const shot = (page: Page, name: string) => flow.shot(page, name);
 
 async function loadSlice(page: Page, prefix: string) {
   await loadFiles(page, { corpus: corpusPath, judgments: judgmentsPath });
@@ -142,9 +128,8 @@ describe('the kata walkthrough in the browser', () => {
 
     const names = await downloadAndRunOnnx(page, 'unsupervised');
     expect(names.some((n) => n.endsWith('config.json'))).toBe(true);
-    const fieldType = page.locator('details', { has: page.locator('summary', { hasText: 'Solr field type' }) });
-    await fieldType.locator('summary').click();
-    await expect.poll(() => fieldType.locator('pre').textContent()).toContain('"vectorDimension": 32');
+    const fieldType = await openSnippet(page, 'Solr field type');
+    await expect.poll(() => fieldType.textContent()).toContain('"vectorDimension": 32');
     await page.getByRole('heading', { name: 'Runs in this browser' }).scrollIntoViewIfNeeded();
     await expect.poll(() => page.locator('.badge.b-done').count(), { timeout: 10_000 }).toBe(1);
     await shot(page, 'unsupervised-6-integrate');

@@ -5,16 +5,8 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { repoRoot } from '../helpers/browserServer.ts';
-import {
-  downloadZip,
-  loadFiles,
-  openLab as openLabPage,
-  startLabBrowser,
-  waitForLab,
-  waitForResults,
-  type LabBrowser,
-} from '../helpers/appServer.ts';
-import { makeTinyModel, serveFolders, type FolderServer } from '../helpers/fixtures.ts';
+import { downloadZip, loadFiles, startLabFlow, waitForLab, waitForResults, type LabFlow } from '../helpers/appServer.ts';
+import { makeTinyModel } from '../helpers/fixtures.ts';
 import { readSafetensors, type TensorMap } from '../../src/training/weights/safetensors.ts';
 
 /**
@@ -29,31 +21,26 @@ import { readSafetensors, type TensorMap } from '../../src/training/weights/safe
 const TOTAL_STEPS = 24;
 const CHECKPOINT_EVERY = 2;
 
-let lab: LabBrowser;
-let folders: FolderServer;
+let flow: LabFlow;
 let dir: string;
 let corpusPath: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'ftlab-resume-'));
-  folders = await serveFolders({ 'fixtures/tiny-bi': await makeTinyModel() });
   // 48 products of the bundled Chorus catalogue: offline queries need their brand/type attributes
   const zip = unzipSync(new Uint8Array(await readFile(path.join(repoRoot, 'public/data/chorus/1.json.zip'))));
   const products = (JSON.parse(new TextDecoder().decode(Object.values(zip)[0]!)) as unknown[]).slice(0, 48);
   corpusPath = path.join(dir, 'chorus-48.json');
   await writeFile(corpusPath, JSON.stringify(products));
-  lab = await startLabBrowser('resume-');
+  flow = await startLabFlow('resume-', { 'fixtures/tiny-bi': await makeTinyModel() });
 }, 180_000);
 
-afterAll(async () => {
-  await lab?.close();
-  await folders?.close();
-});
+afterAll(() => flow?.close());
 
-const shot = (page: Page, name: string) => lab.shot(page, name);
+const shot = (page: Page, name: string) => flow.shot(page, name);
 
 // a fresh context each time: its own IndexedDB, so each run starts from nothing
-const openLab = () => openLabPage(lab.browser, lab.url, { backend: 'wasm', hub: folders.endpoint });
+const openLab = () => flow.open('wasm');
 
 /** Same data and configuration for both runs, then Start. */
 async function configureAndStart(page: Page, prefix: string): Promise<void> {

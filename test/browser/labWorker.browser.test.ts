@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { withBrowserPage } from '../helpers/browser.ts';
-import { makeTinyModel } from '../helpers/fixtures.ts';
+import { makeTinyModel, serveFolders, type FolderServer } from '../helpers/fixtures.ts';
 import type { trainPauseResume, trainWithEvaluations } from './workerLab.ts';
 
 /**
@@ -14,31 +10,14 @@ import type { trainPauseResume, trainWithEvaluations } from './workerLab.ts';
  * with bit-identical weights.
  */
 
-let server: Server;
-let endpoint: string;
+let hub: FolderServer;
 
 beforeAll(async () => {
-  const dir = await makeTinyModel();
-  // the page (localhost) fetches the model cross-origin from a worker, so this server answers CORS
-  server = createServer(async (req, res) => {
-    const m = /^\/test\/tiny\/resolve\/main\/(.+)$/.exec(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-    const file = m && path.resolve(dir, m[1]!);
-    const cors = { 'access-control-allow-origin': '*' };
-    try {
-      if (!file || !file.startsWith(dir + path.sep) || !(await stat(file)).isFile()) throw new Error('not found');
-      const body = await readFile(file);
-      res.writeHead(200, { ...cors, 'content-length': body.byteLength, 'content-type': 'application/octet-stream' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch {
-      res.writeHead(404, cors);
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // the page (localhost) fetches the model cross-origin from a worker: serveFolders answers CORS
+  hub = await serveFolders({ 'test/tiny': await makeTinyModel() });
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => hub?.close());
 
 type Result = Awaited<ReturnType<typeof trainPauseResume>>;
 
@@ -46,7 +25,7 @@ describe('trainer worker in Chromium', () => {
   let r: Result;
 
   it('trains on webgpu, pauses, resumes from the IndexedDB checkpoint and matches the uninterrupted weights bit for bit', async () => {
-    r = await withBrowserPage('test/browser/workerLab.ts', (_page, page) => page.call<Result>('trainPauseResume', endpoint), {
+    r = await withBrowserPage('test/browser/workerLab.ts', (_page, page) => page.call<Result>('trainPauseResume', hub.endpoint), {
       // the worker probes optional model files (HEAD 404s are answers, not errors)
       ignoreErrors: [/404/],
     });
@@ -70,7 +49,7 @@ describe('trainer worker in Chromium', () => {
   it('evaluates every N steps in the trainer worker with the data the pipeline worker parsed', async () => {
     const e = await withBrowserPage(
       'test/browser/workerLab.ts',
-      (_page, page) => page.call<Awaited<ReturnType<typeof trainWithEvaluations>>>('trainWithEvaluations', endpoint),
+      (_page, page) => page.call<Awaited<ReturnType<typeof trainWithEvaluations>>>('trainWithEvaluations', hub.endpoint),
       {
         ignoreErrors: [/404/],
       },

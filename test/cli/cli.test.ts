@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/cli.ts';
+import { errorLines, flags, jsonLines, runCli, runCliOk, tempDir } from '../helpers/cli.ts';
 import { serveFolders } from '../helpers/fixtures.ts';
 
 const products = [
@@ -26,6 +26,7 @@ const trainRows = [
 
 let dir: string;
 let model: string;
+const file = (name: string) => path.join(dir, name);
 
 beforeAll(async () => {
   dir = tempDir('ftlab-cli-');
@@ -39,25 +40,7 @@ beforeAll(async () => {
     trainRows.map(([query, positive, negative, margin]) => JSON.stringify({ query, positive, negative, margin })).join('\n') + '\n',
   );
   model = path.join(dir, 'base');
-  const r = await runCli([
-    'init',
-    '--corpus',
-    path.join(dir, 'corpus.jsonl'),
-    '--output',
-    model,
-    '--hidden',
-    '32',
-    '--layers',
-    '2',
-    '--heads',
-    '4',
-    '--vocab-size',
-    '200',
-    '--seed',
-    '3',
-  ]);
-  expect(r.stderr).not.toMatch(/ftlab: /);
-  expect(r.code).toBe(0);
+  await runCliOk(['init', ...flags({ corpus: file('corpus.jsonl'), output: model, hidden: 32, layers: 2, heads: 4, 'vocab-size': 200, seed: 3 })]);
 });
 
 describe('ftlab CLI', () => {
@@ -123,51 +106,15 @@ describe('ftlab CLI', () => {
 
   it('train logs one JSON line per step, exports a loadable folder, and eval reports metrics', async () => {
     const out = path.join(dir, 'tuned');
-    const r = await runCli([
-      'train',
-      '--model',
-      model,
-      '--data',
-      path.join(dir, 'train.jsonl'),
-      '--loss',
-      'mnrl',
-      '--output',
-      out,
-      '--steps',
-      '4',
-      '--batch-size',
-      '3',
-      '--lr',
-      '1e-3',
-      '--warmup-steps',
-      '1',
-      '--no-shuffle',
-      '--dropout',
-      '0',
-      '--log-json',
-    ]);
-    expect(r.stderr).not.toMatch(/ftlab: /);
-    expect(r.code).toBe(0);
-    const steps = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.type === 'step');
+    const trainFlags = flags({ steps: 4, 'batch-size': 3, lr: '1e-3', 'warmup-steps': 1, 'no-shuffle': true, dropout: 0, 'log-json': true });
+    const r = await runCliOk(['train', '--model', model, '--data', file('train.jsonl'), '--loss', 'mnrl', '--output', out, ...trainFlags]);
+    const steps = jsonLines(r.stdout).filter((e) => e.type === 'step');
     expect(steps.map((e) => e.step)).toEqual([1, 2, 3, 4]);
     expect(steps[0].lr).toBe(0); // HF's linear warmup: the first update runs at lr * 0/warmup
     for (const e of steps) expect(Number.isFinite(e.loss)).toBe(true);
     for (const f of ['onnx/model.onnx', 'model.safetensors', 'README.md', 'config.json']) expect(existsSync(path.join(out, f)), f).toBe(true);
 
-    const ev = await runCli([
-      'eval',
-      '--model',
-      out,
-      '--corpus',
-      path.join(dir, 'corpus.jsonl'),
-      '--judgments',
-      path.join(dir, 'judgments.csv'),
-      '--json',
-    ]);
+    const ev = await runCli(['eval', ...flags({ model: out, corpus: file('corpus.jsonl'), judgments: file('judgments.csv'), json: true })]);
     expect(ev.code).toBe(0);
     const { metrics, queries } = JSON.parse(ev.stdout);
     expect(Object.keys(metrics).sort()).toEqual(['map@100', 'mrr@10', 'ndcg@10', 'recall@10', 'recall@100']);
@@ -177,22 +124,8 @@ describe('ftlab CLI', () => {
   });
 
   it('margin-mse trains from rows with negatives and margins', async () => {
-    const r = await runCli([
-      'train',
-      '--model',
-      model,
-      '--data',
-      path.join(dir, 'train.jsonl'),
-      '--loss',
-      'margin-mse',
-      '--output',
-      path.join(dir, 'mm'),
-      '--epochs',
-      '1',
-      '--batch-size',
-      '4',
-      '--no-shuffle',
-    ]);
+    const args = flags({ model, data: file('train.jsonl'), loss: 'margin-mse', output: file('mm'), epochs: 1, 'batch-size': 4, 'no-shuffle': true });
+    const r = await runCli(['train', ...args]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^step /gm)).toHaveLength(2);
   });
@@ -220,10 +153,7 @@ describe('ftlab CLI', () => {
       { cwd: dir },
     );
     expect(r.code).not.toBe(0);
-    const lines = r.stderr
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('ftlab: '));
+    const lines = errorLines(r.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { readSafetensors } from '../../src/training/weights/safetensors.ts';
-import { runCli, tempDir, type CliResult } from '../helpers/cli.ts';
+import { errorLines, flags, jsonLines, runCliOk, tempDir, type CliResult } from '../helpers/cli.ts';
 import { tinyImage } from '../helpers/clipFixture.ts';
 
 // product id, title, brand, type; p12 has no image, and the folder has one stray file
@@ -33,12 +33,6 @@ let bert = '';
 const f = (name: string) => path.join(dir, name);
 const images = () => f('images');
 
-async function ok(args: string[]): Promise<CliResult> {
-  const r = await runCli(args);
-  expect(r.stderr, args.join(' ')).not.toMatch(/ftlab: /);
-  expect(r.code).toBe(0);
-  return r;
-}
 /**
  * ftlab in this process, capturing stdout and stderr: no start-up cost (seconds per command on a busy
  * machine). The binary itself is still run for init and for the main training run.
@@ -67,11 +61,7 @@ async function okHere(args: string[]): Promise<CliResult> {
   expect(r.code).toBe(0);
   return r;
 }
-const events = (r: CliResult) =>
-  r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
+const events = (r: CliResult) => jsonLines(r.stdout);
 
 beforeAll(async () => {
   dir = tempDir('ftlab-clip-cli-');
@@ -94,35 +84,25 @@ beforeAll(async () => {
   model = f('base');
   bert = f('bert');
   await Promise.all([
-    ok([
+    runCliOk([
       'init',
       '--clip',
-      '--corpus',
-      f('corpus.jsonl'),
-      '--output',
-      model,
-      '--hidden',
-      '32',
-      '--layers',
-      '2',
-      '--heads',
-      '4',
-      '--image-size',
-      '32',
-      '--patch-size',
-      '8',
-      '--projection',
-      '16',
-      '--merges',
-      '150',
-      '--max-seq-length',
-      '24',
-      '--seed',
-      '2',
-      '--text-template',
-      '{title} {supplier} {attr_t_product_type}',
+      ...flags({
+        corpus: f('corpus.jsonl'),
+        output: model,
+        hidden: 32,
+        layers: 2,
+        heads: 4,
+        'image-size': 32,
+        'patch-size': 8,
+        projection: 16,
+        merges: 150,
+        'max-seq-length': 24,
+        seed: 2,
+        'text-template': '{title} {supplier} {attr_t_product_type}',
+      }),
     ]),
-    ok(['init', '--corpus', f('corpus.jsonl'), '--output', bert, '--hidden', '16', '--layers', '1', '--heads', '2', '--vocab-size', '150']),
+    runCliOk(['init', ...flags({ corpus: f('corpus.jsonl'), output: bert, hidden: 16, layers: 1, heads: 2, 'vocab-size': 150 })]),
   ]);
 }, 60_000);
 
@@ -134,49 +114,23 @@ describe('ftlab CLIP commands', () => {
     const prep = await okHere(['prepare', 'clip', '--corpus', f('corpus.jsonl'), '--images', images(), '--output', f('rows.jsonl')]);
     expect(prep.stderr).toMatch(/1 of 12 products have no image .* p12/);
     expect(prep.stderr).toMatch(/1 image file\(s\) in .* match no product id: p99\.png/);
-    const rows = readFileSync(f('rows.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const rows = jsonLines(readFileSync(f('rows.jsonl'), 'utf8'));
     expect(rows.length).toBe(11);
     expect(rows[0]).toEqual({ text: 'Red running shoes Acme Footwear', image: 'p1' });
     const sup = await okHere([
       'prepare',
       'clip',
-      '--corpus',
-      f('corpus.jsonl'),
-      '--images',
-      images(),
-      '--judgments',
-      f('judgments.csv'),
-      '--validation',
-      '0.25',
-      '--output',
-      f('sup'),
+      ...flags({ corpus: f('corpus.jsonl'), images: images(), judgments: f('judgments.csv'), validation: '0.25', output: f('sup') }),
     ]);
     expect(sup.stderr).toMatch(/coffee mug \/ p12/); // relevant but without an image
-    const supTrain = readFileSync(path.join(f('sup'), 'train.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const supVal = readFileSync(path.join(f('sup'), 'validation.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const supTrain = jsonLines(readFileSync(path.join(f('sup'), 'train.jsonl'), 'utf8'));
+    const supVal = jsonLines(readFileSync(path.join(f('sup'), 'validation.jsonl'), 'utf8'));
     expect(supTrain.length + supVal.length).toBe(9); // rating ≥ 2 with an image
     expect(existsSync(path.join(f('sup'), 'validation-judgments.csv'))).toBe(true);
 
     const evalArgs = (m: string) => [
       'eval',
-      '--model',
-      m,
-      '--corpus',
-      f('corpus.jsonl'),
-      '--judgments',
-      f('judgments.csv'),
-      '--images',
-      images(),
-      '--json',
+      ...flags({ model: m, corpus: f('corpus.jsonl'), judgments: f('judgments.csv'), images: images(), json: true }),
     ];
     const before = JSON.parse((await okHere(evalArgs(model))).stdout);
     expect(before.queries.length).toBe(8);
@@ -184,32 +138,11 @@ describe('ftlab CLIP commands', () => {
     // 16 steps straight, and the same run as 8 steps + a resume to 16 from its checkpoint
     const trainArgs = (out: string, steps: number, extra: string[] = []) => [
       'train',
-      '--model',
-      model,
-      '--data',
-      f('rows.jsonl'),
-      '--loss',
-      'clip',
-      '--images',
-      images(),
-      '--output',
-      out,
-      '--steps',
-      String(steps),
-      '--batch-size',
-      '4',
-      '--lr',
-      '2e-3',
-      '--warmup-steps',
-      '2',
-      '--scheduler',
-      'constant',
-      '--seed',
-      '5',
-      '--log-json',
+      ...flags({ model, data: f('rows.jsonl'), loss: 'clip', images: images(), output: out, steps, 'batch-size': 4 }),
+      ...flags({ lr: '2e-3', 'warmup-steps': 2, scheduler: 'constant', seed: 5, 'log-json': true }),
       ...extra,
     ];
-    const straight = await ok(trainArgs(f('trained'), 16, ['--eval-corpus', f('corpus.jsonl'), '--eval-judgments', f('judgments.csv')]));
+    const straight = await runCliOk(trainArgs(f('trained'), 16, ['--eval-corpus', f('corpus.jsonl'), '--eval-judgments', f('judgments.csv')]));
     const half = await okHere(trainArgs(f('half'), 8, ['--checkpoint-dir', f('ck'), '--checkpoint-every', '4']));
     const ev = events(straight);
     const steps = ev.filter((e) => e.type === 'step');
@@ -318,13 +251,7 @@ describe('ftlab CLIP commands', () => {
       const r = await runHere(args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toMatch(message);
-      expect(
-        r.stderr
-          .trim()
-          .split('\n')
-          .filter((l) => l.startsWith('ftlab: ')).length,
-        args.join(' '),
-      ).toBe(1);
+      expect(errorLines(r.stderr).length, args.join(' ')).toBe(1);
     }
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { folderSource } from '../../src/cli/folderSource.ts';
 import { writeModelFiles } from '../../src/cli/writeModelFiles.ts';
 import { defaultServeRoute, loadServedEmbedder, pairModelsAndRoutes } from '../../src/cli/commands/serve.ts';
-import { startEmbeddingServer, type EmbeddingServer } from '../../src/cli/serve/embeddingServer.ts';
+import type { EmbeddingServer } from '../../src/cli/serve/embeddingServer.ts';
 import { loadOnnxClipTextEmbedder } from '../../src/cli/serve/onnxClipTextEmbedder.ts';
 import { exportClipModel } from '../../src/training/export/exportClipModel.ts';
 import type { ClipEncoder } from '../../src/training/models/clip/clipEncoder.ts';
@@ -15,15 +15,14 @@ import { makeTinyClip } from '../helpers/clipFixture.ts';
 import { makeTinyModel } from '../helpers/fixtures.ts';
 import { maxAbsDiff } from '../helpers/onnx.ts';
 import { startServeCli } from '../helpers/cli.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 
 let root: string;
 let exported: string;
 let tiny: string;
 let encoder: ClipEncoder;
 let server: EmbeddingServer;
-
-const post = (route: string, body: unknown) =>
-  fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+let post: TestServer['post'];
 
 /** What ftlab's tfjs CLIP says for one text: text_embeds, unnormalized. */
 const tfjsText = (t: string) => tf.tidy(() => encoder.embedTexts([t], { training: false }).dataSync() as Float32Array);
@@ -35,13 +34,7 @@ beforeAll(async () => {
   exported = path.join(root, 'export');
   await writeModelFiles(exported, await exportClipModel(encoder, { baseModel: 'tiny' }));
   const embedder = await loadServedEmbedder(folderSource(exported), {});
-  server = await startEmbeddingServer({
-    models: [{ route: 'ftclip', embedder, name: exported }],
-    port: 0,
-    host: '127.0.0.1',
-    maxBatch: 8,
-    maxWaitMs: 5,
-  });
+  ({ server, post } = await startTestServer({ route: 'ftclip', embedder, name: exported }, { maxBatch: 8, maxWaitMs: 5 }));
 });
 
 afterAll(async () => {

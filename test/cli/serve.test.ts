@@ -2,24 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { folderSource } from '../../src/cli/folderSource.ts';
 import { loadOnnxTextEmbedder } from '../../src/cli/serve/onnxTextEmbedder.ts';
-import { startEmbeddingServer, type EmbeddingServer } from '../../src/cli/serve/embeddingServer.ts';
+import type { EmbeddingServer } from '../../src/cli/serve/embeddingServer.ts';
 import { loadSentenceEncoder } from '../../src/training/families/registry.ts';
 import type { SentenceEncoder } from '../../src/training/models/sentenceEncoder.ts';
 import { makeTinyModel, tinyCorpus } from '../helpers/fixtures.ts';
 import { maxAbsDiff } from '../helpers/onnx.ts';
 import { startServeCli } from '../helpers/cli.ts';
+import { startTestServer, type TestServer } from '../helpers/testServer.ts';
 import { pairModelsAndRoutes } from '../../src/cli/commands/serve.ts';
 
 let dir: string;
 let server: EmbeddingServer;
+let post: TestServer['post'];
 let encoder: SentenceEncoder;
-
-const post = (route: string, body: unknown, raw = false) =>
-  fetch(`${server.url}${route}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: raw ? (body as string) : JSON.stringify(body),
-  });
 
 async function reference(texts: string[]): Promise<Float32Array[]> {
   return encoder.encode(texts);
@@ -30,13 +25,7 @@ beforeAll(async () => {
   encoder = await loadSentenceEncoder(folderSource(dir));
   const embedder = await loadOnnxTextEmbedder(folderSource(dir));
   // a long batching window makes batching observable with a model this fast; a request waits at most 25 ms
-  server = await startEmbeddingServer({
-    models: [{ route: 'ftbert', embedder, name: dir }],
-    port: 0,
-    host: '127.0.0.1',
-    maxBatch: 16,
-    maxWaitMs: 25,
-  });
+  ({ server, post } = await startTestServer({ route: 'ftbert', embedder, name: dir }, { maxBatch: 16, maxWaitMs: 25 }));
 });
 afterAll(async () => {
   await server?.close();

@@ -7,9 +7,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { launchChromium, repoRoot, startViteServer } from './browserServer.ts';
+import { serveFolders, type FolderServer } from './fixtures.ts';
 
 export async function startAppServer(): Promise<{ url: string; server: ViteDevServer }> {
   const server = await startViteServer({ cacheName: 'app-flows', entries: ['index.html', 'src/workers/*.worker.ts'] });
@@ -42,6 +43,43 @@ export async function startLabBrowser(shotPrefix = ''): Promise<LabBrowser> {
       await app.server.close();
     },
   };
+}
+
+/** A lab flow test's machinery: the app in Chromium, and a Hub-layout server its pages load models from. */
+export interface LabFlow {
+  hub: FolderServer;
+  shot(page: Page, name: string): Promise<unknown>;
+  /**
+   * A fresh lab page loading models from `hub`, on `backend` (default $FTLAB_FLOW_BACKEND, else wasm:
+   * SwiftShader's software WebGPU compiles shaders slowly on a small CI machine).
+   */
+  open(backend?: string): Promise<{ page: Page; errors: string[] }>;
+  close(): Promise<void>;
+}
+
+/** Serves `folders` (Hub id -> local folder) and starts the lab browser; `close` stops both. */
+export async function startLabFlow(shotPrefix: string, folders: Record<string, string>): Promise<LabFlow> {
+  const hub = await serveFolders(folders);
+  const lab = await startLabBrowser(shotPrefix).catch(async (e: unknown) => {
+    await hub.close();
+    throw e;
+  });
+  return {
+    hub,
+    shot: lab.shot,
+    open: (backend = process.env.FTLAB_FLOW_BACKEND ?? 'wasm') => openLab(lab.browser, lab.url, { backend, hub: hub.endpoint }),
+    close: async () => {
+      await lab.close();
+      await hub.close();
+    },
+  };
+}
+
+/** Opens the `<details>` snippet titled `summary` in step 4 and returns its code block. */
+export async function openSnippet(page: Page, summary: string): Promise<Locator> {
+  const details = page.locator('details', { has: page.locator('summary', { hasText: summary }) });
+  await details.locator('summary').click();
+  return details.locator('pre');
 }
 
 /** Resolves once the app shows step 1 and the backend it chose. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 
 export interface CliResult {
   code: number;
@@ -22,6 +23,36 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** runCli, failing the test unless the command exits 0 without an `ftlab: ` error line. */
+export async function runCliOk(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const r = await runCli(args, opts);
+  expect(r.stderr, args.join(' ')).not.toMatch(/ftlab: /);
+  expect(r.code, args.join(' ')).toBe(0);
+  return r;
+}
+
+/** Command-line flags from an object: `{ hidden: 32, 'no-shuffle': true }` → `--hidden 32 --no-shuffle`. */
+export function flags(values: Record<string, string | number | boolean>): string[] {
+  return Object.entries(values).flatMap(([name, v]) => (v === true ? [`--${name}`] : v === false ? [] : [`--${name}`, String(v)]));
+}
+
+/** The JSON objects of `--log-json` output, one per line. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- log events of several types, read field by field
+export function jsonLines(stdout: string): any[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
+/** The `ftlab: ` error lines of a command's stderr. */
+export function errorLines(stderr: string): string[] {
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('ftlab: '));
 }
 
 export function tempDir(prefix = 'ftlab-'): string {

@@ -1,11 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { writeModelFiles } from '../../src/cli/writeModelFiles.ts';
 import type { RgbImage } from '../../src/training/images/rgbImage.ts';
 import { initClipModel, type InitClipOptions } from '../../src/training/init/initClipModel.ts';
 import { Rng } from '../../src/training/random/rng.ts';
 import { tinyTrainingCorpus } from './fixtures.ts';
+import { modelFolder } from './modelFolder.ts';
 
 export type TinyClipOptions = Partial<InitClipOptions>;
 
@@ -29,8 +26,6 @@ export const tinyClipDefaults: InitClipOptions = {
   seed: 0,
 };
 
-const cache = new Map<string, Promise<string>>();
-
 /**
  * Writes a tiny random CLIPModel folder (config.json, CLIP BPE tokenizer files with ~200 merges learned from
  * tinyTrainingCorpus, preprocessor_config.json, model.safetensors; every parameter random) and returns it.
@@ -38,15 +33,7 @@ const cache = new Map<string, Promise<string>>();
  * treat it as read-only.
  */
 export function makeTinyClip(dir?: string, opts: TinyClipOptions = {}): Promise<string> {
-  const key = JSON.stringify(opts);
-  if (!dir && cache.has(key)) return cache.get(key)!;
-  const made = (async () => {
-    const target = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ftlab-tiny-clip-')));
-    await writeModelFiles(target, initClipModel({ ...tinyClipDefaults, ...opts }));
-    return target;
-  })();
-  if (!dir) cache.set(key, made);
-  return made;
+  return modelFolder('ftlab-tiny-clip-', opts, () => initClipModel({ ...tinyClipDefaults, ...opts }), dir);
 }
 
 /** A w x h RGB image of seeded random pixels (the same seed always gives the same image). */

@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedBatch } from '../../src/training/models/tokenizer.ts';
-
-const script = path.join(import.meta.dirname, '..', 'reference', 'clip_reference.py');
+import { runPythonReference } from './pythonReference.ts';
 
 export interface ClipReferenceRequest {
   model_dir: string;
@@ -28,8 +25,7 @@ export interface ClipReferenceForward {
 
 /** Runs test/reference/clip_reference.py (float64 numpy) once for several requests: python + numpy start slowly. */
 export function runClipReferences<T = unknown>(reqs: ClipReferenceRequest[]): T[] {
-  const out = execFileSync('python3', [script], { input: JSON.stringify(reqs), maxBuffer: 256 << 20, encoding: 'utf8' });
-  return JSON.parse(out) as T[];
+  return runPythonReference('clip_reference.py', reqs);
 }
 
 /** Tokenized rows as nested arrays (the reference's input_ids / attention_mask). */

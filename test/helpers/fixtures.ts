@@ -1,11 +1,10 @@
 import { createServer } from 'node:http';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { writeModelFiles } from '../../src/cli/writeModelFiles.ts';
 import { initModel, type InitModelOptions } from '../../src/training/init/initModel.ts';
 import { ModelSourceError, type ModelSource } from '../../src/training/source/modelSource.ts';
+import { modelFolder } from './modelFolder.ts';
 
 /** A small e-commerce corpus: product titles and queries, with accents, punctuation and digits. */
 export const tinyCorpus: string[] = [
@@ -60,24 +59,14 @@ export const tinyTrainingCorpus: string[] = [
 
 export type TinyModelOptions = Partial<InitModelOptions>;
 
-const cache = new Map<string, Promise<string>>();
-
 /**
  * Writes a tiny random BERT sentence encoder (hidden 32, 2 layers, 4 heads, ~300-token vocabulary, all
  * parameters random) and returns its folder. Without `dir` the folder is a temp dir shared by every caller
  * in this process that asks for the same options, so treat it as read-only.
  */
 export function makeTinyModel(dir?: string, opts: TinyModelOptions = {}): Promise<string> {
-  const key = JSON.stringify(opts);
-  if (!dir && cache.has(key)) return cache.get(key)!;
-  const made = (async () => {
-    const target = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'ftlab-tiny-')));
-    const files = initModel({ texts: tinyTrainingCorpus, hidden: 32, layers: 2, heads: 4, vocabSize: 300, perturbAll: true, ...opts });
-    await writeModelFiles(target, files);
-    return target;
-  })();
-  if (!dir) cache.set(key, made);
-  return made;
+  const build = () => initModel({ texts: tinyTrainingCorpus, hidden: 32, layers: 2, heads: 4, vocabSize: 300, perturbAll: true, ...opts });
+  return modelFolder('ftlab-tiny-', opts, build, dir);
 }
 
 export interface FolderServer {

@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { Rng } from '../../src/training/random/rng.ts';
 import type { RgbImage } from '../../src/training/images/rgbImage.ts';
-
-const script = path.join(import.meta.dirname, '..', 'reference', 'clip_preprocess_reference.py');
+import { runPythonReference } from './pythonReference.ts';
 
 interface WireImage {
   width: number;
@@ -29,10 +26,10 @@ const wire = (img: RgbImage): WireImage => ({ width: img.width, height: img.heig
  * seconds on a loaded machine, so tests batch their questions).
  */
 export function runPreprocessReference(reqs: PreprocessRequest[]): PreprocessAnswer[] {
-  const input = JSON.stringify(reqs.map((r) => ({ ...r, image: wire(r.image) })));
-  const out = JSON.parse(execFileSync('python3', [script], { input, maxBuffer: 1 << 30, encoding: 'utf8' })) as (
-    { width: number; height: number; data: string } | { shape: number[]; pixels: string }
-  )[];
+  const out = runPythonReference<({ width: number; height: number; data: string } | { shape: number[]; pixels: string })[]>(
+    'clip_preprocess_reference.py',
+    reqs.map((r) => ({ ...r, image: wire(r.image) })),
+  );
   return out.map((a) =>
     'data' in a
       ? { image: { width: a.width, height: a.height, data: new Uint8Array(Buffer.from(a.data, 'base64')) } }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,8 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseBertConfig, type BertConfig } from '../../src/training/models/bert/bertConfig.ts';
 import type { BertInputs } from '../../src/training/models/bert/bert.ts';
 import { writeSafetensors, type TensorMap } from '../../src/training/weights/safetensors.ts';
-
-const script = path.join(import.meta.dirname, '..', 'reference', 'bert_reference.py');
+import { runPythonReference } from './pythonReference.ts';
 
 /** hidden 32, 2 layers, 4 heads: big enough to exercise every code path, small enough for fast tests. */
 export function tinyBertConfig(overrides: Record<string, unknown> = {}): BertConfig {
@@ -86,8 +84,7 @@ export interface ReferenceFd {
  * starting python + numpy costs seconds on a loaded machine, so tests batch their questions.
  */
 export function runReferences(reqs: ReferenceRequest[]): (ReferenceForward | ReferenceFd)[] {
-  const out = execFileSync('python3', [script], { input: JSON.stringify(reqs), maxBuffer: 256 << 20, encoding: 'utf8' });
-  return JSON.parse(out) as (ReferenceForward | ReferenceFd)[];
+  return runPythonReference('bert_reference.py', reqs);
 }
 
 export function runReference(req: ReferenceRequest & { mode: 'fd' }): ReferenceFd;

@@ -1,6 +1,15 @@
 import type { ModelSource } from '../../src/training/source/modelSource.ts';
 import { ModelSourceError } from '../../src/training/source/modelSource.ts';
+import { openLabDb, type LabDb } from '../../src/storage/index.ts';
 import type { LockManagerLike } from '../../src/storage/runLock.ts';
+
+let databases = 0;
+
+/** A database name not used before in this process (fake-indexeddb keeps every database until the process ends). */
+export const uniqueDbName = (prefix: string): string => `${prefix}-${databases++}`;
+
+/** A new, empty lab database. Needs fake-indexeddb loaded. */
+export const freshLabDb = (prefix: string): Promise<LabDb> => openLabDb(uniqueDbName(prefix));
 
 // fake-indexeddb's object store writes through its internal _rawObjectStore.storeRecord
 type FakeObjectStore = IDBObjectStore & { _rawObjectStore: { storeRecord: (...args: unknown[]) => unknown } };

@@ -3,6 +3,8 @@
 
 Written from the transformers (modeling_bert.py) and sentence-transformers (Pooling, Normalize) definitions,
 sharing no code with the TypeScript implementation. Reads a model folder (config.json + model.safetensors).
+The generic pieces (safetensors reader, LayerNorm, activations, dense, attention, finite differences) come
+from nn_reference.py, which is independent of the TypeScript code as well.
 
 stdin: JSON request (or an array of them -> an array of answers)
   {"model_dir": str, "mode": "forward" | "fd",
@@ -22,26 +24,15 @@ import sys
 
 import numpy as np
 
-DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4"}
-F32_MIN = float(np.finfo(np.float32).min)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nn_reference import F32_MIN, act, attention, dense, fd_grads, layer_norm, serve, split_heads  # noqa: E402
+from nn_reference import read_safetensors as read_tensors  # noqa: E402
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + n])
-    base = 8 + n
+    """BertModel names: task models prefix the encoder (`bert.`, `model.`), old checkpoints say gamma/beta."""
     out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        buf = raw[base + a : base + b]
-        if e["dtype"] == "BF16":
-            arr = (np.frombuffer(buf, "<u2").astype(np.uint32) << 16).view(np.float32)
-        else:
-            arr = np.frombuffer(buf, DTYPES[e["dtype"]])
+    for name, arr in read_tensors(path).items():
         bare = name
         for prefix in ("bert.", "model."):
             if bare.startswith(prefix):
@@ -50,62 +41,35 @@ def read_safetensors(path):
             bare = bare[: -len(".gamma")] + ".weight"
         if bare.endswith(".beta"):
             bare = bare[: -len(".beta")] + ".bias"
-        out[bare] = arr.astype(np.float64).reshape(e["shape"])
+        out[bare] = arr
     return out
 
 
-def layer_norm(x, g, b, eps):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * g + b
-
-
-def act(x, name):
-    if name == "gelu":
-        erf = np.vectorize(math.erf)
-        return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-    if name in ("gelu_new", "gelu_pytorch_tanh"):
-        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
-    if name == "relu":
-        return np.maximum(x, 0.0)
-    raise ValueError("unsupported hidden_act " + name)
-
-
-def dense(x, W, prefix):
-    return x @ W[prefix + ".weight"].T + W[prefix + ".bias"]
-
-
-def bert(W, cfg, ids, mask, types):
-    B, S = ids.shape
-    H = cfg["hidden_size"]
+def encoder(x, W, cfg, mask):
+    """BertEncoder: post-LayerNorm self-attention + feed-forward layers; `mask` is added to every head's scores."""
     nh = cfg["num_attention_heads"]
-    hd = H // nh
+    hd = cfg["hidden_size"] // nh
     eps = cfg.get("layer_norm_eps", 1e-12)
-    x = W["embeddings.word_embeddings.weight"][ids]
-    x = x + W["embeddings.position_embeddings.weight"][np.arange(S)][None]
-    x = x + W["embeddings.token_type_embeddings.weight"][types]
-    x = layer_norm(x, W["embeddings.LayerNorm.weight"], W["embeddings.LayerNorm.bias"], eps)
-    ext = (1.0 - mask[:, None, None, :].astype(np.float64)) * F32_MIN
     for l in range(cfg["num_hidden_layers"]):
         p = "encoder.layer.%d." % l
-
-        def heads(t):
-            return t.reshape(B, S, nh, hd).transpose(0, 2, 1, 3)
-
-        q = heads(dense(x, W, p + "attention.self.query"))
-        k = heads(dense(x, W, p + "attention.self.key"))
-        v = heads(dense(x, W, p + "attention.self.value"))
-        s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(hd) + ext
-        s = s - s.max(-1, keepdims=True)
-        e = np.exp(s)
-        probs = e / e.sum(-1, keepdims=True)
-        ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(B, S, H)
-        a = dense(ctx, W, p + "attention.output.dense")
+        q, k, v = (split_heads(dense(x, W, p + "attention.self." + n), nh) for n in ("query", "key", "value"))
+        a = dense(attention(q, k, v, 1.0 / math.sqrt(hd), mask), W, p + "attention.output.dense")
         a = layer_norm(a + x, W[p + "attention.output.LayerNorm.weight"], W[p + "attention.output.LayerNorm.bias"], eps)
         f = act(dense(a, W, p + "intermediate.dense"), cfg.get("hidden_act", "gelu"))
         f = dense(f, W, p + "output.dense")
         x = layer_norm(f + a, W[p + "output.LayerNorm.weight"], W[p + "output.LayerNorm.bias"], eps)
     return x
+
+
+def bert(W, cfg, ids, mask, types):
+    S = ids.shape[1]
+    eps = cfg.get("layer_norm_eps", 1e-12)
+    x = W["embeddings.word_embeddings.weight"][ids]
+    x = x + W["embeddings.position_embeddings.weight"][np.arange(S)][None]
+    x = x + W["embeddings.token_type_embeddings.weight"][types]
+    x = layer_norm(x, W["embeddings.LayerNorm.weight"], W["embeddings.LayerNorm.bias"], eps)
+    # the additive float32-min padding mask of eager attention
+    return encoder(x, W, cfg, (1.0 - mask[:, None, None, :].astype(np.float64)) * F32_MIN)
 
 
 def pool(h, mask, mode, normalize):
@@ -131,48 +95,40 @@ def bert_batch(W, cfg, b):
     return bert(W, cfg, ids, mask, types), mask
 
 
-def run(W, cfg, req):
-    out = []
-    for b in req["batches"]:
-        h, mask = bert_batch(W, cfg, b)
-        out.append((h, pool(h, mask, req.get("pooling", "mean"), req.get("normalize", False))))
-    return out
+def bert_forward(W, cfg, b):
+    """bert_batch's outputs and no extra fields: the `forward` that sentence_answer takes."""
+    h, mask = bert_batch(W, cfg, b)
+    return h, mask, {}
 
 
-def loss(W, cfg, req):
-    return sum(float((np.array(w) * e).sum()) for w, (_, e) in zip(req["w"], run(W, cfg, req)))
+def sentence_answer(W, cfg, req, forward):
+    """Answers one request of the format above; forward(W, cfg, batch) -> (last_hidden_state, mask, extra fields)."""
+
+    def run():
+        for b in req["batches"]:
+            h, mask, extra = forward(W, cfg, b)
+            yield h, mask, extra, pool(h, mask, req.get("pooling", "mean"), req.get("normalize", False))
+
+    if req.get("mode", "forward") == "forward":
+        res = []
+        for h, mask, extra, e in run():
+            every = {m + ("+normalize" if n else ""): pool(h, mask, m, n).tolist() for m in ("mean", "cls", "max") for n in (False, True)}
+            res.append({"last_hidden_state": h.tolist(), "sentence_embedding": e.tolist(), **extra, "all_poolings": every})
+        return {"results": res}
+
+    def loss():
+        return sum(float((np.array(w) * e).sum()) for w, (_, _, _, e) in zip(req["w"], run()))
+
+    grads = fd_grads(W, req["coords"], loss, req.get("eps", 1e-6))
+    return {"loss": loss(), "grads": grads}
 
 
 def answer(req):
     with open(os.path.join(req["model_dir"], "config.json")) as f:
         cfg = json.load(f)
     W = read_safetensors(os.path.join(req["model_dir"], "model.safetensors"))
-    if req.get("mode", "forward") == "forward":
-        res = []
-        for b, (h, e) in zip(req["batches"], run(W, cfg, req)):
-            mask = np.array(b["attention_mask"], dtype=np.int64)
-            every = {m + ("+normalize" if n else ""): pool(h, mask, m, n).tolist() for m in ("mean", "cls", "max") for n in (False, True)}
-            res.append({"last_hidden_state": h.tolist(), "sentence_embedding": e.tolist(), "all_poolings": every})
-        return {"results": res}
-    eps = req.get("eps", 1e-6)
-    grads = []
-    for name, idx in req["coords"]:
-        flat = W[name].reshape(-1)  # a view: edits land in W
-        orig = flat[idx]
-        flat[idx] = orig + eps
-        up = loss(W, cfg, req)
-        flat[idx] = orig - eps
-        down = loss(W, cfg, req)
-        flat[idx] = orig
-        grads.append((up - down) / (2 * eps))
-    return {"loss": loss(W, cfg, req), "grads": grads}
-
-
-def main():
-    # A JSON array of requests gets an array of answers: one interpreter start (numpy import) for many.
-    req = json.load(sys.stdin)
-    json.dump([answer(r) for r in req] if isinstance(req, list) else answer(req), sys.stdout)
+    return sentence_answer(W, cfg, req, bert_forward)
 
 
 if __name__ == "__main__":
-    main()
+    serve(answer)

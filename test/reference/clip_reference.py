@@ -4,7 +4,8 @@
 Written from transformers' modeling_clip.py (CLIPTextTransformer, CLIPVisionTransformer, CLIPModel.forward,
 clip_loss) and openai/CLIP simple_tokenizer.py, sharing no code with the TypeScript implementation: the patch
 embedding is an explicit per-patch convolution, the masks are HF's additive causal + padding masks, pooling
-indexes the EOS position.
+indexes the EOS position. The generic pieces (safetensors reader, LayerNorm, activations, dense, attention,
+finite differences) come from nn_reference.py, which is independent of the TypeScript code as well.
 
 stdin: JSON request (or an array of them -> an array of answers)
   {"model_dir": str, "mode": "forward" | "fd" | "tokenize",
@@ -25,70 +26,25 @@ import unicodedata
 import numpy as np
 import regex
 
-F32_MIN = float(np.finfo(np.float32).min)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + n])
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        assert e["dtype"] == "F32", name
-        out[name] = np.frombuffer(raw[8 + n + a : 8 + n + b], "<f4").astype(np.float64).reshape(e["shape"])
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nn_reference import F32_MIN, act, attention, dense, fd_grads, read_safetensors, serve, split_heads  # noqa: E402
+from nn_reference import layer_norm as norm  # noqa: E402
 
 
 def layer_norm(x, W, name, eps):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * W[name + ".weight"] + W[name + ".bias"]
-
-
-def act(x, name):
-    if name == "quick_gelu":
-        return x / (1.0 + np.exp(-1.702 * x))
-    if name == "gelu":
-        erf = np.vectorize(math.erf)
-        return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
-    if name in ("gelu_new", "gelu_pytorch_tanh"):
-        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
-    raise ValueError("unsupported hidden_act " + name)
-
-
-def dense(x, W, name):
-    return x @ W[name + ".weight"].T + W[name + ".bias"]
+    return norm(x, W[name + ".weight"], W[name + ".bias"], eps)
 
 
 def encoder(x, W, cfg, prefix, mask):
     """CLIPEncoder: pre-LN layers; `mask` is added to every head's scores (or None)."""
-    B, S, D = x.shape
     nh = cfg["num_attention_heads"]
-    hd = D // nh
+    hd = x.shape[-1] // nh
     eps = cfg["layer_norm_eps"]
     for l in range(cfg["num_hidden_layers"]):
         p = "%s.encoder.layers.%d." % (prefix, l)
-        res = x
         y = layer_norm(x, W, p + "layer_norm1", eps)
-
-        def heads(t):
-            return t.reshape(B, S, nh, hd).transpose(0, 2, 1, 3)
-
-        q = heads(dense(y, W, p + "self_attn.q_proj") * hd**-0.5)
-        k = heads(dense(y, W, p + "self_attn.k_proj"))
-        v = heads(dense(y, W, p + "self_attn.v_proj"))
-        s = np.einsum("bhqd,bhkd->bhqk", q, k)
-        if mask is not None:
-            s = s + mask
-        s = s - s.max(-1, keepdims=True)
-        e = np.exp(s)
-        probs = e / e.sum(-1, keepdims=True)
-        ctx = np.einsum("bhqk,bhkd->bqhd", probs, v).reshape(B, S, D)
-        x = res + dense(ctx, W, p + "self_attn.out_proj")
+        q, k, v = (split_heads(dense(y, W, p + "self_attn.%s_proj" % n), nh) for n in "qkv")
+        x = x + dense(attention(q, k, v, hd**-0.5, mask), W, p + "self_attn.out_proj")
         y = layer_norm(x, W, p + "layer_norm2", eps)
         x = x + dense(act(dense(y, W, p + "mlp.fc1"), cfg["hidden_act"]), W, p + "mlp.fc2")
     return x
@@ -211,24 +167,9 @@ def answer(req):
         th, te, ih, ie, logits, loss = clip_forward(W, cfg, req)
         return {"text_embeds": te.tolist(), "image_embeds": ie.tolist(), "text_last_hidden_state": th.tolist(),
                 "image_last_hidden_state": ih.tolist(), "logits_per_text": logits.tolist(), "loss": loss}
-    eps = req.get("eps", 1e-6)
-    grads = []
-    for name, idx in req["coords"]:
-        flat = W[name].reshape(-1)  # a view: edits land in W
-        orig = flat[idx]
-        flat[idx] = orig + eps
-        up = clip_forward(W, cfg, req)[-1]
-        flat[idx] = orig - eps
-        down = clip_forward(W, cfg, req)[-1]
-        flat[idx] = orig
-        grads.append((up - down) / (2 * eps))
+    grads = fd_grads(W, req["coords"], lambda: clip_forward(W, cfg, req)[-1], req.get("eps", 1e-6))
     return {"loss": clip_forward(W, cfg, req)[-1], "grads": grads}
 
 
-def main():
-    req = json.load(sys.stdin)
-    json.dump([answer(r) for r in req] if isinstance(req, list) else answer(req), sys.stdout)
-
-
 if __name__ == "__main__":
-    main()
+    serve(answer)

@@ -3,7 +3,8 @@
 
 Written from transformers' modeling_clip.py (CLIPModel forward, clip_loss) and open_clip's training loop
 (AdamW without decay on ndim < 2 params and logit_scale, clip_grad_norm_, logit_scale.clamp_(0, ln 100) after
-each update), sharing no code with the TypeScript implementation.
+each update), sharing no code with the TypeScript implementation. The CLIPModel forward is clip_reference.py's,
+the optimizer pieces nn_reference.py's (both independent of the TypeScript code as well).
 
 stdin: one JSON request, or {"batch": [requests]}
   {"task": "loss", "text": [[..]], "image": [[..]], "logit_scale": float}
@@ -22,9 +23,9 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_reference import read_safetensors  # noqa: E402  (a file reader only)
+from clip_reference import text_model, vision_model  # noqa: E402
+from nn_reference import AdamW, central_difference, clip_grad_norm, fd_gradient_tensors, read_safetensors, warmup_lr_lambda  # noqa: E402
 
-NEG = float(np.finfo(np.float32).min)  # HF fills masked logits with the dtype's min
 TOWER_DEFAULTS = {"layer_norm_eps": 1e-5, "hidden_act": "quick_gelu"}
 
 
@@ -72,101 +73,13 @@ def loss_task(req):
     h, worst = 1e-6, 0.0
     for name, x in (("text", t), ("image", i)):
         for idx in np.ndindex(x.shape):
-            orig = x[idx]
-            x[idx] = orig + h
-            up = clip_loss(t, i, s)
-            x[idx] = orig - h
-            down = clip_loss(t, i, s)
-            x[idx] = orig
-            worst = max(worst, abs((up - down) / (2 * h) - g[name][idx]))
+            worst = max(worst, abs(central_difference(x, idx, lambda: clip_loss(t, i, s), h) - g[name][idx]))
     fd_s = (clip_loss(t, i, s + h) - clip_loss(t, i, s - h)) / (2 * h)
     worst = max(worst, abs(fd_s - g["logit_scale"]))
     return {"loss": clip_loss(t, i, s), "grads": {k: (v.tolist() if k != "logit_scale" else v) for k, v in g.items()}, "fdError": worst}
 
 
-# ---- CLIPModel forward ----------------------------------------------------------------------------------
-
-def layer_norm(x, w, b, eps):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
-
-
-def act(x, name):
-    if name == "quick_gelu":
-        return x / (1 + np.exp(-1.702 * x))
-    if name == "gelu":
-        return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
-    raise ValueError(f"hidden_act {name} not in this reference")
-
-
-def encoder(W, pre, cfg, h, mask):
-    heads, eps = cfg["num_attention_heads"], cfg["layer_norm_eps"]
-    B, S, D = h.shape
-    hd = D // heads
-    lin = lambda x, n: x @ W[n + ".weight"].T + W[n + ".bias"]
-    for li in range(cfg["num_hidden_layers"]):
-        p = f"{pre}.encoder.layers.{li}."
-        x = layer_norm(h, W[p + "layer_norm1.weight"], W[p + "layer_norm1.bias"], eps)
-        split = lambda y: y.reshape(B, S, heads, hd).transpose(0, 2, 1, 3)
-        q = split(lin(x, p + "self_attn.q_proj") * hd**-0.5)
-        k, v = split(lin(x, p + "self_attn.k_proj")), split(lin(x, p + "self_attn.v_proj"))
-        a = q @ k.transpose(0, 1, 3, 2)
-        if mask is not None:
-            a = a + mask
-        a = np.exp(a - a.max(-1, keepdims=True))
-        a /= a.sum(-1, keepdims=True)
-        ctx = (a @ v).transpose(0, 2, 1, 3).reshape(B, S, D)
-        h = h + lin(ctx, p + "self_attn.out_proj")
-        x = layer_norm(h, W[p + "layer_norm2.weight"], W[p + "layer_norm2.bias"], eps)
-        h = h + lin(act(lin(x, p + "mlp.fc1"), cfg["hidden_act"]), p + "mlp.fc2")
-    return h
-
-
-def text_embeds(W, cfg, ids, am):
-    ids, am = np.array(ids), np.array(am)
-    B, S = ids.shape
-    h = W["text_model.embeddings.token_embedding.weight"][ids] + W["text_model.embeddings.position_embedding.weight"][:S]
-    causal = np.triu(np.full((S, S), NEG), 1)
-    padding = (1 - am[:, None, None, :]) * NEG
-    h = encoder(W, "text_model", cfg, h, causal[None, None] + padding)
-    h = layer_norm(h, W["text_model.final_layer_norm.weight"], W["text_model.final_layer_norm.bias"], cfg["layer_norm_eps"])
-    eos = cfg["eos_token_id"]
-    idx = ids.argmax(1) if eos == 2 else (ids == eos).argmax(1)
-    return h[np.arange(B), idx] @ W["text_projection.weight"].T
-
-
-def image_embeds(W, cfg, pix):
-    pix = np.array(pix, float)
-    B, C, H, Wd = pix.shape
-    p = cfg["patch_size"]
-    gy, gx = H // p, Wd // p
-    # Conv2d(stride = kernel = p, no bias) as a sum over each patch's (channel, row, column) window
-    patches = pix.reshape(B, C, gy, p, gx, p).transpose(0, 2, 4, 1, 3, 5).reshape(B, gy * gx, C * p * p)
-    conv = W["vision_model.embeddings.patch_embedding.weight"]
-    emb = patches @ conv.reshape(conv.shape[0], -1).T
-    cls = np.broadcast_to(W["vision_model.embeddings.class_embedding"], (B, 1, conv.shape[0]))
-    h = np.concatenate([cls, emb], 1) + W["vision_model.embeddings.position_embedding.weight"]
-    eps = cfg["layer_norm_eps"]
-    h = layer_norm(h, W["vision_model.pre_layrnorm.weight"], W["vision_model.pre_layrnorm.bias"], eps)
-    h = encoder(W, "vision_model", cfg, h, None)
-    pooled = layer_norm(h[:, 0], W["vision_model.post_layernorm.weight"], W["vision_model.post_layernorm.bias"], eps)
-    return pooled @ W["visual_projection.weight"].T
-
-
 # ---- training ---------------------------------------------------------------------------------------------
-
-def lr_lambda(k, req):
-    warm, total = req["warmup_steps"], req["total_steps"]
-    if k < warm:
-        return k / max(1, warm)
-    if req["scheduler"] == "constant":
-        return 1.0
-    progress = (k - warm) / max(1, total - warm)
-    if req["scheduler"] == "cosine":
-        return max(0.0, 0.5 * (1 + math.cos(math.pi * progress)))
-    return max(0.0, (total - k) / max(1, total - warm))
-
 
 def frozen(name, req):
     """open_clip lock_text / lock_image with no unlocked layers: the whole tower and its projection."""
@@ -178,14 +91,16 @@ def frozen(name, req):
 def train_task(req):
     with open(os.path.join(req["model_dir"], "config.json")) as f:
         raw = json.load(f)
-    tcfg = {**TOWER_DEFAULTS, "eos_token_id": 49407, **raw.get("text_config", {})}
-    vcfg = {**TOWER_DEFAULTS, **raw.get("vision_config", {})}
+    cfg = {
+        "text_config": {**TOWER_DEFAULTS, "eos_token_id": 49407, **raw.get("text_config", {})},
+        "vision_config": {**TOWER_DEFAULTS, **raw.get("vision_config", {})},
+    }
     W = {k: v.copy() for k, v in read_safetensors(os.path.join(req["model_dir"], "model.safetensors")).items() if not k.endswith("position_ids")}
     trainable = [k for k in W if not frozen(k, req)]
 
     def loss_of(step):
-        t = text_embeds(W, tcfg, step["input_ids"], step["attention_mask"])
-        i = image_embeds(W, vcfg, step["pixel_values"])
+        _, t = text_model(W, cfg, np.array(step["input_ids"], dtype=np.int64), np.array(step["attention_mask"], dtype=np.int64))
+        _, i = vision_model(W, cfg, np.array(step["pixel_values"], dtype=np.float64))
         return clip_loss(t, i, float(W["logit_scale"]))
 
     def live(step):
@@ -201,38 +116,17 @@ def train_task(req):
                 yield from ((name, i) for i in range(W[name].size))
 
     no_decay = {k for k in trainable if W[k].ndim < 2 or "logit_scale" in k}
-    m = {k: np.zeros_like(W[k]) for k in trainable}
-    v = {k: np.zeros_like(W[k]) for k in trainable}
-    b1, b2, eps, h = 0.9, 0.999, 1e-8, req.get("fd_eps", 1e-5)
+    opt = AdamW(W, trainable, decays=lambda name: name not in no_decay)
     losses, norms, scales = [], [], []
     grad_max = {name: 0.0 for name in trainable}
     for k, step in enumerate(req["steps"]):
         losses.append(loss_of(step))
-        g = {name: np.zeros_like(W[name]) for name in trainable}
-        for name, i in live(step):
-            flat, gflat = W[name].reshape(-1), g[name].reshape(-1)
-            orig = flat[i]
-            flat[i] = orig + h
-            up = loss_of(step)
-            flat[i] = orig - h
-            down = loss_of(step)
-            flat[i] = orig
-            gflat[i] = (up - down) / (2 * h)
+        g = fd_gradient_tensors(W, trainable, live(step), lambda: loss_of(step), req.get("fd_eps", 1e-5))
         for name, x in g.items():
             grad_max[name] = max(grad_max[name], float(np.abs(x).max()))
-        total = math.sqrt(sum(float((x * x).sum()) for x in g.values()))
+        g, total = clip_grad_norm(g, req["max_grad_norm"])
         norms.append(total)
-        if req["max_grad_norm"] > 0:
-            coef = min(1.0, req["max_grad_norm"] / (total + 1e-6))
-            g = {name: x * coef for name, x in g.items()}
-        lr = req["lr"] * lr_lambda(k, req)
-        t = k + 1
-        for name in trainable:
-            if name not in no_decay:
-                W[name] *= 1 - lr * req["weight_decay"]
-            m[name] = b1 * m[name] + (1 - b1) * g[name]
-            v[name] = b2 * v[name] + (1 - b2) * g[name] ** 2
-            W[name] -= lr / (1 - b1**t) * m[name] / (np.sqrt(v[name]) / math.sqrt(1 - b2**t) + eps)
+        opt.step(g, req["lr"] * warmup_lr_lambda(k, req["warmup_steps"], req["total_steps"], req["scheduler"]), req["weight_decay"])
         # in place: np.clip would return a numpy scalar for the 0-d tensor, and later finite differences would perturb a copy
         np.clip(W["logit_scale"], 0, math.log(100), out=W["logit_scale"])
         scales.append(float(W["logit_scale"]))

@@ -2,7 +2,7 @@
 """Independent float64 numpy reference for Hugging Face BertForSequenceClassification (a cross-encoder).
 
 logits = classifier(tanh(pooler.dense(BertModel(...)[:, 0]))), as modeling_bert.py defines it (dropout off).
-Reuses bert_reference.py's BertModel forward (itself independent of the TypeScript code).
+Reuses bert_reference.py's BertModel forward and nn_reference.py's dense (independent of the TypeScript code).
 
 stdin: JSON array of {"model_dir": str, "batches": [{"input_ids": [[int]], "attention_mask": [[int]], "token_type_ids": [[int]]}]}
 stdout: JSON array of {"logits": [[[float]]]} (one [B, num_labels] matrix per batch)
@@ -14,7 +14,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_reference import bert_batch, dense, read_safetensors  # noqa: E402
+from bert_reference import bert_batch, read_safetensors  # noqa: E402
+from nn_reference import dense, serve  # noqa: E402
 
 
 def answer(req):
@@ -30,4 +31,4 @@ def answer(req):
 
 
 if __name__ == "__main__":
-    json.dump([answer(r) for r in json.load(sys.stdin)], sys.stdout)
+    serve(answer)

@@ -4,7 +4,7 @@
 The forward pass is bert_reference.py's independent numpy BertModel + pooling; gradients are central finite
 differences of the whole loss in float64 (so no backprop code is shared with, or mirrored from, ftlab);
 the update is torch's clip_grad_norm_ -> AdamW (decoupled decay, none on biases/LayerNorm) at the lr of
-get_linear_schedule_with_warmup / constant, where update k (0-based) runs at lr * lambda(k).
+get_linear_schedule_with_warmup / constant, where update k (0-based) runs at lr * lambda(k) (nn_reference.py).
 
 stdin: {"model_dir", "loss": "mnrl"|"margin-mse", "scale", "pooling", "normalize", "lr", "weight_decay",
         "warmup_steps", "total_steps", "scheduler", "max_grad_norm", "fd_eps",
@@ -13,7 +13,6 @@ stdin: {"model_dir", "loss": "mnrl"|"margin-mse", "scale", "pooling", "normalize
 stdout: {"losses": [...], "grad_norms": [...], "weights": {name: flat list}}
 """
 import json
-import math
 import os
 import sys
 
@@ -21,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bert_reference import bert_batch, pool, read_safetensors  # noqa: E402
+from nn_reference import AdamW, clip_grad_norm, fd_gradient_tensors, warmup_lr_lambda  # noqa: E402
 
 
 def embed(W, cfg, col, req):
@@ -69,15 +69,6 @@ def live_coords(W, cfg, step):
     return coords
 
 
-def lr_lambda(k, req):
-    warm, total = req["warmup_steps"], req["total_steps"]
-    if k < warm:
-        return k / max(1, warm)
-    if req["scheduler"] == "constant":
-        return 1.0
-    return max(0.0, (total - k) / max(1, total - warm))
-
-
 def main():
     req = json.load(sys.stdin)
     with open(os.path.join(req["model_dir"], "config.json")) as f:
@@ -85,36 +76,14 @@ def main():
     W = read_safetensors(os.path.join(req["model_dir"], "model.safetensors"))
     W = {k: v.copy() for k, v in W.items() if k != "embeddings.position_ids"}
     trainable = [k for k in W if not k.startswith("pooler.")]
-    m = {k: np.zeros_like(W[k]) for k in trainable}
-    v = {k: np.zeros_like(W[k]) for k in trainable}
-    b1, b2, eps, h = 0.9, 0.999, 1e-8, req.get("fd_eps", 1e-5)
+    opt = AdamW(W, trainable, decays=lambda name: not ("bias" in name or "LayerNorm" in name))
     losses, norms = [], []
     for k, step in enumerate(req["steps"]):
         losses.append(loss_value(W, cfg, step, req))
-        g = {name: np.zeros_like(W[name]) for name in trainable}
-        for name, i in live_coords(W, cfg, step):
-            flat, gflat = W[name].reshape(-1), g[name].reshape(-1)
-            orig = flat[i]
-            flat[i] = orig + h
-            up = loss_value(W, cfg, step, req)
-            flat[i] = orig - h
-            down = loss_value(W, cfg, step, req)
-            flat[i] = orig
-            gflat[i] = (up - down) / (2 * h)
-        total = math.sqrt(sum(float((x * x).sum()) for x in g.values()))
+        g = fd_gradient_tensors(W, trainable, live_coords(W, cfg, step), lambda: loss_value(W, cfg, step, req), req.get("fd_eps", 1e-5))
+        g, total = clip_grad_norm(g, req["max_grad_norm"])
         norms.append(total)
-        if req["max_grad_norm"] > 0:
-            coef = min(1.0, req["max_grad_norm"] / (total + 1e-6))
-            g = {name: x * coef for name, x in g.items()}
-        lr = req["lr"] * lr_lambda(k, req)
-        t = k + 1
-        for name in trainable:
-            if not ("bias" in name or "LayerNorm" in name):
-                W[name] *= 1 - lr * req["weight_decay"]
-            m[name] = b1 * m[name] + (1 - b1) * g[name]
-            v[name] = b2 * v[name] + (1 - b2) * g[name] ** 2
-            denom = np.sqrt(v[name]) / math.sqrt(1 - b2**t) + eps
-            W[name] -= lr / (1 - b1**t) * m[name] / denom
+        opt.step(g, req["lr"] * warmup_lr_lambda(k, req["warmup_steps"], req["total_steps"], req["scheduler"]), req["weight_decay"])
     json.dump({"losses": losses, "grad_norms": norms, "weights": {k: W[k].reshape(-1).tolist() for k in trainable}}, sys.stdout)
 
 

@@ -5,12 +5,17 @@ Reads one JSON request (or {"batch": [requests]}) on stdin, writes the answer(s)
               gradients w.r.t. anchors/positives/negatives, plus a central finite-difference check of them
   margin-mse  MarginMSELoss (pairwise dot) likewise
   optim       N steps of torch semantics: clip_grad_norm_ -> torch.optim.AdamW at the lr of
-              get_linear_schedule_with_warmup / constant (HF Trainer: update k uses lambda(k))
+              get_linear_schedule_with_warmup / constant (HF Trainer: update k uses lambda(k)); the clipping
+              and AdamW are nn_reference.py's, independent of the TypeScript code as well
 """
 import json
+import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nn_reference import AdamW, central_difference, clip_grad_norm  # noqa: E402
 
 EPS_NORM = 1e-12  # torch.nn.functional.normalize
 
@@ -66,13 +71,7 @@ def fd_check(f, inputs, grads, h=1e-6):
         if x is None:
             continue
         for idx in np.ndindex(x.shape):
-            old = x[idx]
-            x[idx] = old + h
-            lp = f()
-            x[idx] = old - h
-            lm = f()
-            x[idx] = old
-            worst = max(worst, abs((lp - lm) / (2 * h) - grads[k][idx]))
+            worst = max(worst, abs(central_difference(x, idx, f, h) - grads[k][idx]))
     return worst
 
 
@@ -89,26 +88,15 @@ def lr_lambda(name, k, warmup, total):
 
 
 def optim(req):
-    b1, b2, eps = 0.9, 0.999, 1e-8
     lr0, wd, max_norm = req["lr"], req["weightDecay"], req["maxGradNorm"]
     params = {k: np.array(v["data"], dtype=np.float64).reshape(v["shape"]) for k, v in req["params"].items()}
-    m = {k: np.zeros_like(v) for k, v in params.items()}
-    v2 = {k: np.zeros_like(v) for k, v in params.items()}
+    opt = AdamW(params, list(params), decays=lambda k: not ("bias" in k or "LayerNorm" in k))
     out = {"lrs": [], "norms": [], "params": []}
     for t, step_grads in enumerate(req["grads"], start=1):
         g = {k: np.array(x, dtype=np.float64).reshape(params[k].shape) for k, x in step_grads.items()}
-        total = float(np.sqrt(sum(np.sum(x ** 2) for x in g.values())))
-        if max_norm > 0:
-            coef = min(max_norm / (total + 1e-6), 1.0)
-            g = {k: x * coef for k, x in g.items()}
+        g, total = clip_grad_norm(g, max_norm)
         lr = lr0 * lr_lambda(req["scheduler"], t - 1, req["warmup"], req["total"])
-        for k, p in params.items():
-            if not ("bias" in k or "LayerNorm" in k):
-                p *= 1 - lr * wd
-            m[k] = b1 * m[k] + (1 - b1) * g[k]
-            v2[k] = b2 * v2[k] + (1 - b2) * g[k] ** 2
-            denom = np.sqrt(v2[k]) / np.sqrt(1 - b2 ** t) + eps
-            p -= lr / (1 - b1 ** t) * m[k] / denom
+        opt.step(g, lr, wd)
         out["lrs"].append(lr)
         out["norms"].append(total)
         out["params"].append({k: p.ravel().tolist() for k, p in params.items()})

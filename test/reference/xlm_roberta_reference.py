@@ -5,9 +5,9 @@ Written from transformers' modeling_xlm_roberta.py, sharing no code with the Typ
 XLMRobertaEmbeddings numbers positions with create_position_ids_from_input_ids (non-padding tokens count
 up from padding_idx + 1, padding tokens get padding_idx; padding_idx = config.pad_token_id), adds
 token_type_embeddings (type 0 when the caller passes none), then LayerNorm; XLMRobertaLayer is the
-post-LayerNorm self-attention + feed-forward block with the additive float32-min mask of eager attention.
-The generic numpy pieces (safetensors reader, LayerNorm, activations, dense, pooling) come from
-bert_reference.py, which is independent of the TypeScript code as well.
+post-LayerNorm self-attention + feed-forward block with the additive float32-min mask of eager attention,
+which transformers copies from BertLayer: the layers, the pooling and the request handling come from
+bert_reference.py (independent of the TypeScript code as well), the generic pieces from nn_reference.py.
 
 stdin: JSON request (or an array of them -> an array of answers)
   {"model_dir": str, "mode": "forward" | "fd",
@@ -21,14 +21,14 @@ stdout: JSON
   fd:      {"loss": float, "grads": [float]}
 """
 import json
-import math
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_reference import F32_MIN, act, dense, layer_norm, pool, read_safetensors  # noqa: E402
+from bert_reference import encoder, sentence_answer  # noqa: E402
+from nn_reference import F32_MIN, layer_norm, read_safetensors, serve  # noqa: E402
 
 
 def read_weights(model_dir):
@@ -54,79 +54,21 @@ def embeddings(W, cfg, input_ids, token_type_ids):
     return layer_norm(e, W["embeddings.LayerNorm.weight"], W["embeddings.LayerNorm.bias"], eps), position_ids
 
 
-def xlm_roberta(W, cfg, input_ids, attention_mask, token_type_ids):
-    B, S = input_ids.shape
-    H = cfg["hidden_size"]
-    nh = cfg["num_attention_heads"]
-    hd = H // nh
-    eps = cfg.get("layer_norm_eps", 1e-12)
-    x, position_ids = embeddings(W, cfg, input_ids, token_type_ids)
-    extended = (1.0 - attention_mask[:, None, None, :].astype(np.float64)) * F32_MIN
-    for l in range(cfg["num_hidden_layers"]):
-        p = "encoder.layer.%d." % l
-
-        def split_heads(t):
-            return t.reshape(B, S, nh, hd).transpose(0, 2, 1, 3)
-
-        q = split_heads(dense(x, W, p + "attention.self.query"))
-        k = split_heads(dense(x, W, p + "attention.self.key"))
-        v = split_heads(dense(x, W, p + "attention.self.value"))
-        scores = q @ k.transpose(0, 1, 3, 2) / math.sqrt(hd) + extended
-        scores = scores - scores.max(-1, keepdims=True)
-        probs = np.exp(scores)
-        probs = probs / probs.sum(-1, keepdims=True)
-        context = (probs @ v).transpose(0, 2, 1, 3).reshape(B, S, H)
-        attn = dense(context, W, p + "attention.output.dense")
-        attn = layer_norm(attn + x, W[p + "attention.output.LayerNorm.weight"], W[p + "attention.output.LayerNorm.bias"], eps)
-        inter = act(dense(attn, W, p + "intermediate.dense"), cfg.get("hidden_act", "gelu"))
-        out = dense(inter, W, p + "output.dense")
-        x = layer_norm(out + attn, W[p + "output.LayerNorm.weight"], W[p + "output.LayerNorm.bias"], eps)
-    return x, position_ids
-
-
-def run(W, cfg, req):
-    out = []
-    for b in req["batches"]:
-        ids = np.array(b["input_ids"], dtype=np.int64)
-        mask = np.array(b["attention_mask"], dtype=np.int64)
-        types = np.array(b["token_type_ids"], dtype=np.int64) if b.get("token_type_ids") is not None else None
-        h, positions = xlm_roberta(W, cfg, ids, mask, types)
-        out.append((h, mask, positions, pool(h, mask, req.get("pooling", "mean"), req.get("normalize", False))))
-    return out
-
-
-def loss(W, cfg, req):
-    return sum(float((np.array(w) * e).sum()) for w, (_, _, _, e) in zip(req["w"], run(W, cfg, req)))
+def xlm_roberta_forward(W, cfg, b):
+    """last_hidden_state, attention mask and position_ids of one batch (token_type_ids optional)."""
+    ids = np.array(b["input_ids"], dtype=np.int64)
+    mask = np.array(b["attention_mask"], dtype=np.int64)
+    types = np.array(b["token_type_ids"], dtype=np.int64) if b.get("token_type_ids") is not None else None
+    x, position_ids = embeddings(W, cfg, ids, types)
+    h = encoder(x, W, cfg, (1.0 - mask[:, None, None, :].astype(np.float64)) * F32_MIN)
+    return h, mask, {"position_ids": position_ids.tolist()}
 
 
 def answer(req):
     with open(os.path.join(req["model_dir"], "config.json")) as f:
         cfg = json.load(f)
-    W = read_weights(req["model_dir"])
-    if req.get("mode", "forward") == "forward":
-        res = []
-        for h, mask, positions, e in run(W, cfg, req):
-            every = {m + ("+normalize" if n else ""): pool(h, mask, m, n).tolist() for m in ("mean", "cls", "max") for n in (False, True)}
-            res.append({"last_hidden_state": h.tolist(), "sentence_embedding": e.tolist(), "position_ids": positions.tolist(), "all_poolings": every})
-        return {"results": res}
-    eps = req.get("eps", 1e-6)
-    grads = []
-    for name, idx in req["coords"]:
-        flat = W[name].reshape(-1)  # a view: edits land in W
-        orig = flat[idx]
-        flat[idx] = orig + eps
-        up = loss(W, cfg, req)
-        flat[idx] = orig - eps
-        down = loss(W, cfg, req)
-        flat[idx] = orig
-        grads.append((up - down) / (2 * eps))
-    return {"loss": loss(W, cfg, req), "grads": grads}
-
-
-def main():
-    req = json.load(sys.stdin)
-    json.dump([answer(r) for r in req] if isinstance(req, list) else answer(req), sys.stdout)
+    return sentence_answer(read_weights(req["model_dir"]), cfg, req, xlm_roberta_forward)
 
 
 if __name__ == "__main__":
-    main()
+    serve(answer)

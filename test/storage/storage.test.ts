@@ -31,17 +31,15 @@ import {
   storageStatus,
   updateRun,
   withRunLock,
-  type LabDb,
 } from '../../src/storage/index.ts';
 import { decodeValue, encodeValue, type Files } from '../../src/storage/runArchive.ts';
-import { countingSource, fakeLocks } from '../helpers/storageFakes.ts';
+import { countingSource, fakeLocks, freshLabDb, uniqueDbName } from '../helpers/storageFakes.ts';
 
-let n = 0;
-const freshDb = (): Promise<LabDb> => openLabDb(`storage-test-${n++}`);
+const freshDb = () => freshLabDb('storage-test');
 
 describe('schema', () => {
   it('upgrades a version 1 database to the current version and keeps its data', async () => {
-    const name = `storage-upgrade-${n++}`;
+    const name = uniqueDbName('storage-upgrade');
     const v1 = await openLabDb(name, { version: 1 });
     expect([...v1.objectStoreNames]).not.toContain('modelFiles');
     const blob = await gzipToBlob(new TextEncoder().encode('{"id":"p1"}\n'));

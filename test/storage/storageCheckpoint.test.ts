@@ -10,17 +10,15 @@ import {
   idbCheckpointStore,
   listCheckpoints,
   listRunEvents,
-  openLabDb,
   type LabDb,
 } from '../../src/storage/index.ts';
 import { loadSentenceEncoder } from '../../src/training/families/registry.ts';
 import type { Checkpoint, CheckpointStore } from '../../src/training/train/checkpoint.ts';
 import { train } from '../../src/training/train/trainLoop.ts';
 import { makeTinyModel, tinyCorpus } from '../helpers/fixtures.ts';
-import { failNextPut } from '../helpers/storageFakes.ts';
+import { failNextPut, freshLabDb } from '../helpers/storageFakes.ts';
 
-let n = 0;
-const freshDb = (): Promise<LabDb> => openLabDb(`checkpoint-test-${n++}`);
+const freshDb = () => freshLabDb('checkpoint-test');
 
 /** Checkpoints handed to the store by a real training run (the originals, before any serialization). */
 const saved: Checkpoint[] = [];

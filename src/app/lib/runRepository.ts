@@ -49,14 +49,8 @@ export interface RunSummary {
   error?: string;
 }
 
-export interface RunUpdate {
-  status?: RunStatus;
-  step?: number;
-  totalSteps?: number;
-  metricsBefore?: Record<string, number>;
-  metricsAfter?: Record<string, number>;
-  error?: string;
-}
+/** What a run reports to its summary while it runs; the checkpoint store sets checkpointStep. */
+export type RunUpdate = Partial<Pick<RunSummary, 'status' | 'step' | 'totalSteps' | 'metricsBefore' | 'metricsAfter' | 'error'>>;
 
 export interface StorageInfo {
   usage?: number;

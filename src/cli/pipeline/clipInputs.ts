@@ -15,7 +15,7 @@ import { folderImageProvider, type FolderImageProvider } from '../images/folderI
 import { resolveModelSource } from '../folderSource.ts';
 import { readInputFile, readTextFile } from '../inputs.ts';
 import { CliError, parseNumber } from '../cliError.ts';
-import { progressReporter } from '../progress.ts';
+import { reportedEvaluation } from './evaluation.ts';
 
 const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 
@@ -94,16 +94,5 @@ export async function imageEvaluation(o: ImageEvaluationFlags, config: ClipImage
     relevanceThreshold: parseNumber(o.relevance ?? '2', '--relevance'),
     batchSize: o.batchSize === undefined ? undefined : parseNumber(o.batchSize, '--batch-size', { integer: true, min: 1 }),
   });
-  return {
-    async evaluate(encoder) {
-      const report = {
-        corpus: progressReporter('eval: embed images'),
-        queries: progressReporter('eval: embed queries'),
-        search: progressReporter('eval: search'),
-      };
-      const result = await evaluator.evaluate(encoder, { onProgress: (p) => report[p.phase](p.done, p.total) });
-      result.warnings?.forEach(warn);
-      return result;
-    },
-  };
+  return { evaluate: (encoder) => reportedEvaluation('images', (onProgress) => evaluator.evaluate(encoder, { onProgress })) };
 }

@@ -1,11 +1,13 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { buildBertOnnx } from '../../training/export/bertOnnx.ts';
 import { parseBertConfig } from '../../training/models/bert/bertConfig.ts';
 import { normalizeBertNames } from '../../training/models/bert/bertWeights.ts';
 import { loadSentenceConfig, type SentenceConfig } from '../../training/models/sentenceConfig.ts';
 import { loadTokenizer, type TextTokenizer } from '../../training/models/tokenizer.ts';
 import { readJson, type ModelSource } from '../../training/source/modelSource.ts';
-import { readSafetensors } from '../../training/weights/safetensors.ts';
+import { embeddingRows, int64Tensor, onnxGraphBytes, openEmbeddingSession, type OnnxEmbedderOptions } from './onnxSession.ts';
+
+export type { OnnxEmbedderOptions } from './onnxSession.ts';
 
 /**
  * A sentence-transformers text model run by onnxruntime-node: the exported onnx/model.onnx (or, for a
@@ -24,21 +26,6 @@ export interface OnnxTextEmbedder {
   release(): Promise<void>;
 }
 
-export interface OnnxEmbedderOptions {
-  intraOpNumThreads?: number;
-  onWarning?: (message: string) => void;
-}
-
-async function onnxBytes(source: ModelSource, raw: Record<string, unknown>, sc: SentenceConfig, onWarning?: (m: string) => void) {
-  if (await source.exists('onnx/model.onnx')) return { bytes: await source.readBytes('onnx/model.onnx'), onnx: 'file' as const };
-  const config = parseBertConfig(raw, `${source.id}/config.json`);
-  if (!(await source.exists('model.safetensors'))) throw new Error(`${source.id}: neither onnx/model.onnx nor model.safetensors found`);
-  const file = `${source.id}/model.safetensors`;
-  const { weights } = normalizeBertNames(readSafetensors(await source.readBytes('model.safetensors'), { source: file, onWarning }), config, file);
-  onWarning?.(`${source.id}: no onnx/model.onnx; built the ONNX graph from model.safetensors in memory (ftlab export writes it)`);
-  return { bytes: buildBertOnnx(config, weights, sc), onnx: 'built' as const };
-}
-
 export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedderOptions = {}): Promise<OnnxTextEmbedder> {
   const raw = await readJson(source, 'config.json');
   if (raw.model_type !== 'bert')
@@ -46,28 +33,16 @@ export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedd
   const tokenizer: TextTokenizer = await loadTokenizer(source);
   const bert = parseBertConfig(raw, `${source.id}/config.json`);
   const sc = await loadSentenceConfig(source, bert, tokenizer.modelMaxLength);
-  const { bytes, onnx } = await onnxBytes(source, raw, sc, opts.onWarning);
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
-  });
-  for (const name of ['input_ids', 'attention_mask']) {
-    if (!session.inputNames.includes(name))
-      throw new Error(`${source.id}: the ONNX model has no input "${name}" (inputs: ${session.inputNames.join(', ')})`);
-  }
-  if (!session.outputNames.includes('sentence_embedding')) {
-    throw new Error(
-      `${source.id}: the ONNX model has no "sentence_embedding" output (outputs: ${session.outputNames.join(', ')}); re-export it with ftlab export`,
-    );
-  }
+  const { bytes, onnx } = await onnxGraphBytes(
+    source,
+    'onnx/model.onnx',
+    'the ONNX graph',
+    (tensors, file) => buildBertOnnx(bert, normalizeBertNames(tensors, bert, file).weights, sc),
+    opts.onWarning,
+  );
+  const session = await openEmbeddingSession(bytes, 'sentence_embedding', source.id, opts);
   const hasTypes = session.inputNames.includes('token_type_ids');
   const dimension = bert.hidden_size;
-  const i64 = (a: Int32Array, B: number, S: number) =>
-    new ort.Tensor(
-      'int64',
-      BigInt64Array.from(a, (v) => BigInt(v)),
-      [B, S],
-    );
 
   return {
     sourceId: source.id,
@@ -78,18 +53,12 @@ export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedd
       if (!texts.length) return [];
       const b = tokenizer.encode(texts, sc.maxSeqLength);
       const feeds: Record<string, ort.Tensor> = {
-        input_ids: i64(b.inputIds, b.batchSize, b.seqLen),
-        attention_mask: i64(b.attentionMask, b.batchSize, b.seqLen),
+        input_ids: int64Tensor(b.inputIds, b.batchSize, b.seqLen),
+        attention_mask: int64Tensor(b.attentionMask, b.batchSize, b.seqLen),
       };
-      if (hasTypes) feeds.token_type_ids = i64(b.tokenTypeIds, b.batchSize, b.seqLen);
+      if (hasTypes) feeds.token_type_ids = int64Tensor(b.tokenTypeIds, b.batchSize, b.seqLen);
       const out = await session.run(feeds, ['sentence_embedding']);
-      const t = out.sentence_embedding!;
-      const data = t.data as Float32Array;
-      const D = Number(t.dims[1]);
-      if (D !== dimension) throw new Error(`${source.id}: sentence_embedding has width ${D}, config.json hidden_size ${dimension}`);
-      const rows = texts.map((_, i) => data.slice(i * D, (i + 1) * D));
-      t.dispose();
-      return rows;
+      return embeddingRows(out.sentence_embedding!, texts.length, dimension, `${source.id}: sentence_embedding`, 'hidden_size');
     },
     release: () => session.release(),
   };

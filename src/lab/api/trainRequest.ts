@@ -5,6 +5,7 @@
  */
 import type { TrainRow } from '../../training/data/trainRows.ts';
 import type { TrainConfig } from '../../training/train/trainConfig.ts';
+import type { TrainEvent as LoopTrainEvent } from '../../training/train/trainLoop.ts';
 import type { QueryMetrics } from '../../training/eval/metrics.ts';
 import type { Progress } from './progress.ts';
 import type { ModelSpec } from './modelSpec.ts';
@@ -79,25 +80,7 @@ export interface TrainRequest {
 }
 
 /** Same events as the core training loop (step, eval, checkpoint, done, stopped), plus a resume notice. */
-export type TrainEvent =
-  | {
-      type: 'step';
-      step: number;
-      totalSteps: number;
-      epoch: number;
-      loss: number;
-      lr: number;
-      gradNorm: number;
-      examplesPerSec: number;
-      elapsedMs: number;
-      etaSeconds: number;
-    }
-  | { type: 'eval'; step: number; epoch: number; metrics: Record<string, number> }
-  | { type: 'checkpoint'; step: number }
-  | { type: 'done'; step: number; loss: number | undefined; elapsedMs: number }
-  | { type: 'stopped'; step: number; reason: 'aborted' | 'nan'; message: string }
-  | { type: 'resumed'; step: number; totalSteps: number }
-  | { type: 'progress'; progress: Progress };
+export type TrainEvent = LoopTrainEvent | { type: 'resumed'; step: number; totalSteps: number } | { type: 'progress'; progress: Progress };
 
 export interface TrainOutcome {
   /** 'paused': aborted after saving a checkpoint (Resume continues); 'nan': stopped, last good checkpoint kept */

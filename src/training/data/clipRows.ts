@@ -8,6 +8,7 @@
  */
 import { preview, type Product } from './corpus.ts';
 import type { Judgments } from './judgments.ts';
+import { parseJsonlRows } from './jsonlRows.ts';
 import { splitByQuery } from './supervised.ts';
 import { compileTemplate } from './textTemplate.ts';
 
@@ -36,25 +37,11 @@ function stringField(o: Record<string, unknown>, field: string, where: string): 
 
 /** Parses JSONL CLIP rows; errors name `source` and the 1-based line, blank lines are skipped. */
 export function parseClipRows(text: string, source: string): ClipRow[] {
-  const rows: ClipRow[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '') return;
-    const where = `${source}:${i + 1}`;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (e) {
-      throw new ClipRowsError(`${where}: malformed JSON (${(e as Error).message})`);
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      throw new ClipRowsError(`${where}: expected a JSON object like {"text": ..., "image": ...}`);
-    }
-    const o = obj as Record<string, unknown>;
-    rows.push({ text: stringField(o, 'text', where), image: stringField(o, 'image', where) });
+  return parseJsonlRows(text, source, {
+    fail: (message) => new ClipRowsError(message),
+    example: '{"text": ..., "image": ...}',
+    toRow: (o, where) => ({ text: stringField(o, 'text', where), image: stringField(o, 'image', where) }),
   });
-  if (!rows.length) throw new ClipRowsError(`${source}: no training rows (the file is empty)`);
-  return rows;
 }
 
 /** Throws naming the rows whose image key the provider does not know (a typo or the wrong folder). */

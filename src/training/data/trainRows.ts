@@ -3,6 +3,7 @@
  * Columns follow sentence-transformers' dataset layout: (anchor, positive[, negative]) for
  * MultipleNegativesRankingLoss and (query, positive, negative, label) for MarginMSELoss.
  */
+import { parseJsonlRows } from './jsonlRows.ts';
 
 export interface TrainRow {
   query: string;
@@ -29,40 +30,26 @@ function textField(obj: Record<string, unknown>, field: string, where: string, r
   return v;
 }
 
+function trainRow(o: Record<string, unknown>, where: string): TrainRow {
+  const row: TrainRow = {
+    query: textField(o, 'query', where, true)!,
+    positive: textField(o, 'positive', where, true)!,
+  };
+  const negative = textField(o, 'negative', where, false);
+  if (negative !== undefined) row.negative = negative;
+  if (o.margin !== undefined && o.margin !== null) {
+    // Numeric strings are accepted because CSV-converted data often carries them.
+    const m = typeof o.margin === 'string' && o.margin.trim() !== '' ? Number(o.margin) : o.margin;
+    if (typeof m !== 'number' || !Number.isFinite(m)) {
+      throw new TrainRowsError(`${where}: field "margin" must be a finite number, got ${JSON.stringify(o.margin)}`);
+    }
+    row.margin = m;
+  }
+  return row;
+}
+
 /** Parses JSONL training rows. Errors name `source` and the 1-based line; blank lines are skipped. */
 export function parseTrainRows(text: string, source: string): TrainRow[] {
-  const rows: TrainRow[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    const where = `${source}:${i + 1}`;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (e) {
-      throw new TrainRowsError(`${where}: malformed JSON (${(e as Error).message})`);
-    }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      throw new TrainRowsError(`${where}: expected a JSON object like {"query": ..., "positive": ...}`);
-    }
-    const o = obj as Record<string, unknown>;
-    const row: TrainRow = {
-      query: textField(o, 'query', where, true)!,
-      positive: textField(o, 'positive', where, true)!,
-    };
-    const negative = textField(o, 'negative', where, false);
-    if (negative !== undefined) row.negative = negative;
-    if (o.margin !== undefined && o.margin !== null) {
-      // Numeric strings are accepted because CSV-converted data often carries them.
-      const m = typeof o.margin === 'string' && o.margin.trim() !== '' ? Number(o.margin) : o.margin;
-      if (typeof m !== 'number' || !Number.isFinite(m)) {
-        throw new TrainRowsError(`${where}: field "margin" must be a finite number, got ${JSON.stringify(o.margin)}`);
-      }
-      row.margin = m;
-    }
-    rows.push(row);
-  }
-  if (rows.length === 0) throw new TrainRowsError(`${source}: no training rows (the file is empty)`);
-  return rows;
+  const fail = (message: string) => new TrainRowsError(message);
+  return parseJsonlRows(text, source, { fail, example: '{"query": ..., "positive": ...}', toRow: trainRow });
 }

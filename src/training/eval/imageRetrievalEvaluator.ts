@@ -8,11 +8,11 @@
  * reported: a catalogue where half the relevant products lack pictures caps recall, and the report says so.
  */
 import { preview } from '../data/corpus.ts';
-import { countRelevant, type Judgments } from '../data/judgments.ts';
+import type { Judgments } from '../data/judgments.ts';
 import { loadPixelsBatch, type ImageProvider } from '../images/imageProvider.ts';
 import type { EncodeOptions, EvaluateOptions, EvaluationResult, TextEncoderLike } from './evaluator.ts';
-import { computeMetrics, rankingDepth, type MetricOptions } from './metrics.ts';
-import { cosineTopK, normalizeRows } from './topk.ts';
+import { judgedQueries, rankAndScore, unretrievableJudged, type JudgedRun } from './judgedRetrieval.ts';
+import type { MetricOptions } from './metrics.ts';
 
 export interface ImageEncoderLike extends TextEncoderLike {
   /** one embedding per preprocessed CHW image, in input order */
@@ -62,15 +62,14 @@ export class ImageRetrievalEvaluator {
   readonly name: string;
   readonly primaryMetric: string;
   /** judged (query, product) pairs whose product has no image, as "query / id" */
-  readonly withoutImage: string[] = [];
-  private readonly queries: string[];
-  private readonly warnings: string[] = [];
+  readonly withoutImage: string[];
+  private readonly run: JudgedRun;
 
   /** `ids`: the corpus products that have an image in `images` (in the order they are embedded). */
   constructor(
     private readonly ids: readonly string[],
     private readonly images: ImageProvider,
-    private readonly judgments: Judgments,
+    judgments: Judgments,
     private readonly opts: ImageRetrievalEvaluatorOptions = {},
   ) {
     this.name = opts.name ?? 'image-retrieval';
@@ -81,22 +80,10 @@ export class ImageRetrievalEvaluator {
     const missingImage = ids.filter((id) => !images.has(id));
     if (missingImage.length) throw new RangeError(`${missingImage.length} corpus id(s) have no image in the provider: ${preview(missingImage)}`);
     const threshold = opts.relevanceThreshold ?? 2;
-    this.queries = [...judgments].filter(([, judged]) => countRelevant(judged, threshold) > 0).map(([q]) => q);
-    if (!this.queries.length) throw new RangeError(`no judged query has a product rated ${threshold} or higher; nothing to evaluate`);
-    let relevantWithout = 0;
-    for (const [q, judged] of judgments) {
-      for (const [id, rating] of judged) {
-        if (known.has(id)) continue;
-        this.withoutImage.push(`${q} / ${id}`);
-        if (rating >= threshold) relevantWithout++;
-      }
-    }
-    if (this.withoutImage.length) {
-      this.warnings.push(
-        `${this.withoutImage.length} judged product(s) have no image (${relevantWithout} of them relevant); ` +
-          `they still count as relevant/ideal but can never be retrieved: ${preview(this.withoutImage)}`,
-      );
-    }
+    const queries = judgedQueries(judgments, threshold, 'product');
+    const unretrievable = unretrievableJudged(judgments, known, threshold, 'product(s) have no image');
+    this.withoutImage = unretrievable.pairs;
+    this.run = { ids: ids, queries, judgments, metrics: opts, warnings: unretrievable.warnings, corpusItems: 'images' };
   }
 
   async evaluate(encoder: ImageEncoderLike, opts: ImageEvaluateOptions = {}): Promise<EvaluationResult> {
@@ -104,27 +91,6 @@ export class ImageRetrievalEvaluator {
     const embed = opts.corpus ?? ((o: EncodeOptions) => embedImageCorpus(encoder, this.images, this.ids, this.opts.batchSize ?? 32, o));
     const corpusVecs = await embed({ signal, onProgress: (done, total) => onProgress?.({ phase: 'corpus', done, total }) });
     signal?.throwIfAborted();
-    const queryVecs = await encoder.encode(this.queries, {
-      batchSize: this.opts.batchSize ?? 32,
-      signal,
-      onProgress: (done, total) => onProgress?.({ phase: 'queries', done, total }),
-    });
-    if (corpusVecs.length !== this.ids.length || queryVecs.length !== this.queries.length) {
-      throw new Error(
-        `encoder returned ${corpusVecs.length}/${queryVecs.length} embeddings for ${this.ids.length} images/${this.queries.length} queries`,
-      );
-    }
-    onProgress?.({ phase: 'search', done: 0, total: this.queries.length });
-    const hits = cosineTopK(queryVecs, normalizeRows(corpusVecs), rankingDepth(this.opts), { signal });
-    onProgress?.({ phase: 'search', done: this.queries.length, total: this.queries.length });
-    const rankings = new Map<string, string[]>();
-    this.queries.forEach((q, i) =>
-      rankings.set(
-        q,
-        Array.from(hits[i]!.indices, (r) => this.ids[r]!),
-      ),
-    );
-    const summary = computeMetrics(rankings, this.judgments, this.opts);
-    return { metrics: summary.metrics, queries: summary.queries, skippedQueries: summary.skippedQueries, warnings: [...this.warnings] };
+    return rankAndScore(encoder, corpusVecs, this.run, opts);
   }
 }

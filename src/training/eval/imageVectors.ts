@@ -7,14 +7,12 @@ import type { Judgments } from '../data/judgments.ts';
 import type { EncodeOptions, EvaluateOptions, EvaluationResult } from './evaluator.ts';
 import { embedImageCorpus, ImageRetrievalEvaluator, type ImageEncoderLike } from './imageRetrievalEvaluator.ts';
 import type { MetricOptions } from './metrics.ts';
-import { cosineTopK, normalizeRows, type NormalizedMatrix } from './topk.ts';
+import { CachedCorpusIndex } from './cachedCorpusIndex.ts';
 import type { ImageProvider } from '../images/imageProvider.ts';
 import type { RetrievalIndex } from './retrievalIndex.ts';
 
-export class ImageVectors implements RetrievalIndex {
+export class ImageVectors extends CachedCorpusIndex implements RetrievalIndex {
   readonly corpusKind = 'images';
-  private vectors?: Promise<Float32Array[]>;
-  private matrixCache?: NormalizedMatrix;
 
   /** `ids`: the products with a usable image, in corpus order (the rows of the matrix) */
   constructor(
@@ -23,34 +21,13 @@ export class ImageVectors implements RetrievalIndex {
     readonly ids: readonly string[],
     private readonly batchSize = 16,
   ) {
+    super();
     if (!ids.length) throw new Error('no product has a usable image: the image index needs at least one');
   }
 
-  /** Image embeddings (L2-normalized by the encoder); an aborted pass is not cached. */
-  corpus(opts: EncodeOptions = {}): Promise<Float32Array[]> {
-    if (!this.vectors) {
-      const p = embedImageCorpus(this.encoder, this.images, this.ids, this.batchSize, opts);
-      this.vectors = p;
-      p.catch(() => {
-        if (this.vectors === p) this.vectors = undefined;
-      });
-    }
-    return this.vectors;
-  }
-
-  async matrix(opts: EncodeOptions = {}): Promise<NormalizedMatrix> {
-    this.matrixCache ??= normalizeRows(await this.corpus(opts));
-    return this.matrixCache;
-  }
-
-  /** Top-k image rows for each query text (text tower), as product ids with cosine scores. */
-  async search(queries: string[], k: number, opts: EncodeOptions = {}): Promise<{ ids: string[]; scores: number[] }[]> {
-    const m = await this.matrix(opts);
-    const qv = await this.encoder.encode(queries, { signal: opts.signal });
-    return cosineTopK(qv, m, Math.min(k, m.rows), { signal: opts.signal }).map((h) => ({
-      ids: Array.from(h.indices, (r) => this.ids[r]!),
-      scores: Array.from(h.scores),
-    }));
+  /** Image embeddings (L2-normalized by the encoder). */
+  protected embedCorpus(opts: EncodeOptions): Promise<Float32Array[]> {
+    return embedImageCorpus(this.encoder, this.images, this.ids, this.batchSize, opts);
   }
 
   evaluate(judgments: Judgments, metricOpts: MetricOptions, opts: EvaluateOptions = {}): Promise<EvaluationResult> {

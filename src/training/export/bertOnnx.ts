@@ -2,7 +2,7 @@ import type { BertConfig } from '../models/bert/bertConfig.ts';
 import { bertParamSpecs } from '../models/bert/bertWeights.ts';
 import type { SentenceConfig } from '../models/sentenceConfig.ts';
 import type { NamedTensor, TensorMap } from '../weights/safetensors.ts';
-import { attr, OnnxGraphBuilder } from './onnx/graphBuilder.ts';
+import { attr, OnnxGraphBuilder, type ModelOptions } from './onnx/graphBuilder.ts';
 
 /**
  * Opset 17 is the first with LayerNormalization, so each LayerNorm is one node whose kernel
@@ -12,6 +12,16 @@ import { attr, OnnxGraphBuilder } from './onnx/graphBuilder.ts';
  */
 export const BERT_ONNX_OPSET = 17;
 export const BERT_ONNX_IR_VERSION = 8;
+
+/** The model header of every graph ftlab writes (BERT, cross-encoder, CLIP towers). */
+export const ftlabOnnxModel = (docString: string, metadata?: Record<string, string>): ModelOptions => ({
+  opsetVersion: BERT_ONNX_OPSET,
+  irVersion: BERT_ONNX_IR_VERSION,
+  producerName: 'ftlab',
+  producerVersion: '0.1.0',
+  docString,
+  metadata,
+});
 
 /** torch.finfo(float32).min, the additive mask value Hugging Face BertModel uses. */
 export const MASK_MIN = -3.4028234663852886e38;
@@ -162,14 +172,8 @@ export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: Senten
 
   g.output('last_hidden_state', 'float32', [...DYN, H]);
   g.output('sentence_embedding', 'float32', [DYN[0], H]);
-  return g.serialize({
-    opsetVersion: BERT_ONNX_OPSET,
-    irVersion: BERT_ONNX_IR_VERSION,
-    producerName: 'ftlab',
-    producerVersion: '0.1.0',
-    docString: `${emb.architecture ?? 'BertModel'} (${config.num_hidden_layers} layers, hidden ${H}) + ${sc.pooling} pooling${sc.normalize ? ' + L2 normalize' : ''}`,
-    metadata: { pooling: sc.pooling, normalize: String(sc.normalize), max_seq_length: String(sc.maxSeqLength) },
-  });
+  const doc = `${emb.architecture ?? 'BertModel'} (${config.num_hidden_layers} layers, hidden ${H}) + ${sc.pooling} pooling${sc.normalize ? ' + L2 normalize' : ''}`;
+  return g.serialize(ftlabOnnxModel(doc, { pooling: sc.pooling, normalize: String(sc.normalize), max_seq_length: String(sc.maxSeqLength) }));
 }
 
 export function activation(g: OnnxGraphBuilder, x: string, act: BertConfig['hidden_act'], f: (v: number) => string): string {

@@ -1,5 +1,5 @@
 import type { ClipConfig } from '../models/clip/clipConfig.ts';
-import { cardTitle, frontMatter, metricsSection, table, trainingSections, type ModelCardInfo } from './modelCard.ts';
+import { renderCard, type ModelCardInfo } from './modelCard.ts';
 
 /** What the CLIP card says about the model itself. */
 export interface ClipCardModel {
@@ -67,11 +67,13 @@ function usage(id: string, m: ClipCardModel): string[] {
 
 /** README.md for an exported CLIP model: Hub metadata, the two towers, training details, metrics and usage. */
 export function renderClipModelCard(card: ModelCardInfo, m: ClipCardModel): string {
-  const id = card.modelId ?? 'path/to/this/model';
   const { text: t, vision: v, projection_dim: dim } = m.config;
-  const details = table(
-    ['Property', 'Value'],
-    [
+  return renderCard(card, {
+    library: 'transformers',
+    pipelineTag: 'zero-shot-image-classification',
+    tags: ['clip', 'image-text-retrieval'],
+    intro: `A [CLIP](https://openai.com/research/clip) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps search queries and product images into one ${dim}-dimensional space for text-to-image retrieval.`,
+    details: [
       ['Base model', card.baseModel],
       ['Architecture', 'CLIPModel (dual encoder)'],
       ['Text tower', `${t.num_hidden_layers} layers, width ${t.hidden_size}, ${t.num_attention_heads} heads`],
@@ -81,29 +83,10 @@ export function renderClipModelCard(card: ModelCardInfo, m: ClipCardModel): stri
       ['Image size', `${m.imageSize}x${m.imageSize}`],
       ['Similarity', 'cosine'],
     ],
-  );
-  const out = [
-    frontMatter(card, 'transformers', 'zero-shot-image-classification', [
-      'clip',
-      'image-text-retrieval',
-      'feature-extraction',
-      'transformers.js',
-      'onnx',
-      'ftlab',
-    ]),
-    '',
-    cardTitle(card),
-    '',
-    `A [CLIP](https://openai.com/research/clip) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps search queries and product images into one ${dim}-dimensional space for text-to-image retrieval.`,
-    '',
-    '## Model details',
-    '',
-    details,
-    '',
-    'Files: `model.safetensors` (transformers `CLIPModel`, with `logit_scale`), `onnx/text_model.onnx` (`input_ids`, `attention_mask` → `text_embeds`, `last_hidden_state`), ' +
+    files:
+      'Files: `model.safetensors` (transformers `CLIPModel`, with `logit_scale`), `onnx/text_model.onnx` (`input_ids`, `attention_mask` → `text_embeds`, `last_hidden_state`), ' +
       '`onnx/vision_model.onnx` (`pixel_values` → `image_embeds`, `last_hidden_state`), tokenizer files and `preprocessor_config.json` (CLIPImageProcessor).',
-    '',
-  ];
-  out.push(...trainingSections(card, '(text, image) pairs'), ...metricsSection(card), ...usage(id, m));
-  return out.join('\n');
+    rowNoun: '(text, image) pairs',
+    usage: usage(card.modelId ?? 'path/to/this/model', m),
+  });
 }

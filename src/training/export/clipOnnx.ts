@@ -1,7 +1,7 @@
 import type { ClipConfig } from '../models/clip/clipConfig.ts';
 import type { TensorMap } from '../weights/safetensors.ts';
-import { BERT_ONNX_IR_VERSION, BERT_ONNX_OPSET, DYN, MASK_MIN } from './bertOnnx.ts';
-import { attr, type ModelOptions } from './onnx/graphBuilder.ts';
+import { DYN, ftlabOnnxModel, MASK_MIN } from './bertOnnx.ts';
+import { attr } from './onnx/graphBuilder.ts';
 import { clipEncoderLayers, clipTowerGraph } from './clipOnnxTower.ts';
 
 /**
@@ -10,15 +10,6 @@ import { clipEncoderLayers, clipTowerGraph } from './clipOnnxTower.ts';
  * of Hugging Face's *WithProjection models. Embeddings are NOT normalized (as in HF); callers normalize for
  * cosine similarity. Opset 17 / IR 8 for the single-node LayerNormalization, as the BERT export.
  */
-
-const model = (docString: string, metadata: Record<string, string>): ModelOptions => ({
-  opsetVersion: BERT_ONNX_OPSET,
-  irVersion: BERT_ONNX_IR_VERSION,
-  producerName: 'ftlab',
-  producerVersion: '0.1.0',
-  docString,
-  metadata,
-});
 
 /**
  * CLIPTextModelWithProjection: int64 input_ids, attention_mask [batch_size, sequence_length] ->
@@ -68,7 +59,7 @@ export function buildClipTextOnnx(c: ClipConfig, weights: TensorMap): Uint8Array
   g.output('text_embeds', 'float32', [DYN[0], c.projection_dim]);
   g.output('last_hidden_state', 'float32', [...DYN, D]);
   return g.serialize(
-    model(`CLIPTextModelWithProjection (${tc.num_hidden_layers} layers, hidden ${D}, projection ${c.projection_dim})`, {
+    ftlabOnnxModel(`CLIPTextModelWithProjection (${tc.num_hidden_layers} layers, hidden ${D}, projection ${c.projection_dim})`, {
       eos_token_id: String(tc.eos_token_id),
       max_position_embeddings: String(P),
     }),
@@ -117,7 +108,7 @@ export function buildClipVisionOnnx(c: ClipConfig, weights: TensorMap): Uint8Arr
   g.output('image_embeds', 'float32', [DYN[0], c.projection_dim]);
   g.output('last_hidden_state', 'float32', [DYN[0], grid * grid + 1, D]);
   return g.serialize(
-    model(`CLIPVisionModelWithProjection (${vc.num_hidden_layers} layers, hidden ${D}, patch ${p}, projection ${c.projection_dim})`, {
+    ftlabOnnxModel(`CLIPVisionModelWithProjection (${vc.num_hidden_layers} layers, hidden ${D}, patch ${p}, projection ${c.projection_dim})`, {
       image_size: String(vc.image_size),
       patch_size: String(p),
     }),

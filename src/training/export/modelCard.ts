@@ -24,12 +24,12 @@ export const hubId = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 const cell = (v: unknown) => String(v).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(4));
 
-export function table(header: string[], rows: unknown[][]): string {
+function table(header: string[], rows: unknown[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
 /** The Hub metadata block: library, pipeline tag, the base model when it is a Hub id, and the tags. */
-export function frontMatter(card: ModelCardInfo, library: string, pipelineTag: string, tags: string[]): string {
+function frontMatter(card: ModelCardInfo, library: string, pipelineTag: string, tags: string[]): string {
   const lines = ['---', `library_name: ${library}`, `pipeline_tag: ${pipelineTag}`];
   // JSON strings are valid YAML double-quoted scalars, so any id is quoted safely.
   if (hubId.test(card.baseModel) && !card.baseModel.includes('..')) lines.push(`base_model: ${JSON.stringify(card.baseModel)}`);
@@ -39,11 +39,10 @@ export function frontMatter(card: ModelCardInfo, library: string, pipelineTag: s
 }
 
 /** The title line: the base model and, when known, the data it was tuned on. */
-export const cardTitle = (card: ModelCardInfo) =>
-  `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`;
+const cardTitle = (card: ModelCardInfo) => `# ${card.data ? `${card.baseModel} fine-tuned on ${card.data.name}` : `Fine-tuned ${card.baseModel}`}`;
 
 /** Training data (counted as `rowNoun`), loss and hyper-parameters, each only when the card has it. */
-export function trainingSections(card: ModelCardInfo, rowNoun: string): string[] {
+function trainingSections(card: ModelCardInfo, rowNoun: string): string[] {
   const out: string[] = [];
   if (card.data) out.push('## Training data', '', `\`${card.data.name}\`: ${card.data.rows.toLocaleString('en-US')} ${rowNoun}.`, '');
   if (card.loss) out.push('## Loss', '', `\`${card.loss}\``, '');
@@ -52,7 +51,7 @@ export function trainingSections(card: ModelCardInfo, rowNoun: string): string[]
   return out;
 }
 
-export function metricsSection(card: ModelCardInfo): string[] {
+function metricsSection(card: ModelCardInfo): string[] {
   const before = card.metricsBefore ?? {};
   const after = card.metricsAfter ?? {};
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
@@ -131,13 +130,54 @@ function usage(id: string, m: ModelCardModel): string[] {
   ];
 }
 
+/** What a family's card says in the layout every card shares. */
+export interface CardSections {
+  library: string;
+  pipelineTag: string;
+  /** the family's own tags; every ftlab export adds feature-extraction, transformers.js, onnx and ftlab */
+  tags: string[];
+  /** the paragraph under the title */
+  intro: string;
+  /** the "Model details" table's (property, value) rows */
+  details: unknown[][];
+  /** the line about the exported files */
+  files: string;
+  /** what the training data's rows are called */
+  rowNoun: string;
+  usage: string[];
+}
+
+/** A README.md model card: Hub metadata, title, intro, model details, training, metrics, usage. */
+export function renderCard(card: ModelCardInfo, s: CardSections): string {
+  const tags = [...s.tags, 'feature-extraction', 'transformers.js', 'onnx', 'ftlab'];
+  const details = table(['Property', 'Value'], s.details);
+  const out = [
+    frontMatter(card, s.library, s.pipelineTag, tags),
+    '',
+    cardTitle(card),
+    '',
+    s.intro,
+    '',
+    '## Model details',
+    '',
+    details,
+    '',
+    s.files,
+    '',
+  ];
+  out.push(...trainingSections(card, s.rowNoun), ...metricsSection(card), ...s.usage);
+  return out.join('\n');
+}
+
 /** README.md for an exported model: Hub metadata, what was trained and how, metrics, and usage. */
 export function renderModelCard(card: ModelCardInfo, m: ModelCardModel): string {
-  const id = card.modelId ?? 'path/to/this/model';
   const sc = m.sentence;
-  const details = table(
-    ['Property', 'Value'],
-    [
+  return renderCard(card, {
+    library: 'sentence-transformers',
+    pipelineTag: 'sentence-similarity',
+    tags: ['sentence-transformers', 'sentence-similarity'],
+    intro: `A [sentence-transformers](https://www.sbert.net) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps text to a ${m.dim}-dimensional vector for semantic search and similarity.`,
+    details: [
       ['Base model', card.baseModel],
       ['Architecture', `BERT, ${m.layers} layers`],
       ['Output dimension', m.dim],
@@ -146,28 +186,9 @@ export function renderModelCard(card: ModelCardInfo, m: ModelCardModel): string 
       ['Normalized embeddings', sc.normalize ? 'yes' : 'no'],
       ['Similarity', 'cosine'],
     ],
-  );
-  const out = [
-    frontMatter(card, 'sentence-transformers', 'sentence-similarity', [
-      'sentence-transformers',
-      'sentence-similarity',
-      'feature-extraction',
-      'transformers.js',
-      'onnx',
-      'ftlab',
-    ]),
-    '',
-    cardTitle(card),
-    '',
-    `A [sentence-transformers](https://www.sbert.net) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps text to a ${m.dim}-dimensional vector for semantic search and similarity.`,
-    '',
-    '## Model details',
-    '',
-    details,
-    '',
-    'Files: `model.safetensors` (PyTorch / transformers), `onnx/model.onnx` (onnxruntime, transformers.js), tokenizer and sentence-transformers configuration.',
-    '',
-  ];
-  out.push(...trainingSections(card, 'training rows'), ...metricsSection(card), ...usage(id, m));
-  return out.join('\n');
+    files:
+      'Files: `model.safetensors` (PyTorch / transformers), `onnx/model.onnx` (onnxruntime, transformers.js), tokenizer and sentence-transformers configuration.',
+    rowNoun: 'training rows',
+    usage: usage(card.modelId ?? 'path/to/this/model', m),
+  });
 }

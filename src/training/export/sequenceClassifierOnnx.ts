@@ -1,6 +1,6 @@
 import type { BertConfig } from '../models/bert/bertConfig.ts';
 import type { TensorMap } from '../weights/safetensors.ts';
-import { BERT_ONNX_IR_VERSION, BERT_ONNX_OPSET, DYN, buildBertEncoderGraph } from './bertOnnx.ts';
+import { DYN, buildBertEncoderGraph, ftlabOnnxModel } from './bertOnnx.ts';
 import { attr } from './onnx/graphBuilder.ts';
 
 /**
@@ -27,11 +27,9 @@ export function buildSequenceClassifierOnnx(config: BertConfig, weights: TensorM
   const logits = linear(pooled, 'classifier');
   g.op('Identity', [logits], {}, 'logits');
   g.output('logits', 'float32', [DYN[0], numLabels]);
-  return g.serialize({
-    opsetVersion: BERT_ONNX_OPSET,
-    irVersion: BERT_ONNX_IR_VERSION,
-    producerName: 'ftlab',
-    producerVersion: '0.1.0',
-    docString: `BertForSequenceClassification (${config.num_hidden_layers} layers, hidden ${H}, ${numLabels} label${numLabels === 1 ? '' : 's'})`,
-  });
+  return g.serialize(
+    ftlabOnnxModel(
+      `BertForSequenceClassification (${config.num_hidden_layers} layers, hidden ${H}, ${numLabels} label${numLabels === 1 ? '' : 's'})`,
+    ),
+  );
 }

@@ -17,7 +17,7 @@ import type { ClipImageConfig } from '../images/clipImageProcessor.ts';
 import type { TextEncoderLike } from '../eval/evaluator.ts';
 import type { RetrievalIndex } from '../eval/retrievalIndex.ts';
 import type { DeviceLimits, Estimate, EstimateRequest } from './estimate.ts';
-import type { ClipShape, FamilyShape } from './shapes.ts';
+import type { ClipShape, FamilyShape, TextShape } from './shapes.ts';
 
 /** What the pipeline does with a family's models: text→text retrieval, or text→image retrieval (CLIP). */
 export type FamilyTask = 'text' | 'text-image';
@@ -38,20 +38,14 @@ export interface LoadOptions {
   onProgress?: (loaded: number, total?: number) => void;
 }
 
-/** What the lab shows about a loaded model. */
-export interface ModelDescription {
+/** What the lab shows about a loaded model: the (text tower's) shape and more. */
+export interface ModelDescription extends Pick<TextShape, 'hidden' | 'layers' | 'heads' | 'intermediate' | 'vocabSize' | 'maxSeqLength'> {
   /** Hub id, folder name or "scratch-<hidden>x<layers>" */
   id: string;
   modelType: string;
   /** the family's name ('sentence', 'clip', …) */
   family: string;
   task: FamilyTask;
-  hidden: number;
-  layers: number;
-  heads: number;
-  intermediate: number;
-  vocabSize: number;
-  maxSeqLength: number;
   pooling: 'mean' | 'cls' | 'max';
   normalize: boolean;
   /** embedding dimension */
@@ -60,7 +54,7 @@ export interface ModelDescription {
   parameters: number;
   /** non-fatal notes from loading (unused weights, defaults assumed) */
   warnings: string[];
-  /** CLIP models: both towers (the fields above describe the text tower; dim is projection_dim) */
+  /** CLIP models: both towers (the TextShape fields describe the text tower; dim is projection_dim) */
   clip?: ClipShape;
 }
 

@@ -1,4 +1,5 @@
 import { CLIP_BOS, CLIP_EOS, CLIP_SPLIT_PATTERN, END_OF_WORD, clipBaseVocab } from './clipBpe.ts';
+import { addedToken, addedTokensDecoder, tokenizerConfigFiles, vocabObject, type SpecialTokenEntry } from './tokenizerJson.ts';
 
 /**
  * The files CLIPTokenizerFast.save_pretrained writes (tokenizer.json as transformers' CLIPConverter builds it,
@@ -24,23 +25,12 @@ export function clipVocab(merges: [string, string][]): string[] {
   return [...vocab, CLIP_BOS, CLIP_EOS];
 }
 
-/** `{"token": id, ...}` in id order; written by hand because JS objects put integer-like keys ("0".."9") first. */
-function vocabObject(vocab: string[], indent: string): string {
-  return `{\n${vocab.map((t, i) => `${indent}  ${JSON.stringify(t)}: ${i}`).join(',\n')}\n${indent}}`;
-}
-
-function sortedJson(value: Record<string, unknown>): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(sort(value), null, 2) + '\n';
+/** <|startoftext|> and <|endoftext|>, the last two ids; CLIPConverter marks them normalized. */
+function clipSpecialTokens(vocab: string[]): SpecialTokenEntry[] {
+  return [
+    { id: vocab.length - 2, content: CLIP_BOS, normalized: true },
+    { id: vocab.length - 1, content: CLIP_EOS, normalized: true },
+  ];
 }
 
 /** tokenizer.json of a CLIP tokenizer with `merges`. */
@@ -48,12 +38,11 @@ export function clipTokenizerJson(merges: [string, string][]): string {
   const vocab = clipVocab(merges);
   const bos = vocab.length - 2;
   const eos = vocab.length - 1;
-  const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
   const json = {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [added(bos, CLIP_BOS), added(eos, CLIP_EOS)],
+    added_tokens: clipSpecialTokens(vocab).map(addedToken),
     normalizer: {
       type: 'Sequence',
       normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }],
@@ -86,14 +75,10 @@ export function clipTokenizerJson(merges: [string, string][]): string {
 /** All five tokenizer files of a CLIPTokenizerFast with `merges`. */
 export function clipTokenizerFiles(merges: [string, string][], opts: ClipTokenizerFilesOptions): Record<string, string> {
   const vocab = clipVocab(merges);
-  const decoderEntry = { content: '', lstrip: false, normalized: true, rstrip: false, single_word: false, special: true };
   const specialMap = { bos_token: CLIP_BOS, eos_token: CLIP_EOS, pad_token: CLIP_EOS, unk_token: CLIP_EOS };
   const config = {
     add_prefix_space: false,
-    added_tokens_decoder: {
-      [vocab.length - 2]: { ...decoderEntry, content: CLIP_BOS },
-      [vocab.length - 1]: { ...decoderEntry, content: CLIP_EOS },
-    },
+    added_tokens_decoder: addedTokensDecoder(clipSpecialTokens(vocab)),
     ...specialMap,
     clean_up_tokenization_spaces: true,
     do_lower_case: true,
@@ -106,7 +91,6 @@ export function clipTokenizerFiles(merges: [string, string][], opts: ClipTokeniz
     'vocab.json': vocabObject(vocab, '') + '\n',
     // the "#version" header line is what CLIPTokenizer (slow) skips when it reads merges.txt
     'merges.txt': ['#version: 0.2', ...merges.map(([a, b]) => `${a} ${b}`)].join('\n') + '\n',
-    'tokenizer_config.json': sortedJson(config),
-    'special_tokens_map.json': sortedJson(specialMap),
+    ...tokenizerConfigFiles(config, specialMap),
   };
 }

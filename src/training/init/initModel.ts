@@ -1,28 +1,13 @@
 import { parseBertConfig } from '../models/bert/bertConfig.ts';
 import type { ModelFiles } from '../export/modelFiles.ts';
-import { sentenceTransformersFiles } from '../export/sentenceFiles.ts';
-import { writeSafetensors } from '../weights/safetensors.ts';
 import { randomBertWeights } from './randomBert.ts';
 import { sequenceClassifierFiles } from './randomCrossEncoder.ts';
+import { encoderSizes, sentenceEncoderFiles, type EncoderInitOptions } from './sentenceEncoderFiles.ts';
 import { tokenizerFiles } from './tokenizerFiles.ts';
 import { buildWordPieceVocab } from './wordpiece.ts';
 
-export interface InitModelOptions {
-  /** corpus the WordPiece vocabulary is learned from */
-  texts: string[];
-  hidden?: number;
-  layers?: number;
-  heads?: number;
-  /** default 4 * hidden */
-  intermediate?: number;
-  /** upper bound; a small corpus yields fewer tokens */
-  vocabSize?: number;
-  /** sentence-transformers max_seq_length; default 128 */
-  maxSeqLength?: number;
-  seed?: number;
-  /** random biases and LayerNorms too (parity tests); default false = Hugging Face init */
-  perturbAll?: boolean;
-  /** uncased vocabulary; default true */
+export interface InitModelOptions extends EncoderInitOptions {
+  /** uncased WordPiece vocabulary; default true */
   lowercase?: boolean;
   /**
    * 'BertForSequenceClassification' makes a cross-encoder instead (no sentence-transformers files):
@@ -64,34 +49,15 @@ function bertConfigJson(o: { vocab: number; hidden: number; layers: number; head
  * (config.json, tokenizer files, model.safetensors, modules.json, 1_Pooling, ...): mean pooling, normalized.
  */
 export function initModel(opts: InitModelOptions): ModelFiles {
-  const hidden = opts.hidden ?? 128;
-  const maxSeqLength = opts.maxSeqLength ?? 128;
+  const { maxSeqLength, ...sizes } = encoderSizes(opts, 'initModel');
   const lowercase = opts.lowercase ?? true;
-  if (!opts.texts.some((t) => t.trim() !== '')) throw new Error('initModel: texts is empty; the vocabulary is learned from them');
   const vocab = buildWordPieceVocab(opts.texts, opts.vocabSize ?? 8000, { lowercase });
   // Small models keep a small position table; 128 still covers typical product titles and queries.
-  const positions = Math.max(maxSeqLength, 128);
-  const raw = bertConfigJson({
-    vocab: vocab.length,
-    hidden,
-    layers: opts.layers ?? 2,
-    heads: opts.heads ?? 4,
-    intermediate: opts.intermediate ?? 4 * hidden,
-    positions,
-  });
+  const raw = bertConfigJson({ vocab: vocab.length, ...sizes, positions: Math.max(maxSeqLength, 128) });
   const config = parseBertConfig(raw, 'initModel options');
-  const weights = randomBertWeights(config, { seed: opts.seed ?? 0, perturbAll: opts.perturbAll ?? false });
-
-  if (opts.architecture === 'BertForSequenceClassification') {
-    return sequenceClassifierFiles(raw, weights, tokenizerFiles(vocab, { lowercase, modelMaxLength: maxSeqLength }), opts);
-  }
-  const files: ModelFiles = new Map();
+  const weights = randomBertWeights(config, opts);
   // model_max_length = max_seq_length, so transformers / transformers.js truncate where sentence-transformers does.
-  files.set('config.json', JSON.stringify(raw, null, 2) + '\n');
-  for (const [name, text] of Object.entries(tokenizerFiles(vocab, { lowercase, modelMaxLength: maxSeqLength }))) files.set(name, text);
-  files.set('model.safetensors', writeSafetensors(weights));
-  for (const [name, text] of Object.entries(sentenceTransformersFiles({ maxSeqLength, pooling: 'mean', normalize: true }, hidden))) {
-    files.set(name, text);
-  }
-  return files;
+  const tokenizer = tokenizerFiles(vocab, { lowercase, modelMaxLength: maxSeqLength });
+  if (opts.architecture === 'BertForSequenceClassification') return sequenceClassifierFiles(raw, weights, tokenizer, opts);
+  return sentenceEncoderFiles(raw, tokenizer, weights, { hidden: sizes.hidden, maxSeqLength });
 }

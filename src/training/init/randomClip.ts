@@ -1,12 +1,9 @@
 import type { ClipConfig } from '../models/clip/clipConfig.ts';
 import { clipParamSpecs } from '../models/clip/clipWeights.ts';
-import { Rng } from '../random/rng.ts';
-import { numel, type TensorMap } from '../weights/safetensors.ts';
+import type { TensorMap } from '../weights/safetensors.ts';
+import { randomParams, type RandomParamsOptions } from './randomParams.ts';
 
-export interface RandomClipOptions {
-  seed?: number;
-  /** random biases and LayerNorms too (parity tests); default false = Hugging Face init */
-  perturbAll?: boolean;
+export interface RandomClipOptions extends RandomParamsOptions {
   /**
    * multiplies every weight's standard deviation (transformers' initializer_factor); tests use > 1 so that
    * attention is peaked and a transposed head or patch cannot hide behind near-uniform softmaxes
@@ -32,22 +29,13 @@ function initStd(name: string, c: ClipConfig): number {
 
 /** Fresh CLIPModel weights as transformers initialises them (seeded); logit_scale = logit_scale_init_value. */
 export function randomClipWeights(c: ClipConfig, opts: RandomClipOptions = {}): TensorMap {
-  const rng = new Rng(opts.seed ?? 0);
   const factor = opts.initFactor ?? 1;
-  const out: TensorMap = new Map();
-  for (const spec of clipParamSpecs(c)) {
-    const data = new Float32Array(numel(spec.shape));
-    if (spec.kind === 'scalar') {
-      data[0] = c.logit_scale_init_value;
-    } else if (spec.kind === 'embedding' || spec.kind === 'linear') {
-      const std = initStd(spec.name, c) * factor;
-      for (let i = 0; i < data.length; i++) data[i] = rng.normal() * std;
-    } else if (spec.kind === 'layernorm') {
-      for (let i = 0; i < data.length; i++) data[i] = opts.perturbAll ? 1 + 0.1 * rng.normal() : 1;
-    } else if (opts.perturbAll) {
-      for (let i = 0; i < data.length; i++) data[i] = 0.05 * rng.normal();
-    }
-    out.set(spec.name, { shape: spec.shape, data });
-  }
-  return out;
+  return randomParams(
+    clipParamSpecs(c),
+    opts,
+    (name) => initStd(name, c) * factor,
+    (spec, data) => {
+      if (spec.kind === 'scalar') data[0] = c.logit_scale_init_value;
+    },
+  );
 }

@@ -3,6 +3,7 @@
  * WordPiece vocabulary: tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt.
  * Also used to give old BERT repos that ship only vocab.txt a tokenizer.json.
  */
+import { addedToken, addedTokensDecoder, tokenizerConfigFiles, vocabObject } from './tokenizerJson.ts';
 
 export interface BertSpecialTokens {
   unk: string;
@@ -25,21 +26,6 @@ export interface TokenizerFilesOptions {
   specialTokens?: Partial<BertSpecialTokens>;
 }
 
-/** Python's json.dumps(obj, indent=2, sort_keys=True) layout, which save_pretrained uses for the small configs. */
-function sortedJson(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(sort(value), null, 2) + '\n';
-}
-
 /** tokenizer.json for a WordPiece vocabulary (token strings in id order). */
 export function bertTokenizerJson(vocab: string[], opts: TokenizerFilesOptions = {}): string {
   const sp = { ...defaultBertSpecialTokens, ...opts.specialTokens };
@@ -52,15 +38,7 @@ export function bertTokenizerJson(vocab: string[], opts: TokenizerFilesOptions =
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: specials.map((t) => ({
-      id: ids.get(t)!,
-      content: t,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: specials.map((t) => addedToken({ id: ids.get(t)!, content: t })),
     normalizer: {
       type: 'BertNormalizer',
       clean_text: true,
@@ -84,24 +62,17 @@ export function bertTokenizerJson(vocab: string[], opts: TokenizerFilesOptions =
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
     model: { type: 'WordPiece', unk_token: sp.unk, continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: '@VOCAB@' },
   };
-  // The vocab is written by hand: JS objects would move integer-like tokens ("0", "42") ahead of the rest,
-  // while tokenizers serializes the vocabulary in id order.
-  const vocabJson = vocab.map((t, i) => `      ${JSON.stringify(t)}: ${i}`).join(',\n');
-  return JSON.stringify(json, null, 2).replace('"@VOCAB@"', `{\n${vocabJson}\n    }`);
+  return JSON.stringify(json, null, 2).replace('"@VOCAB@"', vocabObject(vocab, '    '));
 }
 
 /** All four tokenizer files of a BertTokenizerFast. */
 export function tokenizerFiles(vocab: string[], opts: TokenizerFilesOptions = {}): Record<string, string> {
   const sp = { ...defaultBertSpecialTokens, ...opts.specialTokens };
   const ids = new Map(vocab.map((t, i) => [t, i]));
-  const addedTokensDecoder: Record<string, unknown> = {};
-  for (const t of new Set(Object.values(sp))) {
-    if (ids.has(t))
-      addedTokensDecoder[ids.get(t)!] = { content: t, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
-  }
+  const specials = [...new Set(Object.values(sp))].filter((t) => ids.has(t)).map((t) => ({ id: ids.get(t)!, content: t }));
   const specialMap = { cls_token: sp.cls, mask_token: sp.mask, pad_token: sp.pad, sep_token: sp.sep, unk_token: sp.unk };
   const config = {
-    added_tokens_decoder: addedTokensDecoder,
+    added_tokens_decoder: addedTokensDecoder(specials),
     clean_up_tokenization_spaces: true,
     ...specialMap,
     do_basic_tokenize: true,
@@ -114,8 +85,7 @@ export function tokenizerFiles(vocab: string[], opts: TokenizerFilesOptions = {}
   };
   return {
     'tokenizer.json': bertTokenizerJson(vocab, opts),
-    'tokenizer_config.json': sortedJson(config),
-    'special_tokens_map.json': sortedJson(specialMap),
+    ...tokenizerConfigFiles(config, specialMap),
     'vocab.txt': vocab.join('\n') + '\n',
   };
 }

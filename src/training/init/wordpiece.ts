@@ -136,7 +136,7 @@ class PairHeap {
 }
 
 /** Token strings in id order; deterministic for a given corpus order. */
-export function buildWordPieceVocab(texts: string[], vocabSize: number, opts: WordPieceVocabOptions = {}): string[] {
+export function buildWordPieceVocab(texts: readonly string[], vocabSize: number, opts: WordPieceVocabOptions = {}): string[] {
   const minFrequency = opts.minFrequency ?? 2;
   const wordCounts = new Map<string, number>();
   const charCounts = new Map<string, number>();

@@ -57,3 +57,16 @@ export interface LossOptions {
 export function embedColumn(encoder: TextEmbedder, texts: string[], opts: LossComputeOptions, column: number): tf.Tensor2D {
   return encoder.embedTexts(texts, { training: opts.training, seed: (opts.seed + column * 0x9e3779b1) >>> 0 });
 }
+
+const textColumns = ['query', 'positive', 'negative'] as const;
+
+/** A TrainRow text column through embedColumn, numbered as the text losses order them (query, positive, negative). */
+export function embedTextColumn(
+  encoder: TextEmbedder,
+  rows: readonly TrainRow[],
+  column: (typeof textColumns)[number],
+  opts: LossComputeOptions,
+): tf.Tensor2D {
+  const texts = rows.map((r) => r[column]!);
+  return embedColumn(encoder, texts, opts, textColumns.indexOf(column));
+}

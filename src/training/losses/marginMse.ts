@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { embedColumn, type Loss, type LossColumn } from './loss.ts';
+import { embedTextColumn, type Loss, type LossColumn } from './loss.ts';
 import { pairwiseDot } from './similarity.ts';
 import { validateLossRows } from './validateRows.ts';
 
@@ -39,32 +39,14 @@ export function marginMseLoss(): Loss {
     columns: marginMseColumns,
     validateRows: (rows, source) => validateLossRows(loss, rows, source),
     compute(encoder, rows, opts) {
-      return tf.tidy(() => {
-        const q = embedColumn(
-          encoder,
-          rows.map((r) => r.query),
-          opts,
-          0,
-        );
-        const p = embedColumn(
-          encoder,
-          rows.map((r) => r.positive),
-          opts,
-          1,
-        );
-        const n = embedColumn(
-          encoder,
-          rows.map((r) => r.negative!),
-          opts,
-          2,
-        );
-        return marginMseFromEmbeddings(
-          q,
-          p,
-          n,
+      return tf.tidy(() =>
+        marginMseFromEmbeddings(
+          embedTextColumn(encoder, rows, 'query', opts),
+          embedTextColumn(encoder, rows, 'positive', opts),
+          embedTextColumn(encoder, rows, 'negative', opts),
           rows.map((r) => r.margin!),
-        );
-      });
+        ),
+      );
     },
   };
   return loss;

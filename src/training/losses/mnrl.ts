@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { embedColumn, type Loss, type LossColumn } from './loss.ts';
+import { embedTextColumn, type Loss, type LossColumn } from './loss.ts';
 import { cosSim } from './similarity.ts';
 import { validateLossRows } from './validateRows.ts';
 
@@ -39,29 +39,14 @@ export function mnrlLoss(scale = 20): Loss {
     validateRows: (rows, source) => validateLossRows(loss, rows, source),
     compute(encoder, rows, opts) {
       const hasNeg = rows[0]?.negative !== undefined;
-      return tf.tidy(() => {
-        const a = embedColumn(
-          encoder,
-          rows.map((r) => r.query),
-          opts,
-          0,
-        );
-        const p = embedColumn(
-          encoder,
-          rows.map((r) => r.positive),
-          opts,
-          1,
-        );
-        const n = hasNeg
-          ? embedColumn(
-              encoder,
-              rows.map((r) => r.negative!),
-              opts,
-              2,
-            )
-          : null;
-        return mnrlFromEmbeddings(a, p, n, scale);
-      });
+      return tf.tidy(() =>
+        mnrlFromEmbeddings(
+          embedTextColumn(encoder, rows, 'query', opts),
+          embedTextColumn(encoder, rows, 'positive', opts),
+          hasNeg ? embedTextColumn(encoder, rows, 'negative', opts) : null,
+          scale,
+        ),
+      );
     },
   };
   return loss;

@@ -14,16 +14,8 @@ import {
   type ScoreOptions,
 } from './crossEncoderContract.ts';
 
-export {
-  checkLabel,
-  crossEncoderLabels,
-  resolveMaxLength,
-  scoreInBatches,
-  CROSS_ENCODER_MAX_LENGTH,
-  type CrossEncoder,
-  type LoadCrossEncoderOptions,
-  type ScoreOptions,
-} from './crossEncoderContract.ts';
+// the contract's types, for callers of loadCrossEncoder
+export type { CrossEncoder, LoadCrossEncoderOptions, ScoreOptions } from './crossEncoderContract.ts';
 
 export class TfjsCrossEncoder implements CrossEncoder {
   constructor(

@@ -1,14 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { computeMetrics, metricNames, queryMetrics } from '../../../src/training/eval/metrics.ts';
 import { cosineTopK, normalizeRows } from '../../../src/training/eval/topk.ts';
 import { RetrievalEvaluator } from '../../../src/training/eval/retrievalEvaluator.ts';
 import type { EncodeOptions, EvaluationProgress, TextEncoderLike } from '../../../src/training/eval/evaluator.ts';
 import type { Judgments } from '../../../src/training/data/judgments.ts';
 import { Rng } from '../../../src/training/random/rng.ts';
+import { runPythonReference } from '../../helpers/pythonReference.ts';
 
-const referenceScript = fileURLToPath(new URL('../../reference/metrics_reference.py', import.meta.url));
 const toObject = (j: Judgments) => Object.fromEntries([...j].map(([q, m]) => [q, Object.fromEntries(m)]));
 
 /** 50 random queries with random graded judgments and random rankings over 300 docs. */
@@ -119,7 +117,7 @@ beforeAll(() => {
       letterTable,
     })),
   ];
-  reference = JSON.parse(execFileSync('python3', [referenceScript], { input: JSON.stringify(requests), encoding: 'utf8', maxBuffer: 64 << 20 }));
+  reference = runPythonReference('metrics_reference.py', requests);
 });
 
 describe('queryMetrics (hand-computed)', () => {

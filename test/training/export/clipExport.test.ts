@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -12,7 +11,6 @@ import {
   CLIPVisionModelWithProjection,
   RawImage,
   Tensor,
-  env,
 } from '@huggingface/transformers';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { writeModelFiles } from '../../../src/cli/writeModelFiles.ts';
@@ -28,6 +26,8 @@ import { Rng } from '../../../src/training/random/rng.ts';
 import { readSafetensors, type TensorMap } from '../../../src/training/weights/safetensors.ts';
 import { makeTinyClip, tinyImage } from '../../helpers/clipFixture.ts';
 import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
+import { int64Tensor, int64WebTensor, runOnnx, runOnnxWeb } from '../../helpers/ortSession.ts';
+import { listFiles, removeFolder, transformersJsRoot } from '../../helpers/transformersJs.ts';
 
 // Different lengths (so rows are padded), accents, an empty text and one longer than maxTextLength (24): truncated, EOS last.
 const texts = [
@@ -48,13 +48,6 @@ let dir: string;
 let encoder: ClipEncoder;
 let weights: TensorMap;
 
-const i64 = (a: Int32Array, dims: number[]) =>
-  new ort.Tensor(
-    'int64',
-    BigInt64Array.from(a, (v) => BigInt(v)),
-    dims,
-  );
-
 /** Seeded pixel_values [B, 3, 32, 32] around the normalized range. */
 function pixels(seed: number, B: number): Float32Array {
   const rng = new Rng(seed);
@@ -68,45 +61,31 @@ function tfjsImage(e: ClipEncoder, px: Float32Array, B: number): Float32Array {
   return tf.tidy(() => e.embedPixels(tf.tensor4d(px, [B, 3, 32, 32]), { training: false }).dataSync() as Float32Array);
 }
 
-async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(bytes);
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
-
 async function ortText(bytes: Uint8Array, e: ClipEncoder, t: string[]) {
   const b = e.tokenizer.encode(t, e.maxTextLength);
-  const out = await run(bytes, {
-    input_ids: i64(b.inputIds, [b.batchSize, b.seqLen]),
-    attention_mask: i64(b.attentionMask, [b.batchSize, b.seqLen]),
+  const out = await runOnnx(bytes, {
+    input_ids: int64Tensor(b.inputIds, [b.batchSize, b.seqLen]),
+    attention_mask: int64Tensor(b.attentionMask, [b.batchSize, b.seqLen]),
   });
   return { embeds: out.text_embeds!.data as Float32Array, hiddenDims: [...out.last_hidden_state!.dims], batch: b };
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'ftlab-clip-export-'));
+  root = await transformersJsRoot('ftlab-clip-export-');
   encoder = await loadClipEncoder(folderSource(await makeTinyClip()));
   weights = await encoder.model.exportWeights();
   dir = path.join(root, 'tiny-clip');
   await writeModelFiles(dir, await exportClipModel(encoder, { baseModel: 'openai/clip-vit-base-patch32', modelId: 'acme/tiny-clip', loss: 'clip' }));
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = root + path.sep;
-  env.useFSCache = false;
 });
 
 afterAll(async () => {
   encoder?.dispose();
-  if (root) await rm(root, { recursive: true, force: true });
+  await removeFolder(root);
 });
 
 describe('exportClipModel', () => {
   it('writes a CLIPModel folder: config, tokenizer, preprocessor, every CLIPModel weight, both ONNX towers, a model card', async () => {
-    const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/')).sort();
-    expect(files).toEqual([
+    expect(await listFiles(dir)).toEqual([
       'README.md',
       'config.json',
       'merges.txt',
@@ -194,7 +173,7 @@ describe('CLIP ONNX towers match the tfjs model (onnxruntime-node)', () => {
   it.each([[1], [2], [5]])('vision tower, batch %i', async (B) => {
     const before = tf.memory().numTensors;
     const px = pixels(10 + B, B);
-    const out = await run(buildClipVisionOnnx(encoder.model.config, weights), { pixel_values: new ort.Tensor('float32', px, [B, 3, 32, 32]) });
+    const out = await runOnnx(buildClipVisionOnnx(encoder.model.config, weights), { pixel_values: new ort.Tensor('float32', px, [B, 3, 32, 32]) });
     expect([...out.last_hidden_state!.dims]).toEqual([B, 17, 32]);
     expect(maxAbsDiff(out.image_embeds!.data as Float32Array, tfjsImage(encoder, px, B))).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
@@ -216,10 +195,12 @@ describe('CLIP ONNX towers match the tfjs model (onnxruntime-node)', () => {
       () => encoder.model.textFeatures(clipTextInputs(batch, encoder.model.config.text), { training: false }).dataSync() as Float32Array,
     );
     const bytes = buildClipTextOnnx(encoder.model.config, weights);
-    const got = (await run(bytes, { input_ids: i64(ids, [B, S]), attention_mask: i64(mask, [B, S]) })).text_embeds!.data as Float32Array;
-    expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
-    const unmasked = (await run(bytes, { input_ids: i64(ids, [B, S]), attention_mask: i64(new Int32Array(B * S).fill(1), [B, S]) })).text_embeds!
+    const got = (await runOnnx(bytes, { input_ids: int64Tensor(ids, [B, S]), attention_mask: int64Tensor(mask, [B, S]) })).text_embeds!
       .data as Float32Array;
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+    const unmasked = (
+      await runOnnx(bytes, { input_ids: int64Tensor(ids, [B, S]), attention_mask: int64Tensor(new Int32Array(B * S).fill(1), [B, S]) })
+    ).text_embeds!.data as Float32Array;
     expect(maxAbsDiff(unmasked, want)).toBeGreaterThan(1e-3);
   });
 
@@ -241,34 +222,26 @@ describe('CLIP ONNX towers match the tfjs model (onnxruntime-node)', () => {
     const model = ClipModel.fromWeights(legacy, weights);
     const want = tf.tidy(() => model.textFeatures(clipTextInputs(batch, legacy.text), { training: false }).dataSync() as Float32Array);
     model.dispose();
-    const feeds = { input_ids: i64(ids, [3, 6]), attention_mask: i64(batch.attentionMask, [3, 6]) };
-    const got = (await run(buildClipTextOnnx(legacy, weights), feeds)).text_embeds!.data as Float32Array;
+    const feeds = { input_ids: int64Tensor(ids, [3, 6]), attention_mask: int64Tensor(batch.attentionMask, [3, 6]) };
+    const got = (await runOnnx(buildClipTextOnnx(legacy, weights), feeds)).text_embeds!.data as Float32Array;
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
     // the same ids through the eos-id graph (no eos in any row: HF pools position 0) give other vectors
-    const byEosId = (await run(buildClipTextOnnx(encoder.model.config, weights), feeds)).text_embeds!.data as Float32Array;
+    const byEosId = (await runOnnx(buildClipTextOnnx(encoder.model.config, weights), feeds)).text_embeds!.data as Float32Array;
     expect(maxAbsDiff(byEosId, want)).toBeGreaterThan(1e-2);
   });
 
   it('runs in onnxruntime-web (what transformers.js uses in browsers)', async () => {
-    ortWeb.env.wasm.numThreads = 1;
     const b = encoder.tokenizer.encode(texts, encoder.maxTextLength);
-    const web64 = (a: Int32Array) =>
-      new ortWeb.Tensor(
-        'int64',
-        BigInt64Array.from(a, (v) => BigInt(v)),
-        [b.batchSize, b.seqLen],
-      );
-    const textSession = await ortWeb.InferenceSession.create(buildClipTextOnnx(encoder.model.config, weights), { executionProviders: ['wasm'] });
-    const visionSession = await ortWeb.InferenceSession.create(buildClipVisionOnnx(encoder.model.config, weights), { executionProviders: ['wasm'] });
-    try {
-      const t = await textSession.run({ input_ids: web64(b.inputIds), attention_mask: web64(b.attentionMask) });
-      expect(maxAbsDiff(t.text_embeds!.data as Float32Array, tfjsText(encoder, texts))).toBeLessThan(1e-5);
-      const v = await visionSession.run({ pixel_values: new ortWeb.Tensor('float32', pixels(4, 3), [3, 3, 32, 32]) });
-      expect(maxAbsDiff(v.image_embeds!.data as Float32Array, tfjsImage(encoder, pixels(4, 3), 3))).toBeLessThan(1e-5);
-    } finally {
-      await textSession.release();
-      await visionSession.release();
-    }
+    const web64 = (a: Int32Array) => int64WebTensor(a, [b.batchSize, b.seqLen]);
+    const t = await runOnnxWeb(buildClipTextOnnx(encoder.model.config, weights), {
+      input_ids: web64(b.inputIds),
+      attention_mask: web64(b.attentionMask),
+    });
+    expect(maxAbsDiff(t.text_embeds!.data as Float32Array, tfjsText(encoder, texts))).toBeLessThan(1e-5);
+    const v = await runOnnxWeb(buildClipVisionOnnx(encoder.model.config, weights), {
+      pixel_values: new ortWeb.Tensor('float32', pixels(4, 3), [3, 3, 32, 32]),
+    });
+    expect(maxAbsDiff(v.image_embeds!.data as Float32Array, tfjsImage(encoder, pixels(4, 3), 3))).toBeLessThan(1e-5);
   });
 });
 

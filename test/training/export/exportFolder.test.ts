@@ -1,9 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { AutoModel, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { writeModelFiles } from '../../../src/cli/writeModelFiles.ts';
 import { exportSentenceModel, type ModelCardInfo } from '../../../src/training/export/exportSentenceModel.ts';
@@ -13,6 +10,8 @@ import type { SentenceEncoder } from '../../../src/training/models/sentenceEncod
 import { readSafetensors } from '../../../src/training/weights/safetensors.ts';
 import { makeTinyModel } from '../../helpers/fixtures.ts';
 import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
+import { int64Tensor, runOnnx } from '../../helpers/ortSession.ts';
+import { autoModelEmbeddings, featureExtraction, listFiles, removeFolder, sentenceFiles, transformersJsRoot } from '../../helpers/transformersJs.ts';
 
 const texts = ['Red running shoes for men', 'usb c cable', 'Café espresso machine with milk frother, stainless steel', 'mug'];
 const card: ModelCardInfo = {
@@ -38,55 +37,25 @@ async function exportTo(name: string, info: ModelCardInfo = card): Promise<strin
 const flat = (rows: Float32Array[]) => Float32Array.from(rows.flatMap((r) => [...r]));
 
 async function ortSentence(dir: string, batch: ReturnType<SentenceEncoder['tokenizer']['encode']>): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'));
-  const t = (a: Int32Array) =>
-    new ort.Tensor(
-      'int64',
-      BigInt64Array.from(a, (v) => BigInt(v)),
-      [batch.batchSize, batch.seqLen],
-    );
-  try {
-    const out = await session.run({ input_ids: t(batch.inputIds), attention_mask: t(batch.attentionMask), token_type_ids: t(batch.tokenTypeIds) });
-    return out.sentence_embedding!.data as Float32Array;
-  } finally {
-    await session.release();
-  }
+  const t = (a: Int32Array) => int64Tensor(a, [batch.batchSize, batch.seqLen]);
+  const feeds = { input_ids: t(batch.inputIds), attention_mask: t(batch.attentionMask), token_type_ids: t(batch.tokenTypeIds) };
+  return (await runOnnx(path.join(dir, 'onnx', 'model.onnx'), feeds)).sentence_embedding!.data as Float32Array;
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'ftlab-export-'));
+  root = await transformersJsRoot('ftlab-export-');
   encoder = await loadSentenceEncoder(folderSource(await makeTinyModel()));
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = root + path.sep;
-  env.useFSCache = false;
 });
 
 afterAll(async () => {
   encoder?.dispose();
-  if (root) await rm(root, { recursive: true, force: true });
+  await removeFolder(root);
 });
 
 describe('exportSentenceModel', () => {
   it('writes every file of a sentence-transformers + transformers.js + ONNX folder', async () => {
     const dir = await exportTo('full-folder');
-    const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/')).sort();
-    expect(files).toEqual(
-      expect.arrayContaining([
-        'config.json',
-        'tokenizer.json',
-        'tokenizer_config.json',
-        'special_tokens_map.json',
-        'vocab.txt',
-        'model.safetensors',
-        'modules.json',
-        'sentence_bert_config.json',
-        '1_Pooling/config.json',
-        'config_sentence_transformers.json',
-        'README.md',
-        'onnx/model.onnx',
-      ]),
-    );
+    expect(await listFiles(dir)).toEqual(expect.arrayContaining([...sentenceFiles, 'vocab.txt', 'config_sentence_transformers.json']));
     expect((await stat(path.join(dir, '2_Normalize'))).isDirectory()).toBe(true);
 
     const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
@@ -149,22 +118,10 @@ describe('exportSentenceModel', () => {
 
   it('transformers.js feature-extraction (mean, normalize) and AutoModel sentence_embedding match the tfjs encoder', async () => {
     const expected = flat(await encoder.encode(texts));
-    const extractor = await pipeline('feature-extraction', 'full-folder', { dtype: 'fp32', device: 'cpu' });
-    try {
-      const out = await extractor(texts, { pooling: 'mean', normalize: true });
-      expect(out.dims).toEqual([texts.length, 32]);
-      expect(maxAbsDiff(out.data as Float32Array, expected)).toBeLessThan(1e-5);
-    } finally {
-      await extractor.dispose();
-    }
-    const tokenizer = await AutoTokenizer.from_pretrained('full-folder');
-    const model = await AutoModel.from_pretrained('full-folder', { dtype: 'fp32', device: 'cpu' });
-    try {
-      const outputs = await model(tokenizer(texts, { padding: true, truncation: true }));
-      expect(maxAbsDiff(outputs.sentence_embedding.data as Float32Array, expected)).toBeLessThan(1e-5);
-    } finally {
-      await model.dispose();
-    }
+    const out = await featureExtraction('full-folder', texts, { pooling: 'mean', normalize: true });
+    expect(out.dims).toEqual([texts.length, 32]);
+    expect(maxAbsDiff(out.data, expected)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(await autoModelEmbeddings('full-folder', texts), expected)).toBeLessThan(1e-5);
   });
 
   it('exports max pooling without Normalize consistently across ftlab, onnxruntime and transformers.js', async () => {
@@ -183,14 +140,7 @@ describe('exportSentenceModel', () => {
       const expected = flat(await encoder.encode(texts));
       const batch = encoder.tokenizer.encode(texts, encoder.config.maxSeqLength);
       expect(maxAbsDiff(await ortSentence(dir, batch), expected)).toBeLessThan(1e-5);
-      const tokenizer = await AutoTokenizer.from_pretrained('max-pooling');
-      const model = await AutoModel.from_pretrained('max-pooling', { dtype: 'fp32', device: 'cpu' });
-      try {
-        const outputs = await model(tokenizer(texts, { padding: true, truncation: true }));
-        expect(maxAbsDiff(outputs.sentence_embedding.data as Float32Array, expected)).toBeLessThan(1e-5);
-      } finally {
-        await model.dispose();
-      }
+      expect(maxAbsDiff(await autoModelEmbeddings('max-pooling', texts), expected)).toBeLessThan(1e-5);
       const reloaded = await loadSentenceEncoder(folderSource(dir));
       try {
         expect(reloaded.config).toEqual(encoder.config);

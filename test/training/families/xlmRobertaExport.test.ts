@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
-import * as ortWeb from 'onnxruntime-web';
-import { AutoModel, AutoTokenizer, env, pipeline } from '@huggingface/transformers';
+import { AutoTokenizer } from '@huggingface/transformers';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { writeModelFiles } from '../../../src/cli/writeModelFiles.ts';
 import type { TrainRow } from '../../../src/training/data/trainRows.ts';
@@ -16,6 +13,8 @@ import { l2normalize, pool } from '../../../src/training/models/pooling.ts';
 import type { SentenceEncoder } from '../../../src/training/models/sentenceEncoder.ts';
 import { train } from '../../../src/training/train/trainLoop.ts';
 import { checkOnnxModel, decodeModel, maxAbsDiff } from '../../helpers/onnx.ts';
+import { int64Tensor, int64WebTensor, runOnnx, runOnnxWeb } from '../../helpers/ortSession.ts';
+import { autoModelEmbeddings, featureExtraction, listFiles, removeFolder, sentenceFiles, transformersJsRoot } from '../../helpers/transformersJs.ts';
 import { makeTinyXlmRoberta, multilingualCorpus } from '../../helpers/xlmRobertaFixture.ts';
 
 const texts = ['Rote Laufschuhe für Herren', 'mug', 'Кофемашина эспрессо', 'ステンレス製 水筒', 'usb c cable, 2m braided and fast'];
@@ -35,21 +34,12 @@ function tfjsOutputs(enc: SentenceEncoder, batchTexts: string[]) {
   return out;
 }
 
-async function runOnnx(file: string, b: ReturnType<SentenceEncoder['tokenizer']['encode']>) {
-  const session = await ort.InferenceSession.create(file);
-  const t = (a: Int32Array) =>
-    new ort.Tensor(
-      'int64',
-      BigInt64Array.from(a, (v) => BigInt(v)),
-      [b.batchSize, b.seqLen],
-    );
-  try {
-    expect(session.inputNames).toEqual(['input_ids', 'attention_mask']);
-    const out = await session.run({ input_ids: t(b.inputIds), attention_mask: t(b.attentionMask) });
-    return { hidden: out.last_hidden_state!.data as Float32Array, sentence: out.sentence_embedding!.data as Float32Array };
-  } finally {
-    await session.release();
-  }
+async function ortOutputs(file: string, b: ReturnType<SentenceEncoder['tokenizer']['encode']>) {
+  const t = (a: Int32Array) => int64Tensor(a, [b.batchSize, b.seqLen]);
+  const out = await runOnnx(file, { input_ids: t(b.inputIds), attention_mask: t(b.attentionMask) }, (session) =>
+    expect(session.inputNames).toEqual(['input_ids', 'attention_mask']),
+  );
+  return { hidden: out.last_hidden_state!.data as Float32Array, sentence: out.sentence_embedding!.data as Float32Array };
 }
 
 async function exportTo(name: string, enc: SentenceEncoder): Promise<string> {
@@ -59,38 +49,20 @@ async function exportTo(name: string, enc: SentenceEncoder): Promise<string> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'ftlab-xlmr-export-'));
+  root = await transformersJsRoot('ftlab-xlmr-export-');
   const source = folderSource(await makeTinyXlmRoberta());
   family = await familyOf(source);
   encoder = (await family.load(source, { dropout: 0 })) as SentenceEncoder;
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = root + path.sep;
-  env.useFSCache = false;
 });
 afterAll(async () => {
   encoder?.dispose();
-  if (root) await rm(root, { recursive: true, force: true });
+  await removeFolder(root);
 });
 
 describe('XLM-RoBERTa export', () => {
   it('writes an XLMRobertaModel folder whose ONNX (input_ids, attention_mask) matches tfjs in onnxruntime', async () => {
     const dir = await exportTo('xlmr-folder', encoder);
-    const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/'));
-    expect(files).toEqual(
-      expect.arrayContaining([
-        'config.json',
-        'tokenizer.json',
-        'tokenizer_config.json',
-        'special_tokens_map.json',
-        'model.safetensors',
-        'modules.json',
-        'sentence_bert_config.json',
-        '1_Pooling/config.json',
-        'README.md',
-        'onnx/model.onnx',
-      ]),
-    );
+    expect(await listFiles(dir)).toEqual(expect.arrayContaining(sentenceFiles));
     const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ architectures: ['XLMRobertaModel'], model_type: 'xlm-roberta', pad_token_id: 1, type_vocab_size: 1 });
     const bytes = new Uint8Array(await readFile(path.join(dir, 'onnx', 'model.onnx')));
@@ -99,7 +71,7 @@ describe('XLM-RoBERTa export', () => {
 
     const ours = tfjsOutputs(encoder, texts);
     expect(ours.batch.attentionMask.includes(0)).toBe(true);
-    const onnx = await runOnnx(path.join(dir, 'onnx', 'model.onnx'), ours.batch);
+    const onnx = await ortOutputs(path.join(dir, 'onnx', 'model.onnx'), ours.batch);
     const diffs = { hidden: maxAbsDiff(onnx.hidden, ours.hidden), sentence: maxAbsDiff(onnx.sentence, ours.sentence) };
     console.log(`xlm-roberta onnxruntime vs tfjs: ${JSON.stringify(diffs)}`);
     expect(diffs.hidden).toBeLessThan(1e-5);
@@ -108,23 +80,11 @@ describe('XLM-RoBERTa export', () => {
 
   it('runs in onnxruntime-web (the WASM runtime transformers.js uses in browsers)', async () => {
     const ours = tfjsOutputs(encoder, texts);
-    ortWeb.env.wasm.numThreads = 1;
-    const session = await ortWeb.InferenceSession.create(new Uint8Array(await readFile(path.join(root, 'xlmr-folder', 'onnx', 'model.onnx'))), {
-      executionProviders: ['wasm'],
-    });
-    try {
-      const t = (a: Int32Array) =>
-        new ortWeb.Tensor(
-          'int64',
-          BigInt64Array.from(a, (v) => BigInt(v)),
-          [ours.batch.batchSize, ours.batch.seqLen],
-        );
-      const out = await session.run({ input_ids: t(ours.batch.inputIds), attention_mask: t(ours.batch.attentionMask) });
-      expect(maxAbsDiff(out.last_hidden_state!.data as Float32Array, ours.hidden)).toBeLessThan(1e-5);
-      expect(maxAbsDiff(out.sentence_embedding!.data as Float32Array, ours.sentence)).toBeLessThan(1e-5);
-    } finally {
-      await session.release();
-    }
+    const model = new Uint8Array(await readFile(path.join(root, 'xlmr-folder', 'onnx', 'model.onnx')));
+    const t = (a: Int32Array) => int64WebTensor(a, [ours.batch.batchSize, ours.batch.seqLen]);
+    const out = await runOnnxWeb(model, { input_ids: t(ours.batch.inputIds), attention_mask: t(ours.batch.attentionMask) });
+    expect(maxAbsDiff(out.last_hidden_state!.data as Float32Array, ours.hidden)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(out.sentence_embedding!.data as Float32Array, ours.sentence)).toBeLessThan(1e-5);
   });
 
   it('loads in transformers.js: identical token ids, feature-extraction and AutoModel match tfjs', async () => {
@@ -135,22 +95,10 @@ describe('XLM-RoBERTa export', () => {
     expect([...(theirs.attention_mask.data as BigInt64Array)].map(Number)).toEqual([...ours.attentionMask]);
 
     const expected = flat(await encoder.encode(texts));
-    const extractor = await pipeline('feature-extraction', 'xlmr-folder', { dtype: 'fp32', device: 'cpu' });
-    let pipelineDiff: number;
-    try {
-      const out = await extractor(texts, { pooling: 'mean', normalize: true });
-      expect(out.dims).toEqual([texts.length, 32]);
-      pipelineDiff = maxAbsDiff(out.data as Float32Array, expected);
-    } finally {
-      await extractor.dispose();
-    }
-    const model = await AutoModel.from_pretrained('xlmr-folder', { dtype: 'fp32', device: 'cpu' });
-    let autoDiff: number;
-    try {
-      autoDiff = maxAbsDiff((await model(theirs)).sentence_embedding.data as Float32Array, expected);
-    } finally {
-      await model.dispose();
-    }
+    const out = await featureExtraction('xlmr-folder', texts, { pooling: 'mean', normalize: true });
+    expect(out.dims).toEqual([texts.length, 32]);
+    const pipelineDiff = maxAbsDiff(out.data, expected);
+    const autoDiff = maxAbsDiff(await autoModelEmbeddings('xlmr-folder', texts), expected);
     console.log(`xlm-roberta transformers.js vs tfjs: feature-extraction ${pipelineDiff.toExponential(2)}, AutoModel ${autoDiff.toExponential(2)}`);
     expect(pipelineDiff).toBeLessThan(1e-5);
     expect(autoDiff).toBeLessThan(1e-5);
@@ -198,7 +146,7 @@ describe('XLM-RoBERTa training', () => {
         again.dispose();
       }
       const ours = tfjsOutputs(enc, texts);
-      expect(maxAbsDiff((await runOnnx(path.join(dir, 'onnx', 'model.onnx'), ours.batch)).sentence, ours.sentence)).toBeLessThan(1e-5);
+      expect(maxAbsDiff((await ortOutputs(path.join(dir, 'onnx', 'model.onnx'), ours.batch)).sentence, ours.sentence)).toBeLessThan(1e-5);
     } finally {
       enc.dispose();
     }

@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/training/random/rng.ts';
 import { clipLossFromEmbeddings, type ClipEmbedder } from '../../../src/training/losses/clipLoss.ts';
 import { createLoss, lossNames } from '../../../src/training/losses/registry.ts';
+import { runPythonReference } from '../../helpers/pythonReference.ts';
 import { maxRelError } from '../../helpers/trainReference.ts';
-
-const script = path.join(import.meta.dirname, '..', '..', 'reference', 'clip_train_reference.py');
 
 interface LossRef {
   loss: number;
@@ -26,10 +23,9 @@ const cases = [
 let refs: LossRef[] = [];
 
 beforeAll(() => {
-  const out = execFileSync('python3', [script], {
-    input: JSON.stringify({ batch: cases.map((c) => ({ task: 'loss', text: c.text, image: c.image, logit_scale: c.scale })) }),
+  refs = runPythonReference('clip_train_reference.py', {
+    batch: cases.map((c) => ({ task: 'loss', text: c.text, image: c.image, logit_scale: c.scale })),
   });
-  refs = JSON.parse(out.toString());
 });
 
 describe('clipLossFromEmbeddings', () => {

@@ -1,9 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile, cp } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { AutoTokenizer, env } from '@huggingface/transformers';
+import { AutoTokenizer } from '@huggingface/transformers';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { initModel } from '../../../src/training/init/initModel.ts';
 import { loadCrossEncoder, type TfjsCrossEncoder } from '../../../src/training/models/crossEncoder.ts';
@@ -14,6 +13,7 @@ import { crossEncoderReference, makeTinyCrossEncoder } from '../../helpers/cross
 import { makeTinyModel, tinyTrainingCorpus } from '../../helpers/fixtures.ts';
 import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
 import type { TokenBatch } from '../../helpers/reference.ts';
+import { removeFolder, transformersJsRoot } from '../../helpers/transformersJs.ts';
 
 const pairs: [string, string][] = [
   ['running shoes', 'Red running shoes for men, size 42'],
@@ -36,16 +36,14 @@ let ceDir: string;
 let ce: TfjsCrossEncoder;
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'ftlab-ce-test-'));
+  root = await transformersJsRoot('ftlab-ce-test-');
   ceDir = await makeTinyCrossEncoder();
   ce = (await loadCrossEncoder(folderSource(ceDir), { maxLength: 24 })) as TfjsCrossEncoder;
-  env.allowLocalModels = true;
-  env.useFSCache = false;
 });
 
 afterAll(async () => {
   ce?.dispose();
-  if (root) await rm(root, { recursive: true, force: true });
+  await removeFolder(root);
 });
 
 describe('initModel BertForSequenceClassification', () => {

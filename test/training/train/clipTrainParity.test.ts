@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,8 +8,9 @@ import { folderSource } from '../../../src/cli/folderSource.ts';
 import { folderImageProvider } from '../../../src/cli/images/folderImageProvider.ts';
 import { loadClipEncoder } from '../../../src/training/models/clip/loadClip.ts';
 import { readSafetensors, writeSafetensors } from '../../../src/training/weights/safetensors.ts';
-import { runCli, tempDir } from '../../helpers/cli.ts';
-import { weightDiffs } from '../../helpers/trainReference.ts';
+import { jsonLines, runCliOk, tempDir } from '../../helpers/cli.ts';
+import { runPythonReference } from '../../helpers/pythonReference.ts';
+import { expectStepsMatch, fileOrderBatch, parityTrainFlags, weightDiffs, type ParityHyper } from '../../helpers/trainReference.ts';
 import { makeTinyClip, tinyImage } from '../../helpers/clipFixture.ts';
 
 /**
@@ -18,8 +18,6 @@ import { makeTinyClip, tinyImage } from '../../helpers/clipFixture.ts';
  * fine-tuning (numpy CLIPModel forward, finite-difference gradients over every live parameter, torch
  * clip_grad_norm_ + AdamW without decay on ndim<2/logit_scale, cosine schedule with warmup, logit_scale clamp).
  */
-const script = path.join(import.meta.dirname, '..', '..', 'reference', 'clip_train_reference.py');
-
 const rows = [
   { text: 'Red running shoes for men', image: 'p1' },
   { text: 'Stainless steel water bottle', image: 'p2' },
@@ -30,7 +28,7 @@ const rows = [
 ];
 const batchSize = 4;
 const steps = 5;
-const hyper = { lr: 3e-3, weight_decay: 0.1, warmup_steps: 2, total_steps: steps, scheduler: 'cosine', max_grad_norm: 0.5 };
+const hyper: ParityHyper = { lr: 3e-3, weight_decay: 0.1, warmup_steps: 2, total_steps: steps, scheduler: 'cosine', max_grad_norm: 0.5 };
 
 let model = '';
 let images = '';
@@ -83,8 +81,7 @@ async function referenceSteps(locks: { lock_text?: boolean; lock_image?: boolean
   const size = encoder.model.config.vision.image_size;
   const batches = [];
   for (let k = 0; k < steps; k++) {
-    const start = (k % Math.ceil(rows.length / batchSize)) * batchSize;
-    const batch = rows.slice(start, start + batchSize);
+    const batch = fileOrderBatch(rows, batchSize, k);
     const x = encoder.toTextInputs(batch.map((r) => r.text));
     const pixels = await Promise.all(
       batch.map(async (r) => {
@@ -98,17 +95,13 @@ async function referenceSteps(locks: { lock_text?: boolean; lock_image?: boolean
     tf.dispose([x.inputIds, x.attentionMask, x.eosOneHot]);
   }
   encoder.dispose();
-  const out = execFileSync('python3', [script], {
-    input: JSON.stringify({ task: 'train', model_dir: model, ...hyper, ...locks, steps: batches }),
-    maxBuffer: 1 << 28,
-  });
-  return JSON.parse(out.toString()) as {
+  return runPythonReference<{
     losses: number[];
     grad_norms: number[];
     logit_scales: number[];
     grad_max: Record<string, number>;
     weights: Record<string, number[]>;
-  };
+  }>('clip_train_reference.py', { task: 'train', model_dir: model, ...hyper, ...locks, steps: batches });
 }
 
 const cases: [string, string[], { lock_image?: boolean }][] = [
@@ -119,51 +112,13 @@ const cases: [string, string[], { lock_image?: boolean }][] = [
 describe.each(cases)('CLIP training parity with a float64 reference (%s)', (_name, flags, locks) => {
   it('5 steps with warmup, cosine decay, weight decay, clipping and the logit-scale clamp match', async () => {
     const out = path.join(tempDir('ftlab-clip-parity-out-'), 'model');
-    const [ref, run] = await Promise.all([
-      referenceSteps(locks),
-      runCli([
-        'train',
-        '--model',
-        model,
-        '--data',
-        data,
-        '--loss',
-        'clip',
-        '--images',
-        images,
-        '--output',
-        out,
-        '--steps',
-        String(steps),
-        '--batch-size',
-        String(batchSize),
-        '--lr',
-        String(hyper.lr),
-        '--weight-decay',
-        String(hyper.weight_decay),
-        '--warmup-steps',
-        String(hyper.warmup_steps),
-        '--scheduler',
-        hyper.scheduler,
-        '--max-grad-norm',
-        String(hyper.max_grad_norm),
-        '--no-shuffle',
-        '--log-json',
-        ...flags,
-      ]),
-    ]);
-    expect(run.stderr).not.toMatch(/ftlab: /);
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.type === 'step');
-    for (let k = 0; k < steps; k++) {
-      expect(Math.abs(events[k].loss - ref.losses[k]) / ref.losses[k]).toBeLessThan(1e-5);
-      expect(Math.abs(events[k].gradNorm - ref.grad_norms[k]) / ref.grad_norms[k]).toBeLessThan(1e-3);
-    }
-    // clipping and the clamp must both have acted for the comparison to cover them
-    expect(ref.grad_norms.some((n) => n > hyper.max_grad_norm)).toBe(true);
+    const args = ['train', '--model', model, '--data', data, '--loss', 'clip', '--images', images, '--output', out];
+    const [ref, run] = await Promise.all([referenceSteps(locks), runCliOk([...args, ...parityTrainFlags(hyper, batchSize), ...flags])]);
+    expectStepsMatch(
+      jsonLines(run.stdout).filter((e) => e.type === 'step'),
+      ref,
+      hyper,
+    );
     expect(ref.logit_scales[0]).toBe(0); // -0.05 clamped after the lr-0 first update
     let worst = 0;
     let moved = 0;

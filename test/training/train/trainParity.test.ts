@@ -1,19 +1,17 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
-import { runCli, tempDir } from '../../helpers/cli.ts';
-import { weightDiffs } from '../../helpers/trainReference.ts';
+import { jsonLines, runCliOk, tempDir } from '../../helpers/cli.ts';
+import { runPythonReference } from '../../helpers/pythonReference.ts';
+import { expectStepsMatch, fileOrderBatch, parityTrainFlags, weightDiffs, type ParityHyper } from '../../helpers/trainReference.ts';
 import { makeTinyModel, tinyCorpus } from '../../helpers/fixtures.ts';
 
 /**
  * `ftlab train --no-shuffle --dropout 0` for 5 steps against an independent float64 reference of
  * sentence-transformers' training step (numpy forward, finite-difference gradients, torch AdamW/clip/schedule).
  */
-const script = path.join(import.meta.dirname, '..', '..', 'reference', 'st_train_reference.py');
-
 const rows = [
   { query: 'running shoes', positive: 'Red running shoes for men, size 42', negative: 'Ceramic coffee mug 350ml', margin: 2.5 },
   { query: 'water bottle for kids', positive: 'Stainless steel water bottle 750ml', negative: 'Kids rain jacket, yellow, hooded', margin: 0.7 },
@@ -24,7 +22,7 @@ const rows = [
 ];
 const batchSize = 4;
 const steps = 5;
-const hyper = { lr: 3e-4, weight_decay: 0.01, warmup_steps: 2, total_steps: steps, scheduler: 'linear', max_grad_norm: 0.5, scale: 20 };
+const hyper: ParityHyper = { lr: 3e-4, weight_decay: 0.01, warmup_steps: 2, total_steps: steps, scheduler: 'linear', max_grad_norm: 0.5 };
 
 let model: string;
 let data: string;
@@ -49,9 +47,7 @@ async function referenceSteps(loss: 'mnrl' | 'margin-mse') {
   const encoder = await loadSentenceEncoder(folderSource(model));
   const cols = ['query', 'positive', 'negative'] as const;
   const batches = Array.from({ length: steps }, (_, k) => {
-    const start = (k % Math.ceil(rows.length / batchSize)) * batchSize;
-    // drop_last=False: the epoch's last batch is short, then the file starts over
-    const batch = rows.slice(start, Math.min(start + batchSize, rows.length));
+    const batch = fileOrderBatch(rows, batchSize, k);
     const columns = Object.fromEntries(
       cols.map((c) => {
         const t = encoder.tokenizer.encode(
@@ -65,11 +61,8 @@ async function referenceSteps(loss: 'mnrl' | 'margin-mse') {
     return { columns, margins: batch.map((r) => r.margin) };
   });
   encoder.dispose();
-  const out = execFileSync('python3', [script], {
-    input: JSON.stringify({ model_dir: model, loss, pooling: 'mean', normalize: true, ...hyper, steps: batches }),
-    maxBuffer: 1 << 28,
-  });
-  return JSON.parse(out.toString()) as { losses: number[]; grad_norms: number[]; weights: Record<string, number[]> };
+  const request = { model_dir: model, loss, pooling: 'mean', normalize: true, scale: 20, ...hyper, steps: batches };
+  return runPythonReference<{ losses: number[]; grad_norms: number[]; weights: Record<string, number[]> }>('st_train_reference.py', request);
 }
 
 describe.each(['mnrl', 'margin-mse'] as const)('training parity with sentence-transformers (%s)', (loss) => {
@@ -79,56 +72,12 @@ describe.each(['mnrl', 'margin-mse'] as const)('training parity with sentence-tr
       referenceSteps(loss),
       (async () => {
         const out = path.join(tempDir('ftlab-parity-out-'), 'model');
-        const r = await runCli([
-          'train',
-          '--model',
-          model,
-          '--data',
-          data,
-          '--loss',
-          loss,
-          '--output',
-          out,
-          '--steps',
-          String(steps),
-          '--batch-size',
-          String(batchSize),
-          '--lr',
-          String(hyper.lr),
-          '--weight-decay',
-          String(hyper.weight_decay),
-          '--warmup-steps',
-          String(hyper.warmup_steps),
-          '--scheduler',
-          'linear',
-          '--max-grad-norm',
-          String(hyper.max_grad_norm),
-          '--scale',
-          '20',
-          '--no-shuffle',
-          '--dropout',
-          '0',
-          '--log-json',
-        ]);
-        expect(r.stderr).not.toMatch(/ftlab: /);
-        return {
-          events: r.stdout
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l))
-            .filter((e) => e.type === 'step'),
-          out,
-        };
+        const args = ['train', '--model', model, '--data', data, '--loss', loss, '--output', out, ...parityTrainFlags(hyper, batchSize)];
+        const r = await runCliOk([...args, '--scale', '20', '--dropout', '0']);
+        return { events: jsonLines(r.stdout).filter((e) => e.type === 'step'), out };
       })(),
     ]);
-    const losses = run.events.map((e: { loss: number }) => e.loss);
-    const norms = run.events.map((e: { gradNorm: number }) => e.gradNorm);
-    for (let k = 0; k < steps; k++) {
-      expect(Math.abs(losses[k] - ref.losses[k]) / Math.abs(ref.losses[k])).toBeLessThan(1e-5);
-      expect(Math.abs(norms[k] - ref.grad_norms[k]) / ref.grad_norms[k]).toBeLessThan(1e-3);
-    }
-    // clipping must have been exercised for the comparison to mean something
-    expect(ref.grad_norms.some((n) => n > hyper.max_grad_norm)).toBe(true);
+    expectStepsMatch(run.events, ref, hyper);
     const diffs = weightDiffs(run.out, model, ref.weights);
     const worst = Math.max(...diffs.map((d) => d.diff / d.scale));
     const moved = Math.max(...diffs.map((d) => d.moved));

@@ -16,15 +16,15 @@ export interface SentenceScratchSpec {
   seed?: number;
 }
 
-export function scratchId(spec: SentenceScratchSpec): string {
-  return `scratch-h${spec.hidden ?? 64}-l${spec.layers ?? 2}-v${spec.vocabSize ?? 4000}-s${spec.seed ?? 42}`;
+export function scratchId(spec: SentenceScratchSpec, prefix = 'scratch'): string {
+  return `${prefix}-h${spec.hidden ?? 64}-l${spec.layers ?? 2}-v${spec.vocabSize ?? 4000}-s${spec.seed ?? 42}`;
 }
 
-export function scratchSentenceModel(spec: SentenceScratchSpec, texts: readonly string[]): { id: string; files: ModelFiles } {
-  if (!texts.length) throw new Error('a model from scratch needs the corpus first (its vocabulary is built from the product texts)');
+/** The spec with the lab's defaults, as options for a family's init function (initModel, initXlmRoberta). */
+export function scratchInitOptions(spec: SentenceScratchSpec, texts: readonly string[]) {
   const hidden = spec.hidden ?? 64;
-  const files = initModel({
-    texts: [...texts],
+  return {
+    texts,
     hidden,
     layers: spec.layers ?? 2,
     heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
@@ -32,6 +32,10 @@ export function scratchSentenceModel(spec: SentenceScratchSpec, texts: readonly 
     vocabSize: spec.vocabSize ?? 4000,
     maxSeqLength: spec.maxSeqLength ?? 64,
     seed: spec.seed ?? 42,
-  });
-  return { id: scratchId(spec), files };
+  };
+}
+
+export function scratchSentenceModel(spec: SentenceScratchSpec, texts: readonly string[]): { id: string; files: ModelFiles } {
+  if (!texts.length) throw new Error('a model from scratch needs the corpus first (its vocabulary is built from the product texts)');
+  return { id: scratchId(spec), files: initModel(scratchInitOptions(spec, texts)) };
 }

@@ -6,30 +6,18 @@
  * LayerNorms, zero padding_idx rows in the word and position tables), mean pooling + Normalize.
  */
 import type { ModelFiles } from '../../export/modelFiles.ts';
-import { sentenceTransformersFiles } from '../../export/sentenceFiles.ts';
 import { randomBertWeights } from '../../init/randomBert.ts';
-import { writeSafetensors } from '../../weights/safetensors.ts';
+import { encoderSizes, sentenceEncoderFiles, type EncoderInitOptions } from '../../init/sentenceEncoderFiles.ts';
 import { parseXlmRobertaConfig, XLM_ROBERTA_ARCHITECTURE } from './xlmRobertaBackbone.ts';
 import { xlmRobertaTokenizerFiles, xlmRobertaVocab } from './xlmRobertaTokenizerFiles.ts';
 
-export interface InitXlmRobertaOptions {
-  /** corpus the Unigram vocabulary is learned from */
-  texts: readonly string[];
-  hidden?: number;
-  layers?: number;
-  heads?: number;
-  /** default 4 * hidden */
-  intermediate?: number;
+export interface InitXlmRobertaOptions extends EncoderInitOptions {
   /** upper bound (specials included); a small corpus yields fewer pieces */
   vocabSize?: number;
-  /** sentence-transformers max_seq_length; default 128 */
-  maxSeqLength?: number;
-  seed?: number;
   /** random biases, LayerNorms and padding rows too (parity tests); default false = Hugging Face init */
   perturbAll?: boolean;
   /** config.json initializer_range, the std of the random weights; default 0.02 (larger makes attention peaked) */
   initializerRange?: number;
-  lowercase?: boolean;
 }
 
 const PAD = 1;
@@ -71,32 +59,19 @@ function xlmRobertaConfigJson(o: {
 }
 
 export function initXlmRoberta(opts: InitXlmRobertaOptions): ModelFiles {
-  const hidden = opts.hidden ?? 128;
-  const maxSeqLength = opts.maxSeqLength ?? 128;
-  if (!opts.texts.some((t) => t.trim() !== '')) throw new Error('initXlmRoberta: texts is empty; the vocabulary is learned from them');
+  const { maxSeqLength, ...sizes } = encoderSizes(opts, 'initXlmRoberta');
   const vocab = xlmRobertaVocab(opts.texts, opts.vocabSize ?? 8000, { lowercase: opts.lowercase });
   // like xlm-roberta-base's 514 = 512 + padding_idx + 1: the table numbers maxSeqLength tokens from padding_idx + 1
   const raw = xlmRobertaConfigJson({
     vocab: vocab.length,
-    hidden,
-    layers: opts.layers ?? 2,
-    heads: opts.heads ?? 4,
-    intermediate: opts.intermediate ?? 4 * hidden,
+    ...sizes,
     positions: Math.max(maxSeqLength, 128) + PAD + 1,
     std: opts.initializerRange ?? 0.02,
   });
   const config = parseXlmRobertaConfig(raw, 'initXlmRoberta options');
-  const weights = randomBertWeights(config, { seed: opts.seed ?? 0, perturbAll: opts.perturbAll ?? false });
+  const weights = randomBertWeights(config, opts);
   const positions = weights.get('embeddings.position_embeddings.weight')!;
-  if (!opts.perturbAll) positions.data.fill(0, PAD * hidden, (PAD + 1) * hidden);
-
-  const files: ModelFiles = new Map();
-  files.set('config.json', JSON.stringify(raw, null, 2) + '\n');
-  for (const [name, text] of Object.entries(xlmRobertaTokenizerFiles(vocab, { modelMaxLength: maxSeqLength, lowercase: opts.lowercase })))
-    files.set(name, text);
-  files.set('model.safetensors', writeSafetensors(weights));
-  for (const [name, text] of Object.entries(sentenceTransformersFiles({ maxSeqLength, pooling: 'mean', normalize: true }, hidden))) {
-    files.set(name, text);
-  }
-  return files;
+  if (!opts.perturbAll) positions.data.fill(0, PAD * sizes.hidden, (PAD + 1) * sizes.hidden);
+  const tokenizer = xlmRobertaTokenizerFiles(vocab, { modelMaxLength: maxSeqLength, lowercase: opts.lowercase });
+  return sentenceEncoderFiles(raw, tokenizer, weights, { hidden: sizes.hidden, maxSeqLength });
 }

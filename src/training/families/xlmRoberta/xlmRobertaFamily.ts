@@ -7,36 +7,17 @@ import { exportSentenceModel } from '../../export/exportSentenceModel.ts';
 import type { ModelFiles } from '../../export/modelFiles.ts';
 import type { ScratchBuilder } from '../family.ts';
 import { createSentenceFamily } from '../sentence/sentenceFamily.ts';
+import { scratchId, scratchInitOptions, type SentenceScratchSpec } from '../sentence/sentenceScratch.ts';
 import { initXlmRoberta } from './initXlmRoberta.ts';
 import { loadXlmRoberta, parseXlmRobertaConfig, XLM_ROBERTA_ARCHITECTURE, xlmRobertaModelTypes } from './xlmRobertaBackbone.ts';
 import { xlmRobertaOnnxPositionIds, xlmRobertaShapeExtras } from './xlmRobertaPositions.ts';
 
-/** The lab's "from scratch" multilingual model; the fields are SentenceScratchSpec's. */
-export interface XlmRobertaScratchSpec {
-  vocabSize?: number;
-  hidden?: number;
-  layers?: number;
-  heads?: number;
-  intermediate?: number;
-  maxSeqLength?: number;
-  seed?: number;
-}
+/** The lab's "from scratch" multilingual model. */
+export type XlmRobertaScratchSpec = SentenceScratchSpec;
 
 export function scratchXlmRoberta(spec: XlmRobertaScratchSpec, texts: readonly string[]): { id: string; files: ModelFiles } {
   if (!texts.length) throw new Error('a model from scratch needs the corpus first (its vocabulary is learned from the product texts)');
-  const hidden = spec.hidden ?? 64;
-  const files = initXlmRoberta({
-    texts,
-    hidden,
-    layers: spec.layers ?? 2,
-    heads: spec.heads ?? Math.max(1, Math.round(hidden / 32)),
-    intermediate: spec.intermediate,
-    vocabSize: spec.vocabSize ?? 4000,
-    maxSeqLength: spec.maxSeqLength ?? 64,
-    seed: spec.seed ?? 42,
-  });
-  const id = `scratch-xlm-roberta-h${hidden}-l${spec.layers ?? 2}-v${spec.vocabSize ?? 4000}-s${spec.seed ?? 42}`;
-  return { id, files };
+  return { id: scratchId(spec, 'scratch-xlm-roberta'), files: initXlmRoberta(scratchInitOptions(spec, texts)) };
 }
 
 const scratch: ScratchBuilder = { kind: 'scratch-xlm-roberta', build: (spec, texts) => scratchXlmRoberta(spec as XlmRobertaScratchSpec, texts) };

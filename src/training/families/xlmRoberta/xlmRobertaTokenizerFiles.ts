@@ -5,24 +5,10 @@
  * The normalizer stands in for SentencePiece's precompiled NFKC charsmap: NFKC, whitespace collapsed and
  * stripped (both transformers.js and HF tokenizers implement every step).
  */
+import { addedToken, addedTokensDecoder, tokenizerConfigFiles } from '../../init/tokenizerJson.ts';
 import { learnUnigram, METASPACE, type UnigramOptions } from './unigram.ts';
 
 export const xlmRobertaSpecials = { bos: '<s>', pad: '<pad>', eos: '</s>', unk: '<unk>', mask: '<mask>' } as const;
-
-/** Python's json.dumps(obj, indent=2, sort_keys=True), which save_pretrained uses for the small configs. */
-function sortedJson(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(sort(value), null, 2) + '\n';
-}
 
 export interface XlmRobertaTokenizerOptions extends UnigramOptions {
   /** model_max_length; default 512 */
@@ -40,16 +26,13 @@ export function xlmRobertaVocab(texts: readonly string[], vocabSize: number, opt
 export function xlmRobertaTokenizerFiles(vocab: [string, number][], opts: XlmRobertaTokenizerOptions = {}): Record<string, string> {
   const { bos, pad, eos, unk, mask } = xlmRobertaSpecials;
   const maskId = vocab.length - 1;
-  const token = (id: number, content: string, lstrip = false) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  const added = [token(0, bos), token(1, pad), token(2, eos), token(3, unk), token(maskId, mask, true)];
+  const specials = [
+    { id: 0, content: bos },
+    { id: 1, content: pad },
+    { id: 2, content: eos },
+    { id: 3, content: unk },
+    { id: maskId, content: mask, lstrip: true },
+  ];
   const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   const seq = (id: string) => ({ Sequence: { id, type_id: 0 } });
   const metaspace = { type: 'Metaspace', replacement: METASPACE, prepend_scheme: 'always', split: true };
@@ -57,7 +40,7 @@ export function xlmRobertaTokenizerFiles(vocab: [string, number][], opts: XlmRob
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: added,
+    added_tokens: specials.map(addedToken),
     normalizer: {
       type: 'Sequence',
       normalizers: [
@@ -77,12 +60,10 @@ export function xlmRobertaTokenizerFiles(vocab: [string, number][], opts: XlmRob
     decoder: metaspace,
     model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
   };
-  const decoder: Record<string, unknown> = {};
-  for (const { id, content, lstrip } of added) decoder[id] = { content, lstrip, normalized: false, rstrip: false, single_word: false, special: true };
   const maskToken = { content: mask, lstrip: true, normalized: false, rstrip: false, single_word: false };
   const names = { bos_token: bos, cls_token: bos, eos_token: eos, pad_token: pad, sep_token: eos, unk_token: unk };
   const config = {
-    added_tokens_decoder: decoder,
+    added_tokens_decoder: addedTokensDecoder(specials),
     clean_up_tokenization_spaces: true,
     ...names,
     mask_token: mask,
@@ -91,7 +72,6 @@ export function xlmRobertaTokenizerFiles(vocab: [string, number][], opts: XlmRob
   };
   return {
     'tokenizer.json': JSON.stringify(tokenizer, null, 2),
-    'tokenizer_config.json': sortedJson(config),
-    'special_tokens_map.json': sortedJson({ ...names, mask_token: maskToken }),
+    ...tokenizerConfigFiles(config, { ...names, mask_token: maskToken }),
   };
 }

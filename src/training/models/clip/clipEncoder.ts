@@ -6,25 +6,20 @@ import type { TextTokenizer } from '../tokenizer.ts';
 import type { ClipModel } from './clipModel.ts';
 import { clipTextInputs, type ClipTextInputs } from './clipTextInputs.ts';
 
-export interface ClipEncoderParts {
-  model: ClipModel;
-  tokenizer: TextTokenizer;
-  imageConfig: ClipImageConfig;
-  /** config.json as read (exports write it back) */
-  modelConfig: Record<string, unknown>;
-  /** preprocessor_config.json as read, or as built from imageConfig when the model had none */
-  preprocessorConfig: Record<string, unknown>;
-  sourceId: string;
+/** What a ClipEncoder is built from (loadClipEncoder reads them from a model folder). */
+export type ClipEncoderParts = Pick<ClipEncoder, 'model' | 'tokenizer' | 'imageConfig' | 'modelConfig' | 'preprocessorConfig' | 'sourceId'> & {
   /** default: min(max_position_embeddings, tokenizer model_max_length) */
   maxTextLength?: number;
-}
+};
 
 /** A CLIP model with its tokenizer and image preprocessing: the text and image embedders ftlab trains and serves. */
 export class ClipEncoder {
   model: ClipModel;
   tokenizer: TextTokenizer;
   imageConfig: ClipImageConfig;
+  /** config.json as read (exports write it back) */
   modelConfig: Record<string, unknown>;
+  /** preprocessor_config.json as read, or as built from imageConfig when the model had none */
   preprocessorConfig: Record<string, unknown>;
   sourceId: string;
   maxTextLength: number;
