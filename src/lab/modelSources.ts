@@ -3,7 +3,7 @@
  * fileListSource, in-memory files (a "from scratch" model, a tuned model) through memoryFiles. The browser
  * wraps the result with its IndexedDB cache (src/storage/modelCache.ts) via `wrap`.
  */
-import { hubSource, ModelSourceError, type ModelSource } from '../training/source/modelSource.ts';
+import { hubSource, ModelSourceError, rememberConfigs, type ModelSource } from '../training/source/modelSource.ts';
 import { fileListSource } from '../training/source/fileListSource.ts';
 import type { ModelFiles } from '../training/export/modelFiles.ts';
 import type { ModelSpec } from './api/labApi.ts';
@@ -47,7 +47,12 @@ export interface SourceOptions {
   fetch?: typeof fetch;
 }
 
+/** The spec's files, each config.json read once however often the family is asked about it. */
 export async function modelSource(spec: ResolvedModelSpec, opts: SourceOptions = {}): Promise<ModelSource> {
+  return rememberConfigs(await openSource(spec, opts));
+}
+
+async function openSource(spec: ResolvedModelSpec, opts: SourceOptions): Promise<ModelSource> {
   switch (spec.kind) {
     case 'hub': {
       const inner = hubSource(spec.id, { endpoint: spec.endpoint, revision: spec.revision, fetch: opts.fetch });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { familyOf, loadSentenceEncoder } from '../../training/families/registry.ts';
+import { familyForType, loadSentenceEncoder } from '../../training/families/registry.ts';
 import { exportCrossEncoder } from '../../training/export/exportCrossEncoder.ts';
 import { loadCrossEncoder, type TfjsCrossEncoder } from '../../training/models/crossEncoder.ts';
 import { readJson } from '../../training/source/modelSource.ts';
@@ -43,7 +43,7 @@ export function exportCommand(program: Command) {
       }
       const encoder = await loadSentenceEncoder(source, { onWarning });
       try {
-        await writeModelFiles(o.output, await (await familyOf(source)).exportFiles(encoder, { baseModel: o.model }));
+        await writeModelFiles(o.output, await familyForType(encoder.modelConfig.model_type).exportFiles(encoder, { baseModel: o.model }));
         process.stderr.write(`exported ${o.model} to ${o.output}\n`);
       } finally {
         encoder.dispose();

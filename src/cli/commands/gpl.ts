@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseJudgments } from '../../training/data/judgments.ts';
 import { parseTrainRows } from '../../training/data/trainRows.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
-import { familyOf, loadSentenceEncoder } from '../../training/families/registry.ts';
+import { familyForType, loadSentenceEncoder } from '../../training/families/registry.ts';
 import type { SentenceEncoder } from '../../training/models/sentenceEncoder.ts';
 import type { ModelCardInfo } from '../../training/export/modelCard.ts';
 import { folderCheckpointStore } from '../folderCheckpointStore.ts';
@@ -73,8 +73,7 @@ export function gplCommand(program: Command) {
     let trained: SentenceEncoder | undefined;
     const baseEncoder = async () => (base ??= await load(o.model));
     // the family writes the folder (BERT and XLM-R differ in config.json and the ONNX graph)
-    const exportFiles = async (encoder: SentenceEncoder, card: ModelCardInfo) =>
-      (await familyOf(await resolveModelSource(o.model))).exportFiles(encoder, card);
+    const exportFiles = (encoder: SentenceEncoder, card: ModelCardInfo) => familyForType(encoder.modelConfig.model_type).exportFiles(encoder, card);
     const trainedEncoder = async () => (trained ??= await load(files.model));
     const readJson = async (f: string) => JSON.parse(await readFile(f, 'utf8')) as Record<string, number>;
     try {

@@ -28,6 +28,30 @@ export async function readJsonIfExists<T = Record<string, unknown>>(source: Mode
   return (await source.exists(file)) ? readJson<T>(source, file) : undefined;
 }
 
+/**
+ * `source` with its small *config.json files read once: a family is picked, inspected and loaded from the
+ * same config.json, which is a network or IndexedDB read each time otherwise. Large files (tokenizer.json,
+ * weights) are not kept.
+ */
+export function rememberConfigs(source: ModelSource): ModelSource {
+  const texts = new Map<string, Promise<string>>();
+  return {
+    id: source.id,
+    exists: (file) => source.exists(file),
+    readBytes: (file, onProgress) => source.readBytes(file, onProgress),
+    readText(file) {
+      if (!file.endsWith('config.json')) return source.readText(file);
+      let p = texts.get(file);
+      if (!p) {
+        p = source.readText(file);
+        texts.set(file, p);
+        p.catch(() => texts.delete(file));
+      }
+      return p;
+    },
+  };
+}
+
 export const defaultHubEndpoint = 'https://huggingface.co';
 
 export interface UrlSourceOptions {
