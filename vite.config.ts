@@ -13,6 +13,8 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
+  // imported only once a worker picks WebGPU; pre-bundled so the dev server never re-optimizes mid-session
+  optimizeDeps: { include: ['onnxruntime-web/webgpu'] },
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

@@ -16,13 +16,15 @@ import type { PageBenchInfo } from './browser/benchPage.ts';
  */
 
 export type CatalogueBackend = 'wasm' | 'webgpu';
-const ENGINES: Engine[] = ['tfjs', 'transformers.js'];
+export const CATALOGUE_ENGINES: Engine[] = ['tfjs', 'ftlab-onnx', 'transformers.js'];
 const ENTRY = 'bench/browser/cataloguePage.ts';
 
 export interface CatalogueBenchOptions {
   /** texts to encode; default all (19,406) */
   limit?: number;
   backends: CatalogueBackend[];
+  /** default all (CATALOGUE_ENGINES) */
+  engines?: Engine[];
   /** seconds of encoding per backend (both engines, interleaved), after loading and the first batches */
   budgetS: number;
   /** seconds allowed on top of budgetS for loading both engines and their first batch (shader compilation) */
@@ -102,12 +104,22 @@ export async function runCatalogueBench(o: CatalogueBenchOptions) {
     include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', '@huggingface/transformers'],
   });
   const backends: Record<string, unknown> = {};
-  const ratios: Record<string, { tfjsVsTransformers: number | null; overChunks: number; texts: number; maxAbsDiff: number | null }> = {};
+  const ratios: Record<
+    string,
+    {
+      tfjsVsTransformers: number | null;
+      labOnnxVsTransformers: number | null;
+      overChunks: number;
+      texts: number;
+      maxAbsDiff: number | null;
+      labOnnxMaxAbsDiff: number | null;
+    }
+  > = {};
   try {
     for (const backend of o.backends) {
       o.log(`== catalogue ${backend}: ${texts.length} texts, encode budget ${o.budgetS} s`);
       const run: CatalogueRun = {
-        engines: [...ENGINES],
+        engines: [...(o.engines ?? CATALOGUE_ENGINES)],
         backend,
         modelUrl,
         files: model.files,
@@ -119,23 +131,32 @@ export async function runCatalogueBench(o: CatalogueBenchOptions) {
       };
       const out = await runBackend(server, run, o.budgetS * 1000 + o.loadAllowanceS * 1000, (m) => o.log(`  [${backend}] ${m}`));
       const a = out.results.tfjs,
-        b = out.results['transformers.js'];
+        b = out.results['transformers.js'],
+        lab = out.results['ftlab-onnx'];
       const { ratio, chunks } = commonRatio(a, b);
       ratios[backend] = {
         tfjsVsTransformers: ratio,
+        labOnnxVsTransformers: commonRatio(lab, b).ratio,
         overChunks: chunks,
         texts: Math.min(chunks * o.chunk, texts.length),
         maxAbsDiff: maxAbsDiff(a?.sample, b?.sample),
+        labOnnxMaxAbsDiff: maxAbsDiff(lab?.sample, a?.sample),
       };
       // the sample embeddings only feed the agreement check
       const strip = (r?: CatalogueResult) => r && { ...r, sample: undefined, chunksMs: r.chunksMs.map((ms) => Math.round(ms)) };
-      backends[backend] = { ...(out.error && { error: out.error }), info: out.info, tfjs: strip(a) ?? null, 'transformers.js': strip(b) ?? null };
+      backends[backend] = {
+        ...(out.error && { error: out.error }),
+        info: out.info,
+        tfjs: strip(a) ?? null,
+        'ftlab-onnx': strip(lab) ?? null,
+        'transformers.js': strip(b) ?? null,
+      };
     }
   } finally {
     await server.close();
   }
   return {
-    what: `texts/s embedding the Chorus catalogue ("${CATALOGUE_TEMPLATE}", seeded shuffle, first ${texts.length} of ${all.length}) in batches of ${o.batch}, chunks of ${o.chunk}; tfjsVsTransformers = tfjs texts/s ÷ transformers.js texts/s over the chunks both finished`,
+    what: `texts/s embedding the Chorus catalogue ("${CATALOGUE_TEMPLATE}", seeded shuffle, first ${texts.length} of ${all.length}) in batches of ${o.batch}, chunks of ${o.chunk}; tfjsVsTransformers = tfjs texts/s ÷ transformers.js texts/s over the chunks both finished; labOnnxVsTransformers the same for ftlab-onnx (the lab's inference path: onnxruntime-web over the exporter's in-memory graph); labOnnxMaxAbsDiff compares its embeddings with tfjs'`,
     model: {
       ...catalogueModelShape,
       vocabSize: model.vocabSize,

@@ -10,8 +10,11 @@ import { summarize, type BackendEntry } from './summary.ts';
 import { runServeBench } from './serveBench.ts';
 import { runDataBench } from './dataBench.ts';
 import { initNodeBackend } from '../src/cli/nodeBackend.ts';
-import { runCatalogueBench, type CatalogueBackend } from './catalogueBench.ts';
+import { CATALOGUE_ENGINES, runCatalogueBench, type CatalogueBackend } from './catalogueBench.ts';
+import type { Engine } from './browser/cataloguePage.ts';
 import { CLIP_BACKENDS, runClipSuite, type ClipBackend } from './clipRun.ts';
+import { runTorchBench } from './torchRunner.ts';
+import os from 'node:os';
 
 /**
  * npm run bench [-- --backends node-wasm,browser-webgpu,... --steps N --quick --out file.json --budget S]
@@ -21,7 +24,7 @@ import { CLIP_BACKENDS, runClipSuite, type ClipBackend } from './clipRun.ts';
  * as {"error": ...} (with any partial measurements) when unavailable or over budget.
  */
 
-const ALL = ['onnx', 'node-wasm', 'browser-wasm', 'browser-webgl', 'browser-webgpu', 'node-cpu', 'browser-cpu'] as const;
+const ALL = ['onnx', 'torch', 'node-wasm', 'browser-wasm', 'browser-webgl', 'browser-webgpu', 'node-cpu', 'browser-cpu'] as const;
 type BackendName = (typeof ALL)[number];
 
 /**
@@ -31,6 +34,7 @@ type BackendName = (typeof ALL)[number];
  */
 const BUDGET_S: Record<BackendName, number> = {
   onnx: 60,
+  torch: 90,
   'node-wasm': 170,
   'browser-wasm': 175,
   'browser-webgl': 80,
@@ -57,6 +61,8 @@ const { values } = parseArgs({
     // texts to encode: default all 19,406 (a few hundred with --quick)
     'catalogue-limit': { type: 'string' },
     'catalogue-backends': { type: 'string', default: 'wasm,webgpu' },
+    // tfjs, ftlab-onnx (the lab's inference path), transformers.js
+    'catalogue-engines': { type: 'string', default: CATALOGUE_ENGINES.join(',') },
     // encode seconds per (backend, engine): default 600 (90 with --quick)
     'catalogue-budget': { type: 'string' },
     // CLIP: image embeddings/s (vs onnxruntime-node) and CLIP train step per backend (bench/clipRun.ts)
@@ -101,7 +107,17 @@ try {
   for (const b of backends) {
     const t = Date.now();
     log(`== ${b} (budget ${(budgetMs(b) / 1000).toFixed(0)} s)`);
-    if (b.startsWith('browser-')) {
+    if (b === 'torch') {
+      // the thread count the tfjs wasm backends use (every core), so the ratios compare like with like
+      const r = await runTorchBench(
+        { ...job, encodeBatches: Math.max(5, steps), trainSteps: Math.max(3, steps), threads: os.cpus().length },
+        budgetMs(b),
+        log,
+      );
+      // no torch is not a failure of ftlab: CI and most machines lack it
+      if ('error' in r) log(`   pytorch-cpu skipped: ${r.error}`);
+      entries['pytorch-cpu'] = r;
+    } else if (b.startsWith('browser-')) {
       const name = b.slice('browser-'.length);
       const out = await runBrowserBench(server!, name, { ...job, budgetMs: budgetMs(b) }, budgetMs(b), (m) => log(`  [${b}] ${m}`));
       if (out.info) browserInfo[name] = out.info;
@@ -145,6 +161,12 @@ async function runCatalogue() {
   const limit = values['catalogue-limit'] !== undefined ? Number(values['catalogue-limit']) : values.quick ? 256 : undefined;
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
     throw new Error(`--catalogue-limit must be a positive integer, got ${values['catalogue-limit']}`);
+  const engines = values['catalogue-engines']
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as Engine[];
+  for (const e of engines)
+    if (!CATALOGUE_ENGINES.includes(e)) throw new Error(`--catalogue-engines: unknown "${e}" (known: ${CATALOGUE_ENGINES.join(', ')})`);
   const budgetS = Number(values['catalogue-budget'] ?? (values.quick ? 90 : 600));
   if (!(budgetS > 0)) throw new Error(`--catalogue-budget must be positive seconds, got ${values['catalogue-budget']}`);
   await initNodeBackend('wasm'); // only to materialise the random weights for the exporter
@@ -152,6 +174,7 @@ async function runCatalogue() {
   return runCatalogueBench({
     limit,
     backends: cbackends,
+    engines,
     budgetS,
     loadAllowanceS: 420,
     batch: job.batch,
@@ -186,7 +209,7 @@ const doc = {
   ...(data ? { data } : {}),
   ...(catalogue ? { catalogue } : {}),
   ...(clip ? { clip } : {}),
-  ...summarize(entries),
+  ...summarize(entries, job),
 };
 const json = JSON.stringify(doc, null, 2);
 if (values.out) {

@@ -1,7 +1,10 @@
 import type { TextBenchResult } from './textBench.ts';
 import type { OnnxBenchResult } from './onnxBench.ts';
+import type { TorchBenchResult } from './torchRunner.ts';
+import type { BertConfig } from '../src/training/models/bert/bertConfig.ts';
+import { encodeFlops, trainStepFlops } from './flops.ts';
 
-export type BackendEntry = TextBenchResult | OnnxBenchResult | { error: string; partial?: unknown };
+export type BackendEntry = TextBenchResult | OnnxBenchResult | TorchBenchResult | { error: string; partial?: unknown };
 
 const textsPerSec = (e: BackendEntry | undefined): number | null => (e && 'encode' in e && 'textsPerSec' in e.encode ? e.encode.textsPerSec : null);
 const stepMs = (e: BackendEntry | undefined): number | null => (e && 'train' in e && 'medianMs' in e.train ? e.train.medianMs : null);
@@ -12,13 +15,20 @@ const warmupMs = (e: BackendEntry, part: 'encode' | 'train'): number | null => {
 };
 
 /**
- * The headline table plus the two requested ratios:
+ * The headline table plus the ratios:
  * encodeVsOnnx = backend texts/s ÷ onnxruntime-node texts/s (1 = as fast as the ONNX baseline);
- * trainStepVsNodeWasm = backend step time ÷ Node wasm step time (below 1 = faster than Node wasm).
+ * encodeVsTorch = backend texts/s ÷ PyTorch CPU texts/s; trainStepVsTorch = backend step time ÷ PyTorch's
+ * (below 1 = faster than PyTorch); trainStepVsNodeWasm = backend step time ÷ Node wasm step time.
+ * GFLOP/s divide the analytic FLOP count (bench/flops.ts) by the measured time.
  */
-export function summarize(entries: Record<string, BackendEntry>) {
+export function summarize(entries: Record<string, BackendEntry>, shape: { config: BertConfig; batch: number; seq: number }) {
   const onnx = textsPerSec(entries['onnxruntime-node']);
+  const torch = entries['pytorch-cpu'] && !('error' in entries['pytorch-cpu']) ? entries['pytorch-cpu'] : undefined;
+  const torchTps = textsPerSec(torch);
+  const torchMs = stepMs(torch);
   const nodeWasm = stepMs(entries['node-wasm']);
+  const stepGflop = trainStepFlops(shape.config, shape.batch, shape.seq) / 1e9;
+  const textGflop = encodeFlops(shape.config, 1, shape.seq) / 1e9;
   const table: Record<
     string,
     {
@@ -27,11 +37,16 @@ export function summarize(entries: Record<string, BackendEntry>) {
       encodeTextsPerSec: number | null;
       trainWarmupMs: number | null;
       encodeWarmupMs: number | null;
+      trainGflopPerSec: number | null;
+      encodeGflopPerSec: number | null;
+      threads?: number;
       error?: string;
     }
   > = {};
   const encodeVsOnnx: Record<string, number | null> = {};
   const trainStepVsNodeWasm: Record<string, number | null> = {};
+  const encodeVsTorch: Record<string, number | null> = {};
+  const trainStepVsTorch: Record<string, number | null> = {};
   for (const [name, entry] of Object.entries(entries)) {
     // a backend killed at its budget still contributes what it measured before
     const e = ('partial' in entry && entry.partial ? entry.partial : entry) as BackendEntry;
@@ -44,11 +59,17 @@ export function summarize(entries: Record<string, BackendEntry>) {
       encodeTextsPerSec: tps === null ? null : round(tps, 2),
       trainWarmupMs: warmupMs(e, 'train'),
       encodeWarmupMs: warmupMs(e, 'encode'),
+      trainGflopPerSec: ms === null ? null : round(stepGflop / (ms / 1000), 1),
+      encodeGflopPerSec: tps === null ? null : round(textGflop * tps, 1),
+      ...(typeof (e as { threads?: unknown }).threads === 'number' ? { threads: (e as { threads: number }).threads } : {}),
       ...('error' in entry ? { error: entry.error } : partialErr ? { error: partialErr } : {}),
     };
+    if (name !== 'onnxruntime-node') encodeVsOnnx[name] = tps !== null && onnx ? round(tps / onnx) : null;
+    if (name === 'pytorch-cpu') continue;
+    encodeVsTorch[name] = tps !== null && torchTps ? round(tps / torchTps) : null;
     if (name === 'onnxruntime-node') continue;
-    encodeVsOnnx[name] = tps !== null && onnx ? round(tps / onnx) : null;
+    trainStepVsTorch[name] = ms !== null && torchMs ? round(ms / torchMs) : null;
     trainStepVsNodeWasm[name] = ms !== null && nodeWasm ? round(ms / nodeWasm) : null;
   }
-  return { summary: table, ratios: { encodeVsOnnx, trainStepVsNodeWasm } };
+  return { summary: table, ratios: { encodeVsOnnx, encodeVsTorch, trainStepVsTorch, trainStepVsNodeWasm } };
 }

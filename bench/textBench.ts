@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { bertDefaults, type BertConfig } from '../src/training/models/bert/bertConfig.ts';
 import { BertModel, type BertInputs } from '../src/training/models/bert/bert.ts';
 import { l2normalize, pool } from '../src/training/models/pooling.ts';
@@ -52,6 +53,8 @@ export interface TextBenchOptions {
 
 export interface TextBenchResult {
   backend: string;
+  /** compute threads (wasm: the XNNPACK pool) */
+  threads: number;
   params: number;
   train: { warmupMs: number; stepsMs: number[]; medianMs: number; loss: number } | { error: string; warmupMs?: number };
   encode: { warmupMs: number; batchesMs: number[]; textsPerSec: number } | { error: string; warmupMs?: number };
@@ -104,6 +107,7 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
     Math.max(1, Math.min(wanted, Math.floor((left() * share) / Math.max(warmupMs, 1))));
   const result: TextBenchResult = {
     backend: tf.getBackend(),
+    threads: tf.getBackend() === 'wasm' ? getThreadsCount() : 1,
     params: nParams,
     train: { error: 'not run' },
     encode: { error: 'not run' },

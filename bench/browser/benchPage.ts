@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { runTextBench, type TextBenchOptions, type TextBenchResult } from '../textBench.ts';
+import { defaultThreads, withWasmThreads } from '../../src/workers/backend.ts';
 import { runClipBench, type ClipBenchOptions, type ClipBenchResult } from '../clipBench.ts';
 
 // served by the Vite dev server from the installed package
@@ -18,7 +19,9 @@ export interface PageBenchInfo {
 
 /** Switches to `backend` (failing rather than falling back) and describes it. */
 export async function useBackend(backend: string): Promise<PageBenchInfo> {
-  if (!(await tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
+  // wasm as the lab's workers start it: every logical core (src/workers/backend.ts)
+  const set = () => tf.setBackend(backend);
+  if (!(await (backend === 'wasm' ? withWasmThreads(defaultThreads(), set) : set()))) throw new Error(`tf.setBackend('${backend}') failed`);
   await tf.ready();
   if (tf.getBackend() !== backend) throw new Error(`asked for ${backend}, tfjs runs ${tf.getBackend()}`);
   const flags: Record<string, unknown> = {};

@@ -5,6 +5,11 @@ import { loadSentenceEncoder } from '../../src/training/families/registry.ts';
 import { memoryFiles } from '../../src/lab/modelSources.ts';
 import type { ModelFiles } from '../../src/training/export/modelFiles.ts';
 import { useBackend } from './benchPage.ts';
+import { bertFamily } from '../../src/training/families/sentence/bertFamily.ts';
+import { familyForwardEncoder } from '../../src/training/inference/forwardEncoder.ts';
+import type { SentenceEncoder } from '../../src/training/models/sentenceEncoder.ts';
+import { webOnnxRuntime } from '../../src/workers/ortWebRuntime.ts';
+import { webGpuOnnxRuntime } from '../../src/workers/ortWebGpuRuntime.ts';
 
 /**
  * Page entry of the catalogue embedding bench: ftlab's tfjs encoder and transformers.js feature-extraction
@@ -15,7 +20,8 @@ import { useBackend } from './benchPage.ts';
 
 export { useBackend };
 
-export type Engine = 'tfjs' | 'transformers.js';
+/** ftlab-onnx: what the lab now embeds with (onnxruntime-web, wasm or WebGPU EP, over the exporter's graph of the loaded weights) */
+export type Engine = 'tfjs' | 'transformers.js' | 'ftlab-onnx';
 
 export interface CatalogueRun {
   engines: Engine[];
@@ -50,7 +56,8 @@ export interface CatalogueResult {
 
 type Embed = (texts: string[]) => Promise<Float32Array[]>;
 
-async function tfjsEngine(o: CatalogueRun): Promise<{ embed: Embed; threads: number | null; dispose: () => void }> {
+/** ftlab's tfjs encoder over the served model folder */
+async function loadEncoder(o: CatalogueRun): Promise<SentenceEncoder> {
   const files: ModelFiles = new Map();
   await Promise.all(
     o.files.map(async (f) => {
@@ -59,11 +66,28 @@ async function tfjsEngine(o: CatalogueRun): Promise<{ embed: Embed; threads: num
       files.set(f, new Uint8Array(await res.arrayBuffer()));
     }),
   );
-  const encoder = await loadSentenceEncoder(memoryFiles(files, 'minilm-chorus'));
+  return loadSentenceEncoder(memoryFiles(files, 'minilm-chorus'));
+}
+
+async function tfjsEngine(o: CatalogueRun): Promise<{ embed: Embed; threads: number | null; dispose: () => void }> {
+  const encoder = await loadEncoder(o);
   return {
     embed: (texts) => encoder.encode(texts, { batchSize: o.batchSize }),
     threads: tf.getBackend() === 'wasm' ? getThreadsCount() : null,
     dispose: () => encoder.dispose(),
+  };
+}
+
+async function labOnnxEngine(o: CatalogueRun): Promise<{ embed: Embed; threads: number | null; dispose: () => void }> {
+  const encoder = await loadEncoder(o);
+  const threads = navigator.hardwareConcurrency;
+  // the runtime the lab's workers pick beside this tfjs backend (src/workers/backend.ts)
+  const runtime = tf.getBackend() === 'webgpu' ? await webGpuOnnxRuntime(threads) : webOnnxRuntime(threads);
+  const forward = familyForwardEncoder(bertFamily, encoder, { runtime });
+  return {
+    embed: (texts) => forward.encode(texts, { batchSize: o.batchSize }),
+    threads: crossOriginIsolated ? threads : 1,
+    dispose: () => void forward.release().finally(() => encoder.dispose()),
   };
 }
 
@@ -116,7 +140,7 @@ export async function runCatalogue(o: CatalogueRun): Promise<Record<string, Cata
   try {
     for (const name of o.engines) {
       let t = performance.now();
-      const e = name === 'tfjs' ? await tfjsEngine(o) : await transformersEngine(o);
+      const e = name === 'tfjs' ? await tfjsEngine(o) : name === 'ftlab-onnx' ? await labOnnxEngine(o) : await transformersEngine(o);
       engines.push({ name, ...e });
       const loadMs = performance.now() - t;
       t = performance.now();

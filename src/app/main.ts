@@ -3,11 +3,12 @@ import App from './App.svelte';
 import { LabState } from './state/labState.svelte.ts';
 import { createLabClient } from './bridge/labClient.ts';
 import { idbRunRepository } from './lib/idbRunRepository.ts';
-import { initialHubEndpoint } from './lib/settings.ts';
+import { initialHubEndpoint, initialThreads } from './lib/settings.ts';
 import { saveBlob } from './lib/download.ts';
 import type { BackendName } from '../lab/api/labApi.ts';
 
-// ?backend=webgpu|webgl|wasm|cpu prefers a tfjs backend; ?hub=<url> points model downloads at a mirror.
+// ?backend=webgpu|webgl|wasm|cpu prefers a tfjs backend; ?hub=<url> points model downloads at a mirror;
+// ?threads=N sizes the wasm thread pool (Settings saves it).
 const params = new URLSearchParams(location.search);
 const prefer = params.get('backend') as BackendName | null;
 const storage = (() => {
@@ -18,8 +19,10 @@ const storage = (() => {
   }
 })();
 
+const threads = initialThreads(location.search, storage);
 const lab = new LabState({
-  client: createLabClient(prefer ? { prefer } : {}),
+  client: createLabClient({ ...(prefer && { prefer }), ...(threads && { threads }) }),
+  threads,
   runs: typeof indexedDB === 'undefined' ? undefined : idbRunRepository(),
   hubEndpoint: initialHubEndpoint(location.search, storage),
   bundledBase: `${import.meta.env.BASE_URL}data/chorus`,

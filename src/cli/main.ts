@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { initNodeBackend, type NodeBackend } from './nodeBackend.ts';
+import { nodeOnnxRuntime } from './ortNodeRuntime.ts';
+import { useOnnxRuntime } from '../training/inference/onnxRuntime.ts';
 import { embedCommand } from './commands/embed.ts';
 import { trainCommand } from './commands/train.ts';
 import { evalCommand } from './commands/eval.ts';
@@ -17,10 +19,13 @@ export function buildProgram(): Command {
   const program = new Command('ftlab')
     .description('fine-tune sentence embedding models for e-commerce search (TensorFlow.js)')
     .option('--backend <name>', 'tfjs backend: wasm (default) or cpu')
+    .option('--no-onnx', 'run embedding, evaluation and cross-encoder scoring on tfjs instead of onnxruntime-node')
     .showHelpAfterError()
     .exitOverride();
   program.hook('preAction', async () => {
     await initNodeBackend((program.opts().backend as NodeBackend | undefined) ?? ((process.env.FTLAB_BACKEND as NodeBackend) || 'wasm'));
+    // forward-only work (embedding, mining, evaluation) runs on onnxruntime over the current weights' graph
+    useOnnxRuntime(program.opts().onnx === false ? undefined : nodeOnnxRuntime());
   });
   for (const add of [initCommand, embedCommand, trainCommand, evalCommand, exportCommand, queriesCommand]) add(program);
   for (const add of [vectorsCommand, chorusConfigCommand, serveCommand]) add(program);

@@ -25,9 +25,13 @@ export interface PeriodicEvaluation {
 
 const what = { corpus: 'embedding the corpus', queries: 'embedding the queries', search: 'ranking' } as const;
 
-/** Same metrics and defaults as the pipeline's evaluate (k 10, relevance threshold 2), so the points line up with it. */
+/**
+ * Same metrics and defaults as the pipeline's evaluate (k 10, relevance threshold 2), so the points line up with it.
+ * `snapshot` gives an encoder of the weights as they are now (onnxruntime over a fresh graph, or tfjs) for each
+ * evaluation; it is released after it.
+ */
 export function periodicEvaluation(
-  encoder: TextEncoderLike,
+  snapshot: () => TextEncoderLike & { release?(): Promise<void> },
   set: EvalSet,
   every: number,
   opts: { signal?: AbortSignal; onProgress?: ProgressCallback } = {},
@@ -42,6 +46,7 @@ export function periodicEvaluation(
         skipped.add(step);
         return {};
       }
+      const encoder = snapshot();
       try {
         const r = await evaluator.evaluate(encoder, {
           signal: opts.signal,
@@ -53,6 +58,8 @@ export function periodicEvaluation(
         if (!opts.signal?.aborted) throw e;
         skipped.add(step);
         return {};
+      } finally {
+        await encoder.release?.();
       }
     },
     events: (onEvent) => (e) => {

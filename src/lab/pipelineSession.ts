@@ -9,6 +9,7 @@ import { loadCrossEncoder, type CrossEncoder } from '../training/models/crossEnc
 import type { ModelSource } from '../training/source/modelSource.ts';
 import type { FamilyEncoder, ModelFamily } from '../training/families/family.ts';
 import { familyForShape, familyOf, modelTypeOf, scratchFamily } from '../training/families/registry.ts';
+import type { TextEncoderLike } from '../training/eval/evaluator.ts';
 import type { RetrievalIndex } from '../training/eval/retrievalIndex.ts';
 import type { ClipRow } from '../training/data/clipRows.ts';
 import type {
@@ -39,6 +40,7 @@ import { prepareRows } from './prepareRows.ts';
 import { prepareClipRows } from './clipPrepare.ts';
 import { searchHits } from './searchHits.ts';
 import type { DeviceLimits } from '../training/families/estimate.ts';
+import { calibrateTraining, type Calibration, type CalibrationRequest } from '../training/families/calibrate.ts';
 import type { EvalSet, Slot } from './api/workerMethods.ts';
 import { LabImages, type LabImagesEnv } from './labImages.ts';
 
@@ -102,7 +104,13 @@ export class PipelineSession {
   }
 
   async estimate(req: EstimateRequest): Promise<Estimate> {
-    return familyForShape(req.model).estimate(req, await this.env.device());
+    const device = await this.env.device();
+    return familyForShape(req.model).estimate(req, req.flopsPerSecond ? { ...device, flopsPerSecond: req.flopsPerSecond } : device);
+  }
+
+  /** This device's training rate for a text shape (families/calibrate.ts); the app keeps it per backend and shape. */
+  async calibrate(req: CalibrationRequest, signal?: AbortSignal): Promise<Calibration> {
+    return calibrateTraining(req, (await this.env.device()).backend, signal);
   }
 
   /** Loads a model into a slot, refusing it first (from config.json alone) when it cannot train on this device. */
@@ -141,12 +149,17 @@ export class PipelineSession {
   }
 
   private drop(slot: Slot) {
+    void this.models.get(slot)?.index?.release?.();
     this.models.get(slot)?.encoder.dispose();
     this.models.delete(slot);
   }
 
   private dropIndexes(task?: ModelFamily['task']) {
-    for (const m of this.models.values()) if (!task || m.family.task === task) m.index = undefined;
+    for (const m of this.models.values())
+      if (!task || m.family.task === task) {
+        void m.index?.release?.();
+        m.index = undefined;
+      }
   }
 
   private model(slot: Slot): Loaded {
@@ -179,7 +192,8 @@ export class PipelineSession {
     const text = base?.family.task === 'text' ? base : undefined;
     const index = text ? this.index('baseline') : undefined;
     return prepareRows(this.data, req, {
-      encoder: text?.encoder,
+      // text indexes embed queries as they embed the corpus (onnxruntime when the runtime is there)
+      encoder: index && 'encode' in index ? (index as RetrievalIndex & TextEncoderLike) : text?.encoder,
       corpusVectors:
         index && (() => index.corpus({ signal, onProgress: (done, total) => onProgress?.({ phase: 'embed-corpus', done, total, unit: 'items' }) })),
       loadCrossEncoder: async (spec) => {

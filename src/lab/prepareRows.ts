@@ -54,7 +54,7 @@ async function mine(
     signal: deps.signal,
     onProgress: items('embed-queries', deps.onProgress),
   });
-  const mined = mineCandidates(queryVecs, normalizeRows(corpusVecs), {
+  const mined = await mineCandidates(queryVecs, normalizeRows(corpusVecs), {
     k: Math.min(k + rankFrom - 1, data.ids.length),
     rankFrom: Math.min(rankFrom, data.ids.length),
     exclude,

@@ -20,6 +20,7 @@ import { runTraining } from './runTraining.ts';
 import { zipModelFiles } from './exportZip.ts';
 import { TunedRunHolder } from './tunedRunHolder.ts';
 import { periodicEvaluation } from './periodicEval.ts';
+import { familyForwardEncoder } from '../training/inference/forwardEncoder.ts';
 
 export interface TrainerEnv extends SourceOptions {
   device(): Promise<DeviceLimits>;
@@ -88,7 +89,10 @@ export class TrainerSession extends TunedRunHolder<FamilyEncoder, TrainerRequest
         if (every > 0 && !req.evalSet) throw new Error(`evalEverySteps is ${every} but the request has no evaluation data (judgments)`);
         const periodic =
           every > 0
-            ? periodicEvaluation(encoder, req.evalSet!, every, { signal, onProgress: (p) => onEvent?.({ type: 'progress', progress: p }) })
+            ? periodicEvaluation(() => familyForwardEncoder(family, encoder), req.evalSet!, every, {
+                signal,
+                onProgress: (p) => onEvent?.({ type: 'progress', progress: p }),
+              })
             : undefined;
         return runTraining(family.trainable(encoder, { images }), {
           rows: req.rows,

@@ -6,12 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo, BackendName } from '../lab/api/labApi.ts';
 import type { DeviceLimits } from '../training/families/estimate.ts';
+import { useOnnxRuntime, type OnnxRuntime } from '../training/inference/onnxRuntime.ts';
+import { webOnnxRuntime } from './ortWebRuntime.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmUrl,
@@ -41,11 +43,37 @@ async function works(): Promise<void> {
   }
 }
 
-async function tryBackend(name: BackendName): Promise<string | undefined> {
+/** every logical core the browser reports (at least 1) */
+export const defaultThreads = (): number => Math.max(1, Math.floor(globalThis.navigator?.hardwareConcurrency ?? 1));
+
+/**
+ * Starts tfjs-wasm with `threads` threads. tfjs caps its pool at half of navigator.hardwareConcurrency (it
+ * assumes two hyper-threads per core, so a 2-core machine got one thread): the worker's navigator reports
+ * twice the wanted count while the module starts, then the real value again.
+ */
+export async function withWasmThreads<T>(threads: number, init: () => Promise<T>): Promise<T> {
+  setThreadsCount(threads);
+  const nav = globalThis.navigator as Navigator & { hardwareConcurrency: number };
+  const own = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency');
+  try {
+    Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * threads });
+  } catch {
+    /* a navigator that cannot be shadowed keeps tfjs' own cap */
+  }
+  try {
+    return await init();
+  } finally {
+    if (own) Object.defineProperty(nav, 'hardwareConcurrency', own);
+    else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+}
+
+async function tryBackend(name: BackendName, threads: number): Promise<string | undefined> {
   if (name === 'webgpu' && !(globalThis.navigator as Navigator & { gpu?: unknown })?.gpu) return 'navigator.gpu is missing (browser without WebGPU)';
   if (name === 'webgl' && typeof OffscreenCanvas === 'undefined') return 'OffscreenCanvas is missing';
   try {
-    if (!(await tf.setBackend(name))) return `tf.setBackend('${name}') failed`;
+    const set = () => tf.setBackend(name);
+    if (!(await (name === 'wasm' ? withWasmThreads(threads, set) : set()))) return `tf.setBackend('${name}') failed`;
     await tf.ready();
     if (tf.getBackend() !== name) return `tfjs fell back to ${tf.getBackend()}`;
     // Split-K matMuls accumulate with float atomics in a varying order; the packed program is reproducible,
@@ -72,21 +100,42 @@ function webgpuDetails(): Pick<BackendInfo, 'limits' | 'adapter'> {
 let chosen: Promise<BackendInfo> | undefined;
 
 /**
- * Picks and activates the first backend that works (once per worker). `prefer` moves one backend to the
- * front (a `?backend=` URL parameter, tests); `only` allows nothing else.
+ * Forward-only work runs on onnxruntime-web: its WebGPU EP beside tfjs-webgpu, threaded wasm beside tfjs-wasm
+ * or cpu. Beside tfjs-webgl it stays on tfjs (the GPU through WebGL); a WebGPU EP that cannot load gives wasm.
  */
-export function selectBackend(opts: { prefer?: BackendName; only?: boolean } = {}): Promise<BackendInfo> {
+async function inferenceRuntime(name: BackendName, threads: number): Promise<OnnxRuntime | undefined> {
+  if (name === 'wasm' || name === 'cpu') return webOnnxRuntime(threads);
+  if (name !== 'webgpu') return undefined;
+  try {
+    const { webGpuOnnxRuntime } = await import('./ortWebGpuRuntime.ts');
+    return await webGpuOnnxRuntime(threads);
+  } catch (e) {
+    console.warn(`onnxruntime-web webgpu did not load (${String(e)}); inference on onnxruntime-web wasm`);
+    return webOnnxRuntime(threads);
+  }
+}
+
+/**
+ * Picks and activates the first backend that works (once per worker). `prefer` moves one backend to the
+ * front (a `?backend=` URL parameter, tests); `only` allows nothing else; `threads` sizes the wasm pool
+ * (default: every logical core).
+ */
+export function selectBackend(opts: { prefer?: BackendName; only?: boolean; threads?: number } = {}): Promise<BackendInfo> {
   chosen ??= (async () => {
     const order = opts.prefer ? (opts.only ? [opts.prefer] : [opts.prefer, ...backendOrder.filter((b) => b !== opts.prefer)]) : backendOrder;
     const failures: string[] = [];
+    const threads = opts.threads ?? defaultThreads();
     for (const name of order) {
-      const why = await tryBackend(name);
+      const why = await tryBackend(name, threads);
       if (why === undefined) {
-        const details = name === 'webgpu' ? webgpuDetails() : {};
+        // threaded wasm needs cross-origin isolation; without it tfjs runs the single-threaded SIMD build
+        const details: Partial<BackendInfo> = name === 'webgpu' ? webgpuDetails() : name === 'wasm' ? { threads: getThreadsCount() } : {};
         const head =
           opts.prefer === name ? `${name} requested` : failures.length ? `${name}, the first backend that works` : `${name}, the fastest backend`;
         const reason = [head + (details.adapter ? ` (adapter: ${details.adapter})` : ''), ...failures].join('; ');
-        return { name, reason, ...details };
+        const runtime = await inferenceRuntime(name, threads);
+        useOnnxRuntime(runtime);
+        return { name, reason, ...details, inference: runtime?.name ?? `tfjs ${name}` };
       }
       failures.push(`${name} unavailable: ${why}`);
     }

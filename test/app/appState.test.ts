@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabState } from '../../src/app/state/labState.svelte.ts';
 import { queryRows, metricRows } from '../../src/app/state/evalState.svelte.ts';
-import { initialHubEndpoint, normalizeEndpoint, DEFAULT_HUB } from '../../src/app/lib/settings.ts';
+import { initialHubEndpoint, initialThreads, normalizeEndpoint, DEFAULT_HUB } from '../../src/app/lib/settings.ts';
 import { chorusSnippets } from '../../src/app/lib/chorusSnippets.ts';
 import { formatBytes, formatDelta, formatDuration, metricLabel } from '../../src/app/lib/format.ts';
 import type { RunRepository, RunSummary, StoredRun } from '../../src/app/lib/runRepository.ts';
@@ -35,7 +35,12 @@ function memoryRuns(): RunRepository & { records: Map<string, { summary: RunSumm
   };
 }
 
-function makeLab(opts: ConstructorParameters<typeof FakeLabClient>[0] = {}) {
+function memoryStore() {
+  const store = new Map<string, string>();
+  return { store, kv: { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) } };
+}
+
+function makeLab(opts: ConstructorParameters<typeof FakeLabClient>[0] = {}, settingsStore?: ReturnType<typeof memoryStore>['kv']) {
   const client = new FakeLabClient(opts);
   const runs = memoryRuns();
   const saved: { blob: Blob; name: string }[] = [];
@@ -57,6 +62,7 @@ function makeLab(opts: ConstructorParameters<typeof FakeLabClient>[0] = {}) {
     bundledBase: '/data/chorus',
     fetcher,
     saveBlob: (blob, name) => saved.push({ blob, name }),
+    ...(settingsStore && { settingsStore }),
   });
   return { lab, client, runs, saved };
 }
@@ -193,6 +199,43 @@ async function waitFor(cond: () => boolean, ms = 2000) {
     await new Promise((r) => setTimeout(r, 1));
   }
 }
+
+describe('speed calibration', () => {
+  it('measures a step once per backend, thread count and shape; the estimate then divides by the measured rate', async () => {
+    const { store, kv } = memoryStore();
+    const { lab, client } = makeLab({}, kv);
+    lab.backend = { name: 'wasm', reason: 'test', threads: 2 };
+    await lab.data.loadBundled();
+    await lab.config.refreshEstimate(lab.data.summary);
+    expect(lab.config.estimate?.measured).toBe(false);
+    await lab.config.measureSpeed(lab.data.summary);
+    expect(client.called('calibrate')[0]!.args[0]).toMatchObject({ model: { hidden: 384, layers: 6 }, textsPerRow: 2 });
+    expect([...store]).toEqual([['ftlab.speed.wasm·2t:384x6x12x1536x30522', '400000000000']]);
+    expect(client.called('estimate').at(-1)!.args[0]).toMatchObject({ flopsPerSecond: 4e11 });
+    expect(lab.config.estimate).toMatchObject({ measured: true, flopsPerSecond: 4e11 });
+
+    // a reload keeps the rate; another thread count (or backend) is another speed, measured anew
+    const again = makeLab({}, kv);
+    again.lab.backend = { name: 'wasm', reason: 'test', threads: 2 };
+    await again.lab.data.loadBundled();
+    await again.lab.config.refreshEstimate(again.lab.data.summary);
+    expect(again.lab.config.estimate?.measured).toBe(true);
+    again.lab.backend = { name: 'wasm', reason: 'test', threads: 1 };
+    await again.lab.config.refreshEstimate(again.lab.data.summary);
+    expect(again.lab.config.estimate?.measured).toBe(false);
+  });
+
+  it('says that CLIP speed is not measured, and keeps a worker failure as the message', async () => {
+    const { lab, client } = makeLab();
+    lab.backend = { name: 'wasm', reason: 'test', threads: 2 };
+    expect(await lab.speed.measure({ vision: {} } as never)).toBe(false);
+    expect(lab.speed.error).toMatch(/text models; CLIP estimates use the backend default/);
+    client.calibrate = () => Promise.reject(new Error('calibration aborted'));
+    expect(await lab.speed.measure({ hidden: 8, layers: 1, heads: 2, intermediate: 16, vocabSize: 50, maxSeqLength: 16 })).toBe(false);
+    expect(lab.speed.error).toBe('calibration aborted');
+    expect(lab.speed.measuring).toBe(false);
+  });
+});
 
 describe('TrainState', () => {
   it('runs model → prepare → baseline → train → tuned, feeding charts, bars, log and the run list', async () => {
@@ -388,6 +431,23 @@ describe('settings and formatting', () => {
     expect(initialHubEndpoint('', kv)).toBe('https://mirror.example');
     expect(initialHubEndpoint('?hub=http%3A%2F%2F127.0.0.1%3A5000', kv)).toBe('http://127.0.0.1:5000');
     expect(() => normalizeEndpoint('ftp://x')).toThrow(/http/);
+  });
+
+  it('takes the wasm thread count from ?threads=, then storage, else every core; refuses a bad one, naming it', () => {
+    const { store, kv } = memoryStore();
+    expect(initialThreads('', kv)).toBeUndefined();
+    store.set('ftlab.wasmThreads', '3');
+    expect(initialThreads('', kv)).toBe(3);
+    expect(initialThreads('?threads=8', kv)).toBe(8);
+    expect(initialThreads('?threads=zero', kv)).toBeUndefined();
+    const { lab } = makeLab({}, kv);
+    expect(lab.setThreads('0')).toBe(false);
+    expect(lab.threadsError).toBe('threads "0" must be a whole number from 1 to 64, or empty for every core');
+    expect(store.get('ftlab.wasmThreads')).toBe('3');
+    expect(lab.setThreads(' 4 ')).toBe(true);
+    expect([lab.threadsSetting, lab.threadsError, store.get('ftlab.wasmThreads')]).toEqual([4, null, '4']);
+    expect(lab.setThreads('')).toBe(true);
+    expect([lab.threadsSetting, store.get('ftlab.wasmThreads')]).toEqual([undefined, '']);
   });
 
   it('formats numbers for people', () => {

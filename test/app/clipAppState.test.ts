@@ -93,6 +93,8 @@ const est = (fits: boolean): Estimate => ({
   largestBufferBytes: 1,
   secondsPerStep: 1,
   totalSeconds: 1,
+  flopsPerSecond: 1e10,
+  measured: false,
   totalSteps: 1,
 });
 const data: DataSummary = {

@@ -10,6 +10,7 @@ import { downloadZip, loadFiles, openSnippet, startLabFlow, waitForResults, type
 import { makeTinyModel } from '../helpers/fixtures.ts';
 import { makeTinyCrossEncoder } from '../helpers/crossEncoderFixture.ts';
 import { maxAbsDiff, runReference, tokenBatch } from '../helpers/reference.ts';
+import { runCliOk } from '../helpers/cli.ts';
 
 /**
  * The kata walkthrough in headless Chromium, end to end, with tiny fixture models served in Hub URL layout
@@ -96,6 +97,40 @@ async function downloadAndRunOnnx(page: Page, prefix: string): Promise<string[]>
   return names;
 }
 
+/**
+ * The lab evaluated through onnxruntime-web over a graph of its in-memory weights; `ftlab eval` on the downloaded
+ * folder (onnxruntime-node) must show the same fine-tuned metrics, to the digits the table shows.
+ */
+async function sameMetricsAsCli(page: Page, prefix: string): Promise<void> {
+  const files = await downloadZip(page, path.join(dir, `${prefix}-eval.zip`));
+  const folder = path.join(dir, `${prefix}-model`);
+  const root = Object.keys(files)
+    .find((n) => n.endsWith('config.json') && !n.includes('/1_Pooling/'))!
+    .slice(0, -'config.json'.length);
+  for (const [name, bytes] of Object.entries(files)) {
+    const rel = name.slice(root.length);
+    if (!name.startsWith(root) || !rel || name.endsWith('/')) continue;
+    await mkdir(path.dirname(path.join(folder, rel)), { recursive: true });
+    await writeFile(path.join(folder, rel), bytes);
+  }
+  const cli = await runCliOk(['eval', '--model', folder, '--corpus', corpusPath, '--judgments', judgmentsPath, '--json']);
+  const metrics = (JSON.parse(cli.stdout) as { metrics: Record<string, number> }).metrics;
+  const rows = page.locator('table.metrics tbody tr');
+  const shown = Object.fromEntries(
+    await Promise.all(
+      (await rows.all()).map(async (r) => [await r.locator('th').textContent(), await r.locator('td').nth(1).textContent()] as const),
+    ),
+  );
+  const label = (k: string) =>
+    k
+      .replace(/^ndcg/, 'nDCG')
+      .replace(/^mrr/, 'MRR')
+      .replace(/^recall/, 'Recall')
+      .replace(/^map/, 'MAP');
+  expect(Object.keys(shown).length).toBeGreaterThanOrEqual(4);
+  for (const [k, v] of Object.entries(metrics)) if (shown[label(k)] !== undefined) expect(shown[label(k)], k).toBe(v.toFixed(3));
+}
+
 describe('the kata walkthrough in the browser', () => {
   it('unsupervised GPL flow: upload, configure, train, evaluate, search, download a zip that onnxruntime loads', async () => {
     const { page, errors } = await openLab();
@@ -127,6 +162,7 @@ describe('the kata walkthrough in the browser', () => {
     await shot(page, 'unsupervised-5-playground');
 
     const names = await downloadAndRunOnnx(page, 'unsupervised');
+    await sameMetricsAsCli(page, 'unsupervised');
     expect(names.some((n) => n.endsWith('config.json'))).toBe(true);
     const fieldType = await openSnippet(page, 'Solr field type');
     await expect.poll(() => fieldType.textContent()).toContain('"vectorDimension": 32');
@@ -139,6 +175,12 @@ describe('the kata walkthrough in the browser', () => {
 
   it('supervised flow with the default curated model, to a zip', async () => {
     const { page, errors } = await openLab();
+    // the wasm backend on every core, and inference on onnxruntime-web (named in the badge's title)
+    if ((process.env.FTLAB_FLOW_BACKEND ?? 'wasm') === 'wasm') {
+      const badge = page.getByTestId('backend');
+      await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toMatch(/Backend: wasm · \d+ threads?/);
+      expect(await badge.getAttribute('title')).toMatch(/inference: onnxruntime-web wasm, \d+ threads?/);
+    }
     await loadSlice(page, 'supervised');
     await page.getByLabel(/Supervised: train on the judgments/).check();
     await page.getByLabel('Batch size').fill('8');

@@ -5,6 +5,8 @@ import { pool } from '../../src/training/models/pooling.ts';
 import { mnrlFromEmbeddings } from '../../src/training/losses/mnrl.ts';
 import { randomBertWeights } from '../../src/training/init/randomBert.ts';
 import { Rng } from '../../src/training/random/rng.ts';
+import { buildBertOnnx } from '../../src/training/export/bertOnnx.ts';
+import { int64Feed, type OnnxRuntime } from '../../src/training/inference/onnxRuntime.ts';
 
 /**
  * One cross-backend parity case, imported both by the Node test (wasm) and by the browser page (webgpu):
@@ -107,6 +109,52 @@ export async function parityGrads(seed = PARITY_SEED): Promise<GradResult> {
     return out;
   } finally {
     cols.forEach(disposeInputs);
+    model.dispose();
+  }
+}
+
+export interface OnnxParityResult {
+  runtime: string;
+  /** max |onnxruntime − tfjs| over the normalized mean-pooled embeddings and over last_hidden_state */
+  embeddingDiff: number;
+  hiddenDiff: number;
+  values: number;
+}
+
+/**
+ * The tiny perturbed BERT's in-memory ONNX graph (the exporter's, mean pooling + Normalize) run on `runtime`
+ * against this backend's tfjs forward: the check that inference on onnxruntime gives what training's model gives.
+ */
+export async function onnxParity(runtime: OnnxRuntime, seed = PARITY_SEED): Promise<OnnxParityResult> {
+  const model = makeModel(seed);
+  const x = tokenBatch(new Rng(seed + 1));
+  try {
+    const bytes = buildBertOnnx(parityConfig, await model.exportWeights(), { maxSeqLength: SEQ, pooling: 'mean', normalize: true });
+    const session = await runtime.createSession(bytes);
+    const [ids, mask, types] = await Promise.all([x.inputIds.data(), x.attentionMask.data(), x.tokenTypeIds.data()]);
+    const dims = [BATCH, SEQ];
+    const out = await session.run(
+      {
+        input_ids: int64Feed(ids as Int32Array, dims),
+        attention_mask: int64Feed(mask as Int32Array, dims),
+        token_type_ids: int64Feed(types as Int32Array, dims),
+      },
+      ['last_hidden_state', 'sentence_embedding'],
+    );
+    await session.release();
+    const h = model.forward(x, { training: false });
+    const e = tf.tidy(() => tf.div(pool(h, x.attentionMask, 'mean'), tf.norm(pool(h, x.attentionMask, 'mean'), 2, -1, true)));
+    const [hRef, eRef] = await Promise.all([h.data(), e.data()]);
+    tf.dispose([h, e]);
+    const diff = (a: Float32Array, b: ArrayLike<number>) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+    return {
+      runtime: runtime.name,
+      embeddingDiff: diff(out.sentence_embedding!.data, eRef),
+      hiddenDiff: diff(out.last_hidden_state!.data, hRef),
+      values: hRef.length,
+    };
+  } finally {
+    disposeInputs(x);
     model.dispose();
   }
 }

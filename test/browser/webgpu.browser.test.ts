@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { withBrowserPage } from '../helpers/browser.ts';
-import { parityForward, parityGrads, type ForwardResult, type GradResult } from './parityCase.ts';
+import { parityForward, parityGrads, type ForwardResult, type GradResult, type OnnxParityResult } from './parityCase.ts';
 import type { BackendInfo } from './webgpuParity.ts';
 
 /**
@@ -18,6 +18,7 @@ let gpuForward: ForwardResult;
 let gpuGrads: GradResult;
 let nodeForward: ForwardResult;
 let nodeGrads: GradResult;
+let ortGpu: OnnxParityResult;
 
 beforeAll(async () => {
   // the reference really is the wasm backend (test/setup.ts), not a silent cpu fallback
@@ -31,6 +32,7 @@ beforeAll(async () => {
     matMul = await page.call<number[]>('matMulCheck');
     gpuForward = await page.call<ForwardResult>('parityForward');
     gpuGrads = await page.call<GradResult>('parityGrads');
+    ortGpu = await page.call<OnnxParityResult>('webGpuOnnxParity');
   });
 }, 120_000);
 
@@ -74,5 +76,13 @@ describe('tfjs webgpu backend in headless Chromium', () => {
         `worst tensor ${worst.name} at ${(worst.ratio * 100).toFixed(1)}% of its tolerance`,
     );
     expect(worst.ratio, worst.name).toBeLessThanOrEqual(1);
+  });
+
+  it("onnxruntime-web's WebGPU EP (the lab's inference beside tfjs-webgpu) runs the in-memory graph like tfjs-webgpu (≤ 1e-5)", () => {
+    console.info(`ORT webgpu vs tfjs webgpu: embeddings ${ortGpu.embeddingDiff.toExponential(2)}, hidden ${ortGpu.hiddenDiff.toExponential(2)}`);
+    expect(ortGpu.runtime).toBe('onnxruntime-web webgpu');
+    expect(ortGpu.values).toBe(4 * 10 * 32);
+    expect(ortGpu.embeddingDiff).toBeLessThanOrEqual(1e-5);
+    expect(ortGpu.hiddenDiff).toBeLessThanOrEqual(1e-5);
   });
 });

@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
+import { onnxParity, type OnnxParityResult } from './parityCase.ts';
+import { webGpuOnnxRuntime } from '../../src/workers/ortWebGpuRuntime.ts';
+
 export { parityForward, parityGrads } from './parityCase.ts';
+
+/** The lab's inference runtime beside tfjs-webgpu (onnxruntime-web's WebGPU EP) against tfjs-webgpu. */
+export async function webGpuOnnxParity(): Promise<OnnxParityResult> {
+  return onnxParity(await webGpuOnnxRuntime(1));
+}
 
 // served by the Vite dev server from the installed package
 setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');

@@ -4,6 +4,8 @@ import type {
   DataSummary,
   Estimate,
   EstimateRequest,
+  Calibration,
+  CalibrationRequest,
   EvaluateRequest,
   EvaluationResult,
   LabClient,
@@ -76,7 +78,13 @@ export class FakeLabClient implements LabClient {
       secondsPerStep: 0.5,
       totalSeconds: 10,
       totalSteps: 20,
+      flopsPerSecond: req.flopsPerSecond ?? 2e11,
+      measured: req.flopsPerSecond !== undefined,
     };
+  }
+  async calibrate(req: CalibrationRequest): Promise<Calibration> {
+    this.#log('calibrate', req);
+    return { backend: 'webgpu', flopsPerSecond: 4e11, stepSeconds: 0.25, batchSize: 8, seqLen: 64 };
   }
   async setImages(source: ImageSource): Promise<ImageSummary> {
     this.#log('setImages', source);

@@ -18,6 +18,8 @@ export interface LabClientOptions {
   prefer?: BackendName;
   /** use only `prefer` (tests) */
   only?: boolean;
+  /** wasm threads per worker; default every logical core */
+  threads?: number;
   /** IndexedDB database name; default 'ftlab' */
   dbName?: string;
   /** how long an aborted call may take to settle before its worker is terminated; default 15 s */
@@ -29,7 +31,7 @@ export interface LabClientOptions {
 
 export function createLabClient(opts: LabClientOptions = {}): LabClient {
   const grace = opts.abortGraceMs ?? 15_000;
-  const init = { prefer: opts.prefer, only: opts.only, dbName: opts.dbName };
+  const init = { prefer: opts.prefer, only: opts.only, threads: opts.threads, dbName: opts.dbName };
   let data: LabData | undefined;
   let base: ModelSpec | undefined;
   let images: ImageSource | undefined;
@@ -98,6 +100,7 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
   return {
     // the same signatures on both sides: these go straight through the bridge
     estimate: pipe.estimate,
+    calibrate: pipe.calibrate,
     prepare: pipe.prepare,
     search: pipe.search,
     checkImages: pipe.checkImages,

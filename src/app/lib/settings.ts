@@ -41,3 +41,27 @@ export function initialHubEndpoint(search: string, store?: KeyValueStore): strin
 export function saveHubEndpoint(endpoint: string, store?: KeyValueStore): void {
   store?.setItem(KEY, endpoint);
 }
+
+const THREADS_KEY = 'ftlab.wasmThreads';
+
+/** A thread count from the URL or the form: a whole number 1–64, or empty for "every core". */
+export function parseThreads(raw: string | null | undefined): number | undefined {
+  const t = (raw ?? '').trim();
+  if (!t || t === 'auto') return undefined;
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`threads "${raw}" must be a whole number from 1 to 64, or empty for every core`);
+  return n;
+}
+
+/** wasm threads from `?threads=`, else the saved count, else undefined (every logical core). */
+export function initialThreads(search: string, store?: KeyValueStore): number | undefined {
+  try {
+    return parseThreads(new URLSearchParams(search).get('threads') ?? store?.getItem(THREADS_KEY));
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveThreads(threads: number | undefined, store?: KeyValueStore): void {
+  store?.setItem(THREADS_KEY, threads === undefined ? '' : String(threads));
+}

@@ -11,6 +11,7 @@ import { RunChoices, defaultChoices, type RunChoiceValues, type RunDefaults } fr
 import type { ConfigPart, Family } from './configPart.ts';
 import { TextConfigPart } from './textConfigPart.svelte.ts';
 import { ClipConfigPart } from './clipConfigPart.svelte.ts';
+import type { SpeedCalibration } from './speedCalibration.svelte.ts';
 
 export type { Family } from './configPart.ts';
 export type { Mode, TeacherChoice } from './textConfigPart.svelte.ts';
@@ -23,6 +24,8 @@ export type ConfigClient = Pick<LabClient, 'estimate' | 'inspectModel'>;
 export interface ConfigDeps {
   client: ConfigClient;
   hubEndpoint: () => string;
+  /** this device's measured speeds; without one the estimate uses the backend's rough rate */
+  speed?: SpeedCalibration;
 }
 
 export class ConfigState extends RunChoices {
@@ -106,16 +109,26 @@ export class ConfigState extends RunChoices {
 
   async refreshEstimate(data: DataSummary | null, images: ImageSummary | null = null): Promise<void> {
     const p = this.part;
-    await this.runEstimate(async () =>
-      this.deps.client.estimate({
-        model: await this.modelShape(),
+    await this.runEstimate(async () => {
+      const model = await this.modelShape();
+      const rate = this.deps.speed?.rateFor(model);
+      return this.deps.client.estimate({
+        model,
+        ...(rate && { flopsPerSecond: rate }),
         batchSize: this.batchSize,
         rows: p.expectedRows(data, images),
         epochs: this.epochs,
         ...(this.steps !== null && { steps: this.steps }),
         ...p.estimateOptions(),
-      }),
-    );
+      });
+    });
+  }
+
+  /** Times one training step of this model's shape on the device, then estimates again with the measured speed. */
+  async measureSpeed(data: DataSummary | null, images: ImageSummary | null = null): Promise<void> {
+    if (!this.deps.speed) return;
+    const { textsPerRow } = this.part.estimateOptions();
+    if (await this.deps.speed.measure(await this.modelShape(), { textsPerRow })) await this.refreshEstimate(data, images);
   }
 
   /** The run to start; CLIP runs name their product images (Resume checks them again). */

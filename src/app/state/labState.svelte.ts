@@ -7,13 +7,14 @@ import type { Fetcher } from '../lib/bundledData.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { StepId } from '../lib/kataText.ts';
 import type { RunRepository, StoredRun } from '../lib/runRepository.ts';
-import { normalizeEndpoint, saveHubEndpoint, type KeyValueStore } from '../lib/settings.ts';
+import { normalizeEndpoint, parseThreads, saveHubEndpoint, saveThreads, type KeyValueStore } from '../lib/settings.ts';
 import { ConfigState } from './configState.svelte.ts';
 import { DataState } from './dataState.svelte.ts';
 import { EvalState } from './evalState.svelte.ts';
 import { RunsState } from './runsState.svelte.ts';
 import { TrainState } from './trainState.svelte.ts';
 import { ImagesState } from './imagesState.svelte.ts';
+import { SpeedCalibration } from './speedCalibration.svelte.ts';
 
 export interface LabDeps {
   client: LabClient;
@@ -23,6 +24,8 @@ export interface LabDeps {
   fetcher?: Fetcher;
   saveBlob: (blob: Blob, filename: string) => void;
   settingsStore?: KeyValueStore;
+  /** the wasm thread count the workers were started with (undefined: every core) */
+  threads?: number;
 }
 
 export class LabState {
@@ -31,8 +34,13 @@ export class LabState {
   backendError = $state<string | null>(null);
   hubEndpoint = $state('');
   hubError = $state<string | null>(null);
+  /** the saved wasm thread count (applies when the page is reloaded: the workers' pools are sized once) */
+  threadsSetting = $state<number | undefined>(undefined);
+  threadsError = $state<string | null>(null);
 
   readonly data: DataState;
+  /** this device's measured training speeds (Configure's estimate) */
+  readonly speed: SpeedCalibration;
   /** Configure, for every family (text embeddings or CLIP) */
   readonly config: ConfigState;
   /** CLIP: product images (Data step) */
@@ -45,8 +53,14 @@ export class LabState {
   constructor(deps: LabDeps) {
     this.deps = deps;
     this.hubEndpoint = deps.hubEndpoint;
+    this.threadsSetting = deps.threads;
     this.data = new DataState({ client: deps.client, bundledBase: deps.bundledBase, ...(deps.fetcher && { fetcher: deps.fetcher }) });
-    this.config = new ConfigState({ client: deps.client, hubEndpoint: () => this.hubEndpoint });
+    this.speed = new SpeedCalibration({
+      client: deps.client,
+      store: deps.settingsStore,
+      backend: () => (this.backend ? `${this.backend.name}${this.backend.threads ? `·${this.backend.threads}t` : ''}` : undefined),
+    });
+    this.config = new ConfigState({ client: deps.client, hubEndpoint: () => this.hubEndpoint, speed: this.speed });
     this.images = new ImagesState({ client: deps.client });
     this.evaluation = new EvalState({ client: deps.client, saveBlob: deps.saveBlob });
     this.train = new TrainState({
@@ -100,6 +114,19 @@ export class LabState {
       return true;
     } catch (e) {
       this.hubError = errorMessage(e);
+      return false;
+    }
+  }
+
+  /** saves a wasm thread count ('' = every core); the workers pick it up when the page is reloaded */
+  setThreads(raw: string): boolean {
+    try {
+      this.threadsSetting = parseThreads(raw);
+      this.threadsError = null;
+      saveThreads(this.threadsSetting, this.deps.settingsStore);
+      return true;
+    } catch (e) {
+      this.threadsError = errorMessage(e);
       return false;
     }
   }

@@ -8,6 +8,7 @@ import { progressReporter } from '../progress.ts';
 import { CliError, parseNumber } from '../cliError.ts';
 import { isClipModel, loadClipModel } from '../pipeline/clipInputs.ts';
 import { embedImageFolder } from '../pipeline/clipVectors.ts';
+import { sentenceForward } from '../forward.ts';
 
 interface EmbedFlags {
   model: string;
@@ -20,7 +21,12 @@ interface EmbedFlags {
 /** A text encoder and its disposer: a sentence model, or a CLIP model's text tower. */
 async function openTextEncoder(model: string): Promise<{ encode(texts: string[], o: EncodeOptions): Promise<Float32Array[]>; dispose(): void }> {
   if (await isClipModel(model)) return loadClipModel(model, 'embed');
-  return loadSentenceEncoder(await resolveModelSource(model), { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+  const encoder = await loadSentenceEncoder(await resolveModelSource(model), { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+  const forward = sentenceForward(encoder);
+  return {
+    encode: (texts, o) => forward.encode(texts, o),
+    dispose: () => void forward.release().finally(() => encoder.dispose()),
+  };
 }
 
 export function embedCommand(program: Command) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadSentenceEncoder } from '../../training/families/registry.ts';
+import { usingForward } from '../forward.ts';
 import type { EvaluationResult } from '../../training/eval/evaluator.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { CliError } from '../cliError.ts';
@@ -31,7 +32,7 @@ async function evaluateText(o: EvalCommandFlags): Promise<EvaluationResult> {
   const evaluator = (await evaluationFromFlags(o))!;
   const encoder = await loadSentenceEncoder(await resolveModelSource(o.model), { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
   try {
-    return await evaluator.evaluate(encoder);
+    return await usingForward(encoder, (forward) => evaluator.evaluate(forward));
   } finally {
     encoder.dispose();
   }

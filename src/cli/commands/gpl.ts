@@ -5,6 +5,7 @@ import { parseJudgments } from '../../training/data/judgments.ts';
 import { parseTrainRows } from '../../training/data/trainRows.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
 import { familyForType, loadSentenceEncoder } from '../../training/families/registry.ts';
+import { usingForward } from '../forward.ts';
 import type { SentenceEncoder } from '../../training/models/sentenceEncoder.ts';
 import type { ModelCardInfo } from '../../training/export/modelCard.ts';
 import { folderCheckpointStore } from '../folderCheckpointStore.ts';
@@ -81,7 +82,8 @@ export function gplCommand(program: Command) {
         await writeFileAtomic(files.queries, formatQueries(await obtainQueries(o, corpus, s.seed, s.perProduct)));
       });
       await step('mine', files.mined, async () => {
-        const mined = await mineQueries(await baseEncoder(), await readQueriesFile(files.queries), corpus, s.mine, parsedJudgments?.judgments);
+        const queries = await readQueriesFile(files.queries);
+        const mined = await usingForward(await baseEncoder(), (forward) => mineQueries(forward, queries, corpus, s.mine, parsedJudgments?.judgments));
         await writeFileAtomic(files.mined, formatMined(mined, corpus));
       });
       await step('label', files.rows, async () => {
@@ -91,7 +93,10 @@ export function gplCommand(program: Command) {
       });
       if (evaluation) {
         await step('eval before', files.before, async () => {
-          await writeFileAtomic(files.before, `${JSON.stringify((await evaluation.evaluate(await baseEncoder())).metrics, null, 1)}\n`);
+          await writeFileAtomic(
+            files.before,
+            `${JSON.stringify((await usingForward(await baseEncoder(), (forward) => evaluation.evaluate(forward))).metrics, null, 1)}\n`,
+          );
         });
       }
       const rows = parseTrainRows(await readTextFile(files.rows), files.rows);
@@ -123,7 +128,10 @@ export function gplCommand(program: Command) {
       });
       if (evaluation) {
         await step('eval after', files.after, async () => {
-          await writeFileAtomic(files.after, `${JSON.stringify((await evaluation.evaluate(await trainedEncoder())).metrics, null, 1)}\n`);
+          await writeFileAtomic(
+            files.after,
+            `${JSON.stringify((await usingForward(await trainedEncoder(), (forward) => evaluation.evaluate(forward))).metrics, null, 1)}\n`,
+          );
         });
       }
       const after = evaluation ? await readJson(files.after) : undefined;

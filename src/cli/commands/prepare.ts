@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseJudgments } from '../../training/data/judgments.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
 import { loadSentenceEncoder } from '../../training/families/registry.ts';
+import { usingForward } from '../forward.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readTextFile } from '../inputs.ts';
 import { CliError, parseNumber } from '../cliError.ts';
@@ -103,7 +104,7 @@ export function prepareCommand(program: Command) {
       const encoder = await loadSentenceEncoder(await resolveModelSource(o.model), { onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
       let mined;
       try {
-        mined = await mineQueries(encoder, queries, corpus, s.mine, judgments);
+        mined = await usingForward(encoder, (forward) => mineQueries(forward, queries, corpus, s.mine, judgments));
       } finally {
         encoder.dispose();
       }

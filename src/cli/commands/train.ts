@@ -19,6 +19,7 @@ import { CliError } from '../cliError.ts';
 import { configFromFlags, logTrainEvent, runTraining, trainOptions, type TrainHyperFlags } from '../pipeline/trainOptions.ts';
 import { imageEvaluation, openImageFolder } from '../pipeline/clipInputs.ts';
 import { evaluationFromFlags, evalOptions, type EvalFlags } from './evalSetup.ts';
+import { familyForwardEncoder } from '../../training/inference/forwardEncoder.ts';
 
 interface TrainFlags extends EvalFlags, TrainHyperFlags {
   model: string;
@@ -72,7 +73,7 @@ async function trainModel(o: TrainFlags): Promise<void> {
   const encoder = await family.load(source, { dropout: config.dropout, onWarning: warn });
   try {
     const trainable = family.trainable(encoder, await data.context(encoder));
-    const evaluate = await trainEvaluation(o, encoder, images);
+    const evaluate = await trainEvaluation(o, family, encoder, images);
     const before = evaluate ? await evaluate() : undefined;
     if (before) logTrainEvent({ type: 'eval', step: 0, epoch: 0, metrics: before }, !!o.logJson);
     const store = o.checkpointDir ? folderCheckpointStore(o.checkpointDir) : undefined;
@@ -134,7 +135,12 @@ async function readTrainData(file: string, loss: string, images?: string): Promi
 const encodesImages = (encoder: FamilyEncoder): encoder is FamilyEncoder & ImageEncoderLike => 'encodeImages' in encoder;
 
 /** Metrics before, during and after training: text→image for models with an image tower, text→text otherwise. */
-async function trainEvaluation(o: TrainFlags, encoder: FamilyEncoder, images?: string): Promise<(() => Promise<Metrics>) | undefined> {
+async function trainEvaluation(
+  o: TrainFlags,
+  family: ModelFamily,
+  encoder: FamilyEncoder,
+  images?: string,
+): Promise<(() => Promise<Metrics>) | undefined> {
   if (!o.evalCorpus || !o.evalJudgments) return undefined;
   if (images && encoder.imageConfig && encodesImages(encoder)) {
     const evaluation = await imageEvaluation(
@@ -144,7 +150,18 @@ async function trainEvaluation(o: TrainFlags, encoder: FamilyEncoder, images?: s
     return async () => (await evaluation.evaluate(encoder)).metrics;
   }
   const evaluation = await evaluationFromFlags(o);
-  return evaluation && (async () => (await evaluation.evaluate(encoder)).metrics);
+  // each evaluation runs the weights as they are then (onnxruntime over a fresh graph)
+  return (
+    evaluation &&
+    (async () => {
+      const forward = familyForwardEncoder(family, encoder, { onWarning: warn });
+      try {
+        return (await evaluation.evaluate(forward)).metrics;
+      } finally {
+        await forward.release();
+      }
+    })
+  );
 }
 
 /** The loss and the model disagree: say which kind of model the loss trains. */

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { loadCorpusFiles } from '../../training/data/corpus.ts';
 import { loadSentenceEncoder } from '../../training/families/registry.ts';
+import { sentenceForward } from '../forward.ts';
 import { textVectorField, writeSolrDocuments, type Embedder, type VectorField } from '../../training/chorus/solrDocuments.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readInputFile } from '../inputs.ts';
@@ -82,7 +83,14 @@ async function openEmbedder(o: VectorsFlags, batchSize: number): Promise<{ embed
   }
   if (o.engine !== 'tfjs') throw new CliError(`--engine must be tfjs or onnx, got "${o.engine}"`);
   const encoder = await loadSentenceEncoder(source, { onWarning });
-  return { embed: (texts) => encoder.encode(texts, { batchSize }), dispose: async () => encoder.dispose() };
+  const forward = sentenceForward(encoder);
+  return {
+    embed: (texts) => forward.encode(texts, { batchSize }),
+    dispose: async () => {
+      await forward.release();
+      encoder.dispose();
+    },
+  };
 }
 
 export function vectorsCommand(program: Command) {

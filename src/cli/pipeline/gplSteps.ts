@@ -105,7 +105,7 @@ export async function mineQueries(
     if (q.sourceDocId !== undefined) s.add(corpus.rowOf.get(q.sourceDocId)!);
     return s;
   });
-  const mined = mineCandidates(queryVecs, normalizeRows(corpusVecs), {
+  const mined = await mineCandidates(queryVecs, normalizeRows(corpusVecs), {
     ...range,
     rankFrom: range.from,
     rankTo: range.to,

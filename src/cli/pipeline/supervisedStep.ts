@@ -8,6 +8,7 @@ import { normalizeRows } from '../../training/eval/topk.ts';
 import { preview } from '../../training/data/corpus.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
 import { loadSentenceEncoder } from '../../training/families/registry.ts';
+import { sentenceForward } from '../forward.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { readTextFile } from '../inputs.ts';
 import { CliError } from '../cliError.ts';
@@ -30,7 +31,8 @@ export interface SupervisedSettings {
 const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 
 async function mineNegatives(model: string, queries: readonly JudgedQuery[], corpus: CorpusInput, s: SupervisedSettings): Promise<Int32Array[]> {
-  const encoder = await loadSentenceEncoder(await resolveModelSource(model), { onWarning: warn });
+  const loaded = await loadSentenceEncoder(await resolveModelSource(model), { onWarning: warn });
+  const encoder = sentenceForward(loaded);
   try {
     const corpusVecs = await encoder.encode(corpus.texts, { batchSize: s.batchSize, onProgress: progressReporter('mine: embed corpus') });
     const queryVecs = await encoder.encode(
@@ -39,7 +41,7 @@ async function mineNegatives(model: string, queries: readonly JudgedQuery[], cor
     );
     // A few spare ranks so candidates sharing a positive's text can be skipped without running short.
     const k = s.rankFrom - 1 + s.hardNegatives + 5;
-    const mined = mineCandidates(queryVecs, normalizeRows(corpusVecs), {
+    const mined = await mineCandidates(queryVecs, normalizeRows(corpusVecs), {
       k,
       rankFrom: s.rankFrom,
       exclude: (i) => queries[i]!.relevant,
@@ -47,7 +49,8 @@ async function mineNegatives(model: string, queries: readonly JudgedQuery[], cor
     });
     return mined.map((m) => m.indices);
   } finally {
-    encoder.dispose();
+    await encoder.release();
+    loaded.dispose();
   }
 }
 

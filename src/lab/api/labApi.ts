@@ -22,7 +22,7 @@
  */
 import type { BackendInfo, ProgressCallback } from './progress.ts';
 import type { DataSummary, LabData } from './labData.ts';
-import type { Estimate, EstimateRequest, ModelInfo, ModelSpec, FamilyShape } from './modelSpec.ts';
+import type { Calibration, CalibrationRequest, Estimate, EstimateRequest, ModelInfo, ModelSpec, FamilyShape } from './modelSpec.ts';
 import type { ClipPreparedData, ImageSource, ImageSummary } from './clipRequest.ts';
 import type {
   EvaluateRequest,
@@ -41,7 +41,18 @@ export type { QueryMetrics } from '../../training/eval/metrics.ts';
 export type { BackendInfo, BackendName, Progress, ProgressCallback, ProgressPhase } from './progress.ts';
 export type { DataSummary, LabData } from './labData.ts';
 export { DEFAULT_TEXT_TEMPLATE } from './labData.ts';
-export type { ClipShape, Estimate, EstimateRequest, FamilyShape, ModelInfo, ModelShape, ModelSpec, TextShape } from './modelSpec.ts';
+export type {
+  Calibration,
+  CalibrationRequest,
+  ClipShape,
+  Estimate,
+  EstimateRequest,
+  FamilyShape,
+  ModelInfo,
+  ModelShape,
+  ModelSpec,
+  TextShape,
+} from './modelSpec.ts';
 export { ModelTooLargeError } from './modelSpec.ts';
 export type { ClipPrepare, ClipPreparedData, ClipScratchSpec, ImageSource, ImageSummary, ResolvedImages } from './clipRequest.ts';
 export { DEFAULT_IMAGE_FIELD, isClipPrepare } from './clipRequest.ts';
@@ -67,6 +78,9 @@ export interface LabClient {
   setData(data: LabData, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<DataSummary>;
   /** estimate for any family's model shape on the workers' backend; `fits: false` → refuse before download */
   estimate(req: EstimateRequest): Promise<Estimate>;
+  /** times one training step of a random model of this shape on the workers' backend (text models); pass its
+   * flopsPerSecond back in EstimateRequest for this device's estimate */
+  calibrate(req: CalibrationRequest, signal?: AbortSignal): Promise<Calibration>;
   /** reads only config.json (no weights) so the UI can estimate/refuse before downloading; the shape names its family */
   inspectModel(spec: ModelSpec, signal?: AbortSignal): Promise<FamilyShape & { id: string; family: string; modelType: string }>;
   /** loads the base model (= the baseline); refuses (rejects with the estimate's reason) a model too large for the device */

@@ -10,6 +10,7 @@ import type { TextShape } from '../../training/families/shapes.ts';
 
 export type { ClipShape, FamilyShape, TextShape } from '../../training/families/shapes.ts';
 export type { Estimate, EstimateRequest } from '../../training/families/estimate.ts';
+export type { Calibration, CalibrationRequest } from '../../training/families/calibrate.ts';
 export { ModelTooLargeError } from './errors.ts';
 
 /** Where the base model comes from. */

@@ -10,6 +10,10 @@ export interface BackendInfo {
   limits?: { maxBufferSize: number; maxStorageBufferBindingSize: number };
   /** adapter / renderer description when known */
   adapter?: string;
+  /** wasm: the threads tfjs computes with (1 without cross-origin isolation) */
+  threads?: number;
+  /** what embedding, evaluation and search run on: "onnxruntime-web wasm, 2 threads" or "tfjs webgpu" */
+  inference?: string;
 }
 
 // ---------------------------------------------------------------- progress

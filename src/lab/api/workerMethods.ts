@@ -59,6 +59,8 @@ export interface ExportCard {
 export interface WorkerInit {
   prefer?: BackendName;
   only?: boolean;
+  /** wasm threads; default every logical core (Settings can lower it) */
+  threads?: number;
   /** IndexedDB database name; default 'ftlab' */
   dbName?: string;
 }
@@ -69,7 +71,8 @@ export interface WorkerControl {
 }
 
 /** PipelineSession (src/lab/pipelineSession.ts); the methods the client passes straight through keep LabClient's signature. */
-export interface PipelineWorkerApi extends WorkerControl, Pick<LabClient, 'estimate' | 'prepare' | 'evaluate' | 'search' | 'checkImages'> {
+export interface PipelineWorkerApi
+  extends WorkerControl, Pick<LabClient, 'estimate' | 'calibrate' | 'prepare' | 'evaluate' | 'search' | 'checkImages'> {
   setData(data: LabData): Promise<DataSummary>;
   /** scratch → in-memory files, so the trainer can load the same model without the corpus */
   resolve(spec: ModelSpec | ResolvedModelSpec): Promise<ResolvedModelSpec>;
@@ -96,6 +99,7 @@ export const pipelineMethods = methodsOf<PipelineWorkerApi>({
   resolve: true,
   inspectModel: true,
   estimate: true,
+  calibrate: true,
   loadModel: true,
   setTuned: true,
   prepare: true,

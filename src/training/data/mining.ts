@@ -6,7 +6,8 @@
  * (range_min/range_max): rank 1 is the most similar product that may be used as a negative, so excluding the
  * source never shifts a rank range such as "skip the 2 closest products, they are often unlabelled positives".
  */
-import { cosineTopK, normalizeRows, type NormalizedMatrix } from '../eval/topk.ts';
+import { normalizeRows, type NormalizedMatrix } from '../eval/topk.ts';
+import { matMulTopK } from '../eval/matMulTopK.ts';
 
 export interface MineOptions {
   /** how deep the mined list is: candidates come from ranks 1..k (after exclusions); default 50 */
@@ -17,7 +18,7 @@ export interface MineOptions {
   rankTo?: number;
   /** corpus rows never returned for a query (source product, judged-relevant products) */
   exclude?: (queryIndex: number) => ReadonlySet<number> | undefined;
-  /** queries per cosineTopK call, the unit of progress and abort checks; default 256 */
+  /** queries per top-k call, the unit of progress and abort checks; default 256 */
   chunk?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
@@ -44,11 +45,11 @@ export function resolveRankRange(opts: Pick<MineOptions, 'k' | 'rankFrom' | 'ran
  * For each query vector, the corpus rows at ranks rankFrom..rankTo of its cosine ranking with excluded rows
  * removed (fewer when the corpus runs out). Equal scores keep corpus order, so results are reproducible.
  */
-export function mineCandidates(
+export async function mineCandidates(
   queryVecs: readonly Float32Array[],
   corpus: readonly Float32Array[] | NormalizedMatrix,
   opts: MineOptions = {},
-): MinedCandidates[] {
+): Promise<MinedCandidates[]> {
   const { from, to } = resolveRankRange(opts);
   const m = Array.isArray(corpus) ? normalizeRows(corpus as Float32Array[]) : (corpus as NormalizedMatrix);
   const out: MinedCandidates[] = [];
@@ -61,7 +62,7 @@ export function mineCandidates(
     const excl = qs.map((_, a) => opts.exclude?.(q0 + a));
     // Fetch deep enough that `to` ranks survive the largest exclusion set of this chunk.
     const extra = Math.max(0, ...excl.map((s) => s?.size ?? 0));
-    const hits = cosineTopK(qs, m, Math.min(m.rows, to + extra), { signal: opts.signal });
+    const hits = await matMulTopK(qs, m, Math.min(m.rows, to + extra), { signal: opts.signal });
     hits.forEach((hit, a) => {
       const skip = excl[a];
       const idx: number[] = [];

@@ -4,10 +4,11 @@
  * exact cosine top-k for query texts embedded by the encoder's text side.
  */
 import type { EncodeOptions, TextEncoderLike } from './evaluator.ts';
-import { cosineTopK, normalizeRows, type NormalizedMatrix } from './topk.ts';
+import { normalizeRows, type NormalizedMatrix } from './topk.ts';
+import { matMulTopK } from './matMulTopK.ts';
 
 export abstract class CachedCorpusIndex {
-  abstract readonly encoder: TextEncoderLike;
+  abstract readonly encoder: TextEncoderLike & { readonly engine?: string; release?(): Promise<void> };
   /** product ids of the matrix rows, in corpus order */
   abstract readonly ids: readonly string[];
   private vectors?: Promise<Float32Array[]>;
@@ -27,6 +28,14 @@ export abstract class CachedCorpusIndex {
     return this.vectors;
   }
 
+  get engine(): string | undefined {
+    return this.encoder.engine;
+  }
+
+  async release(): Promise<void> {
+    await this.encoder.release?.();
+  }
+
   async matrix(opts: EncodeOptions = {}): Promise<NormalizedMatrix> {
     this.matrixCache ??= normalizeRows(await this.corpus(opts));
     return this.matrixCache;
@@ -36,7 +45,7 @@ export abstract class CachedCorpusIndex {
   async search(queries: string[], k: number, opts: EncodeOptions = {}): Promise<{ ids: string[]; scores: number[] }[]> {
     const m = await this.matrix(opts);
     const qv = await this.encoder.encode(queries, { signal: opts.signal });
-    return cosineTopK(qv, m, Math.min(k, m.rows), { signal: opts.signal }).map((h) => ({
+    return (await matMulTopK(qv, m, Math.min(k, m.rows), { signal: opts.signal })).map((h) => ({
       ids: Array.from(h.indices, (r) => this.ids[r]!),
       scores: Array.from(h.scores),
     }));

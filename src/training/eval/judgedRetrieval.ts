@@ -7,7 +7,8 @@ import { preview } from '../data/corpus.ts';
 import { countRelevant, type Judgments } from '../data/judgments.ts';
 import type { EvaluateOptions, EvaluationResult, TextEncoderLike } from './evaluator.ts';
 import { computeMetrics, rankingDepth, type MetricOptions } from './metrics.ts';
-import { cosineTopK, normalizeRows } from './topk.ts';
+import { normalizeRows } from './topk.ts';
+import { matMulTopK } from './matMulTopK.ts';
 
 /** The judged queries with at least one relevant id; `item` names what is rated in the error ("doc", "product"). */
 export function judgedQueries(judgments: Judgments, threshold: number, item: string): string[] {
@@ -73,7 +74,7 @@ export async function rankAndScore(
     );
   }
   onProgress?.({ phase: 'search', done: 0, total: queries.length });
-  const hits = cosineTopK(queryVecs, normalizeRows(corpusVecs), rankingDepth(run.metrics), { signal });
+  const hits = await matMulTopK(queryVecs, normalizeRows(corpusVecs), rankingDepth(run.metrics), { signal });
   onProgress?.({ phase: 'search', done: queries.length, total: queries.length });
   const rankings = new Map(queries.map((q, i) => [q, Array.from(hits[i]!.indices, (r) => ids[r]!)]));
   const summary = computeMetrics(rankings, run.judgments, run.metrics);

@@ -20,4 +20,8 @@ export interface RetrievalIndex {
   search(queries: string[], k: number, opts?: EncodeOptions): Promise<{ ids: string[]; scores: number[] }[]>;
   /** the task's evaluator (text→text or text→image) over the cached corpus */
   evaluate(judgments: Judgments, metricOpts: MetricOptions, opts?: EvaluateOptions): Promise<EvaluationResult>;
+  /** the engine that embedded (e.g. "onnxruntime-web wasm, 2 threads"), once known */
+  readonly engine?: string;
+  /** frees what the index holds outside the JS heap (an onnxruntime session) */
+  release?(): Promise<void>;
 }

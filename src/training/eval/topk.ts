@@ -25,6 +25,26 @@ export interface TopKOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The score every exact ranking here uses: a float64 dot product of two float32 rows. Four accumulators let
+ * the JIT overlap multiply-adds (about 2x over one running sum); matMulTopK rescores with it, so both agree.
+ */
+export function dot(v: Float32Array, c: Float32Array, dim: number): number {
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
+  let j = 0;
+  for (const body = dim - (dim % 4); j < body; j += 4) {
+    s0 += v[j]! * c[j]!;
+    s1 += v[j + 1]! * c[j + 1]!;
+    s2 += v[j + 2]! * c[j + 2]!;
+    s3 += v[j + 3]! * c[j + 3]!;
+  }
+  for (; j < dim; j++) s0 += v[j]! * c[j]!;
+  return s0 + s1 + (s2 + s3);
+}
+
 export function normalizeRows(vectors: readonly Float32Array[], dim?: number): NormalizedMatrix {
   const d = dim ?? vectors[0]?.length ?? 0;
   const data = new Float32Array(vectors.length * d);
@@ -70,25 +90,10 @@ export function cosineTopK(
     const floor = new Float64Array(nq).fill(-Infinity);
 
     const qv = Array.from({ length: nq }, (_, a) => qd.subarray((q0 + a) * dim, (q0 + a + 1) * dim));
-    const body = dim - (dim % 4);
     for (let r = 0; r < m.rows; r++) {
       const c = cd.subarray(r * dim, (r + 1) * dim);
       for (let a = 0; a < nq; a++) {
-        const v = qv[a]!;
-        // Four accumulators let the JIT overlap multiply-adds (about 2x over one running sum).
-        let s0 = 0,
-          s1 = 0,
-          s2 = 0,
-          s3 = 0;
-        let j = 0;
-        for (; j < body; j += 4) {
-          s0 += v[j]! * c[j]!;
-          s1 += v[j + 1]! * c[j + 1]!;
-          s2 += v[j + 2]! * c[j + 2]!;
-          s3 += v[j + 3]! * c[j + 3]!;
-        }
-        for (; j < dim; j++) s0 += v[j]! * c[j]!;
-        const s = s0 + s1 + (s2 + s3);
+        const s = dot(qv[a]!, c, dim);
         const n = count[a]!;
         // Strictly greater: a later row never displaces an equal earlier one (stable ties).
         if (n === kk && !(s > floor[a]!)) continue;

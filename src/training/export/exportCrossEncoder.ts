@@ -1,7 +1,7 @@
 import type { TfjsCrossEncoder } from '../models/crossEncoder.ts';
-import { writeSafetensors, type TensorMap } from '../weights/safetensors.ts';
+import { writeSafetensors } from '../weights/safetensors.ts';
 import type { ModelFiles } from './modelFiles.ts';
-import { buildSequenceClassifierOnnx } from './sequenceClassifierOnnx.ts';
+import { sequenceClassifierGraph } from './sequenceClassifierOnnx.ts';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
 
@@ -35,8 +35,6 @@ export async function exportCrossEncoder(ce: TfjsCrossEncoder): Promise<ModelFil
 
   const tensors = await ce.model.exportTensors();
   files.set('model.safetensors', writeSafetensors(tensors));
-  const bare: TensorMap = new Map();
-  for (const [name, t] of tensors) bare.set(name.replace(/^bert\./, ''), t);
-  files.set('onnx/model.onnx', buildSequenceClassifierOnnx(ce.model.bert.config, bare));
+  files.set('onnx/model.onnx', await sequenceClassifierGraph(ce.model));
   return files;
 }

@@ -1,4 +1,6 @@
 import type { BertConfig } from '../models/bert/bertConfig.ts';
+import type { SequenceClassifier } from '../models/sequenceClassifier.ts';
+import { readVariables } from '../models/readVariables.ts';
 import type { TensorMap } from '../weights/safetensors.ts';
 import { DYN, buildBertEncoderGraph, ftlabOnnxModel } from './bertOnnx.ts';
 import { attr } from './onnx/graphBuilder.ts';
@@ -32,4 +34,11 @@ export function buildSequenceClassifierOnnx(config: BertConfig, weights: TensorM
       `BertForSequenceClassification (${config.num_hidden_layers} layers, hidden ${H}, ${numLabels} label${numLabels === 1 ? '' : 's'})`,
     ),
   );
+}
+
+/** The graph of a tfjs cross-encoder's current weights (the export's onnx/model.onnx, and its ORT scoring). */
+export async function sequenceClassifierGraph(model: SequenceClassifier): Promise<Uint8Array> {
+  const bare: TensorMap = await model.bert.exportWeights();
+  for (const [name, t] of await readVariables(model.head)) bare.set(name, t);
+  return buildSequenceClassifierOnnx(model.bert.config, bare);
 }

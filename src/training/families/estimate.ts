@@ -39,6 +39,8 @@ export interface EstimateRequest {
   /** text-image families: frozen towers keep no gradients or AdamW state */
   lockText?: boolean;
   lockImage?: boolean;
+  /** a measured training rate of this device for this shape (calibrate.ts); default the backend's rough rate */
+  flopsPerSecond?: number;
 }
 
 export interface Estimate {
@@ -55,6 +57,9 @@ export interface Estimate {
   secondsPerStep: number;
   totalSeconds: number;
   totalSteps: number;
+  /** the rate the time was divided by, and whether it was measured on this device or the backend's default */
+  flopsPerSecond: number;
+  measured: boolean;
 }
 
 const GiB = 1024 ** 3;
@@ -87,7 +92,8 @@ export interface RunCost {
 
 export function verdict(cost: RunCost, device: DeviceLimits): Estimate {
   const [largestName, largestBufferBytes] = Object.entries(cost.buffers).sort((a, b) => b[1] - a[1])[0]!;
-  const secondsPerStep = cost.flops / (device.flopsPerSecond ?? defaultFlops[device.backend]);
+  const rate = device.flopsPerSecond ?? defaultFlops[device.backend];
+  const secondsPerStep = cost.flops / rate;
   const budget = device.memoryBudgetBytes ?? defaultMemoryBudget[device.backend];
   const base = {
     backend: device.backend,
@@ -97,6 +103,8 @@ export function verdict(cost: RunCost, device: DeviceLimits): Estimate {
     secondsPerStep,
     totalSeconds: secondsPerStep * cost.totalSteps,
     totalSteps: cost.totalSteps,
+    flopsPerSecond: rate,
+    measured: device.flopsPerSecond !== undefined,
   };
   const bindLimit =
     device.backend === 'webgpu' ? Math.min(device.maxStorageBufferBindingSize ?? Infinity, device.maxBufferSize ?? Infinity) : Infinity;

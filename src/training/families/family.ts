@@ -18,6 +18,7 @@ import type { TextEncoderLike } from '../eval/evaluator.ts';
 import type { RetrievalIndex } from '../eval/retrievalIndex.ts';
 import type { DeviceLimits, Estimate, EstimateRequest } from './estimate.ts';
 import type { ClipShape, FamilyShape, TextShape } from './shapes.ts';
+import type { OnnxTextGraph } from '../inference/onnxTextEncoder.ts';
 
 /** What the pipeline does with a family's models: text→text retrieval, or text→image retrieval (CLIP). */
 export type FamilyTask = 'text' | 'text-image';
@@ -98,5 +99,7 @@ export interface ModelFamily<E extends FamilyEncoder = FamilyEncoder> {
   /** corpus (text families) or image (text-image) vectors, computed once and shared by evaluation and search */
   index(encoder: E, corpus: IndexCorpus): RetrievalIndex;
   exportFiles(encoder: E, card: ModelCardInfo): Promise<ModelFiles>;
+  /** forward-only inference on onnxruntime: the exporter's graph of the encoder's current weights (text families) */
+  onnxTextGraph?(encoder: E): Promise<OnnxTextGraph>;
   scratch?: ScratchBuilder;
 }

@@ -4,6 +4,9 @@ import { SequenceClassifier } from './sequenceClassifier.ts';
 import { loadTokenizer, type EncodedBatch, type TextTokenizer } from './tokenizer.ts';
 import { readJson, type ModelSource } from '../source/modelSource.ts';
 import { readSafetensors } from '../weights/safetensors.ts';
+import { sequenceClassifierGraph } from '../export/sequenceClassifierOnnx.ts';
+import { onnxRuntime } from '../inference/onnxRuntime.ts';
+import { OnnxPairScorer } from '../inference/onnxPairScorer.ts';
 import {
   checkLabel,
   crossEncoderLabels,
@@ -17,7 +20,15 @@ import {
 // the contract's types, for callers of loadCrossEncoder
 export type { CrossEncoder, LoadCrossEncoderOptions, ScoreOptions } from './crossEncoderContract.ts';
 
+/**
+ * BertForSequenceClassification on ftlab's tfjs BERT. Scoring runs on onnxruntime when one is installed
+ * (useOnnxRuntime: the CLI and the lab's wasm workers), over a graph of these weights built at the first score;
+ * on tfjs otherwise, or when the graph cannot run (said once through onWarning). `engine` says which.
+ */
 export class TfjsCrossEncoder implements CrossEncoder {
+  private ort: Promise<OnnxPairScorer | undefined> | undefined;
+  private chosen: string | undefined;
+
   constructor(
     readonly id: string,
     readonly model: SequenceClassifier,
@@ -25,9 +36,16 @@ export class TfjsCrossEncoder implements CrossEncoder {
     readonly modelConfig: Record<string, unknown>,
     readonly maxLength: number,
     readonly label: number,
+    private readonly onWarning?: (message: string) => void,
   ) {}
 
-  private inputs(batch: EncodedBatch) {
+  /** which engine scored ("onnxruntime-node cpu, 2 threads", "tfjs (…why)"); undefined before the first score */
+  get engine(): string | undefined {
+    return this.chosen;
+  }
+
+  private encode(a: string[], b: string[]): EncodedBatch {
+    const batch = this.tokenizer.encodePairs(a, b, this.maxLength);
     const c = this.model.bert.config;
     for (const [name, arr, limit] of [
       ['input id', batch.inputIds, c.vocab_size],
@@ -36,17 +54,38 @@ export class TfjsCrossEncoder implements CrossEncoder {
       for (const v of arr)
         if (v < 0 || v >= limit) throw new Error(`${name} ${v} is outside the model's range 0..${limit - 1} (tokenizer and config.json disagree)`);
     }
+    return batch;
+  }
+
+  private onnx(): Promise<OnnxPairScorer | undefined> {
+    return (this.ort ??= (async () => {
+      const runtime = onnxRuntime();
+      if (!runtime) {
+        this.chosen = 'tfjs (no onnxruntime here)';
+        return undefined;
+      }
+      try {
+        const scorer = await OnnxPairScorer.open(runtime, await sequenceClassifierGraph(this.model), this.model.numLabels);
+        this.chosen = runtime.name;
+        return scorer;
+      } catch (e) {
+        const why = (e as Error).message || String(e);
+        this.onWarning?.(`onnxruntime unavailable for cross-encoder scoring (${why}); using tfjs`);
+        this.chosen = `tfjs (onnxruntime failed: ${why})`;
+        return undefined;
+      }
+    })());
+  }
+
+  /** All logits [pairs, num_labels] of one batch on tfjs (no batching or sorting). */
+  async logits(a: string[], b: string[]): Promise<Float32Array> {
+    const batch = this.encode(a, b);
     const shape: [number, number] = [batch.batchSize, batch.seqLen];
-    return {
+    const x = {
       inputIds: tf.tensor2d(batch.inputIds, shape, 'int32'),
       attentionMask: tf.tensor2d(batch.attentionMask, shape, 'int32'),
       tokenTypeIds: tf.tensor2d(batch.tokenTypeIds, shape, 'int32'),
     };
-  }
-
-  /** All logits [pairs, num_labels] of one batch (no batching or sorting). */
-  async logits(a: string[], b: string[]): Promise<Float32Array> {
-    const x = this.inputs(this.tokenizer.encodePairs(a, b, this.maxLength));
     try {
       const out = this.model.logits(x);
       try {
@@ -62,12 +101,16 @@ export class TfjsCrossEncoder implements CrossEncoder {
   score(pairs: [string, string][], opts: ScoreOptions = {}): Promise<Float32Array> {
     const n = this.model.numLabels;
     return scoreInBatches(pairs, opts, async (a, b) => {
-      const all = await this.logits(a, b);
+      const ort = await this.onnx();
+      const all = ort ? await ort.logits(this.encode(a, b)) : await this.logits(a, b);
       return Float32Array.from({ length: a.length }, (_, r) => all[r * n + this.label]!);
     });
   }
 
   dispose(): void {
+    const ort = this.ort;
+    this.ort = undefined;
+    void ort?.then((s) => s?.release());
     this.model.dispose();
   }
 }
@@ -97,7 +140,7 @@ async function loadTfjsCrossEncoder(source: ModelSource, opts: LoadCrossEncoderO
     throw new Error(`${weightsFile}: classifier has ${model.numLabels} outputs but ${file} says num_labels ${numLabels}`);
   }
   const maxLength = resolveMaxLength(tokenizer.modelMaxLength, config.max_position_embeddings, opts.maxLength);
-  return new TfjsCrossEncoder(source.id, model, tokenizer, raw, maxLength, label);
+  return new TfjsCrossEncoder(source.id, model, tokenizer, raw, maxLength, label, opts.onWarning);
 }
 
 /**

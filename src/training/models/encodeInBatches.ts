@@ -11,16 +11,22 @@ export class EncodeAbortedError extends Error {
   override name = 'AbortError';
 }
 
+/** One batch's embeddings, row-major [rows, dim]. */
+export interface EmbeddedRows {
+  data: Float32Array;
+  dim: number;
+}
+
 /**
  * Inference over items in the given order, `batchSize` at a time: `embed` returns one row per index, rows are
- * read back and scattered to their input positions. The event loop gets a turn between batches so an abort
- * (checked before each batch) can land.
+ * scattered to their input positions. The event loop gets a turn between batches so an abort (checked before
+ * each batch) can land.
  */
-export async function encodeInBatches(
+export async function encodeRowsInBatches(
   order: readonly number[],
   opts: EncodeOptions,
   what: string,
-  embed: (idx: number[]) => tf.Tensor2D,
+  embed: (idx: number[]) => Promise<EmbeddedRows>,
 ): Promise<Float32Array[]> {
   const batchSize = opts.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`encode: batchSize must be a positive integer, got ${batchSize}`);
@@ -31,14 +37,7 @@ export async function encodeInBatches(
       throw new EncodeAbortedError(`encode aborted after ${start} of ${order.length} ${what}${reason}`);
     }
     const idx = order.slice(start, start + batchSize);
-    const emb = embed(idx);
-    let data: Float32Array;
-    try {
-      data = (await emb.data()) as Float32Array;
-    } finally {
-      emb.dispose();
-    }
-    const dim = emb.shape[1];
+    const { data, dim } = await embed(idx);
     idx.forEach((i, r) => {
       out[i] = data.slice(r * dim, (r + 1) * dim);
     });
@@ -46,4 +45,21 @@ export async function encodeInBatches(
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return out;
+}
+
+/** encodeRowsInBatches over a tfjs model: each batch's [rows, dim] tensor is read back asynchronously and disposed. */
+export function encodeInBatches(
+  order: readonly number[],
+  opts: EncodeOptions,
+  what: string,
+  embed: (idx: number[]) => tf.Tensor2D,
+): Promise<Float32Array[]> {
+  return encodeRowsInBatches(order, opts, what, async (idx) => {
+    const emb = embed(idx);
+    try {
+      return { data: (await emb.data()) as Float32Array, dim: emb.shape[1] };
+    } finally {
+      emb.dispose();
+    }
+  });
 }

@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { folderSource } from '../../../src/cli/folderSource.ts';
 import { initModel } from '../../../src/training/init/initModel.ts';
+import { nodeOnnxRuntime } from '../../../src/cli/ortNodeRuntime.ts';
+import { useOnnxRuntime, type OnnxRuntime } from '../../../src/training/inference/onnxRuntime.ts';
 import { loadCrossEncoder, type TfjsCrossEncoder } from '../../../src/training/models/crossEncoder.ts';
 import type { EncodedBatch } from '../../../src/training/models/tokenizer.ts';
 import { readSafetensors } from '../../../src/training/weights/safetensors.ts';
@@ -13,6 +15,7 @@ import { crossEncoderReference, makeTinyCrossEncoder } from '../../helpers/cross
 import { makeTinyModel, tinyTrainingCorpus } from '../../helpers/fixtures.ts';
 import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
 import type { TokenBatch } from '../../helpers/reference.ts';
+import { webOnnxRuntimeForNode } from '../../helpers/ortSession.ts';
 import { removeFolder, transformersJsRoot } from '../../helpers/transformersJs.ts';
 
 const pairs: [string, string][] = [
@@ -97,6 +100,7 @@ describe('tfjs cross-encoder', () => {
       ),
     ).toBeGreaterThan(1e-4);
     expect(Math.max(...expected) - Math.min(...expected)).toBeGreaterThan(1e-3);
+    expect(ce.engine).toBe('tfjs (no onnxruntime here)');
   });
 
   it('scores the chosen logit of a multi-label model and rejects a label out of range', async () => {
@@ -136,6 +140,54 @@ describe('tfjs cross-encoder', () => {
     const config = JSON.parse(await readFile(path.join(fake, 'config.json'), 'utf8'));
     await writeFile(path.join(fake, 'config.json'), JSON.stringify({ ...config, architectures: ['BertForSequenceClassification'] }));
     await expect(loadCrossEncoder(folderSource(fake))).rejects.toThrow(/model\.safetensors: missing .*classifier\.weight/);
+  });
+});
+
+describe('cross-encoder scoring on onnxruntime', () => {
+  const scoreWith = async (runtime: OnnxRuntime, label = 0, dir = ceDir) => {
+    useOnnxRuntime(runtime);
+    const warnings: string[] = [];
+    const c = (await loadCrossEncoder(folderSource(dir), { maxLength: 24, label, onWarning: (w) => warnings.push(w) })) as TfjsCrossEncoder;
+    try {
+      const scores = await c.score(pairs, { batchSize: 3 });
+      return { scores, engine: c.engine, warnings };
+    } finally {
+      c.dispose();
+      useOnnxRuntime(undefined);
+    }
+  };
+
+  for (const [name, runtime] of [
+    ['onnxruntime-node', () => nodeOnnxRuntime(2)],
+    ['onnxruntime-web', webOnnxRuntimeForNode],
+  ] as const) {
+    it(`${name} scores the in-memory graph of the loaded weights like tfjs (≤ 1e-5), the chosen logit of a multi-label model too`, async () => {
+      const ort = await scoreWith(runtime());
+      expect(ort.engine).toMatch(/^onnxruntime-(node|web)/);
+      expect(ort.warnings).toEqual([]);
+      expect(maxAbsDiff(ort.scores, await ce.score(pairs))).toBeLessThan(1e-5);
+      const dir = await makeTinyCrossEncoder({ numLabels: 3, seed: 7 });
+      const multi = (await loadCrossEncoder(folderSource(dir), { label: 2, maxLength: 24 })) as TfjsCrossEncoder;
+      try {
+        const ref = await multi.score(pairs);
+        const ortMulti = await scoreWith(runtime(), 2, dir);
+        expect(maxAbsDiff(ortMulti.scores, ref)).toBeLessThan(1e-5);
+        expect(maxAbsDiff(ortMulti.scores, (await scoreWith(runtime(), 0, dir)).scores)).toBeGreaterThan(1e-4);
+      } finally {
+        multi.dispose();
+      }
+    });
+  }
+
+  it('falls back to tfjs, saying why once, when the runtime cannot open the graph', async () => {
+    const broken: OnnxRuntime = {
+      name: 'broken',
+      createSession: () => Promise.reject(new Error('no wasm here')),
+    };
+    const r = await scoreWith(broken);
+    expect(r.engine).toBe('tfjs (onnxruntime failed: no wasm here)');
+    expect(r.warnings).toEqual(['onnxruntime unavailable for cross-encoder scoring (no wasm here); using tfjs']);
+    expect(maxAbsDiff(r.scores, await ce.score(pairs))).toBe(0);
   });
 });
 

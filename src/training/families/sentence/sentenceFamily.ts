@@ -10,6 +10,10 @@ import { readJson, type ModelSource } from '../../source/modelSource.ts';
 import type { ModelFiles } from '../../export/modelFiles.ts';
 import type { ModelCardInfo } from '../../export/modelCard.ts';
 import { CorpusVectors } from '../../eval/corpusVectors.ts';
+import { buildBertOnnx } from '../../export/bertOnnx.ts';
+import type { SentenceExportArch } from '../../export/exportSentenceModel.ts';
+import { forwardEncoder } from '../../inference/forwardEncoder.ts';
+import type { OnnxTextGraph } from '../../inference/onnxTextEncoder.ts';
 import type { LoadOptions, ModelFamily, ScratchBuilder } from '../family.ts';
 import { estimateSentenceRun } from './estimateSentence.ts';
 import { describeSentenceEncoder, inspectSentenceSource, type ShapeExtras } from './inspectSentence.ts';
@@ -24,12 +28,26 @@ export interface SentenceBackbone {
   shapeExtras?(config: BertConfig, raw: Record<string, unknown>): ShapeExtras;
   load(source: ModelSource, raw: Record<string, unknown>, opts: LoadOptions): Promise<SentenceEncoder>;
   exportFiles(encoder: SentenceEncoder, card: ModelCardInfo): Promise<ModelFiles>;
+  /** the architecture and ONNX options its export uses (default BERT's) */
+  exportArch?(encoder: SentenceEncoder): SentenceExportArch;
   scratch?: ScratchBuilder;
 }
 
 const lossCards: Record<string, string> = { mnrl: 'MultipleNegativesRankingLoss', 'margin-mse': 'MarginMSELoss' };
 
 export function createSentenceFamily(backbone: SentenceBackbone): ModelFamily<SentenceEncoder> {
+  /** the exported onnx/model.onnx of the current weights, so inference and the exported model agree */
+  const onnxTextGraph = async (encoder: SentenceEncoder): Promise<OnnxTextGraph> => {
+    const arch = backbone.exportArch?.(encoder);
+    const weights = await encoder.model.exportWeights();
+    const bytes = buildBertOnnx(encoder.model.config, weights, encoder.config, { ...arch?.onnx, ...(arch && { architecture: arch.architecture }) });
+    return {
+      bytes,
+      output: 'sentence_embedding',
+      dim: encoder.model.config.hidden_size,
+      tokenize: (texts) => encoder.tokenizer.encode(texts, encoder.config.maxSeqLength),
+    };
+  };
   return {
     name: backbone.name,
     modelTypes: backbone.modelTypes,
@@ -48,7 +66,13 @@ export function createSentenceFamily(backbone: SentenceBackbone): ModelFamily<Se
     describe: (id, encoder, warnings) => describeSentenceEncoder(backbone.name, id, encoder, warnings),
     trainable: (encoder) => encoder,
     lossDescription: (loss) => lossCards[loss] ?? loss,
-    index: (encoder, corpus) => new CorpusVectors(encoder, corpus.ids, corpus.texts),
+    index: (encoder, corpus) =>
+      new CorpusVectors(
+        forwardEncoder(encoder, () => onnxTextGraph(encoder)),
+        corpus.ids,
+        corpus.texts,
+      ),
+    onnxTextGraph,
     exportFiles: (encoder, card) => backbone.exportFiles(encoder, card),
     scratch: backbone.scratch,
   };

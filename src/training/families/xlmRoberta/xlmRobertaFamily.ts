@@ -3,7 +3,8 @@
  * sentence-transformers/paraphrase-multilingual-mpnet-base-v2, …) as a sentence family: the BERT encoder with
  * RoBERTa's position numbering, a SentencePiece tokenizer, no token types, exported as XLMRobertaModel.
  */
-import { exportSentenceModel } from '../../export/exportSentenceModel.ts';
+import { exportSentenceModel, type SentenceExportArch } from '../../export/exportSentenceModel.ts';
+import type { SentenceEncoder } from '../../models/sentenceEncoder.ts';
 import type { ModelFiles } from '../../export/modelFiles.ts';
 import type { ScratchBuilder } from '../family.ts';
 import { createSentenceFamily } from '../sentence/sentenceFamily.ts';
@@ -22,17 +23,19 @@ export function scratchXlmRoberta(spec: XlmRobertaScratchSpec, texts: readonly s
 
 const scratch: ScratchBuilder = { kind: 'scratch-xlm-roberta', build: (spec, texts) => scratchXlmRoberta(spec as XlmRobertaScratchSpec, texts) };
 
+/** transformers.js feeds token_type_ids only to graphs that declare them; optimum's XLM-R exports have none */
+const exportArch = (encoder: SentenceEncoder): SentenceExportArch => ({
+  architecture: XLM_ROBERTA_ARCHITECTURE,
+  onnx: { tokenTypeIds: false, positionIds: xlmRobertaOnnxPositionIds(encoder.model.config) },
+});
+
 export const xlmRobertaFamily = createSentenceFamily({
   name: 'xlm-roberta',
   modelTypes: xlmRobertaModelTypes,
   parseConfig: parseXlmRobertaConfig,
   shapeExtras: xlmRobertaShapeExtras,
   load: loadXlmRoberta,
-  // transformers.js feeds token_type_ids only to graphs that declare them; optimum's XLM-R exports have none
-  exportFiles: (encoder, card) =>
-    exportSentenceModel(encoder, card, {
-      architecture: XLM_ROBERTA_ARCHITECTURE,
-      onnx: { tokenTypeIds: false, positionIds: xlmRobertaOnnxPositionIds(encoder.model.config) },
-    }),
+  exportArch,
+  exportFiles: (encoder, card) => exportSentenceModel(encoder, card, exportArch(encoder)),
   scratch,
 });
