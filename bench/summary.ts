@@ -1,4 +1,4 @@
-import type { TextBenchResult } from './textBench.ts';
+import type { GpuCallCounts, TextBenchResult } from './textBench.ts';
 import type { OnnxBenchResult } from './onnxBench.ts';
 import type { TorchBenchResult } from './torchRunner.ts';
 import type { BertConfig } from '../src/training/models/bert/bertConfig.ts';
@@ -13,6 +13,46 @@ const warmupMs = (e: BackendEntry, part: 'encode' | 'train'): number | null => {
   const r = (e as Record<string, unknown>)[part] as { warmupMs?: number } | undefined;
   return typeof r?.warmupMs === 'number' ? Math.round(r.warmupMs) : null;
 };
+
+/** WebGPU counts of a steady train step and encode batch; pipelines = shader programs compiled by the warm-ups. */
+interface GpuCallSummary {
+  from: 'steady' | 'warmup';
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+  uploads: number;
+  uploadMiB: number;
+  peakMiB: number;
+}
+
+export interface GpuSummary {
+  trainStep: GpuCallSummary | null;
+  encodeBatch: GpuCallSummary | null;
+  pipelinesCompiled: number;
+}
+
+function gpuSummary(g: NonNullable<TextBenchResult['gpu']>): GpuSummary {
+  // the warm-up did the same work plus compilation: its counts stand in when no steady repetition fit the budget
+  const one = (c: GpuCallCounts | undefined) => {
+    const k = c?.steady ?? c?.warmup;
+    return k
+      ? {
+          from: c?.steady ? ('steady' as const) : ('warmup' as const),
+          dispatches: k.dispatches,
+          submits: k.submits,
+          readbacks: k.readbacks,
+          uploads: k.uploads,
+          uploadMiB: round(k.uploadBytes / 2 ** 20, 1),
+          peakMiB: round(k.peakBufferBytes / 2 ** 20, 1),
+        }
+      : null;
+  };
+  return {
+    trainStep: one(g.trainStep),
+    encodeBatch: one(g.encodeBatch),
+    pipelinesCompiled: (g.trainStep?.warmup?.pipelines ?? 0) + (g.encodeBatch?.warmup?.pipelines ?? 0),
+  };
+}
 
 /**
  * The headline table plus the ratios:
@@ -40,6 +80,7 @@ export function summarize(entries: Record<string, BackendEntry>, shape: { config
       trainGflopPerSec: number | null;
       encodeGflopPerSec: number | null;
       threads?: number;
+      gpu?: GpuSummary;
       error?: string;
     }
   > = {};
@@ -62,6 +103,7 @@ export function summarize(entries: Record<string, BackendEntry>, shape: { config
       trainGflopPerSec: ms === null ? null : round(stepGflop / (ms / 1000), 1),
       encodeGflopPerSec: tps === null ? null : round(textGflop * tps, 1),
       ...(typeof (e as { threads?: unknown }).threads === 'number' ? { threads: (e as { threads: number }).threads } : {}),
+      ...('gpu' in e && e.gpu ? { gpu: gpuSummary(e.gpu) } : {}),
       ...('error' in entry ? { error: entry.error } : partialErr ? { error: partialErr } : {}),
     };
     if (name !== 'onnxruntime-node') encodeVsOnnx[name] = tps !== null && onnx ? round(tps / onnx) : null;

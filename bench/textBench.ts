@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { countsBetween, type WebGpuCounter, type WebGpuCounts } from '../src/workers/webgpuCounters.ts';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { bertDefaults, type BertConfig } from '../src/training/models/bert/bertConfig.ts';
 import { BertModel, type BertInputs } from '../src/training/models/bert/bert.ts';
@@ -49,6 +50,14 @@ export interface TextBenchOptions {
   log?: (msg: string) => void;
   /** called with the result so far after each measurement, so a run killed at its hard budget still reports them */
   onPartial?: (r: TextBenchResult) => void;
+  /** WebGPU pages: counts dispatches, readbacks, uploads, pipelines and GPU bytes per measured call */
+  gpuCounter?: WebGpuCounter;
+}
+
+/** What one call cost the GPU: the warm-up (shader compilation) and a steady repetition. */
+export interface GpuCallCounts {
+  warmup?: WebGpuCounts;
+  steady?: WebGpuCounts;
 }
 
 export interface TextBenchResult {
@@ -58,6 +67,8 @@ export interface TextBenchResult {
   params: number;
   train: { warmupMs: number; stepsMs: number[]; medianMs: number; loss: number } | { error: string; warmupMs?: number };
   encode: { warmupMs: number; batchesMs: number[]; textsPerSec: number } | { error: string; warmupMs?: number };
+  /** WebGPU only: per train step and per encode batch */
+  gpu?: { trainStep?: GpuCallCounts; encodeBatch?: GpuCallCounts };
   /** tensors left after the run minus before (0 = no leak) */
   leakedTensors: number;
   totalMs: number;
@@ -144,17 +155,28 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
     await f();
     return performance.now() - s;
   };
+  const counter = o.gpuCounter;
+  // counts of the call `f`, kept under `key` as its warm-up or its steady repetition
+  const counted = async (key: 'trainStep' | 'encodeBatch', phase: keyof GpuCallCounts, f: () => Promise<unknown>) => {
+    if (!counter) return time(f);
+    counter.resetPeak();
+    const before = counter.snapshot();
+    const ms = await time(f);
+    ((result.gpu ??= {})[key] ??= {})[phase] = countsBetween(before, counter.snapshot());
+    return ms;
+  };
   const x = syntheticBatch(rng, o.config, o.batch, o.seq);
   const y = syntheticBatch(rng, o.config, o.batch, o.seq);
   try {
     try {
-      const warmupMs = await time(() => encodeOnce(x));
+      const warmupMs = await counted('encodeBatch', 'warmup', () => encodeOnce(x));
       log(`encode warm-up ${warmupMs.toFixed(0)} ms`);
       // the warm-up (kernel compilation included) bounds throughput from below if the budget ends before a timed batch
       result.encode = { error: 'killed at the budget before a timed batch finished', warmupMs };
       o.onPartial?.(result);
       const batchesMs: number[] = [];
-      for (let i = 0, n = reps(o.encodeBatches, warmupMs, 0.25); i < n; i++) batchesMs.push(await time(() => encodeOnce(i % 2 ? y : x)));
+      for (let i = 0, n = reps(o.encodeBatches, warmupMs, 0.25); i < n; i++)
+        batchesMs.push(await counted('encodeBatch', 'steady', () => encodeOnce(i % 2 ? y : x)));
       const total = batchesMs.reduce((s, v) => s + v, 0);
       result.encode = { warmupMs, batchesMs, textsPerSec: (o.batch * batchesMs.length * 1000) / total };
       log(`encode ${result.encode.textsPerSec.toFixed(1)} texts/s`);
@@ -164,13 +186,13 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
     }
     try {
       let loss = 0;
-      const warmupMs = await time(async () => void (loss = await trainOnce(x, y, 0)));
+      const warmupMs = await counted('trainStep', 'warmup', async () => void (loss = await trainOnce(x, y, 0)));
       log(`train warm-up ${warmupMs.toFixed(0)} ms (loss ${loss.toFixed(4)})`);
       const stepsMs: number[] = [];
       result.train = { error: 'killed at the budget before a timed step finished', warmupMs };
       o.onPartial?.(result);
       for (let i = 0, n = reps(o.trainSteps, warmupMs, 0.9); i < n; i++) {
-        stepsMs.push(await time(async () => void (loss = await trainOnce(i % 2 ? y : x, i % 2 ? x : y, i + 1))));
+        stepsMs.push(await counted('trainStep', 'steady', async () => void (loss = await trainOnce(i % 2 ? y : x, i % 2 ? x : y, i + 1))));
         log(`train step ${i + 1}/${n} ${stepsMs[i]!.toFixed(0)} ms`);
         o.onPartial?.({ ...result, train: { warmupMs, stepsMs, medianMs: median(stepsMs), loss } });
       }

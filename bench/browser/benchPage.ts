@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { runTextBench, type TextBenchOptions, type TextBenchResult } from '../textBench.ts';
 import { defaultThreads, withWasmThreads } from '../../src/workers/backend.ts';
+import { installWebGpuCounters } from '../../src/workers/webgpuCounters.ts';
 import { runClipBench, type ClipBenchOptions, type ClipBenchResult } from '../clipBench.ts';
 
 // served by the Vite dev server from the installed package
@@ -42,9 +43,11 @@ export async function useBackend(backend: string): Promise<PageBenchInfo> {
 }
 
 /** Partial results are logged as "FTLAB_PARTIAL <json>" so the harness keeps them if it must kill the page. */
-export function run(opts: Omit<TextBenchOptions, 'log' | 'onPartial'>): Promise<TextBenchResult> {
+export function run(opts: Omit<TextBenchOptions, 'log' | 'onPartial' | 'gpuCounter'>): Promise<TextBenchResult> {
+  const device = tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { device: GPUDevice }).device : undefined;
   return runTextBench({
     ...opts,
+    ...(device && { gpuCounter: installWebGpuCounters(device) }),
     log: (m) => console.log(`FTLAB_LOG ${m}`),
     onPartial: (r) => console.log(`FTLAB_PARTIAL ${JSON.stringify(r)}`),
   });

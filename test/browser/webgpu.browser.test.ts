@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { withBrowserPage } from '../helpers/browser.ts';
 import { parityForward, parityGrads, type ForwardResult, type GradResult, type OnnxParityResult } from './parityCase.ts';
 import type { BackendInfo } from './webgpuParity.ts';
+import type { WebGpuCounts } from '../../src/workers/webgpuCounters.ts';
 
 /**
  * The tiny perturbed BERT + MNRL step run on tfjs-webgpu in headless Chromium (SwiftShader adapter) against the
@@ -19,6 +20,7 @@ let gpuGrads: GradResult;
 let nodeForward: ForwardResult;
 let nodeGrads: GradResult;
 let ortGpu: OnnxParityResult;
+let counts: { first: WebGpuCounts; second: WebGpuCounts; values: number[] };
 
 beforeAll(async () => {
   // the reference really is the wasm backend (test/setup.ts), not a silent cpu fallback
@@ -33,6 +35,7 @@ beforeAll(async () => {
     gpuForward = await page.call<ForwardResult>('parityForward');
     gpuGrads = await page.call<GradResult>('parityGrads');
     ortGpu = await page.call<OnnxParityResult>('webGpuOnnxParity');
+    counts = await page.call('counterCheck');
   });
 }, 120_000);
 
@@ -84,5 +87,20 @@ describe('tfjs webgpu backend in headless Chromium', () => {
     expect(ortGpu.values).toBe(4 * 10 * 32);
     expect(ortGpu.embeddingDiff).toBeLessThanOrEqual(1e-5);
     expect(ortGpu.hiddenDiff).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('counts dispatches, readbacks, uploads, compiled programs and GPU bytes of known work', () => {
+    console.info(`webgpu counts: ${JSON.stringify(counts)}`);
+    expect(counts.values.map((v) => Number(v.toFixed(5)))).toEqual([0, 0.7854, 1.10715]);
+    for (const c of [counts.first, counts.second]) {
+      expect(c.dispatches).toBe(1); // one atan2 kernel
+      expect(c.readbacks).toBe(1); // one data()
+      expect(c.uploads).toBeGreaterThanOrEqual(2); // both operands
+      expect(c.uploadBytes).toBeGreaterThanOrEqual(2 * 4096 * 4);
+      expect(c.submits).toBeGreaterThanOrEqual(1);
+      expect(c.peakBufferBytes).toBeGreaterThanOrEqual(3 * 4096 * 4);
+    }
+    expect(counts.first.pipelines).toBe(1);
+    expect(counts.second.pipelines).toBe(0); // tfjs caches the compiled program
   });
 });

@@ -4,6 +4,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 import { onnxParity, type OnnxParityResult } from './parityCase.ts';
 import { webGpuOnnxRuntime } from '../../src/workers/ortWebGpuRuntime.ts';
+import { countsBetween, installWebGpuCounters, type WebGpuCounts } from '../../src/workers/webgpuCounters.ts';
 
 export { parityForward, parityGrads } from './parityCase.ts';
 
@@ -51,4 +52,22 @@ export async function matMulCheck(): Promise<number[]> {
   const out = Array.from(await m.data());
   m.dispose();
   return out;
+}
+
+/** Counts of known tfjs-webgpu work: two atan2 (a program no other check compiles; the second reuses it), one readback each. */
+export async function counterCheck(): Promise<{ first: WebGpuCounts; second: WebGpuCounts; values: number[] }> {
+  const counter = installWebGpuCounters((tf.backend() as unknown as { device: GPUDevice }).device);
+  const once = async () => {
+    const before = counter.snapshot();
+    counter.resetPeak();
+    const a = tf.tensor1d(Array.from({ length: 4096 }, (_, i) => i));
+    const b = tf.tensor1d(Array.from({ length: 4096 }, () => 1));
+    const c = tf.atan2(a, b);
+    const values = Array.from((await c.data()).slice(0, 3));
+    tf.dispose([a, b, c]);
+    return { counts: countsBetween(before, counter.snapshot()), values };
+  };
+  const first = await once();
+  const second = await once();
+  return { first: first.counts, second: second.counts, values: second.values };
 }
