@@ -19,7 +19,7 @@ const before = family.estimate(req, { backend: 'wasm' });
 const t0 = performance.now();
 const cal = await calibrateTraining({ model, textsPerRow: 2 }, 'wasm');
 const calibrationSeconds = (performance.now() - t0) / 1000;
-const after = family.estimate({ ...req, flopsPerSecond: cal.flopsPerSecond }, { backend: 'wasm', flopsPerSecond: cal.flopsPerSecond });
+const after = family.estimate(req, { backend: 'wasm', flopsPerSecond: cal.flopsPerSecond });
 const view = (e: typeof before) => ({
   flopsPerSecond: Number(e.flopsPerSecond.toPrecision(3)),
   measured: e.measured,

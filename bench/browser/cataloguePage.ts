@@ -8,8 +8,8 @@ import { useBackend } from './benchPage.ts';
 import { bertFamily } from '../../src/training/families/sentence/bertFamily.ts';
 import { familyForwardEncoder } from '../../src/training/inference/forwardEncoder.ts';
 import type { SentenceEncoder } from '../../src/training/models/sentenceEncoder.ts';
-import { webOnnxRuntime } from '../../src/workers/ortWebRuntime.ts';
-import { webGpuOnnxRuntime } from '../../src/workers/ortWebGpuRuntime.ts';
+import { inferenceRuntime } from '../../src/workers/backend.ts';
+import type { BackendName } from '../../src/lab/api/labApi.ts';
 
 /**
  * Page entry of the catalogue embedding bench: ftlab's tfjs encoder and transformers.js feature-extraction
@@ -81,9 +81,9 @@ async function tfjsEngine(o: CatalogueRun): Promise<{ embed: Embed; threads: num
 async function labOnnxEngine(o: CatalogueRun): Promise<{ embed: Embed; threads: number | null; dispose: () => void }> {
   const encoder = await loadEncoder(o);
   const threads = navigator.hardwareConcurrency;
-  // the runtime the lab's workers pick beside this tfjs backend (src/workers/backend.ts)
-  const runtime = tf.getBackend() === 'webgpu' ? await webGpuOnnxRuntime(threads) : webOnnxRuntime(threads);
-  const forward = familyForwardEncoder(bertFamily, encoder, { runtime });
+  // the runtime the lab's workers pick beside this tfjs backend
+  const runtime = await inferenceRuntime(tf.getBackend() as BackendName, threads);
+  const forward = familyForwardEncoder(bertFamily, encoder, { runtime: runtime ?? null });
   return {
     embed: (texts) => forward.encode(texts, { batchSize: o.batchSize }),
     threads: crossOriginIsolated ? threads : 1,

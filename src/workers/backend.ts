@@ -103,7 +103,7 @@ let chosen: Promise<BackendInfo> | undefined;
  * Forward-only work runs on onnxruntime-web: its WebGPU EP beside tfjs-webgpu, threaded wasm beside tfjs-wasm
  * or cpu. Beside tfjs-webgl it stays on tfjs (the GPU through WebGL); a WebGPU EP that cannot load gives wasm.
  */
-async function inferenceRuntime(name: BackendName, threads: number): Promise<OnnxRuntime | undefined> {
+export async function inferenceRuntime(name: BackendName, threads: number): Promise<OnnxRuntime | undefined> {
   if (name === 'wasm' || name === 'cpu') return webOnnxRuntime(threads);
   if (name !== 'webgpu') return undefined;
   try {

@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-web/wasm';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
-import type { OnnxRuntime, OnnxSessionLike } from '../training/inference/onnxRuntime.ts';
+import { ortSessionLike, type OnnxRuntime } from '../training/inference/onnxRuntime.ts';
 
 /** Both onnxruntime-web builds (wasm, webgpu) share this API. */
 export type OrtWeb = typeof ort;
@@ -21,25 +21,14 @@ export function crossOriginIsolatedThreads(threads: number): number {
 export function ortWebRuntime(api: OrtWeb, name: string, executionProvider: 'wasm' | 'webgpu'): OnnxRuntime {
   return {
     name,
-    async createSession(bytes): Promise<OnnxSessionLike> {
+    async createSession(bytes) {
       // severity 3 (errors): the WebGPU EP warns on every session that shape ops stay on the CPU, by design
       const session = await api.InferenceSession.create(bytes, {
         executionProviders: [executionProvider],
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
       });
-      return {
-        inputNames: session.inputNames,
-        outputNames: session.outputNames,
-        async run(feeds, outputs) {
-          const inputs = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new api.Tensor('int64', f.data, f.dims)]));
-          const out = await session.run(inputs, [...outputs]);
-          // a WebGPU output may live on the GPU; getData() downloads it (and is a plain read for CPU tensors)
-          const read = async (name: string) => ({ data: (await out[name]!.getData(true)) as Float32Array, dims: out[name]!.dims });
-          return Object.fromEntries(await Promise.all(outputs.map(async (name) => [name, await read(name)] as const)));
-        },
-        release: () => session.release(),
-      };
+      return ortSessionLike(session, (f) => new api.Tensor('int64', f.data, f.dims));
     },
   };
 }

@@ -20,7 +20,8 @@ export interface WebGpuCounts {
   peakBufferBytes: number;
 }
 
-const zero = (): WebGpuCounts => ({
+/** all counts 0 */
+export const emptyWebGpuCounts = (): WebGpuCounts => ({
   dispatches: 0,
   submits: 0,
   readbacks: 0,
@@ -41,7 +42,7 @@ export interface WebGpuCounter {
 
 /** counts - before, except the gauges (live, peak), which are taken from `after` */
 export function countsBetween(before: WebGpuCounts, after: WebGpuCounts): WebGpuCounts {
-  const d = zero();
+  const d = emptyWebGpuCounts();
   for (const k of Object.keys(d) as (keyof WebGpuCounts)[]) d[k] = after[k] - before[k];
   d.liveBufferBytes = after.liveBufferBytes;
   d.peakBufferBytes = after.peakBufferBytes;
@@ -75,7 +76,7 @@ let installed: { counts: WebGpuCounts } | undefined;
 /** Installs the counters (once per realm) using `device` to reach the prototypes. */
 export function installWebGpuCounters(device: GPUDevice): WebGpuCounter {
   if (!installed) {
-    const c = zero();
+    const c = emptyWebGpuCounts();
     installed = { counts: c };
     const sizes = new WeakMap<object, number>();
     const grow = (bytes: number) => {
@@ -129,7 +130,7 @@ export function installWebGpuCounters(device: GPUDevice): WebGpuCounter {
     });
     probe.destroy();
     // the probe objects themselves are not the code's work
-    Object.assign(c, { ...zero(), liveBufferBytes: c.liveBufferBytes, peakBufferBytes: c.liveBufferBytes });
+    Object.assign(c, { ...emptyWebGpuCounts(), liveBufferBytes: c.liveBufferBytes, peakBufferBytes: c.liveBufferBytes });
   }
   const counts = installed.counts;
   return {

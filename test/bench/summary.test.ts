@@ -2,20 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { summarize, type BackendEntry } from '../../bench/summary.ts';
 import { miniLmConfig, type TextBenchResult } from '../../bench/textBench.ts';
-import { countsBetween, type WebGpuCounts } from '../../src/workers/webgpuCounters.ts';
+import { countsBetween, emptyWebGpuCounts, type WebGpuCounts } from '../../src/workers/webgpuCounters.ts';
 
-const counts = (o: Partial<WebGpuCounts>): WebGpuCounts => ({
-  dispatches: 0,
-  submits: 0,
-  readbacks: 0,
-  uploads: 0,
-  uploadBytes: 0,
-  pipelines: 0,
-  buffersCreated: 0,
-  liveBufferBytes: 0,
-  peakBufferBytes: 0,
-  ...o,
-});
+const counts = (o: Partial<WebGpuCounts>): WebGpuCounts => ({ ...emptyWebGpuCounts(), ...o });
 
 const text = (stepMs: number, tps: number, extra: Partial<TextBenchResult> = {}): TextBenchResult => ({
   backend: 'wasm',

@@ -1,7 +1,7 @@
 /** Running exported ONNX models once in onnxruntime-node and onnxruntime-web (what transformers.js uses in browsers). */
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import type { OnnxRuntime } from '../../src/training/inference/onnxRuntime.ts';
+import { ortSessionLike, type OnnxRuntime } from '../../src/training/inference/onnxRuntime.ts';
 
 /** An int64 tensor (token ids, attention masks) for onnxruntime-node. */
 export function int64Tensor(values: ArrayLike<number>, dims: readonly number[]): ort.Tensor {
@@ -58,16 +58,7 @@ export function webOnnxRuntimeForNode(): OnnxRuntime {
     name: 'onnxruntime-web wasm, 1 thread',
     async createSession(bytes) {
       const session = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-      return {
-        inputNames: session.inputNames,
-        outputNames: session.outputNames,
-        async run(feeds, outputs) {
-          const inputs = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ortWeb.Tensor('int64', f.data, f.dims)]));
-          const out = await session.run(inputs, [...outputs]);
-          return Object.fromEntries(outputs.map((n) => [n, { data: out[n]!.data as Float32Array, dims: out[n]!.dims }]));
-        },
-        release: () => session.release(),
-      };
+      return ortSessionLike(session, (f) => new ortWeb.Tensor('int64', f.data, f.dims));
     },
   };
 }

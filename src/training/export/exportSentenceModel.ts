@@ -1,5 +1,5 @@
 import type { SentenceEncoder } from '../models/sentenceEncoder.ts';
-import { writeSafetensors } from '../weights/safetensors.ts';
+import { writeSafetensors, type TensorMap } from '../weights/safetensors.ts';
 import { buildBertOnnx, type EmbeddingGraphOptions } from './bertOnnx.ts';
 import { renderModelCard, type ModelCardInfo } from './modelCard.ts';
 import type { ModelFiles } from './modelFiles.ts';
@@ -50,6 +50,11 @@ function tokenizerFiles(files: Record<string, string>, maxSeqLength: number): Re
   return out;
 }
 
+/** onnx/model.onnx of these weights: the exported file, and the in-memory graph forward-only inference runs. */
+export function sentenceOnnx(encoder: SentenceEncoder, weights: TensorMap, arch = bertArch): Uint8Array {
+  return buildBertOnnx(encoder.model.config, weights, encoder.config, { architecture: arch.architecture, ...arch.onnx });
+}
+
 /**
  * The complete model folder: loads unchanged with sentence-transformers (PyTorch or backend="onnx"),
  * transformers / AutoModel, transformers.js feature-extraction and plain onnxruntime.
@@ -64,6 +69,6 @@ export async function exportSentenceModel(encoder: SentenceEncoder, card: ModelC
   files.set('model.safetensors', writeSafetensors(weights));
   for (const [name, text] of Object.entries(sentenceTransformersFiles(sc, config.hidden_size))) files.set(name, text);
   files.set('README.md', renderModelCard(card, { dim: config.hidden_size, sentence: sc, layers: config.num_hidden_layers }));
-  files.set('onnx/model.onnx', buildBertOnnx(config, weights, sc, { architecture: arch.architecture, ...arch.onnx }));
+  files.set('onnx/model.onnx', sentenceOnnx(encoder, weights, arch));
   return files;
 }

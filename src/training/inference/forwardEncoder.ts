@@ -6,7 +6,7 @@
  */
 import type { EncodeOptions, TextEncoderLike } from '../eval/evaluator.ts';
 import type { FamilyEncoder, ModelFamily } from '../families/family.ts';
-import { onnxRuntime, type OnnxRuntime } from './onnxRuntime.ts';
+import { chooseOnnx, onnxRuntime, type OnnxChoice, type OnnxRuntime } from './onnxRuntime.ts';
 import { OnnxTextEncoder, type OnnxTextGraph } from './onnxTextEncoder.ts';
 
 export interface ForwardEncoder extends TextEncoderLike {
@@ -28,21 +28,9 @@ export function forwardEncoder(
   opts: ForwardEncoderOptions = {},
 ): ForwardEncoder {
   const runtime = opts.runtime === null ? undefined : (opts.runtime ?? onnxRuntime());
-  let chosen: Promise<{ encoder: TextEncoderLike; engine: string; onnx?: OnnxTextEncoder }> | undefined;
+  let chosen: Promise<OnnxChoice<OnnxTextEncoder>> | undefined;
   let engine: string | undefined;
-  const choose = () =>
-    (chosen ??= (async () => {
-      if (!runtime) return { encoder: fallback, engine: 'tfjs (no onnxruntime here)' };
-      if (!graph) return { encoder: fallback, engine: 'tfjs (this family builds no ONNX graph)' };
-      try {
-        const onnx = await OnnxTextEncoder.open(runtime, await graph());
-        return { encoder: onnx, engine: runtime.name, onnx };
-      } catch (e) {
-        const why = (e as Error).message || String(e);
-        opts.onWarning?.(`onnxruntime unavailable for inference (${why}); using tfjs`);
-        return { encoder: fallback, engine: `tfjs (onnxruntime failed: ${why})` };
-      }
-    })());
+  const choose = () => (chosen ??= chooseOnnx(runtime, graph && (async (r) => OnnxTextEncoder.open(r, await graph())), 'inference', opts.onWarning));
   return {
     get engine() {
       return engine;
@@ -50,7 +38,7 @@ export function forwardEncoder(
     async encode(texts: string[], o?: EncodeOptions) {
       const c = await choose();
       engine = c.engine;
-      return c.encoder.encode(texts, o);
+      return (c.onnx ?? fallback).encode(texts, o);
     },
     async release() {
       const c = await chosen;

@@ -4,7 +4,7 @@
  * raw logits [pairs, num_labels] the tfjs SequenceClassifier gives.
  */
 import type { EncodedBatch } from '../models/tokenizer.ts';
-import { int64Feed, type OnnxRuntime, type OnnxSessionLike } from './onnxRuntime.ts';
+import { int64Feed, openSession, type OnnxRuntime, type OnnxSessionLike } from './onnxRuntime.ts';
 
 const INPUTS = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 
@@ -16,13 +16,7 @@ export class OnnxPairScorer {
 
   /** A session over `bytes`; refused (and released) when it lacks the BERT inputs or `logits`. */
   static async open(runtime: OnnxRuntime, bytes: Uint8Array, numLabels: number): Promise<OnnxPairScorer> {
-    const session = await runtime.createSession(bytes);
-    const missing = INPUTS.find((n) => !session.inputNames.includes(n));
-    if (missing || !session.outputNames.includes('logits')) {
-      await session.release();
-      throw new Error(missing ? `the ONNX graph has no input "${missing}"` : 'the ONNX graph has no output "logits"');
-    }
-    return new OnnxPairScorer(session, numLabels);
+    return new OnnxPairScorer(await openSession(runtime, bytes, { inputs: INPUTS, outputs: ['logits'] }), numLabels);
   }
 
   async logits(b: EncodedBatch): Promise<Float32Array> {

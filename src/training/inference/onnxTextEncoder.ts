@@ -5,8 +5,8 @@
  */
 import type { EncodeOptions, TextEncoderLike } from '../eval/evaluator.ts';
 import type { EncodedBatch } from '../models/tokenizer.ts';
-import { encodeRowsInBatches } from '../models/encodeInBatches.ts';
-import { int64Feed, type Int64Feed, type OnnxRuntime, type OnnxSessionLike } from './onnxRuntime.ts';
+import { encodeRowsInBatches, lengthOrder } from '../models/encodeInBatches.ts';
+import { int64Feed, openSession, type Int64Feed, type OnnxRuntime, type OnnxSessionLike } from './onnxRuntime.ts';
 
 /** What a family hands over for forward-only inference of its current weights. */
 export interface OnnxTextGraph {
@@ -26,18 +26,13 @@ export class OnnxTextEncoder implements TextEncoderLike {
 
   /** A session over the graph; refused (and released) when it lacks the inputs or the output the graph promises. */
   static async open(runtime: OnnxRuntime, graph: OnnxTextGraph): Promise<OnnxTextEncoder> {
-    const session = await runtime.createSession(graph.bytes);
-    const missing = ['input_ids', 'attention_mask'].find((n) => !session.inputNames.includes(n));
-    if (missing || !session.outputNames.includes(graph.output)) {
-      await session.release();
-      throw new Error(missing ? `the ONNX graph has no input "${missing}"` : `the ONNX graph has no output "${graph.output}"`);
-    }
+    const session = await openSession(runtime, graph.bytes, { inputs: ['input_ids', 'attention_mask'], outputs: [graph.output] });
     const { bytes: _bytes, ...rest } = graph;
     return new OnnxTextEncoder(session, rest, runtime.name);
   }
 
   async encode(texts: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
-    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    const order = lengthOrder(texts);
     const withTypes = this.session.inputNames.includes('token_type_ids');
     return encodeRowsInBatches(order, opts, 'texts', async (idx) => {
       const b = this.graph.tokenize(idx.map((i) => texts[i]!));

@@ -5,7 +5,7 @@ import { loadTokenizer, type EncodedBatch, type TextTokenizer } from './tokenize
 import { readJson, type ModelSource } from '../source/modelSource.ts';
 import { readSafetensors } from '../weights/safetensors.ts';
 import { sequenceClassifierGraph } from '../export/sequenceClassifierOnnx.ts';
-import { onnxRuntime } from '../inference/onnxRuntime.ts';
+import { chooseOnnx, onnxRuntime } from '../inference/onnxRuntime.ts';
 import { OnnxPairScorer } from '../inference/onnxPairScorer.ts';
 import {
   checkLabel,
@@ -58,23 +58,15 @@ export class TfjsCrossEncoder implements CrossEncoder {
   }
 
   private onnx(): Promise<OnnxPairScorer | undefined> {
-    return (this.ort ??= (async () => {
-      const runtime = onnxRuntime();
-      if (!runtime) {
-        this.chosen = 'tfjs (no onnxruntime here)';
-        return undefined;
-      }
-      try {
-        const scorer = await OnnxPairScorer.open(runtime, await sequenceClassifierGraph(this.model), this.model.numLabels);
-        this.chosen = runtime.name;
-        return scorer;
-      } catch (e) {
-        const why = (e as Error).message || String(e);
-        this.onWarning?.(`onnxruntime unavailable for cross-encoder scoring (${why}); using tfjs`);
-        this.chosen = `tfjs (onnxruntime failed: ${why})`;
-        return undefined;
-      }
-    })());
+    return (this.ort ??= chooseOnnx(
+      onnxRuntime(),
+      async (r) => OnnxPairScorer.open(r, await sequenceClassifierGraph(this.model), this.model.numLabels),
+      'cross-encoder scoring',
+      this.onWarning,
+    ).then((c) => {
+      this.chosen = c.engine;
+      return c.onnx;
+    }));
   }
 
   /** All logits [pairs, num_labels] of one batch on tfjs (no batching or sorting). */

@@ -11,6 +11,9 @@ export class EncodeAbortedError extends Error {
   override name = 'AbortError';
 }
 
+/** Indices of `texts` shortest first: batches of similar length pad less. */
+export const lengthOrder = (texts: readonly string[]): number[] => texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+
 /** One batch's embeddings, row-major [rows, dim]. */
 export interface EmbeddedRows {
   data: Float32Array;

@@ -3,7 +3,7 @@ import type { BertInputs, BertModel } from './bert/bert.ts';
 import { l2normalize, pool } from './pooling.ts';
 import type { SentenceConfig } from './sentenceConfig.ts';
 import type { EncodedBatch, TextTokenizer } from './tokenizer.ts';
-import { encodeInBatches, type EncodeOptions } from './encodeInBatches.ts';
+import { encodeInBatches, lengthOrder, type EncodeOptions } from './encodeInBatches.ts';
 
 export interface SentenceEncoderParts {
   model: BertModel;
@@ -84,7 +84,7 @@ export class SentenceEncoder {
 
   /** Inference embeddings, one Float32Array per text in input order; texts are batched by length (less padding). */
   async encode(texts: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
-    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    const order = lengthOrder(texts);
     return encodeInBatches(order, opts, 'texts', (idx) =>
       this.embedTexts(
         idx.map((i) => texts[i]!),

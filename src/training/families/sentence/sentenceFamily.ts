@@ -10,8 +10,7 @@ import { readJson, type ModelSource } from '../../source/modelSource.ts';
 import type { ModelFiles } from '../../export/modelFiles.ts';
 import type { ModelCardInfo } from '../../export/modelCard.ts';
 import { CorpusVectors } from '../../eval/corpusVectors.ts';
-import { buildBertOnnx } from '../../export/bertOnnx.ts';
-import type { SentenceExportArch } from '../../export/exportSentenceModel.ts';
+import { sentenceOnnx, type SentenceExportArch } from '../../export/exportSentenceModel.ts';
 import { forwardEncoder } from '../../inference/forwardEncoder.ts';
 import type { OnnxTextGraph } from '../../inference/onnxTextEncoder.ts';
 import type { LoadOptions, ModelFamily, ScratchBuilder } from '../family.ts';
@@ -38,9 +37,7 @@ const lossCards: Record<string, string> = { mnrl: 'MultipleNegativesRankingLoss'
 export function createSentenceFamily(backbone: SentenceBackbone): ModelFamily<SentenceEncoder> {
   /** the exported onnx/model.onnx of the current weights, so inference and the exported model agree */
   const onnxTextGraph = async (encoder: SentenceEncoder): Promise<OnnxTextGraph> => {
-    const arch = backbone.exportArch?.(encoder);
-    const weights = await encoder.model.exportWeights();
-    const bytes = buildBertOnnx(encoder.model.config, weights, encoder.config, { ...arch?.onnx, ...(arch && { architecture: arch.architecture }) });
+    const bytes = sentenceOnnx(encoder, await encoder.model.exportWeights(), backbone.exportArch?.(encoder));
     return {
       bytes,
       output: 'sentence_embedding',

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ClipImageConfig } from '../../images/clipImageProcessor.ts';
 import { l2normalize } from '../pooling.ts';
-import { encodeInBatches, type EncodeOptions } from '../encodeInBatches.ts';
+import { encodeInBatches, lengthOrder, type EncodeOptions } from '../encodeInBatches.ts';
 import type { TextTokenizer } from '../tokenizer.ts';
 import type { ClipModel } from './clipModel.ts';
 import { clipTextInputs, type ClipTextInputs } from './clipTextInputs.ts';
@@ -61,7 +61,7 @@ export class ClipEncoder {
 
   /** L2-normalized text embeddings in input order (batched by length, so less padding); eval's TextEncoderLike. */
   async encode(texts: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
-    const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
+    const order = lengthOrder(texts);
     return encodeInBatches(order, opts, 'texts', (idx) =>
       tf.tidy(() =>
         l2normalize(
