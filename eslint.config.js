@@ -27,7 +27,7 @@ const typesOnly = (regex, message) => ['error', { patterns: [{ regex, allowTypeI
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'dist/', '.tmp/', 'test-results/', 'bench/results/', 'public/', 'shared/'],
+    ignores: ['node_modules/', 'dist/', '.tmp/', 'test-results/', 'bench/results/', 'bench/gpu/dist/', 'bench/gpu/.cache/', 'public/', 'shared/'],
   },
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -1,11 +1,12 @@
-"""PyTorch CPU anchor for `npm run bench` (bench/torchRunner.ts runs it when `import torch` works).
+"""PyTorch anchor for `npm run bench` (bench/torchRunner.ts runs it on the CPU when `import torch` works) and for
+the GPU check (bench/gpu/run.sh, job device "cuda").
 
 The same step as bench/textBench.ts on the same BERT shape, written with plain torch.nn so it needs nothing but
 torch (Debian: apt-get install python3-torch libopenblas0-pthread): two towers forward (dropout on), mean
-pooling, MNRL (cosine x scale 20, in-batch negatives, cross-entropy), backward, AdamW; and encode (forward,
+pooling, MNRL (cosine x scale 20, in-batch negatives, cross-entropy), backward, clip_grad_norm_ 1.0, AdamW; and encode (forward,
 mean pooling, L2 normalisation, no grad). Synthetic ids with random lengths seq/2..seq, as the tfjs bench.
 
-  python3 bench/torch/torchBench.py '<json job>'   job = {config, batch, seq, trainSteps, encodeBatches, threads, seed, budgetMs}
+  python3 bench/torch/torchBench.py '<json job>'   job = {config, batch, seq, trainSteps, encodeBatches, threads, seed, budgetMs, device?}
 Prints one JSON object on stdout.
 """
 import json
@@ -56,7 +57,7 @@ class Bert(nn.Module):
 
     def forward(self, ids, mask):
         s = ids.shape[1]
-        x = self.word(ids) + self.pos(torch.arange(s)) + self.types(torch.zeros_like(ids))
+        x = self.word(ids) + self.pos(torch.arange(s, device=ids.device)) + self.types(torch.zeros_like(ids))
         x = F.dropout(self.ln(x), self.p, self.training)
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
@@ -84,9 +85,10 @@ def main():
     gen = torch.Generator().manual_seed(job["seed"])
     c, b, s = job["config"], job["batch"], job["seq"]
     deadline = time.perf_counter() + job.get("budgetMs", 120000) / 1000
-    model = Bert(c)
+    device = torch.device(job.get("device", "cpu"))
+    model = Bert(c).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.01)
-    x, y = batch(gen, c, b, s), batch(gen, c, b, s)
+    x, y = (tuple(t.to(device) for t in batch(gen, c, b, s)) for _ in range(2))
 
     def encode(inp):
         model.eval()
@@ -98,18 +100,21 @@ def main():
         model.train()
         ea, ep = model(*a), model(*p)
         scores = F.normalize(ea, dim=-1) @ F.normalize(ep, dim=-1).T * 20
-        loss = F.cross_entropy(scores, torch.arange(b))
+        loss = F.cross_entropy(scores, torch.arange(b, device=device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         return float(loss)
 
     def timed(f, *args):
         t = time.perf_counter()
-        out = f(*args)
+        out = f(*args)  # float() of a result waits for the device
         return (time.perf_counter() - t) * 1000, out
 
-    res = {"backend": "pytorch-cpu", "torch": torch.__version__, "threads": torch.get_num_threads()}
+    res = {"backend": f"pytorch-{device.type}", "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if device.type == "cuda":
+        res["gpu"] = torch.cuda.get_device_name(device)
     res["params"] = sum(p.numel() for p in model.parameters())
     warm, _ = timed(encode, x)
     times = []

@@ -29,7 +29,7 @@ const BATCH = 4;
 const SEQ = 10;
 
 /** [CLS] tokens [SEP] [PAD]..., with a different length per row so masking matters. */
-function tokenBatch(rng: Rng): BertInputs {
+export function tokenBatch(rng: Rng): BertInputs {
   const ids = new Int32Array(BATCH * SEQ);
   const mask = new Int32Array(BATCH * SEQ);
   const types = new Int32Array(BATCH * SEQ);
@@ -83,7 +83,7 @@ export interface GradResult {
 
 /**
  * Gradients of one MNRL step (anchors, positives, hard negatives; mean pooling) w.r.t. every trainable
- * parameter. Dropout is on with a fixed seed: tfjs draws the masks in JS, so they are identical on every backend.
+ * parameter. Dropout is on with a fixed seed: the masks are a hash of (seed, index) (random/dropoutMask.ts), the same on every backend.
  */
 export async function parityGrads(seed = PARITY_SEED): Promise<GradResult> {
   const model = makeModel(seed);

@@ -1,6 +1,7 @@
 /**
  * The device's measured training speed, so the Configure estimate is this machine's and not a per-backend
- * guess: one MNRL step (forward with dropout and per-layer checkpointing, backward; no update) of a random
+ * guess: one MNRL step (forward with dropout and per-layer checkpointing, backward, clipping and the AdamW update
+ * the training loop uses: the fused one on webgpu) of a random
  * model of the requested shape, timed after a warm-up step, divided into the estimate's own FLOP count of
  * that step. The rate is what the estimate then divides by, for any batch size and run length.
  */
@@ -10,6 +11,7 @@ import { BertModel, type BertInputs } from '../models/bert/bert.ts';
 import { pool } from '../models/pooling.ts';
 import { mnrlFromEmbeddings } from '../losses/mnrl.ts';
 import { randomBertWeights } from '../init/randomBert.ts';
+import { createAdamW } from '../optim/createAdamW.ts';
 import { Rng } from '../random/rng.ts';
 import { estimateSentenceRun } from './sentence/estimateSentence.ts';
 import type { BackendName } from './estimate.ts';
@@ -61,15 +63,17 @@ export async function calibrateTraining(req: CalibrationRequest, backend: Backen
   const model = BertModel.fromWeights(config, randomBertWeights(config, { seed: 7 }));
   const rng = new Rng(7);
   const columns = Array.from({ length: textsPerRow }, () => ids(rng, config, rows, S));
-  const vars = [...model.trainableParams().values()];
+  const params = model.trainableParams();
+  const byVar = new Map([...params].map(([name, v]) => [v.name, name]));
+  const opt = createAdamW(params);
   const step = async (seed: number) => {
     const { value, grads } = tf.variableGrads(() => {
       const [a, p, n] = columns.map((x, i) => pool(model.forward(x, { training: true, seed: seed + i }), x.attentionMask, 'mean'));
       return mnrlFromEmbeddings(a!, p!, n ?? null, 20);
-    }, vars);
-    tf.dispose(Object.values(grads));
-    await value.data();
-    value.dispose();
+    }, [...params.values()]);
+    // the update's readback waits for the whole step, as the training loop's does
+    await opt.update(new Map(Object.entries(grads).map(([k, g]) => [byVar.get(k) ?? k, g])), value, 1e-5, 1);
+    tf.dispose([value, ...Object.values(grads)]);
   };
   try {
     await step(0);
@@ -82,6 +86,7 @@ export async function calibrateTraining(req: CalibrationRequest, backend: Backen
     return { backend, flopsPerSecond: flops / stepSeconds, stepSeconds, batchSize: rows, seqLen: S };
   } finally {
     for (const x of columns) tf.dispose([x.inputIds, x.attentionMask, x.tokenTypeIds]);
+    opt.dispose();
     model.dispose();
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../weights/safetensors.ts';
 import { readVariables } from '../models/readVariables.ts';
+import { gradNorm, scaleGrads } from './gradientClipping.ts';
 
 export interface AdamWOptions {
   beta1?: number;
@@ -9,6 +10,25 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** parameters exempt from weight decay; default: HF Trainer's rule (biases and LayerNorm weights) */
   noDecay?: (name: string) => boolean;
+}
+
+/** What one optimizer update reports: the loss and gradient norm it read back, and whether it updated. */
+export interface UpdateResult {
+  loss: number;
+  /** total L2 norm of the gradients before clipping (HF's grad_norm) */
+  norm: number;
+  /** false when the loss or the norm was not finite: nothing changed, the caller stops */
+  applied: boolean;
+}
+
+/** The optimizer the training loop drives: clip_grad_norm_ + AdamW in one call, one readback per step. */
+export interface Optimizer {
+  readonly t: number;
+  /** `grads` stay the caller's to dispose */
+  update(grads: Map<string, tf.Tensor>, loss: tf.Tensor, lr: number, maxNorm: number): Promise<UpdateResult>;
+  exportState(): Promise<AdamWState>;
+  importState(s: AdamWState): void;
+  dispose(): void;
 }
 
 export interface AdamWState {
@@ -34,7 +54,7 @@ export function isNoDecayParam(name: string): boolean {
  *   p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
  * Moments are tf.Variables updated in place; each step runs in tf.tidy so nothing leaks.
  */
-export class AdamW {
+export class AdamW implements Optimizer {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -92,6 +112,18 @@ export class AdamW {
         v.assign(vNew);
       });
     }
+  }
+
+  /** Loss and gradient norm read back together (one readback), then clipping and the update when both are finite. */
+  async update(grads: Map<string, tf.Tensor>, loss: tf.Tensor, lr: number, maxNorm: number): Promise<UpdateResult> {
+    const statsT = tf.tidy(() => tf.stack([tf.reshape(loss, []), gradNorm(grads)]));
+    const [lossValue, norm] = await statsT.data();
+    statsT.dispose();
+    if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) return { loss: lossValue!, norm: norm!, applied: false };
+    const clip = scaleGrads(grads, norm!, maxNorm, false);
+    this.step(clip.grads, lr);
+    if (clip.clipped) for (const g of clip.grads.values()) g.dispose();
+    return { loss: lossValue!, norm: norm!, applied: true };
   }
 
   async exportState(): Promise<AdamWState> {

@@ -14,23 +14,33 @@ export interface ClipResult {
  * clipping but still reports the norm. A non-finite norm leaves the gradients alone (the caller stops).
  */
 export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<ClipResult> {
-  const normT = tf.tidy(() => {
+  const normT = gradNorm(grads);
+  // async readback: dataSync() breaks the device on tfjs-webgpu
+  const norm = (await normT.data())[0]!;
+  normT.dispose();
+  return scaleGrads(grads, norm, maxNorm);
+}
+
+/** The total L2 norm of the gradients as a scalar tensor (nothing read back). */
+export function gradNorm(grads: Map<string, tf.Tensor>): tf.Scalar {
+  return tf.tidy(() => {
     const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
     // Summed one add at a time, in parameter order (what addN does on cpu/wasm): tfjs-webgpu's AddN binds
     // every input to one shader, and with more inputs than maxStorageBuffersPerShaderStage (8 by default)
     // the dispatch fails silently and the readback returns a recycled buffer's stale contents.
-    return tf.sqrt(squares.length ? squares.reduce((a, b) => tf.add(a, b)) : tf.scalar(0));
+    return tf.sqrt(squares.length ? squares.reduce((a, b) => tf.add(a, b)) : tf.scalar(0)) as tf.Scalar;
   });
-  // async readback: dataSync() breaks the device on tfjs-webgpu
-  const norm = (await normT.data())[0]!;
-  normT.dispose();
+}
+
+/** Scales the gradients by maxNorm / (norm + 1e-6) when that is below 1 (replaced inputs disposed unless told not to). */
+export function scaleGrads(grads: Map<string, tf.Tensor>, norm: number, maxNorm: number, disposeInputs = true): ClipResult {
   const coef = maxNorm / (norm + 1e-6);
   if (!(maxNorm > 0) || !Number.isFinite(norm) || !(coef < 1)) return { norm, grads, clipped: false };
   const out = new Map<string, tf.Tensor>();
   const c = tf.scalar(coef);
   for (const [name, g] of grads) {
     out.set(name, tf.mul(g, c));
-    g.dispose();
+    if (disposeInputs) g.dispose();
   }
   c.dispose();
   return { norm, grads: out, clipped: true };

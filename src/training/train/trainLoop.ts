@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrainRow } from '../data/trainRows.ts';
 import type { PreparedBatch, TextEmbedder } from '../losses/loss.ts';
 import { createLoss } from '../losses/registry.ts';
-import { AdamW } from '../optim/adamw.ts';
-import { clipGradNorm } from '../optim/gradientClipping.ts';
+import type { Optimizer, UpdateResult } from '../optim/adamw.ts';
+import { createAdamW } from '../optim/createAdamW.ts';
 import { readVariables } from '../models/readVariables.ts';
 import { lrLambda } from '../optim/schedule.ts';
 import { BatchCursor } from './batches.ts';
@@ -85,7 +85,7 @@ export function stepSeed(seed: number, step: number): number {
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-function restore<R>(encoder: TrainableEncoder<R>, opt: AdamW, cursor: BatchCursor, c: Checkpoint, config: TrainConfig, numRows: number): void {
+function restore<R>(encoder: TrainableEncoder<R>, opt: Optimizer, cursor: BatchCursor, c: Checkpoint, config: TrainConfig, numRows: number): void {
   if (c.numRows !== numRows) throw new Error(`resume: the checkpoint was trained on ${c.numRows} rows, this run has ${numRows}`);
   for (const k of ['batchSize', 'shuffle', 'seed', 'loss'] as const) {
     if (c.config[k] !== config[k]) throw new Error(`resume: ${k} is ${config[k]} but the checkpoint used ${c.config[k]}`);
@@ -129,7 +129,7 @@ export async function train<R = TrainRow>(
   const params = encoder.model.trainableParams();
   const varList = [...params.values()];
   const paramName = new Map([...params].map(([name, v]) => [v.name, name]));
-  const opt = new AdamW(params, { weightDecay: config.weightDecay, noDecay: encoder.noDecay?.bind(encoder) });
+  const opt = createAdamW(params, { weightDecay: config.weightDecay, noDecay: encoder.noDecay?.bind(encoder) });
   const cursor = new BatchCursor(rows.length, config.batchSize, config.shuffle, config.seed);
   const totalSteps = totalTrainingSteps(config, rows.length);
   const schedule = { warmupSteps: resolvedWarmupSteps(config, rows.length), totalSteps };
@@ -197,14 +197,19 @@ export async function train<R = TrainRow>(
       } finally {
         prepared?.pixels?.dispose();
       }
-      const lossValue = (await value.data())[0]!;
-      value.dispose();
       const grads = new Map(Object.entries(named).map(([vName, g]) => [paramName.get(vName) ?? vName, g]));
-      const clip = Number.isFinite(lossValue) ? await clipGradNorm(grads, config.maxGradNorm) : { norm: NaN, grads };
-      if (!Number.isFinite(lossValue) || !Number.isFinite(clip.norm)) {
-        for (const g of clip.grads.values()) g.dispose();
+      let update: UpdateResult;
+      try {
+        // clipping, the update and the non-finite check in one call that reads loss and norm back once
+        update = await opt.update(grads, value, lr, config.maxGradNorm);
+      } finally {
+        value.dispose();
+        for (const g of grads.values()) g.dispose();
+      }
+      const { loss: lossValue, norm: gradNorm } = update;
+      if (!update.applied) {
         cursor.setState(prevPos); // the failed batch was not consumed
-        const what = Number.isFinite(lossValue) ? `gradient norm is ${clip.norm}` : `loss is ${lossValue}`;
+        const what = Number.isFinite(lossValue) ? `gradient norm is ${gradNorm}` : `loss is ${lossValue}`;
         emit({
           type: 'stopped',
           step,
@@ -213,8 +218,6 @@ export async function train<R = TrainRow>(
         });
         return finish('nan');
       }
-      opt.step(clip.grads, lr);
-      for (const g of clip.grads.values()) g.dispose();
       encoder.afterStep?.();
       step += 1;
       result.losses.push(lossValue);
@@ -229,7 +232,7 @@ export async function train<R = TrainRow>(
           epoch: cursor.progress,
           loss: lossValue,
           lr,
-          gradNorm: clip.norm,
+          gradNorm,
           examplesPerSec: logExamples / Math.max(1e-9, (now - logT) / 1000),
           elapsedMs: now - start,
           etaSeconds: ((totalSteps - step) * (now - start)) / result.losses.length / 1000,

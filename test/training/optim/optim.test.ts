@@ -64,14 +64,16 @@ function gradsAt(step: number): Map<string, tf.Tensor> {
   return new Map(Object.entries(gradSteps[step]!).map(([k, v]) => [k, tf.tensor(v, shapes[k]!)]));
 }
 
-/** clip + AdamW at the scheduled lr, as the training loop does */
+/** clip + AdamW at the scheduled lr through AdamW.update, as the training loop does */
 async function runSteps(opt: AdamW, c: Case, from: number, to: number, onStep?: (k: number, norm: number, lr: number) => void): Promise<void> {
   for (let k = from; k < to; k++) {
     const lr = c.lr * lrLambda(c.scheduler, k, { warmupSteps: c.warmup, totalSteps: gradSteps.length });
-    const clip = await clipGradNorm(gradsAt(k), c.maxGradNorm);
-    opt.step(clip.grads, lr);
-    for (const g of clip.grads.values()) g.dispose();
-    onStep?.(k, clip.norm, lr);
+    const grads = gradsAt(k);
+    const loss = tf.scalar(k + 0.5);
+    const r = await opt.update(grads, loss, lr, c.maxGradNorm);
+    expect(r).toMatchObject({ loss: k + 0.5, applied: true });
+    tf.dispose([...grads.values(), loss]);
+    onStep?.(k, r.norm, lr);
   }
 }
 
@@ -115,6 +117,40 @@ describe('AdamW + schedule + clip_grad_norm_ vs torch semantics (numpy float64)'
     for (const [k, v] of straight) expect(Array.from(fresh.get(k)!.dataSync())).toEqual(Array.from(v.dataSync()));
     for (const o of [o1, o3]) o.dispose();
     [...straight.values(), ...fresh.values()].forEach((v) => v.dispose());
+  });
+});
+
+describe('AdamW.update', () => {
+  it('reads loss and norm back together and refuses a non-finite loss or gradient without touching anything', async () => {
+    const c = cases[0]!;
+    const params = makeParams();
+    const opt = new AdamW(params, { weightDecay: c.weightDecay });
+    await runSteps(opt, c, 0, 2);
+    const snapshot = [...params.values()].map((v) => Array.from(v.dataSync()));
+    const state = await opt.exportState();
+    const before = tf.memory().numTensors;
+    for (const [loss, bad] of [
+      [NaN, false],
+      [1, true],
+    ] as const) {
+      const grads = gradsAt(2);
+      if (bad) {
+        grads.get('encoder.layer.0.intermediate.dense.bias')!.dispose();
+        grads.set('encoder.layer.0.intermediate.dense.bias', tf.tensor([1, Infinity, 0]));
+      }
+      const l = tf.scalar(loss);
+      const r = await opt.update(grads, l, 1e-2, 1);
+      expect(r.applied).toBe(false);
+      expect(bad ? r.norm : r.loss).not.toBeLessThan(Infinity);
+      tf.dispose([...grads.values(), l]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(opt.t).toBe(2);
+    expect([...params.values()].map((v) => Array.from(v.dataSync()))).toEqual(snapshot);
+    const after = await opt.exportState();
+    for (const [k, m] of state.m) expect(Array.from(after.m.get(k)!.data)).toEqual(Array.from(m.data));
+    opt.dispose();
+    params.forEach((p) => p.dispose());
   });
 });
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { attention } from '../../nn/attention.ts';
 import { activation, layerNorm, linear, type ParamGetter } from '../../nn/layers.ts';
 import type { ClipTowerConfig } from './clipConfig.ts';
 import { clipLayerParamNames } from './clipWeights.ts';
@@ -14,18 +15,9 @@ export function clipActivation(x: tf.Tensor, act: ClipTowerConfig['hidden_act'])
  * CLIP's attention dropout defaults to 0 and ftlab trains without it, so there is none here.
  */
 export function clipEncoderLayer(h: tf.Tensor3D, maskAdd: tf.Tensor | null, c: ClipTowerConfig, p: ParamGetter, prefix: string): tf.Tensor3D {
-  const [B, S, D] = h.shape;
-  const heads = c.num_attention_heads;
-  const hd = D / heads;
-  const split = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, S, heads, hd]), [0, 2, 1, 3]);
   const x = layerNorm(h, p, `${prefix}.layer_norm1`, c.layer_norm_eps);
-  // transformers scales q (not the scores) by head_dim^-0.5; same value up to float rounding
-  const q = split(tf.mul(linear(x, p, `${prefix}.self_attn.q_proj`), hd ** -0.5));
-  const k = split(linear(x, p, `${prefix}.self_attn.k_proj`));
-  const v = split(linear(x, p, `${prefix}.self_attn.v_proj`));
-  let scores = tf.matMul(q, k, false, true);
-  if (maskAdd) scores = tf.add(scores, maskAdd);
-  const ctx = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores, -1), v), [0, 2, 1, 3]), [B, S, D]);
+  const proj = (name: string) => linear(x, p, `${prefix}.self_attn.${name}`) as tf.Tensor3D;
+  const ctx = attention(proj('q_proj'), proj('k_proj'), proj('v_proj'), maskAdd, { heads: c.num_attention_heads, scaleQuery: true });
   const a = tf.add(h, linear(ctx, p, `${prefix}.self_attn.out_proj`));
   const y = layerNorm(a, p, `${prefix}.layer_norm2`, c.layer_norm_eps);
   const f = linear(clipActivation(linear(y, p, `${prefix}.mlp.fc1`), c.hidden_act), p, `${prefix}.mlp.fc2`);
