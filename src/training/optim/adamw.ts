@@ -12,6 +12,17 @@ export interface AdamWOptions {
   noDecay?: (name: string) => boolean;
 }
 
+/** torch.optim.AdamW's defaults except weight decay (HF Trainer's 0.01), and HF's no-decay rule. */
+export function resolveAdamWOptions(opts: AdamWOptions): Required<AdamWOptions> {
+  return {
+    beta1: opts.beta1 ?? 0.9,
+    beta2: opts.beta2 ?? 0.999,
+    eps: opts.eps ?? 1e-8,
+    weightDecay: opts.weightDecay ?? 0.01,
+    noDecay: opts.noDecay ?? isNoDecayParam,
+  };
+}
+
 /** What one optimizer update reports: the loss and gradient norm it read back, and whether it updated. */
 export interface UpdateResult {
   loss: number;
@@ -68,11 +79,11 @@ export class AdamW implements Optimizer {
     readonly params: Map<string, tf.Variable>,
     opts: AdamWOptions = {},
   ) {
-    this.beta1 = opts.beta1 ?? 0.9;
-    this.beta2 = opts.beta2 ?? 0.999;
-    this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay ?? 0.01;
-    const noDecay = opts.noDecay ?? isNoDecayParam;
+    const { noDecay, ...o } = resolveAdamWOptions(opts);
+    this.beta1 = o.beta1;
+    this.beta2 = o.beta2;
+    this.eps = o.eps;
+    this.weightDecay = o.weightDecay;
     const zeros = (p: tf.Variable) => {
       const z = tf.zerosLike(p);
       const v = tf.variable(z, false);
@@ -120,7 +131,7 @@ export class AdamW implements Optimizer {
     const [lossValue, norm] = await statsT.data();
     statsT.dispose();
     if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) return { loss: lossValue!, norm: norm!, applied: false };
-    const clip = scaleGrads(grads, norm!, maxNorm, false);
+    const clip = scaleGrads(grads, norm!, maxNorm);
     this.step(clip.grads, lr);
     if (clip.clipped) for (const g of clip.grads.values()) g.dispose();
     return { loss: lossValue!, norm: norm!, applied: true };

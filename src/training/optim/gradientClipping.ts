@@ -3,25 +3,17 @@ import * as tf from '@tensorflow/tfjs';
 export interface ClipResult {
   /** total L2 norm of all gradients before clipping (what HF logs as grad_norm) */
   norm: number;
-  /** the (possibly scaled) gradients; the inputs are disposed when replaced */
+  /** the (possibly scaled) gradients: new tensors when clipped, the inputs otherwise */
   grads: Map<string, tf.Tensor>;
   clipped: boolean;
 }
 
 /**
- * torch.nn.utils.clip_grad_norm_: total = sqrt(sum of squared grads over every parameter),
- * coef = maxNorm / (total + 1e-6), grads scaled by coef only when coef < 1. maxNorm <= 0 disables
- * clipping but still reports the norm. A non-finite norm leaves the gradients alone (the caller stops).
+ * torch.nn.utils.clip_grad_norm_, in two halves so the norm can be read back with the loss: gradNorm is
+ * total = sqrt(sum of squared grads over every parameter) as a tensor, scaleGrads applies
+ * coef = maxNorm / (total + 1e-6) only when coef < 1. maxNorm <= 0 disables clipping; a non-finite norm
+ * leaves the gradients alone (the caller stops).
  */
-export async function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): Promise<ClipResult> {
-  const normT = gradNorm(grads);
-  // async readback: dataSync() breaks the device on tfjs-webgpu
-  const norm = (await normT.data())[0]!;
-  normT.dispose();
-  return scaleGrads(grads, norm, maxNorm);
-}
-
-/** The total L2 norm of the gradients as a scalar tensor (nothing read back). */
 export function gradNorm(grads: Map<string, tf.Tensor>): tf.Scalar {
   return tf.tidy(() => {
     const squares = [...grads.values()].map((g) => tf.sum(tf.square(g)));
@@ -32,15 +24,14 @@ export function gradNorm(grads: Map<string, tf.Tensor>): tf.Scalar {
   });
 }
 
-/** Scales the gradients by maxNorm / (norm + 1e-6) when that is below 1 (replaced inputs disposed unless told not to). */
-export function scaleGrads(grads: Map<string, tf.Tensor>, norm: number, maxNorm: number, disposeInputs = true): ClipResult {
+/** The gradients scaled by maxNorm / (norm + 1e-6) when that is below 1; the inputs stay the caller's. */
+export function scaleGrads(grads: Map<string, tf.Tensor>, norm: number, maxNorm: number): ClipResult {
   const coef = maxNorm / (norm + 1e-6);
   if (!(maxNorm > 0) || !Number.isFinite(norm) || !(coef < 1)) return { norm, grads, clipped: false };
   const out = new Map<string, tf.Tensor>();
   const c = tf.scalar(coef);
   for (const [name, g] of grads) {
     out.set(name, tf.mul(g, c));
-    if (disposeInputs) g.dispose();
   }
   c.dispose();
   return { norm, grads: out, clipped: true };

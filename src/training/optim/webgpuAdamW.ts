@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '../weights/safetensors.ts';
-import { isNoDecayParam, type AdamWOptions, type AdamWState, type Optimizer, type UpdateResult } from './adamw.ts';
+import { resolveAdamWOptions, type AdamWOptions, type AdamWState, type Optimizer, type UpdateResult } from './adamw.ts';
 import { adamWShaders } from './webgpuAdamWShaders.ts';
 
 /** The internals of tfjs-webgpu's backend this optimizer reaches into (4.x; checked at construction). */
@@ -22,7 +22,7 @@ const WORKGROUPS = 256; // partial sums of the gradient norm; the update walks a
  * step. The gradients and weights are gathered into flat buffers with copyBufferToBuffer (copies, not
  * dispatches); the moments live flat on the GPU. A non-finite loss or norm makes the update kernel leave
  * every buffer unchanged and stays latched, so the weights are exactly those of the last good step even
- * when the caller reads the result late. Same arithmetic, in float32, as AdamW.step and clipGradNorm; only
+ * when the caller reads the result late. Same arithmetic, in float32, as AdamW.step and gradientClipping.ts; only
  * the norm's summation order differs.
  */
 export class WebGpuAdamW implements Optimizer {
@@ -44,8 +44,8 @@ export class WebGpuAdamW implements Optimizer {
     const backend = tf.backend() as unknown as TfWebGpuBackend;
     if (!backend.device || !backend.tensorMap || !backend.makeTensorInfo) throw new Error('WebGpuAdamW needs the tfjs webgpu backend');
     this.device = backend.device;
-    this.opts = { beta1: opts.beta1 ?? 0.9, beta2: opts.beta2 ?? 0.999, eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? 0.01 };
-    const noDecay = opts.noDecay ?? isNoDecayParam;
+    const { noDecay, ...numbers } = resolveAdamWOptions(opts);
+    this.opts = numbers;
     this.names = [...params.keys()];
     this.decays = this.names.map((n) => !noDecay(n));
     let at = 0;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../src/training/random/rng.ts';
 import { AdamW, isNoDecayParam } from '../../../src/training/optim/adamw.ts';
-import { clipGradNorm } from '../../../src/training/optim/gradientClipping.ts';
+import { gradNorm, scaleGrads } from '../../../src/training/optim/gradientClipping.ts';
 import { lrLambda, lrSequence, warmupStepsFor, type SchedulerName } from '../../../src/training/optim/schedule.ts';
 import { maxRelError, trainReferenceBatch } from '../../helpers/trainReference.ts';
 
@@ -195,8 +195,16 @@ describe('schedules', () => {
   });
 });
 
-describe('clipGradNorm', () => {
+describe('gradNorm + scaleGrads (clip_grad_norm_)', () => {
   it('reports the pre-clip norm and scales only above max norm', async () => {
+    const inputs: tf.Tensor[] = [];
+    const clipGradNorm = async (grads: Map<string, tf.Tensor>, maxNorm: number) => {
+      inputs.push(...grads.values());
+      const n = gradNorm(grads);
+      const norm = (await n.data())[0]!;
+      n.dispose();
+      return scaleGrads(grads, norm, maxNorm);
+    };
     const g = () =>
       new Map<string, tf.Tensor>([
         ['a', tf.tensor([3, 0])],
@@ -210,5 +218,6 @@ describe('clipGradNorm', () => {
     expect(small.clipped).toBe(false);
     expect(Array.from(small.grads.get('b')!.dataSync())).toEqual([4]);
     for (const r of [big, small]) r.grads.forEach((x) => x.dispose());
+    tf.dispose(inputs);
   });
 });

@@ -1,8 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { dropThreshold, dropoutWgsl, keepScale } from '../../random/dropoutMask.ts';
-import { registerWebGpuKernel, runKernel, runProgram } from './gpuProgram.ts';
-
-const THREADS = 256;
+import { registerWebGpuKernel, runElementwise, runKernel } from './gpuProgram.ts';
 
 /**
  * Inverted dropout with the mask hashed in the shader (random/dropoutMask.ts): one dispatch, nothing
@@ -10,33 +8,23 @@ const THREADS = 256;
  */
 registerWebGpuKernel(
   'FtlabDropout',
-  ([x], backend, { mix, rate }) => {
-    const size = tf.util.sizeFromShape(x!.shape);
-    return runProgram(
+  ([x], backend, { mix, rate }) =>
+    runElementwise(
       backend,
       {
         key: 'dropout',
         inputs: ['x'],
-        outputShape: x!.shape,
-        threads: THREADS,
-        workgroups: Math.ceil(size / THREADS),
-        uniforms: 'count : i32, mix : u32, threshold : u32, scale : f32,',
-        code: `${dropoutWgsl}
-fn main(index : i32) {
-  if (index < uniforms.count) {
-    result[index] = select(0.0, x[index] * uniforms.scale, dropKeep(u32(index), uniforms.mix, uniforms.threshold));
-  }
-}`,
+        prelude: dropoutWgsl,
+        uniforms: 'mix : u32, threshold : u32, scale : f32,',
+        expr: 'select(0.0, x[index] * uniforms.scale, dropKeep(u32(index), uniforms.mix, uniforms.threshold))',
       },
       [x!],
       [
-        { type: 'int32', data: [size] },
         { type: 'uint32', data: [mix!] },
         { type: 'uint32', data: [dropThreshold(rate!)] },
         { type: 'float32', data: [keepScale(rate!)] },
       ],
-    );
-  },
+    ),
   ['x'],
   { gradFunc: (dy, _saved, attrs) => ({ x: () => fusedDropout(dy as tf.Tensor, attrs as { mix: number; rate: number }) }) },
 );

@@ -53,6 +53,37 @@ export function runProgram(backend: WebGpuBackendLike, p: KernelProgram, inputs:
   return backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
 }
 
+/**
+ * One thread per element of the first input's shape: `expr` (WGSL, may use `index`, the inputs by name and
+ * `uniforms.<extra>`) becomes result[index]. `prelude` holds helper functions.
+ */
+export function runElementwise(
+  backend: WebGpuBackendLike,
+  p: { key: string; inputs: string[]; expr: string; prelude?: string; uniforms?: string },
+  inputs: tf.TensorInfo[],
+  extra: Uniform[] = [],
+): tf.TensorInfo {
+  const THREADS = 256;
+  const size = tf.util.sizeFromShape(inputs[0]!.shape);
+  return runProgram(
+    backend,
+    {
+      key: p.key,
+      inputs: p.inputs,
+      outputShape: inputs[0]!.shape,
+      threads: THREADS,
+      workgroups: Math.ceil(size / THREADS),
+      uniforms: `count : i32, ${p.uniforms ?? ''}`,
+      code: `${p.prelude ?? ''}
+fn main(index : i32) {
+  if (index < uniforms.count) { result[index] = ${p.expr}; }
+}`,
+    },
+    inputs,
+    [{ type: 'int32', data: [size] }, ...extra],
+  );
+}
+
 /** A workgroup-wide sum over `threads` lanes (call from uniform control flow: it has barriers). */
 export function workgroupSumWgsl(threads: number): string {
   return `
