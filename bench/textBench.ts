@@ -43,6 +43,11 @@ export interface TextBenchOptions {
   seq: number;
   /** timed train steps (after one warm-up step) */
   trainSteps: number;
+  /**
+   * train steps timed back to back the way the training loop runs them on a pipelined optimizer
+   * (WebGpuAdamW): step n+1 is built before step n's loss is read; 0 or unset skips it
+   */
+  pipelinedSteps?: number;
   /** timed encode batches (after one warm-up batch) */
   encodeBatches: number;
   /** soft budget: fewer timed repetitions are run when the warm-ups show they would not fit */
@@ -67,7 +72,9 @@ export interface TextBenchResult {
   /** compute threads (wasm: the XNNPACK pool) */
   threads: number;
   params: number;
-  train: { warmupMs: number; stepsMs: number[]; medianMs: number; loss: number } | { error: string; warmupMs?: number };
+  train:
+    | { warmupMs: number; stepsMs: number[]; medianMs: number; loss: number; pipelined?: { steps: number; meanMs: number } }
+    | { error: string; warmupMs?: number };
   encode: { warmupMs: number; batchesMs: number[]; textsPerSec: number } | { error: string; warmupMs?: number };
   /** WebGPU only: per train step and per encode batch */
   gpu?: { trainStep?: GpuCallCounts; encodeBatch?: GpuCallCounts };
@@ -134,7 +141,8 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
     e.dispose();
   };
   let optimizer: Optimizer | null = null;
-  const trainOnce = async (a: BertInputs, p: BertInputs, step: number) => {
+  // queues one step; the promise is its read-back result
+  const submitStep = (a: BertInputs, p: BertInputs, step: number) => {
     const { value, grads } = tf.variableGrads(
       () => {
         const ea = pool(model.forward(a, { training: true, seed: 2 * step }), a.attentionMask, 'mean');
@@ -144,9 +152,15 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
       names.map((n) => params.get(n)!),
     );
     optimizer ??= createAdamW(params);
-    const { loss } = await optimizer.update(new Map(Object.entries(grads).map(([k, g]) => [byVar.get(k) ?? k, g])), value, o.lr ?? 2e-5, 1);
-    tf.dispose(Object.values(grads));
-    value.dispose();
+    const pending = optimizer.update(new Map(Object.entries(grads).map(([k, g]) => [byVar.get(k) ?? k, g])), value, o.lr ?? 2e-5, 1);
+    // a pipelined optimizer has copied them when update() returns; the others read them until it settles
+    const release = () => tf.dispose([value, ...Object.values(grads)]);
+    if (optimizer.pipelined) release();
+    else void pending.then(release, release);
+    return pending;
+  };
+  const trainOnce = async (a: BertInputs, p: BertInputs, step: number) => {
+    const { loss } = await submitStep(a, p, step);
     // the fused update's readback already follows the update; tfjs ops' read comes before it
     if (!fusedKernelsActive()) await last.data();
     return loss;
@@ -200,6 +214,19 @@ export async function runTextBench(o: TextBenchOptions): Promise<TextBenchResult
       }
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
       result.train = { warmupMs, stepsMs, medianMs: median(stepsMs), loss };
+      const n = Math.min(o.pipelinedSteps ?? 0, reps(o.pipelinedSteps ?? 0, median(stepsMs), 0.9));
+      if ((optimizer as Optimizer | null)?.pipelined && n > 1) {
+        const s0 = performance.now();
+        let previous: Promise<{ loss: number }> | undefined;
+        for (let i = 0; i < n; i++) {
+          const current = submitStep(i % 2 ? y : x, i % 2 ? x : y, stepsMs.length + 1 + i);
+          if (previous) loss = (await previous).loss;
+          previous = current;
+        }
+        loss = (await previous!).loss;
+        result.train.pipelined = { steps: n, meanMs: (performance.now() - s0) / n };
+        log(`train, ${n} pipelined steps: ${result.train.pipelined.meanMs.toFixed(0)} ms each`);
+      }
     } catch (e) {
       result.train = { error: String(e) };
     }

@@ -70,6 +70,7 @@ const run = async (fused: boolean) => {
     batch,
     seq,
     trainSteps: job.steps ?? 10,
+    pipelinedSteps: job.steps ?? 10,
     encodeBatches: job.steps ?? 10,
     seed: 42,
     budgetMs: (job.budgetS ?? 240) * 1000,

@@ -5,7 +5,8 @@
  * checkpoint holds weights, AdamW moments, the data cursor and its RNG, and dropout seeds are a function of
  * (seed, step), a resumed run ends with exactly the weights an uninterrupted run reaches.
  */
-import { train, type TrainableEncoder, type TrainResult } from '../training/train/trainLoop.ts';
+import { train } from '../training/train/trainLoop.ts';
+import type { TrainableEncoder, TrainResult } from '../training/train/trainTypes.ts';
 import type { CheckpointStore } from '../training/train/checkpoint.ts';
 import { resolveTrainConfig, totalTrainingSteps } from '../training/train/trainConfig.ts';
 import type { TrainRow } from '../training/data/trainRows.ts';

@@ -11,7 +11,7 @@ import { writeSafetensors } from '../training/weights/safetensors.ts';
 import type { ModelCardInfo } from '../training/export/modelCard.ts';
 import type { ProgressCallback, TrainOutcome, TrainSettings } from './api/labApi.ts';
 import type { ResolvedModelSpec } from './modelSources.ts';
-import type { TrainResult } from '../training/train/trainLoop.ts';
+import type { TrainResult } from '../training/train/trainTypes.ts';
 
 /** The part of an encoder the holder touches: its variables (restore, export) and its memory. */
 export interface HeldEncoder {

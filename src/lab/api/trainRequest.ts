@@ -5,7 +5,7 @@
  */
 import type { TrainRow } from '../../training/data/trainRows.ts';
 import type { TrainConfig } from '../../training/train/trainConfig.ts';
-import type { TrainEvent as LoopTrainEvent } from '../../training/train/trainLoop.ts';
+import type { TrainEvent as LoopTrainEvent } from '../../training/train/trainTypes.ts';
 import type { QueryMetrics } from '../../training/eval/metrics.ts';
 import type { Progress } from './progress.ts';
 import type { ModelSpec } from './modelSpec.ts';

@@ -11,7 +11,7 @@ import type { ModelSource } from '../source/modelSource.ts';
 import type { TensorMap } from '../weights/safetensors.ts';
 import type { ModelFiles } from '../export/modelFiles.ts';
 import type { ModelCardInfo } from '../export/modelCard.ts';
-import type { TrainableEncoder } from '../train/trainLoop.ts';
+import type { TrainableEncoder } from '../train/trainTypes.ts';
 import type { ImageProvider } from '../images/imageProvider.ts';
 import type { ClipImageConfig } from '../images/clipImageProcessor.ts';
 import type { TextEncoderLike } from '../eval/evaluator.ts';

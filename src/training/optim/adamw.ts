@@ -35,6 +35,12 @@ export interface UpdateResult {
 /** The optimizer the training loop drives: clip_grad_norm_ + AdamW in one call, one readback per step. */
 export interface Optimizer {
   readonly t: number;
+  /**
+   * true when update() has queued the new weights by the time it returns (its promise only carries the
+   * read-back result) and a refused step latches, refusing every later update: the caller may then build
+   * the next step before reading this one's result, and still stop with the last good weights.
+   */
+  readonly pipelined: boolean;
   /** `grads` stay the caller's to dispose */
   update(grads: Map<string, tf.Tensor>, loss: tf.Tensor, lr: number, maxNorm: number): Promise<UpdateResult>;
   exportState(): Promise<AdamWState>;
@@ -66,6 +72,7 @@ export function isNoDecayParam(name: string): boolean {
  * Moments are tf.Variables updated in place; each step runs in tf.tidy so nothing leaks.
  */
 export class AdamW implements Optimizer {
+  readonly pipelined = false; // update() reads the norm before it touches the weights
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;

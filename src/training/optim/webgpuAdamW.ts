@@ -26,12 +26,16 @@ const WORKGROUPS = 256; // partial sums of the gradient norm; the update walks a
  * the norm's summation order differs.
  */
 export class WebGpuAdamW implements Optimizer {
+  readonly pipelined = true;
   t = 0;
   private readonly names: string[];
   private readonly offsets: number[] = [];
   private readonly total: number;
   private readonly device: GPUDevice;
-  private readonly buffers: Record<'p' | 'g' | 'm' | 'v' | 'partials' | 'stats' | 'segments' | 'uniforms' | 'readback', GPUBuffer>;
+  private readonly buffers: Record<'p' | 'g' | 'm' | 'v' | 'partials' | 'stats' | 'segments' | 'uniforms', GPUBuffer>;
+  /** two, so a step can be submitted while the previous step's result is still being mapped */
+  private readonly readbacks: GPUBuffer[];
+  private nextReadback = 0;
   private readonly pipelines: { partials: GPUComputePipeline; norm: GPUComputePipeline; update: GPUComputePipeline };
   private readonly binds: { partials: GPUBindGroup; norm: GPUBindGroup; update: GPUBindGroup };
   private readonly opts: Required<Omit<AdamWOptions, 'noDecay'>>;
@@ -66,8 +70,8 @@ export class WebGpuAdamW implements Optimizer {
       stats: storage(8),
       segments: storage(4 * this.names.length),
       uniforms: d.createBuffer({ size: 64, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }),
-      readback: d.createBuffer({ size: 32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     };
+    this.readbacks = [0, 1].map(() => d.createBuffer({ size: 32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
     const b = this.buffers;
     const shaders = adamWShaders(WORKGROUPS);
     const pipeline = (code: string) =>
@@ -131,16 +135,19 @@ export class WebGpuAdamW implements Optimizer {
       enc.copyBufferToBuffer(b.p, this.offsets[i]! * 4, buf(info), 0, bytes(i));
       return info;
     });
-    enc.copyBufferToBuffer(b.stats, 0, b.readback, 0, 32);
+    const readback = this.readbacks[this.nextReadback]!;
+    if (readback.mapState !== 'unmapped') throw new Error('WebGpuAdamW.update: the results of the two previous steps are still unread');
+    this.nextReadback = 1 - this.nextReadback;
+    enc.copyBufferToBuffer(b.stats, 0, readback, 0, 32);
     q.submit([enc.finish()]);
     vars.forEach((v, i) => {
       const t = tf.engine().makeTensorFromTensorInfo(outs[i]!);
       v.assign(t);
       t.dispose();
     });
-    await b.readback.mapAsync(GPUMapMode.READ);
-    const [lossValue, norm, , applied] = new Float32Array(b.readback.getMappedRange().slice(0));
-    b.readback.unmap();
+    await readback.mapAsync(GPUMapMode.READ);
+    const [lossValue, norm, , applied] = new Float32Array(readback.getMappedRange().slice(0));
+    readback.unmap();
     if (!applied) this.t -= 1;
     return { loss: lossValue!, norm: norm!, applied: applied === 1 };
   }
@@ -190,6 +197,6 @@ export class WebGpuAdamW implements Optimizer {
   }
 
   dispose(): void {
-    for (const x of Object.values(this.buffers)) x.destroy();
+    for (const x of [...Object.values(this.buffers), ...this.readbacks]) x.destroy();
   }
 }

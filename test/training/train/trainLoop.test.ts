@@ -11,7 +11,8 @@ import path from 'node:path';
 import { folderCheckpointStore } from '../../../src/cli/folderCheckpointStore.ts';
 import { MemoryCheckpointStore, deserializeCheckpoint, serializeCheckpoint, type Checkpoint } from '../../../src/training/train/checkpoint.ts';
 import { resolveTrainConfig } from '../../../src/training/train/trainConfig.ts';
-import { train, type TrainEvent } from '../../../src/training/train/trainLoop.ts';
+import { train } from '../../../src/training/train/trainLoop.ts';
+import type { TrainEvent } from '../../../src/training/train/trainTypes.ts';
 import { makeTinyModel, tinyCorpus } from '../../helpers/fixtures.ts';
 
 // queries (the short texts at the end of the corpus) paired with matching products

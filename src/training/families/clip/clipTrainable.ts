@@ -4,7 +4,7 @@ import { loadPixelsBatch, type ImageProvider } from '../../images/imageProvider.
 import type { ClipEmbedder } from '../../losses/clipLoss.ts';
 import type { PreparedBatch } from '../../losses/loss.ts';
 import type { ClipEncoder } from '../../models/clip/clipEncoder.ts';
-import type { TrainableEncoder } from '../../train/trainLoop.ts';
+import type { TrainableEncoder } from '../../train/trainTypes.ts';
 
 /**
  * open_clip's weight-decay rule: none on parameters with fewer than two dimensions (gains, biases, the class
