@@ -25,6 +25,7 @@ import type {
   PreparedData,
   PrepareRequest,
   ProgressCallback,
+  Ranker,
   SearchHit,
   ClipPrepare,
   ClipPreparedData,
@@ -39,6 +40,7 @@ import { modelSource, overlaySource, type ResolvedModelSpec, type SourceOptions 
 import { prepareRows } from './prepareRows.ts';
 import { prepareClipRows } from './clipPrepare.ts';
 import { searchHits } from './searchHits.ts';
+import { LabEvaluation } from './labEvaluation.ts';
 import type { DeviceLimits } from '../training/families/estimate.ts';
 import { calibrateTraining, type Calibration, type CalibrationRequest } from '../training/families/calibrate.ts';
 import type { EvalSet, Slot } from './api/workerMethods.ts';
@@ -63,12 +65,12 @@ interface Loaded {
 }
 
 const noData = () => new Error('no data loaded: load the corpus in the Data step first');
-const progressPhase = { texts: 'embed-corpus', images: 'embed-images' } as const;
 
 export class PipelineSession {
   private data?: LoadedLabData;
   private readonly models = new Map<Slot, Loaded>();
   private readonly images: LabImages;
+  private readonly evaluation = new LabEvaluation();
 
   constructor(private readonly env: SessionEnv) {
     this.images = new LabImages({
@@ -212,32 +214,16 @@ export class PipelineSession {
     return { ids: this.data.ids, texts: this.data.texts, judgments: pickJudgments(this.data.judgments, queries) };
   }
 
-  /** The family's evaluator (text→text or text→image) over the slot's cached index. */
-  async evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<EvaluationResult> {
+  /** The family's evaluator (text→text or text→image) over the slot's cached index; BM25, or the slot fused with it. */
+  evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<EvaluationResult> {
     if (!this.data) throw noData();
-    if (!this.data.judgments) throw new Error('evaluation needs judgments: drop a judgments CSV in the Data step');
-    const judgments = pickJudgments(this.data.judgments, req.queries);
-    const index = this.index(req.which);
-    const r = await index.evaluate(
-      judgments,
-      { k: req.k ?? 10, relevanceThreshold: req.relevanceThreshold ?? 2 },
-      {
-        signal,
-        onProgress: (p) =>
-          onProgress?.({
-            phase: p.phase === 'corpus' ? progressPhase[index.corpusKind] : p.phase === 'queries' ? 'embed-queries' : 'evaluate',
-            done: p.done,
-            total: p.total,
-            unit: 'items',
-          }),
-      },
-    );
-    return { which: req.which, metrics: r.metrics, queries: r.queries, warnings: r.warnings ?? [] };
+    return this.evaluation.evaluate(req, this.data, req.which === 'bm25' ? undefined : this.index(req.which), onProgress, signal);
   }
 
-  /** The playground: the query against the slot's corpus (texts, or product images for CLIP). */
-  async search(query: string, k: number, which: Slot, signal?: AbortSignal): Promise<SearchHit[]> {
+  /** The playground: the query against the slot's corpus (texts, or product images for CLIP), or BM25's list. */
+  async search(query: string, k: number, which: Ranker, signal?: AbortSignal): Promise<SearchHit[]> {
     if (!this.data) throw noData();
+    if (which === 'bm25') return this.evaluation.search(this.data, query, k, signal);
     return searchHits(this.index(which), this.data, query, k, signal);
   }
 

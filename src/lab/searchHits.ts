@@ -19,14 +19,19 @@ export async function searchHits(index: RetrievalIndex, data: LoadedLabData, que
   const q = query.trim();
   if (!q) return [];
   const [hit] = await index.search([q], k, { signal });
+  return hitRows(data, q, hit!);
+}
+
+/** A ranking of product ids as playground rows: the fields worth showing and the judgment mark. */
+export function hitRows(data: LoadedLabData, q: string, hit: { ids: string[]; scores: number[] }): SearchHit[] {
   const judged = data.judgments?.get(q) ?? [...(data.judgments ?? [])].find(([jq]) => jq.toLowerCase() === q.toLowerCase())?.[1];
-  return hit!.ids.map((id, i) => {
+  return hit.ids.map((id, i) => {
     const row = data.rowOf.get(id)!;
     const rating = judged?.get(id);
     return {
       rank: i + 1,
       id,
-      score: hit!.scores[i]!,
+      score: hit.scores[i]!,
       text: data.texts[row]!,
       fields: displayFields(data.products[row]!.fields),
       ...(rating !== undefined && { rating }),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LabState } from '../../src/app/state/labState.svelte.ts';
 import { queryRows, metricRows } from '../../src/app/state/evalState.svelte.ts';
 import { initialHubEndpoint, initialThreads, normalizeEndpoint, DEFAULT_HUB } from '../../src/app/lib/settings.ts';
@@ -6,6 +6,7 @@ import { chorusSnippets } from '../../src/app/lib/chorusSnippets.ts';
 import { formatBytes, formatDelta, formatDuration, metricLabel } from '../../src/app/lib/format.ts';
 import type { RunRepository, RunSummary, StoredRun } from '../../src/app/lib/runRepository.ts';
 import { FakeLabClient } from '../helpers/fakeLabClient.ts';
+import type { EvaluateRequest } from '../../src/lab/api/labApi.ts';
 
 function memoryRuns(): RunRepository & { records: Map<string, { summary: RunSummary; run: StoredRun }> } {
   const records = new Map<string, { summary: RunSummary; run: StoredRun }>();
@@ -268,9 +269,13 @@ describe('TrainState', () => {
     await lab.data.loadBundled();
     lab.config.text.mode = 'supervised';
     await lab.startRun();
+    await vi.waitFor(() => expect(lab.evaluation.comparing).toBe(false));
     expect(client.called('evaluate').map((c) => c.args[0])).toEqual([
       { which: 'baseline', queries: ['q2'] },
       { which: 'tuned', queries: ['q2'] },
+      // the BM25 and hybrid columns score the same held-out queries
+      { which: 'bm25', queries: ['q2'] },
+      { which: 'tuned', hybrid: { fusion: 'rrf' }, queries: ['q2'] },
     ]);
     expect((client.called('train')[0]!.args[1] as { evalQueries: string[] }).evalQueries).toEqual(['q2']);
   });
@@ -393,15 +398,36 @@ describe('EvalState and RunsState', () => {
     await ev.search('gaming mouse pad');
     expect(ev.baselineHits).toHaveLength(10);
     expect(ev.tunedHits[0]!.id).toBe('tuned-0');
+    expect(ev.bm25Hits[0]!.id).toBe('bm25-0');
     expect(
       client
         .called('search')
         .map((c) => c.args[2])
         .sort(),
-    ).toEqual(['baseline', 'tuned']);
+    ).toEqual(['baseline', 'bm25', 'tuned']);
     await ev.exportZip();
     expect(saved.map((s) => s.name)).toEqual(['all-MiniLM-L6-v2-ftlab-finetuned.zip']);
     expect(ev.snippets.find((s) => s.title === 'Solr field type')!.code).toContain('"vectorDimension": 32');
+  });
+
+  it('puts BM25 and a hybrid of the fine-tuned model with BM25 beside the two models, on the same queries', async () => {
+    const { lab, client } = makeLab();
+    await lab.data.loadBundled();
+    await lab.startRun();
+    const ev = lab.evaluation;
+    await vi.waitFor(() => expect(ev.hybrid).not.toBeNull());
+    const ndcg = ev.metrics.find((m) => m.key === 'ndcg@10')!;
+    expect(ndcg).toMatchObject({ bm25: 0.45, before: 0.3, after: 0.5, hybrid: 0.6 });
+    expect(ev.perQuery.find((q) => q.query === 'gaming mouse pad')).toMatchObject({ bm25: 0.7, before: 0.2, after: 0.9 });
+    const asked = client.called('evaluate').map((c) => c.args[0] as EvaluateRequest);
+    expect(asked.filter((r) => r.which === 'bm25' || r.hybrid)).toEqual([{ which: 'bm25' }, { which: 'tuned', hybrid: { fusion: 'rrf' } }]);
+    await ev.setFusion('mix');
+    await ev.setWeight(2);
+    expect(ev.metrics[0]!.hybrid).toBeCloseTo(0.57);
+    await ev.setWeight(Number.NaN); // a cleared field keeps the weight
+    expect(ev.weight).toBe(2);
+    // BM25 is asked once per run; only the hybrid follows the choice
+    expect(client.called('evaluate').filter((c) => (c.args[0] as EvaluateRequest).which === 'bm25')).toHaveLength(1);
   });
 
   it('deletes, exports and imports runs, and shows storage use', async () => {

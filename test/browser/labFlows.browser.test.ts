@@ -99,7 +99,8 @@ async function downloadAndRunOnnx(page: Page, prefix: string): Promise<string[]>
 
 /**
  * The lab evaluated through onnxruntime-web over a graph of its in-memory weights; `ftlab eval` on the downloaded
- * folder (onnxruntime-node) must show the same fine-tuned metrics, to the digits the table shows.
+ * folder (onnxruntime-node) must show the same fine-tuned metrics, to the digits the table shows, and the same
+ * BM25 and hybrid (RRF) columns as `--baseline bm25 --hybrid rrf`.
  */
 async function sameMetricsAsCli(page: Page, prefix: string): Promise<void> {
   const files = await downloadZip(page, path.join(dir, `${prefix}-eval.zip`));
@@ -113,22 +114,46 @@ async function sameMetricsAsCli(page: Page, prefix: string): Promise<void> {
     await mkdir(path.dirname(path.join(folder, rel)), { recursive: true });
     await writeFile(path.join(folder, rel), bytes);
   }
-  const cli = await runCliOk(['eval', '--model', folder, '--corpus', corpusPath, '--judgments', judgmentsPath, '--json']);
-  const metrics = (JSON.parse(cli.stdout) as { metrics: Record<string, number> }).metrics;
+  const cli = await runCliOk([
+    'eval',
+    '--model',
+    folder,
+    '--corpus',
+    corpusPath,
+    '--judgments',
+    judgmentsPath,
+    '--baseline',
+    'bm25',
+    '--hybrid',
+    'rrf',
+    '--json',
+  ]);
+  type Metrics = { metrics: Record<string, number> };
+  const out = JSON.parse(cli.stdout) as Metrics & { bm25: Metrics; hybrid: Metrics };
+  await expect.poll(() => page.getByTestId('hybrid-ndcg@10').textContent(), { timeout: 60_000 }).toMatch(/^\d\.\d{3}$/);
   const rows = page.locator('table.metrics tbody tr');
-  const shown = Object.fromEntries(
-    await Promise.all(
-      (await rows.all()).map(async (r) => [await r.locator('th').textContent(), await r.locator('td').nth(1).textContent()] as const),
-    ),
-  );
+  // columns: BM25, base, fine-tuned, change, hybrid
+  const column = async (n: number) =>
+    Object.fromEntries(
+      await Promise.all(
+        (await rows.all()).map(async (r) => [await r.locator('th').textContent(), await r.locator('td').nth(n).textContent()] as const),
+      ),
+    );
   const label = (k: string) =>
     k
       .replace(/^ndcg/, 'nDCG')
       .replace(/^mrr/, 'MRR')
       .replace(/^recall/, 'Recall')
       .replace(/^map/, 'MAP');
-  expect(Object.keys(shown).length).toBeGreaterThanOrEqual(4);
-  for (const [k, v] of Object.entries(metrics)) if (shown[label(k)] !== undefined) expect(shown[label(k)], k).toBe(v.toFixed(3));
+  for (const [n, metrics] of [
+    [0, out.bm25.metrics],
+    [2, out.metrics],
+    [4, out.hybrid.metrics],
+  ] as const) {
+    const shown = await column(n);
+    expect(Object.keys(shown).length).toBeGreaterThanOrEqual(4);
+    for (const [k, v] of Object.entries(metrics)) if (shown[label(k)] !== undefined) expect(shown[label(k)], `column ${n} ${k}`).toBe(v.toFixed(3));
+  }
 }
 
 describe('the kata walkthrough in the browser', () => {
@@ -157,6 +182,9 @@ describe('the kata walkthrough in the browser', () => {
     await page.getByRole('button', { name: 'gaming mouse pad', exact: true }).click();
     await expect.poll(() => page.getByTestId('hits-baseline').locator('li').count(), { timeout: 60_000 }).toBe(10);
     expect(await page.getByTestId('hits-tuned').locator('li').count()).toBe(10);
+    // BM25's list: only products sharing a word with the query, the best first
+    expect(await page.getByTestId('hits-bm25').locator('li').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('hits-bm25').locator('li').first().textContent()).toMatch(/mouse|pad|gaming/i);
     // judgment marks: every hit shows either its rating or "not judged"
     expect(await page.getByTestId('hits-tuned').locator('.mark').count()).toBe(10);
     await shot(page, 'unsupervised-5-playground');

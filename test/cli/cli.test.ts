@@ -3,6 +3,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorLines, flags, jsonLines, runCli, runCliOk, tempDir } from '../helpers/cli.ts';
 import { serveFolders } from '../helpers/fixtures.ts';
+import { Bm25Index } from '../../src/training/eval/bm25.ts';
+import { computeMetrics } from '../../src/training/eval/metrics.ts';
+import { parseJudgments } from '../../src/training/data/judgments.ts';
 
 const products = [
   ['p1', 'Logitech G240 gaming mouse pad black', 'Logitech'],
@@ -121,6 +124,37 @@ describe('ftlab CLI', () => {
     expect(queries).toHaveLength(3);
     // with 8 products every relevant one is in the top 10
     expect(metrics['recall@10']).toBe(1);
+  });
+
+  it('eval ranks with BM25 and a BM25 + model hybrid beside the model', async () => {
+    const data = flags({ corpus: file('corpus.jsonl'), judgments: file('judgments.csv') });
+    const ev = await runCliOk(['eval', '--model', model, ...data, '--baseline', 'bm25', '--hybrid', 'rrf', '--json']);
+    const out = JSON.parse(ev.stdout);
+    // BM25 by hand over the same texts ("{title} {supplier}") and judgments
+    const texts = products.map(([, title, supplier]) => `${title} ${supplier}`);
+    const index = new Bm25Index(texts);
+    const judged = ['gaming mouse pad', 'bluetooth speaker', 'office'];
+    const rankings = new Map(judged.map((q) => [q, Array.from(index.search(q, 100).indices, (r) => products[r]![0]!)]));
+    const judgments = parseJudgments(readFileSync(file('judgments.csv'), 'utf8'), 'judgments.csv').judgments;
+    expect(out.bm25.metrics).toEqual(computeMetrics(rankings, judgments).metrics);
+    expect(out.hybrid).toMatchObject({ fusion: 'rrf' });
+    expect(Object.keys(out.hybrid.metrics).sort()).toEqual(Object.keys(out.metrics).sort());
+    expect(out.hybrid.queries).toHaveLength(3);
+
+    const text = await runCliOk(['eval', ...data, '--baseline', 'bm25', '--hybrid', 'mix', '--hybrid-weight', '0.5', '--model', model]);
+    expect(text.stdout.split('\n')[0]).toMatch(/^metric\s+bm25\s+model\s+hybrid \(mix\)$/);
+    expect(text.stdout).toMatch(/^ndcg@10\s+[\d.]+\s+[\d.]+\s+[\d.]+$/m);
+    const alone = await runCliOk(['eval', ...data, '--baseline', 'bm25']);
+    expect(alone.stdout).toMatch(new RegExp(`^ndcg@10\\s+${out.bm25.metrics['ndcg@10'].toFixed(4)}$`, 'm'));
+    for (const [args, message] of [
+      [['--hybrid', 'rrf'], /--hybrid fuses a model with BM25: give --model/],
+      [['--baseline', 'tfidf'], /--baseline must be bm25, got "tfidf"/],
+      [['--baseline', 'bm25', '--bm25-b', '2'], /--bm25-b must be between 0 and 1, got 2/],
+    ] as const) {
+      const r = await runCli(['eval', ...data, ...args]);
+      expect(r.code).not.toBe(0);
+      expect(errorLines(r.stderr)).toEqual([expect.stringMatching(message)]);
+    }
   });
 
   it('margin-mse trains from rows with negatives and margins', async () => {

@@ -15,6 +15,7 @@ import type {
   PreparedData,
   PrepareRequest,
   ProgressCallback,
+  Ranker,
   SearchHit,
   TrainEvent,
   TrainOutcome,
@@ -190,19 +191,31 @@ export class FakeLabClient implements LabClient {
   }
   async evaluate(req: EvaluateRequest): Promise<EvaluationResult> {
     this.#log('evaluate', req);
+    // nDCG@10 per ranking: base 0.3, tuned 0.5, BM25 0.45, hybrid 0.6 (mix: 0.55 + weight / 100)
+    const at =
+      req.which === 'bm25'
+        ? 0.45
+        : !req.hybrid
+          ? req.which === 'tuned'
+            ? 0.5
+            : 0.3
+          : req.hybrid.fusion === 'rrf'
+            ? 0.6
+            : 0.55 + (req.hybrid.weight ?? 1) / 100;
     const tuned = req.which === 'tuned';
     return {
       which: req.which,
-      metrics: { 'ndcg@10': tuned ? 0.5 : 0.3, 'mrr@10': tuned ? 0.6 : 0.4 },
+      ...(req.hybrid && { hybrid: req.hybrid }),
+      metrics: { 'ndcg@10': at, 'mrr@10': at + 0.1 },
       queries: [
-        { query: 'gaming mouse pad', numRelevant: 3, metrics: { 'ndcg@10': tuned ? 0.9 : 0.2 } },
+        { query: 'gaming mouse pad', numRelevant: 3, metrics: { 'ndcg@10': req.which === 'bm25' ? 0.7 : tuned ? 0.9 : 0.2 } },
         { query: 'microsoft office', numRelevant: 2, metrics: { 'ndcg@10': tuned ? 0.1 : 0.4 } },
         { query: 'laptop', numRelevant: 5, metrics: { 'ndcg@10': 0.5 } },
-      ],
+      ].filter((q) => !req.queries || req.queries.includes(q.query)),
       warnings: [],
     };
   }
-  async search(query: string, k: number, which: 'baseline' | 'tuned'): Promise<SearchHit[]> {
+  async search(query: string, k: number, which: Ranker): Promise<SearchHit[]> {
     this.#log('search', query, k, which);
     return Array.from({ length: k }, (_, i) => ({
       rank: i + 1,

@@ -154,7 +154,8 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
 
     async evaluate(req, onProgress, signal) {
       const r = await pipe.evaluate(req, onProgress, signal);
-      metrics[req.which] = r.metrics;
+      // the model card reports the models' own rankings (BM25 and the hybrid are the Evaluate step's)
+      if (req.which !== 'bm25' && !req.hybrid) metrics[req.which] = r.metrics;
       return r;
     },
 

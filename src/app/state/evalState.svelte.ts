@@ -1,8 +1,9 @@
 /**
- * Step 4: metrics before vs after, the per-query table sorted by change, the search playground (baseline and
- * tuned top 10 side by side), the zip download and the Chorus snippets for the model's width.
+ * Step 4: metrics before vs after beside BM25 and a hybrid of the fine-tuned model with BM25, the per-query
+ * table sorted by change, the search playground (BM25, baseline and tuned top 10 side by side), the zip
+ * download and the Chorus snippets for the model's width.
  */
-import type { EvaluationResult, LabClient, ModelInfo, SearchHit } from '../../lab/api/labApi.ts';
+import type { EvaluationResult, HybridChoice, LabClient, ModelInfo, SearchHit } from '../../lab/api/labApi.ts';
 import { chorusSnippets, type Snippet } from '../lib/chorusSnippets.ts';
 import { clipSnippets } from '../lib/clipSnippets.ts';
 import { errorMessage } from '../lib/format.ts';
@@ -10,17 +11,27 @@ import type { RunResults } from './trainState.svelte.ts';
 
 export interface MetricRow {
   key: string;
+  bm25?: number;
   before?: number;
   after?: number;
   delta?: number;
+  hybrid?: number;
 }
 
 export interface QueryRow {
   query: string;
   numRelevant: number;
+  bm25?: number;
   before?: number;
   after?: number;
   delta: number;
+  hybrid?: number;
+}
+
+/** The rankings beside the two models: BM25 alone and the fine-tuned model fused with it. */
+export interface Comparisons {
+  bm25?: EvaluationResult | null;
+  hybrid?: EvaluationResult | null;
 }
 
 export interface EvalDeps {
@@ -31,7 +42,11 @@ export interface EvalDeps {
 
 export const metricOrder = ['ndcg@10', 'mrr@10', 'recall@10', 'recall@100', 'map@100'];
 
-export function metricRows(before: Record<string, number> | undefined, after: Record<string, number> | undefined): MetricRow[] {
+export function metricRows(
+  before: Record<string, number> | undefined,
+  after: Record<string, number> | undefined,
+  more: { bm25?: Record<string, number>; hybrid?: Record<string, number> } = {},
+): MetricRow[] {
   const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])];
   keys.sort((a, b) => (metricOrder.indexOf(a) + 1 || 99) - (metricOrder.indexOf(b) + 1 || 99) || a.localeCompare(b));
   return keys.map((key) => {
@@ -39,6 +54,8 @@ export function metricRows(before: Record<string, number> | undefined, after: Re
     const a = after?.[key];
     return {
       key,
+      ...(more.bm25?.[key] !== undefined && { bm25: more.bm25[key] }),
+      ...(more.hybrid?.[key] !== undefined && { hybrid: more.hybrid[key] }),
       ...(b !== undefined && { before: b }),
       ...(a !== undefined && { after: a }),
       ...(a !== undefined && b !== undefined && { delta: a - b }),
@@ -47,7 +64,7 @@ export function metricRows(before: Record<string, number> | undefined, after: Re
 }
 
 /** Per-query rows for one metric, biggest improvement first, then alphabetical (stable for equal deltas). */
-export function queryRows(before: EvaluationResult | null, after: EvaluationResult | null, metric: string): QueryRow[] {
+export function queryRows(before: EvaluationResult | null, after: EvaluationResult | null, metric: string, more: Comparisons = {}): QueryRow[] {
   const rows = new Map<string, QueryRow>();
   for (const q of before?.queries ?? []) rows.set(q.query, { query: q.query, numRelevant: q.numRelevant, before: q.metrics[metric], delta: 0 });
   for (const q of after?.queries ?? []) {
@@ -55,6 +72,11 @@ export function queryRows(before: EvaluationResult | null, after: EvaluationResu
     r.after = q.metrics[metric];
     rows.set(q.query, r);
   }
+  for (const side of ['bm25', 'hybrid'] as const)
+    for (const q of more[side]?.queries ?? []) {
+      const r = rows.get(q.query);
+      if (r) r[side] = q.metrics[metric];
+    }
   const out = [...rows.values()].map((r) => ({ ...r, delta: (r.after ?? 0) - (r.before ?? 0) }));
   return out.sort((a, b) => b.delta - a.delta || a.query.localeCompare(b.query));
 }
@@ -68,8 +90,20 @@ export class EvalState {
   /** 'gain': biggest improvement first; 'loss': biggest drop first */
   order = $state<'gain' | 'loss'>('gain');
 
+  /** BM25 over the same product texts and the fine-tuned model fused with it, on the same queries */
+  bm25 = $state.raw<EvaluationResult | null>(null);
+  hybrid = $state.raw<EvaluationResult | null>(null);
+  fusion = $state<HybridChoice['fusion']>('rrf');
+  /** the queries the models were evaluated on, so every column scores the same ones */
+  private evalQueries: string[] | undefined;
+  /** the linear mix's cosine weight */
+  weight = $state(1);
+  comparing = $state(false);
+  compareError = $state<string | null>(null);
+
   query = $state('');
   searchedQuery = $state('');
+  bm25Hits = $state.raw<SearchHit[]>([]);
   baselineHits = $state.raw<SearchHit[]>([]);
   tunedHits = $state.raw<SearchHit[]>([]);
   searching = $state(false);
@@ -80,9 +114,9 @@ export class EvalState {
   exported = $state<string | null>(null);
 
   ready = $derived(this.runId !== null && this.model !== null);
-  metrics = $derived(metricRows(this.before?.metrics, this.after?.metrics));
+  metrics = $derived(metricRows(this.before?.metrics, this.after?.metrics, { bm25: this.bm25?.metrics, hybrid: this.hybrid?.metrics }));
   perQuery = $derived.by(() => {
-    const rows = queryRows(this.before, this.after, this.metric);
+    const rows = queryRows(this.before, this.after, this.metric, { bm25: this.bm25, hybrid: this.hybrid });
     return this.order === 'gain' ? rows : [...rows].reverse();
   });
   /** a CLIP model's snippets name the image vector field and /ftclip/text/ */
@@ -100,10 +134,49 @@ export class EvalState {
     this.model = r.model;
     this.before = r.before;
     this.after = r.after;
+    this.evalQueries = r.evalQueries;
+    this.bm25 = null;
+    this.hybrid = null;
+    this.bm25Hits = [];
     this.baselineHits = [];
     this.tunedHits = [];
     this.searchedQuery = '';
     this.exported = null;
+    if (r.after ?? r.before) void this.compare();
+  }
+
+  setFusion(fusion: HybridChoice['fusion']): Promise<void> {
+    this.fusion = fusion;
+    return this.compare();
+  }
+
+  /** the mix's weight; a cleared or negative field keeps the last valid one */
+  setWeight(w: number): Promise<void> {
+    if (Number.isFinite(w) && w >= 0) this.weight = w;
+    return this.compare();
+  }
+
+  /** BM25's column (once per run) and the hybrid's (again when the fusion or the weight changes). */
+  async compare(): Promise<void> {
+    if (!(this.after ?? this.before)) return;
+    const queries = this.evalQueries;
+    const runId = this.runId;
+    this.comparing = true;
+    this.compareError = null;
+    try {
+      const hybrid: HybridChoice = this.fusion === 'mix' ? { fusion: 'mix', weight: this.weight } : { fusion: 'rrf' };
+      const [bm25, fused] = await Promise.all([
+        this.bm25 ?? this.deps.client.evaluate({ which: 'bm25', ...(queries && { queries }) }),
+        this.after ? this.deps.client.evaluate({ which: 'tuned', hybrid, ...(queries && { queries }) }) : null,
+      ]);
+      if (this.runId !== runId) return; // another run was opened meanwhile
+      this.bm25 = bm25;
+      this.hybrid = fused;
+    } catch (e) {
+      this.compareError = errorMessage(e);
+    } finally {
+      this.comparing = false;
+    }
   }
 
   async search(query = this.query): Promise<void> {
@@ -113,7 +186,12 @@ export class EvalState {
     this.searching = true;
     this.searchError = null;
     try {
-      const [b, t] = await Promise.all([this.deps.client.search(q, 10, 'baseline'), this.deps.client.search(q, 10, 'tuned')]);
+      const [lexical, b, t] = await Promise.all([
+        this.deps.client.search(q, 10, 'bm25'),
+        this.deps.client.search(q, 10, 'baseline'),
+        this.deps.client.search(q, 10, 'tuned'),
+      ]);
+      this.bm25Hits = lexical;
       this.baselineHits = b;
       this.tunedHits = t;
       this.searchedQuery = q;

@@ -16,6 +16,8 @@ export interface RunResults {
   model: ModelInfo;
   before: EvaluationResult | null;
   after: EvaluationResult | null;
+  /** the judged queries the run is evaluated on (a supervised run's held-out split); unset: all */
+  evalQueries?: string[];
 }
 
 export interface TrainDeps {
@@ -222,7 +224,7 @@ export class TrainState extends TrainMonitor {
       ...(after && { metricsAfter: after.metrics }),
       ...(this.#before && { metricsBefore: this.#before.metrics }),
     });
-    this.deps.onFinished?.({ runId, model: this.model!, before: this.#before, after });
+    this.deps.onFinished?.({ runId, model: this.model!, before: this.#before, after, ...(this.#evalQueries && { evalQueries: this.#evalQueries }) });
   }
 
   #fail(e: unknown): void {

@@ -40,7 +40,8 @@ export async function readCorpusTexts(files: string[], template: string) {
   return texts;
 }
 
-export async function evaluationFromFlags(o: EvalFlags): Promise<CliEvaluation | undefined> {
+/** The evaluation corpus (ids, texts), judgments and metric options the flags name; undefined when they name none. */
+export async function evaluationInputs(o: EvalFlags) {
   const corpusFile = o.corpus ?? o.evalCorpus;
   const judgmentsFile = o.judgments ?? o.evalJudgments;
   if (!corpusFile && !judgmentsFile) return undefined;
@@ -48,8 +49,14 @@ export async function evaluationFromFlags(o: EvalFlags): Promise<CliEvaluation |
   const corpus = await readCorpusTexts(corpusFile, o.textTemplate ?? defaultTextTemplate);
   const judgments = parseJudgments(await readTextFile(judgmentsFile), judgmentsFile);
   for (const w of judgments.warnings) process.stderr.write(`warning: ${w}\n`);
-  return cliEvaluation({ ids: corpus.ids, texts: corpus.texts }, judgments.judgments, {
+  const metrics = {
     k: parseNumber(o.k ?? '10', '--k', { integer: true, min: 1 }),
     relevanceThreshold: parseNumber(o.relevance ?? '2', '--relevance'),
-  });
+  };
+  return { corpus: { ids: corpus.ids, texts: corpus.texts }, judgments: judgments.judgments, metrics };
+}
+
+export async function evaluationFromFlags(o: EvalFlags): Promise<CliEvaluation | undefined> {
+  const inputs = await evaluationInputs(o);
+  return inputs && cliEvaluation(inputs.corpus, inputs.judgments, inputs.metrics);
 }

@@ -29,6 +29,7 @@ import type {
   EvaluationResult,
   PreparedData,
   PrepareRequest,
+  Ranker,
   SearchHit,
   TrainEvent,
   TrainOutcome,
@@ -60,8 +61,10 @@ export type { ClipRow } from '../../training/data/clipRows.ts';
 export type {
   EvaluateRequest,
   EvaluationResult,
+  HybridChoice,
   PreparedData,
   PrepareRequest,
+  Ranker,
   SearchHit,
   SupervisedPrepare,
   TrainEvent,
@@ -91,7 +94,7 @@ export interface LabClient {
   train(runId: string, req: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome>;
   evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<EvaluationResult>;
   /** the corpus is embedded once per model and cached; later queries are instant */
-  search(query: string, k: number, which: 'baseline' | 'tuned', signal?: AbortSignal): Promise<SearchHit[]>;
+  search(query: string, k: number, which: Ranker, signal?: AbortSignal): Promise<SearchHit[]>;
   /** the tuned model's export folder (sentence-transformers layout + onnx/model.onnx + README) zipped; after a reload it is rebuilt from the run's checkpoint */
   exportZip(runId: string, card?: { name?: string; description?: string }): Promise<Blob>;
   /** CLIP: the product images (catalogue URLs or a picked folder) matched to the loaded corpus; needs setData first */

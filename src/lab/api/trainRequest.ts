@@ -96,8 +96,23 @@ export interface TrainOutcome {
 
 // ---------------------------------------------------------------- evaluate / search / export
 
+/**
+ * What ranks the products: a model slot's cosine top-k, BM25 over the same product texts, or (a slot with
+ * `hybrid`) that model fused with BM25.
+ */
+export type Ranker = 'baseline' | 'tuned' | 'bm25';
+
+/** Reciprocal-rank fusion (k 60) or normalized BM25 + weight · cosine (Chorus' "boost by vector" shape). */
+export interface HybridChoice {
+  fusion: 'rrf' | 'mix';
+  /** mix: the cosine's weight; default 1 */
+  weight?: number;
+}
+
 export interface EvaluateRequest {
-  which: 'baseline' | 'tuned';
+  which: Ranker;
+  /** with a model slot: that model fused with BM25 */
+  hybrid?: HybridChoice;
   /** only these judged queries (validation split); default all */
   queries?: string[];
   k?: number;
@@ -105,7 +120,8 @@ export interface EvaluateRequest {
 }
 
 export interface EvaluationResult {
-  which: 'baseline' | 'tuned';
+  which: Ranker;
+  hybrid?: HybridChoice;
   /** ndcg@10, mrr@10, recall@10, recall@100, map@100 */
   metrics: Record<string, number>;
   queries: QueryMetrics[];

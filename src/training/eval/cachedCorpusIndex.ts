@@ -4,7 +4,7 @@
  * exact cosine top-k for query texts embedded by the encoder's text side.
  */
 import type { EncodeOptions, TextEncoderLike } from './evaluator.ts';
-import { normalizeRows, type NormalizedMatrix } from './topk.ts';
+import { normalizeRows, unit, type NormalizedMatrix } from './topk.ts';
 import { matMulTopK } from './matMulTopK.ts';
 
 export abstract class CachedCorpusIndex {
@@ -39,6 +39,10 @@ export abstract class CachedCorpusIndex {
   async matrix(opts: EncodeOptions = {}): Promise<NormalizedMatrix> {
     this.matrixCache ??= normalizeRows(await this.corpus(opts));
     return this.matrixCache;
+  }
+
+  async queryVectors(queries: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
+    return (await this.encoder.encode(queries, { signal: opts.signal })).map(unit);
   }
 
   /** Top-k corpus rows for each query text, as product ids with cosine scores. */

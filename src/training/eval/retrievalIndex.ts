@@ -16,6 +16,8 @@ export interface RetrievalIndex {
   /** the corpus embeddings (computed on first use; an aborted computation is not cached) */
   corpus(opts?: EncodeOptions): Promise<Float32Array[]>;
   matrix(opts?: EncodeOptions): Promise<NormalizedMatrix>;
+  /** the query texts' unit-length embeddings, in the corpus' space (hybrid ranking scores every row with them) */
+  queryVectors(queries: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
   /** top-k corpus rows for each query text, as product ids with cosine scores */
   search(queries: string[], k: number, opts?: EncodeOptions): Promise<{ ids: string[]; scores: number[] }[]>;
   /** the task's evaluator (text→text or text→image) over the cached corpus */

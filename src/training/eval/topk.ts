@@ -19,6 +19,12 @@ export interface TopKHit {
   scores: Float32Array;
 }
 
+/** Rows of a score array, best first, with their float64 scores. */
+export interface RowHits {
+  indices: Int32Array;
+  scores: Float64Array;
+}
+
 export interface TopKOptions {
   /** queries scored together per pass over the corpus; default 32 */
   queryBlock?: number;
@@ -43,6 +49,14 @@ export function dot(v: Float32Array, c: Float32Array, dim: number): number {
   }
   for (; j < dim; j++) s0 += v[j]! * c[j]!;
   return s0 + s1 + (s2 + s3);
+}
+
+/** Unit-length copy (a zero vector stays zero). */
+export function unit(v: Float32Array): Float32Array {
+  let ss = 0;
+  for (const x of v) ss += x * x;
+  const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+  return v.map((x) => x * inv);
 }
 
 export function normalizeRows(vectors: readonly Float32Array[], dim?: number): NormalizedMatrix {
@@ -114,4 +128,28 @@ export function cosineTopK(
     for (let a = 0; a < nq; a++) out.push({ indices: topI[a]!, scores: Float32Array.from(topS[a]!) });
   }
   return out;
+}
+
+/**
+ * Rows of `scores` passing `keep`, the k best first, ties in row order: one pass with a sorted buffer of k
+ * (a row enters only when it beats the buffer's last), so mining thousands of queries never sorts the corpus.
+ */
+export function topRows(scores: Float64Array, k: number, keep: (s: number) => boolean = () => true): RowHits {
+  const cap = Math.max(0, Math.min(k, scores.length));
+  const rows = new Int32Array(cap);
+  const best = new Float64Array(cap);
+  let n = 0;
+  for (let r = 0; r < scores.length; r++) {
+    const s = scores[r]!;
+    if (!keep(s) || (n === cap && !(s > best[cap - 1]!))) continue;
+    let p = n < cap ? n++ : cap - 1;
+    while (p > 0 && best[p - 1]! < s) {
+      best[p] = best[p - 1]!;
+      rows[p] = rows[p - 1]!;
+      p--;
+    }
+    best[p] = s;
+    rows[p] = r;
+  }
+  return { indices: rows.slice(0, n), scores: best.slice(0, n) };
 }
