@@ -9,6 +9,7 @@ import { machineInfo } from './machine.ts';
 import { summarize, type BackendEntry } from './summary.ts';
 import { runServeBench } from './serveBench.ts';
 import { runDataBench } from './dataBench.ts';
+import { runGradCacheBench } from './gradCacheBench.ts';
 import { initNodeBackend } from '../src/cli/nodeBackend.ts';
 import { CATALOGUE_ENGINES, runCatalogueBench, type CatalogueBackend } from './catalogueBench.ts';
 import type { Engine } from './browser/cataloguePage.ts';
@@ -19,7 +20,7 @@ import os from 'node:os';
 /**
  * npm run bench [-- --backends node-wasm,browser-webgpu,... --steps N --quick --out file.json --budget S]
  *   [--catalogue [--catalogue-limit N] [--catalogue-backends wasm,webgpu] [--catalogue-budget S]]
- *   [--clip [--clip-backends onnx,node-wasm,browser-wasm,...]]
+ *   [--clip [--clip-backends onnx,node-wasm,browser-wasm,...]] [--grad-cache]
  * One JSON document on stdout; progress on stderr. Each backend runs under its own time budget and is reported
  * as {"error": ...} (with any partial measurements) when unavailable or over budget.
  */
@@ -56,6 +57,8 @@ const { values } = parseArgs({
     serve: { type: 'boolean', default: false },
     // the data step: cross-encoder pairs/s (tfjs vs onnx) and mining queries/s on the Chorus corpus (bench/dataBench.ts)
     data: { type: 'boolean', default: false },
+    // GradCache: peak tensor memory of cached-mnrl batch 256 / mini-batch 16 vs plain MNRL batch 16, 32, 256 (bench/gradCacheBench.ts)
+    'grad-cache': { type: 'boolean', default: false },
     // Chorus catalogue embedding in Chromium, tfjs vs transformers.js per backend (bench/catalogueBench.ts)
     catalogue: { type: 'boolean', default: false },
     // texts to encode: default all 19,406 (a few hundred with --quick)
@@ -151,6 +154,8 @@ const serve = values.serve ? await runServeBench({ quick: values.quick, log: (m)
 if (values.data) await initNodeBackend('wasm');
 const data = values.data ? await runDataBench({ quick: values.quick, log: (m) => log(`  [data] ${m}`) }) : undefined;
 const catalogue = values.catalogue ? await runCatalogue() : undefined;
+if (values['grad-cache']) await initNodeBackend('wasm');
+const gradCache = values['grad-cache'] ? await runGradCacheBench((m) => log(`  [grad-cache] ${m}`)) : undefined;
 
 async function runCatalogue() {
   const cbackends = values['catalogue-backends']
@@ -208,6 +213,7 @@ const doc = {
   ...(serve ? { serve } : {}),
   ...(data ? { data } : {}),
   ...(catalogue ? { catalogue } : {}),
+  ...(gradCache ? { gradCache } : {}),
   ...(clip ? { clip } : {}),
   ...summarize(entries, job),
 };

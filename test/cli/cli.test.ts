@@ -157,6 +157,20 @@ describe('ftlab CLI', () => {
     }
   });
 
+  it('cached-mnrl trains a batch in mini-batches like mnrl (dropout off), and --mini-batch-size needs it', async () => {
+    const base = flags({ model, data: file('train.jsonl'), steps: 2, 'batch-size': 6, 'no-shuffle': true, dropout: 0, lr: '1e-3', 'log-json': true });
+    const losses = async (loss: string, extra: string[] = []) =>
+      jsonLines((await runCliOk(['train', ...base, '--loss', loss, '--output', file(`out-${loss}`), ...extra])).stdout)
+        .filter((e) => e.type === 'step')
+        .map((e) => e.loss as number);
+    const [plain, cached] = [await losses('mnrl'), await losses('cached-mnrl', ['--mini-batch-size', '2'])];
+    expect(cached).toHaveLength(2);
+    cached.forEach((l, i) => expect(Math.abs(l - plain[i]!)).toBeLessThanOrEqual(1e-5 * plain[i]!));
+    const bad = await runCli(['train', ...base, '--loss', 'mnrl', '--mini-batch-size', '2', '--output', file('bad')]);
+    expect(bad.code).not.toBe(0);
+    expect(errorLines(bad.stderr)).toEqual(['ftlab: --mini-batch-size applies to --loss cached-mnrl only']);
+  });
+
   it('margin-mse trains from rows with negatives and margins', async () => {
     const args = flags({ model, data: file('train.jsonl'), loss: 'margin-mse', output: file('mm'), epochs: 1, 'batch-size': 4, 'no-shuffle': true });
     const r = await runCli(['train', ...args]);
@@ -167,7 +181,7 @@ describe('ftlab CLI', () => {
   it.each([
     [['embed', '--model', 'MODEL', '--input', 'nope.txt', '--output', 'x.json'], /nope\.txt: file not found/],
     [['train', '--model', 'MODEL', '--data', 'BAD', '--loss', 'mnrl', '--output', 'o'], /bad\.jsonl:2: malformed JSON/],
-    [['train', '--model', 'MODEL', '--data', 'TRAIN', '--loss', 'triplet', '--output', 'o'], /--loss must be mnrl or margin-mse/],
+    [['train', '--model', 'MODEL', '--data', 'TRAIN', '--loss', 'triplet', '--output', 'o'], /--loss must be mnrl, cached-mnrl or margin-mse/],
     [['train', '--model', 'MODEL', '--data', 'EMPTY', '--loss', 'mnrl', '--output', 'o'], /empty\.jsonl.*(empty|no rows)/],
     [['embed', '--model', './no/such/model', '--input', 'QUERIES', '--output', 'x.json'], /no\/such\/model does not exist/],
     [['embed', '--model', 'MODEL', '--input', 'TRAIN', '--output', 'x.json'], /train\.jsonl:1: field "text" is missing/],

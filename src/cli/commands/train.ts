@@ -46,7 +46,10 @@ export function trainCommand(program: Command) {
       .description('fine-tune a sentence-transformers model (or a CLIP model with --loss clip --images) and write the export folder')
       .requiredOption('--model <dir|hub id>', 'base model')
       .requiredOption('--data <file.jsonl>', 'rows {"query","positive"[,"negative"][,"margin"]}; clip: {"text","image"}')
-      .requiredOption('--loss <name>', 'mnrl | margin-mse | clip (clip defaults: --lr 1e-5 --batch-size 8 --weight-decay 0.1, cosine, 10% warmup)')
+      .requiredOption(
+        '--loss <name>',
+        'mnrl | cached-mnrl (GradCache: large batches in mini-batches) | margin-mse | clip (clip defaults: --lr 1e-5 --batch-size 8 --weight-decay 0.1, cosine, 10% warmup)',
+      )
       .requiredOption('--output <dir>', 'export folder')
       .option('--images <dir>', 'clip: product images named <product id>.jpg/.png/.webp/.gif (also used by --eval-corpus)')
       .option('--lock-text', 'clip: freeze the text tower (open_clip --lock-text)')

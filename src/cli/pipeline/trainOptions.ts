@@ -22,6 +22,7 @@ export interface TrainHyperFlags {
   scheduler?: string;
   maxGradNorm?: string;
   scale?: string;
+  miniBatchSize?: string;
   seed?: string;
   shuffle: boolean;
   dropout?: string;
@@ -45,6 +46,7 @@ export function trainOptions(cmd: Command): Command {
     .option('--scheduler <name>', `${schedulerNames.join(' | ')} (default ${defaultTrainConfig.scheduler})`)
     .option('--max-grad-norm <x>', `gradient clipping norm, 0 = off (default ${defaultTrainConfig.maxGradNorm})`)
     .option('--scale <x>', `MNRL similarity scale (default ${defaultTrainConfig.scale})`)
+    .option('--mini-batch-size <n>', 'cached-mnrl: rows per forward pass (GradCache; default 32): the batch size is then bounded by time, not memory')
     .option('--seed <n>', `shuffling and dropout seed (default ${defaultTrainConfig.seed})`)
     .option('--no-shuffle', 'batch rows in file order')
     .option('--dropout <p>', 'override the dropout probabilities in config.json')
@@ -55,7 +57,8 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
   const int = (v: string | undefined, flag: string, min = 0) => (v === undefined ? undefined : parseNumber(v, flag, { integer: true, min }));
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseNumber(v, flag, { min: 0 }));
   if (!(lossNames as readonly string[]).includes(loss))
-    throw new CliError(`--loss must be mnrl or margin-mse (sentence models) or clip (CLIP models, with --images), got "${loss}"`);
+    throw new CliError(`--loss must be mnrl, cached-mnrl or margin-mse (sentence models) or clip (CLIP models, with --images), got "${loss}"`);
+  if (o.miniBatchSize !== undefined && loss !== 'cached-mnrl') throw new CliError('--mini-batch-size applies to --loss cached-mnrl only');
   const clip = loss === 'clip';
   if (!clip && (o.lockText || o.lockImage || o.unlockedLayers !== undefined))
     throw new CliError('--lock-text, --lock-image and --unlocked-layers apply to --loss clip only');
@@ -77,6 +80,7 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
     scheduler: o.scheduler as TrainConfig['scheduler'] | undefined,
     maxGradNorm: num(o.maxGradNorm, '--max-grad-norm'),
     scale: num(o.scale, '--scale'),
+    miniBatchSize: int(o.miniBatchSize, '--mini-batch-size', 1),
     seed: int(o.seed, '--seed'),
     shuffle: o.shuffle,
     dropout: num(o.dropout, '--dropout'),

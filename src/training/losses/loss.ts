@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrainRow } from '../data/trainRows.ts';
 
 /** The built-in losses (registry.ts); a config names one of them. */
-export type LossName = 'mnrl' | 'margin-mse' | 'clip';
+export type LossName = 'mnrl' | 'cached-mnrl' | 'margin-mse' | 'clip';
 
 /** The part of SentenceEncoder a loss needs (kept structural so tests can pass a fake). */
 export interface TextEmbedder {
@@ -43,11 +43,18 @@ export interface Loss<E = TextEmbedder, R = TrainRow> {
   /** throws naming `source` and the row when a row lacks a column the loss declares */
   validateRows(rows: readonly R[], source?: string): void;
   compute(encoder: E, rows: readonly R[], opts: LossComputeOptions): tf.Scalar;
+  /**
+   * The value and the gradients of `vars` (by variable name, as tf.variableGrads returns them) when the loss
+   * computes them itself (GradCache: several tapes per step); otherwise the loop differentiates compute().
+   */
+  valueAndGrads?(encoder: E, rows: readonly R[], opts: LossComputeOptions, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap };
 }
 
 export interface LossOptions {
   /** mnrl's similarity scale (sentence-transformers default 20) */
   scale?: number;
+  /** cached-mnrl: rows per forward pass (sentence-transformers' mini_batch_size, default 32) */
+  miniBatchSize?: number;
 }
 
 /**

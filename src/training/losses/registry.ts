@@ -4,6 +4,7 @@ import { clipLoss, type ClipEmbedder } from './clipLoss.ts';
 import type { Loss, LossOptions, TextEmbedder } from './loss.ts';
 import { marginMseLoss } from './marginMse.ts';
 import { mnrlLoss } from './mnrl.ts';
+import { cachedMnrlLoss } from './cachedMnrl.ts';
 
 export type LossFactory = (opts: LossOptions) => Loss<unknown, unknown>;
 
@@ -20,6 +21,7 @@ export function registerLoss(name: string, factory: LossFactory): void {
 }
 
 registerLoss('mnrl', (opts) => mnrlLoss(opts.scale ?? 20));
+registerLoss('cached-mnrl', (opts) => cachedMnrlLoss(opts.miniBatchSize ?? 32, opts.scale ?? 20));
 registerLoss('margin-mse', () => marginMseLoss());
 registerLoss('clip', () => clipLoss());
 

@@ -26,6 +26,8 @@ export interface TrainConfig {
   maxGradNorm: number;
   /** mnrl similarity scale */
   scale: number;
+  /** cached-mnrl: rows per forward pass (GradCache); the batch may be far larger; default 32 */
+  miniBatchSize?: number;
   seed: number;
   shuffle: boolean;
   /** overrides the model config's hidden and attention dropout when set */
@@ -100,6 +102,10 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { loss: strin
   positiveInt('batchSize');
   positiveInt('logEverySteps');
   if (c.steps !== undefined) positiveInt('steps');
+  if (c.miniBatchSize !== undefined) {
+    positiveInt('miniBatchSize');
+    if (c.loss !== 'cached-mnrl') throw new TrainConfigError(`miniBatchSize: applies to the cached-mnrl loss only (loss is ${c.loss})`);
+  }
   for (const k of ['lr', 'weightDecay', 'warmupRatio', 'maxGradNorm', 'scale'] as const) nonNegative(k);
   for (const k of ['warmupSteps', 'evalEverySteps', 'checkpointEverySteps', 'seed'] as const) nonNegative(k, true);
   if (c.warmupRatio > 1) throw new TrainConfigError(`warmupRatio: must be within [0, 1], got ${c.warmupRatio}`);

@@ -42,7 +42,7 @@ export async function train<R = TrainRow>(
 ): Promise<TrainResult> {
   const config = resolveTrainConfig(partialConfig);
   // The loss checks the rows; that the encoder fits the loss is structural, checked where it can be.
-  const loss = createLoss<TrainableEncoder<R>, R>(config.loss, { scale: config.scale });
+  const loss = createLoss<TrainableEncoder<R>, R>(config.loss, { scale: config.scale, miniBatchSize: config.miniBatchSize });
   loss.validateRows(rows);
   if (config.loss === 'clip' && !encoder.prepareBatch) throw new Error('loss clip needs a CLIP encoder with an image source (prepareBatch)');
   if (config.dropout !== undefined && encoder.dropout) encoder.dropout = { hidden: config.dropout, attention: config.dropout };
@@ -174,10 +174,10 @@ export async function train<R = TrainRow>(
       let value: tf.Scalar;
       let named: tf.NamedTensorMap;
       try {
-        ({ value, grads: named } = tf.variableGrads(
-          () => loss.compute(encoder, batch, { training: true, seed: stepSeed(config.seed, index), batch: prepared }),
-          varList,
-        ));
+        const opts = { training: true, seed: stepSeed(config.seed, index), batch: prepared };
+        ({ value, grads: named } = loss.valueAndGrads
+          ? loss.valueAndGrads(encoder, batch, opts, varList)
+          : tf.variableGrads(() => loss.compute(encoder, batch, opts), varList));
       } finally {
         prepared?.pixels?.dispose();
       }

@@ -32,7 +32,11 @@ export interface SentenceBackbone {
   scratch?: ScratchBuilder;
 }
 
-const lossCards: Record<string, string> = { mnrl: 'MultipleNegativesRankingLoss', 'margin-mse': 'MarginMSELoss' };
+const lossCards: Record<string, string> = {
+  mnrl: 'MultipleNegativesRankingLoss',
+  'cached-mnrl': 'CachedMultipleNegativesRankingLoss',
+  'margin-mse': 'MarginMSELoss',
+};
 
 export function createSentenceFamily(backbone: SentenceBackbone): ModelFamily<SentenceEncoder> {
   /** the exported onnx/model.onnx of the current weights, so inference and the exported model agree */
@@ -49,7 +53,7 @@ export function createSentenceFamily(backbone: SentenceBackbone): ModelFamily<Se
     name: backbone.name,
     modelTypes: backbone.modelTypes,
     task: 'text',
-    losses: ['mnrl', 'margin-mse'],
+    losses: ['mnrl', 'cached-mnrl', 'margin-mse'],
     presetBatchSize: 16,
     async inspect(source) {
       const raw = await readJson(source, 'config.json');
