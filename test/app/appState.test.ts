@@ -264,6 +264,25 @@ describe('TrainState', () => {
     expect(lab.canOpen('evaluate')).toBe(true);
   });
 
+  it('trains MNRL through GradCache when asked, with the mini-batch the estimate picked', async () => {
+    const { lab, client } = makeLab();
+    await lab.data.loadBundled();
+    lab.config.text.gradCache = true;
+    lab.config.batchSize = 128;
+    await lab.config.refreshEstimate(lab.data.summary);
+    expect((client.called('estimate').at(-1)!.args[0] as { gradCache?: boolean }).gradCache).toBe(true);
+    await lab.startRun();
+    expect((client.called('train')[0]!.args[1] as { config: object }).config).toMatchObject({
+      loss: 'cached-mnrl',
+      miniBatchSize: 8,
+      batchSize: 128,
+    });
+    // GPL's MarginMSE has no cached form: the choice does not apply there
+    lab.config.text.teacher = 'hub';
+    expect(lab.config.text.usesGradCache()).toBe(false);
+    expect(lab.config.trainSettings().loss).toBe('margin-mse');
+  });
+
   it('evaluates a supervised run on the held-out queries only', async () => {
     const { lab, client } = makeLab();
     await lab.data.loadBundled();

@@ -79,6 +79,7 @@ export class FakeLabClient implements LabClient {
       secondsPerStep: 0.5,
       totalSeconds: 10,
       totalSteps: 20,
+      ...(req.gradCache && { miniBatchSize: 8 }),
       flopsPerSecond: req.flopsPerSecond ?? 2e11,
       measured: req.flopsPerSecond !== undefined,
     };

@@ -253,6 +253,21 @@ describe('estimate and refusal', () => {
     expect(a.trainingBytes).toBeGreaterThan(16 * a.parameters);
   });
 
+  it('with GradCache, a batch plain training cannot hold fits, at the largest mini-batch that does', () => {
+    const budget = { backend: 'wasm' as const, memoryBudgetBytes: 2 * 1024 ** 3 };
+    const plain = estimateRun({ model: miniLM, batchSize: 256, rows: 25600, textsPerRow: 2 }, budget);
+    const cached = estimateRun({ model: miniLM, batchSize: 256, rows: 25600, textsPerRow: 2, gradCache: true }, budget);
+    expect(plain.fits).toBe(false);
+    expect(cached).toMatchObject({ fits: true, totalSteps: 100 });
+    expect(cached.miniBatchSize).toBeGreaterThanOrEqual(8);
+    expect(cached.miniBatchSize).toBeLessThanOrEqual(64);
+    expect(cached.reason).toMatch(new RegExp(`batch 256 in mini-batches of ${cached.miniBatchSize}`));
+    // one extra forward per mini-batch: more compute than the plain step of the same batch
+    expect(cached.secondsPerStep).toBeGreaterThan(plain.secondsPerStep);
+    const small = estimateRun({ model: miniLM, batchSize: 4, rows: 40, gradCache: true }, limits);
+    expect(small.miniBatchSize).toBe(4);
+  });
+
   it('refuses a model whose embedding table exceeds the WebGPU binding limit, naming it', () => {
     const xlmLarge: ModelShape = { hidden: 1024, layers: 24, heads: 16, intermediate: 4096, vocabSize: 250002, maxSeqLength: 512 };
     const e = estimateRun({ model: xlmLarge, batchSize: 16, rows: 100 }, limits);

@@ -4,7 +4,16 @@
  * text family's queries and teacher, CLIP's caption template and tower locks) and what it adds to the
  * estimate, the problems that block a run, and the run plan.
  */
-import type { DataSummary, EstimateRequest, FamilyShape, ImageSummary, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
+import type {
+  DataSummary,
+  Estimate,
+  EstimateRequest,
+  FamilyShape,
+  ImageSummary,
+  ModelSpec,
+  PrepareRequest,
+  TrainSettings,
+} from '../../lab/api/labApi.ts';
 import type { HyperSettings, RunDefaults } from './runChoices.svelte.ts';
 
 export type Family = 'text' | 'clip';
@@ -24,7 +33,7 @@ export interface ConfigPart {
   scratchShape(): FamilyShape;
   /** throws when config.json names a model of another family */
   checkShape(shape: InspectedShape): void;
-  estimateOptions(): Pick<EstimateRequest, 'textsPerRow' | 'lockText' | 'lockImage'>;
+  estimateOptions(): Pick<EstimateRequest, 'textsPerRow' | 'lockText' | 'lockImage' | 'gradCache'>;
   /** rows the run will roughly have, for the estimate before the data is prepared */
   expectedRows(data: DataSummary | null, images: ImageSummary | null): number;
   /** what the loaded data (and images) lack for this part's mode */
@@ -34,7 +43,8 @@ export interface ConfigPart {
   /** what is wrong with the part's own settings */
   settingProblems(): string[];
   prepareRequest(seed: number): PrepareRequest;
-  trainSettings(hyper: HyperSettings, seed: number): TrainSettings;
+  /** `estimate`: the current estimate (GradCache takes its mini-batch from it) */
+  trainSettings(hyper: HyperSettings, seed: number, estimate?: Estimate | null): TrainSettings;
   /** the run's name before " · <model>" */
   runName(): string;
   /** what the plan's train request adds to the settings and checkpoint interval */

@@ -73,7 +73,7 @@ export class ConfigState extends RunChoices {
   }
 
   trainSettings(): TrainSettings {
-    return this.part.trainSettings(this.hyperSettings(), this.seed);
+    return this.part.trainSettings(this.hyperSettings(), this.seed, this.estimate);
   }
 
   /** What stops a run from starting with this configuration and data; empty when it can start. */
@@ -128,6 +128,7 @@ export class ConfigState extends RunChoices {
   async measureSpeed(data: DataSummary | null, images: ImageSummary | null = null): Promise<void> {
     if (!this.deps.speed) return;
     const { textsPerRow } = this.part.estimateOptions();
+    // the calibration times a plain step: GradCache's extra forward is in the estimate's FLOP count
     if (await this.deps.speed.measure(await this.modelShape(), { textsPerRow })) await this.refreshEstimate(data, images);
   }
 

@@ -4,7 +4,7 @@
  * defaults from train/trainConfig.ts.
  */
 import { defaultTrainConfig } from '../../training/train/trainConfig.ts';
-import type { DataSummary, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
+import type { DataSummary, Estimate, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
 import { curatedModels, defaultCrossEncoder, pretrainedLr, scratchDefaults, scratchLr, scratchShape } from '../lib/models.ts';
 import { folderName, type HyperSettings, type RunDefaults } from './runChoices.svelte.ts';
 import type { ConfigPart, InspectedShape } from './configPart.ts';
@@ -26,6 +26,12 @@ export class TextConfigPart implements ConfigPart {
   maxGradNorm = $state(defaultTrainConfig.maxGradNorm);
   /** evaluate on the judgments every N steps during training; 0 = only before and after */
   evalEvery = $state(0);
+
+  /**
+   * MNRL through GradCache (cached-mnrl): the batch is embedded in mini-batches, so a batch of hundreds fits
+   * in the memory of a small one; the mini-batch is the largest the device estimate fits
+   */
+  gradCache = $state(false);
 
   threshold = $state(2);
   hardNegatives = $state(1);
@@ -69,7 +75,12 @@ export class TextConfigPart implements ConfigPart {
 
   /** MNRL batches take (query, positive) pairs, plus a hard negative when the teacher or the judgments give one. */
   estimateOptions() {
-    return { textsPerRow: this.mode === 'unsupervised' && this.teacher === 'none' ? 2 : 3 };
+    return { textsPerRow: this.mode === 'unsupervised' && this.teacher === 'none' ? 2 : 3, ...(this.usesGradCache() && { gradCache: true }) };
+  }
+
+  /** GradCache applies to MNRL (GenQ and supervised pairs), not to GPL's MarginMSE */
+  usesGradCache(): boolean {
+    return this.gradCache && this.loss() !== 'margin-mse';
   }
 
   crossEncoderSpec(): Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }> | undefined {
@@ -98,8 +109,10 @@ export class TextConfigPart implements ConfigPart {
     return this.mode === 'unsupervised' && this.teacher !== 'none' ? 'margin-mse' : 'mnrl';
   }
 
-  trainSettings(hyper: HyperSettings, seed: number): TrainSettings {
-    return { loss: this.loss(), ...hyper, maxGradNorm: this.maxGradNorm, seed };
+  trainSettings(hyper: HyperSettings, seed: number, estimate?: Estimate | null): TrainSettings {
+    const base = { ...hyper, maxGradNorm: this.maxGradNorm, seed };
+    if (!this.usesGradCache()) return { loss: this.loss(), ...base };
+    return { loss: 'cached-mnrl', ...base, miniBatchSize: estimate?.miniBatchSize ?? Math.min(16, hyper.batchSize ?? 16) };
   }
 
   runName(): string {

@@ -84,7 +84,8 @@ export class TrainState extends TrainMonitor {
         ...plan.train,
         model: plan.model,
         rows: prepared.rows,
-        config: { ...plan.train.config, loss: prepared.loss },
+        // the rows decide the loss; GradCache (cached-mnrl) is MNRL's, chosen in Configure
+        config: { ...plan.train.config, loss: prepared.loss === 'mnrl' && plan.train.config.loss === 'cached-mnrl' ? 'cached-mnrl' : prepared.loss },
         ...(prepared.validationQueries && { evalQueries: prepared.validationQueries }),
         ...(prepared.loss === 'clip' && { images: prepared.images }),
       });

@@ -62,7 +62,7 @@ export interface PreparedData {
 // ---------------------------------------------------------------- train
 
 /** Hyperparameters: any TrainConfig field; defaults are the kata's (train/trainConfig.ts). */
-export type TrainSettings = Partial<TrainConfig> & { loss: 'mnrl' | 'margin-mse' | 'clip' };
+export type TrainSettings = Partial<TrainConfig> & { loss: 'mnrl' | 'cached-mnrl' | 'margin-mse' | 'clip' };
 
 export interface TrainRequest {
   /** the base model (stored with the run; Resume reloads it) */

@@ -36,6 +36,11 @@ export interface EstimateRequest {
   seqLen?: number;
   /** text families: columns per row, 2 for (query, positive), 3 with a negative; default 3 */
   textsPerRow?: number;
+  /**
+   * text families: train with GradCache (cached-mnrl): one column's mini-batch is in memory at a time; the
+   * estimate picks the largest power-of-two mini-batch (≤ 64, ≤ the batch) that fits and reports it
+   */
+  gradCache?: boolean;
   /** text-image families: frozen towers keep no gradients or AdamW state */
   lockText?: boolean;
   lockImage?: boolean;
@@ -60,6 +65,8 @@ export interface Estimate {
   /** the rate the time was divided by, and whether it was measured on this device or the backend's default */
   flopsPerSecond: number;
   measured: boolean;
+  /** with gradCache: the rows per forward pass the estimate chose */
+  miniBatchSize?: number;
 }
 
 const GiB = 1024 ** 3;

@@ -19,7 +19,9 @@ describe('loss registry', () => {
 
   it('names the supported losses for an unknown one', () => {
     expect(() => createLoss('cosent')).toThrow(`unknown loss "cosent" (supported: ${lossNames.join(', ')})`);
-    expect(() => validateRowsForLoss([{ query: 'a', positive: 'b' }], 'cosent')).toThrow(/unknown loss "cosent" \(supported: mnrl, cached-mnrl, margin-mse, clip/);
+    expect(() => validateRowsForLoss([{ query: 'a', positive: 'b' }], 'cosent')).toThrow(
+      /unknown loss "cosent" \(supported: mnrl, cached-mnrl, margin-mse, clip/,
+    );
   });
 
   it('refuses a name registered twice', () => {

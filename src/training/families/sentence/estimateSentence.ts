@@ -17,34 +17,53 @@ export function bertParameters(m: TextShape, positions = m.positions ?? Math.max
   return embeddings + m.layers * layer + H * H + H;
 }
 
+/**
+ * With GradCache the largest power-of-two mini-batch (≤ 64, ≤ the batch) whose estimate fits, the smallest
+ * (1) when none does; without it the plain estimate.
+ */
 export function estimateSentenceRun(req: EstimateRequest, device: DeviceLimits): Estimate {
+  if (!req.gradCache) return estimateSentencePass(req, device);
+  let mini = 1;
+  while (mini * 2 <= Math.min(64, req.batchSize)) mini *= 2;
+  for (; ; mini /= 2) {
+    const est = estimateSentencePass(req, device, mini);
+    if (est.fits || mini === 1) return { ...est, miniBatchSize: mini };
+  }
+}
+
+function estimateSentencePass(req: EstimateRequest, device: DeviceLimits, mini?: number): Estimate {
   const m = req.model as TextShape;
   checkEstimateRequest(req);
   const S = Math.min(req.seqLen ?? Math.min(m.maxSeqLength, 64), m.maxSeqLength);
   const texts = req.batchSize * (req.textsPerRow ?? 3);
   const tokens = texts * S;
+  // GradCache holds one column's mini-batch of activations, plus every text's embedding and its gradient
+  const passTexts = mini ? Math.min(mini, req.batchSize) : texts;
+  const passTokens = passTexts * S;
   const P = bertParameters(m);
   const f = 4;
   const stateBytes = 16 * P;
-  const layerActs = f * (texts * m.heads * S * S * 2 + tokens * m.intermediate * 2 + 10 * tokens * m.hidden);
-  const activationBytes = f * m.layers * tokens * m.hidden + 2 * layerActs;
+  const layerActs = f * (passTexts * m.heads * S * S * 2 + passTokens * m.intermediate * 2 + 10 * passTokens * m.hidden);
+  const activationBytes = f * m.layers * passTokens * m.hidden + 2 * layerActs + (mini ? 2 * f * texts * m.hidden : 0);
   const trainingBytes = stateBytes + activationBytes;
+  const at = mini ? `batch ${req.batchSize} in mini-batches of ${mini}` : `batch ${req.batchSize}`;
   return verdict(
     {
       parameters: P,
       trainingBytes,
       buffers: {
         'the word-embedding table': f * m.vocabSize * m.hidden,
-        'the attention scores': f * texts * m.heads * S * S,
-        'the feed-forward activations': f * tokens * m.intermediate,
+        'the attention scores': f * passTexts * m.heads * S * S,
+        'the feed-forward activations': f * passTokens * m.intermediate,
       },
-      flops: 8 * (P - m.vocabSize * m.hidden) * tokens + 4 * 4 * m.layers * texts * S * S * m.hidden,
+      // GradCache runs every forward twice: 10 instead of 8 × parameters × tokens
+      flops: (mini ? 10 : 8) * (P - m.vocabSize * m.hidden) * tokens + (mini ? 5 : 4) * 4 * m.layers * texts * S * S * m.hidden,
       totalSteps: req.steps ?? (req.epochs ?? 1) * Math.ceil(req.rows / req.batchSize),
       bufferHint: ' (maxStorageBufferBindingSize/maxBufferSize); pick a smaller model or batch size',
       memoryReason: (budget) =>
-        `training needs about ${fmt(trainingBytes)} (${(P / 1e6).toFixed(1)}M parameters: weights, gradients and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at batch ${req.batchSize}) but the ${device.backend} budget is ${budget}; pick a smaller model or batch size`,
+        `training needs about ${fmt(trainingBytes)} (${(P / 1e6).toFixed(1)}M parameters: weights, gradients and AdamW state ${fmt(stateBytes)}, activations ${fmt(activationBytes)} at ${at}) but the ${device.backend} budget is ${budget}; pick a smaller model or batch size`,
       fitsReason: (budget) =>
-        `about ${fmt(trainingBytes)} of ${budget} (${device.backend}), ${(P / 1e6).toFixed(1)}M parameters, ${texts} texts of ${S} tokens per step`,
+        `about ${fmt(trainingBytes)} of ${budget} (${device.backend}), ${(P / 1e6).toFixed(1)}M parameters, ${texts} texts of ${S} tokens per step${mini ? ` (${at})` : ''}`,
     },
     device,
   );
