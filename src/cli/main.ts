@@ -13,6 +13,7 @@ import { chorusConfigCommand } from './commands/chorusConfig.ts';
 import { serveCommand } from './commands/serve.ts';
 import { prepareCommand } from './commands/prepare.ts';
 import { gplCommand } from './commands/gpl.ts';
+import { mineCommand } from './commands/mine.ts';
 
 /** The headless ftlab: the lab's training pipeline for automation, tests and benchmarks. */
 export function buildProgram(): Command {
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
   });
   for (const add of [initCommand, embedCommand, trainCommand, evalCommand, exportCommand, queriesCommand]) add(program);
   for (const add of [vectorsCommand, chorusConfigCommand, serveCommand]) add(program);
-  for (const add of [prepareCommand, gplCommand]) add(program);
+  for (const add of [prepareCommand, gplCommand, mineCommand]) add(program);
   return program;
 }
 

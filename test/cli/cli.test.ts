@@ -171,6 +171,36 @@ describe('ftlab CLI', () => {
     expect(errorLines(bad.stderr)).toEqual(['ftlab: --mini-batch-size applies to --loss cached-mnrl only']);
   });
 
+  it('mine adds hard negatives from BM25 or the model, never a judged-relevant product, with statistics', async () => {
+    const pairs = file('pairs.jsonl');
+    writeFileSync(
+      pairs,
+      ['gaming mouse pad', 'bluetooth speaker']
+        .map((q, i) => JSON.stringify({ query: q, positive: `${products[i === 0 ? 0 : 1]![1]} ${products[i === 0 ? 0 : 1]![2]}` }))
+        .join('\n') + '\n',
+    );
+    const common = { data: pairs, corpus: file('corpus.jsonl'), judgments: file('judgments.csv'), 'num-negatives': 2 };
+    await runCliOk(['mine', ...flags({ ...common, source: 'bm25', output: file('mined.jsonl'), stats: file('mined.json') })]);
+    const mined = readFileSync(file('mined.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const texts = Object.fromEntries(products.map(([id, title, supplier]) => [`${title} ${supplier}`, id]));
+    // BM25's best non-positive match for "gaming mouse pad" would be p5 (SteelSeries … mouse pad), judged 3: excluded
+    expect(mined.filter((r) => r.query === 'gaming mouse pad').map((r) => texts[r.negative])).not.toContain('p5');
+    expect(mined.filter((r) => r.query === 'bluetooth speaker').map((r) => texts[r.negative])).not.toContain('p6');
+    for (const r of mined) expect(r.negative).not.toBe(r.positive);
+    const { stats, examples } = JSON.parse(readFileSync(file('mined.json'), 'utf8'));
+    expect(stats).toMatchObject({ queries: 2, scoredBy: 'bm25', negatives: mined.length });
+    expect(stats.excluded).toBeGreaterThanOrEqual(4); // two positives and two judged-relevant products
+    expect(examples[0].positive.score).toBeGreaterThan(0);
+
+    await runCliOk(['mine', ...flags({ ...common, model, source: 'both', 'range-min': 1, output: file('mined2.jsonl') })]);
+    expect(readFileSync(file('mined2.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    const bad = await runCli(['mine', ...flags({ ...common, source: 'dense', output: file('x.jsonl') })]);
+    expect(errorLines(bad.stderr)).toEqual(['ftlab: --source dense mines with a bi-encoder: give --model (or --source bm25)']);
+  });
+
   it('margin-mse trains from rows with negatives and margins', async () => {
     const args = flags({ model, data: file('train.jsonl'), loss: 'margin-mse', output: file('mm'), epochs: 1, 'batch-size': 4, 'no-shuffle': true });
     const r = await runCli(['train', ...args]);

@@ -112,6 +112,20 @@ export class Bm25Index {
     return out;
   }
 
+  /** The query's score for a text outside the index, with the corpus' idf and mean length (a positive's score). */
+  scoreText(query: string, text: string): number {
+    const counts = new Map<string, number>();
+    const tokens = bm25Tokens(text);
+    for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const norm = this.k1 * (1 - this.b + (this.b * tokens.length) / (this.avgdl || 1));
+    let s = 0;
+    for (const tok of bm25Tokens(query)) {
+      const tf = counts.get(tok) ?? 0;
+      if (tf) s += (this.idf(tok) * tf) / (tf + norm);
+    }
+    return s;
+  }
+
   /** The top-k matching rows; equal scores keep corpus order (Lucene's doc-id order). */
   search(query: string, k: number): RowHits {
     return topRows(this.scores(query), k, (s) => s > 0);
