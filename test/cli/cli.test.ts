@@ -201,6 +201,29 @@ describe('ftlab CLI', () => {
     expect(errorLines(bad.stderr)).toEqual(['ftlab: --source dense mines with a bi-encoder: give --model (or --source bm25)']);
   });
 
+  it('--load-best keeps the best --eval-every evaluation, says so in the model card, and needs --eval-every', async () => {
+    const out = file('best');
+    const args = flags({
+      model,
+      data: file('train.jsonl'),
+      loss: 'mnrl',
+      output: out,
+      steps: 4,
+      'batch-size': 3,
+      lr: '5e-3',
+      'eval-corpus': file('corpus.jsonl'),
+      'eval-judgments': file('judgments.csv'),
+    });
+    const r = await runCliOk(['train', ...args, '--eval-every', '1', '--load-best', '--log-json']);
+    const evals = jsonLines(r.stdout).filter((e) => e.type === 'eval');
+    const best = evals.reduce((a, b) => (b.metrics['ndcg@10'] > a.metrics['ndcg@10'] ? b : a));
+    const card = readFileSync(path.join(out, 'README.md'), 'utf8');
+    expect(card).toContain('## Checkpoint kept');
+    expect(card).toMatch(new RegExp(`weights of step ${best.step}, the best ndcg@10 .*\\(${best.metrics['ndcg@10'].toFixed(4)}\\)`));
+    const bad = await runCli(['train', ...args, '--load-best']);
+    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/--load-best, --early-stopping-patience and --metric-for-best need --eval-every/)]);
+  });
+
   it('margin-mse trains from rows with negatives and margins', async () => {
     const args = flags({ model, data: file('train.jsonl'), loss: 'margin-mse', output: file('mm'), epochs: 1, 'batch-size': 4, 'no-shuffle': true });
     const r = await runCli(['train', ...args]);

@@ -95,8 +95,10 @@ async function trainModel(o: TrainFlags): Promise<void> {
       loss: family.lossDescription(config.loss),
       hyperparameters: { ...config, steps: result.step } as unknown as Record<string, string | number | boolean>,
       metricsBefore: before,
-      // the loop evaluates once more after the last step when an evaluator is given
-      metricsAfter: result.evals.at(-1)?.metrics,
+      // the loop evaluates once more after the last step when an evaluator is given; with --load-best the
+      // weights are the best evaluation's, and so are the metrics
+      metricsAfter: ((config.loadBestModelAtEnd && result.evals.find((e) => e.step === result.best?.step)) || result.evals.at(-1))?.metrics,
+      ...(result.best && { bestModel: { ...result.best, kept: Boolean(config.loadBestModelAtEnd), earlyStopped: Boolean(result.earlyStopped) } }),
     });
     await writeModelFiles(o.output, files);
     process.stderr.write(`exported ${family.task === 'text-image' ? 'CLIP model ' : ''}to ${o.output}\n`);

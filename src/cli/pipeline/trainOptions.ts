@@ -29,6 +29,10 @@ export interface TrainHyperFlags {
   logJson?: boolean;
   checkpointEvery?: string;
   evalEvery?: string;
+  loadBest?: boolean;
+  metricForBest?: string;
+  earlyStoppingPatience?: string;
+  earlyStoppingThreshold?: string;
   lockText?: boolean;
   lockImage?: boolean;
   unlockedLayers?: string;
@@ -50,7 +54,11 @@ export function trainOptions(cmd: Command): Command {
     .option('--seed <n>', `shuffling and dropout seed (default ${defaultTrainConfig.seed})`)
     .option('--no-shuffle', 'batch rows in file order')
     .option('--dropout <p>', 'override the dropout probabilities in config.json')
-    .option('--log-json', 'one JSON event per line on stdout');
+    .option('--log-json', 'one JSON event per line on stdout')
+    .option('--load-best', 'end with the weights of the best --eval-every evaluation (HF load_best_model_at_end); evaluate on a validation split')
+    .option('--metric-for-best <name>', 'the metric that decides the best evaluation (default ndcg@10)')
+    .option('--early-stopping-patience <n>', 'stop after n evaluations without improvement')
+    .option('--early-stopping-threshold <x>', 'an improvement must exceed x to reset the patience (default 0)');
 }
 
 export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
@@ -70,6 +78,10 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
     throw new CliError(`--scheduler must be one of ${schedulerNames.join(', ')}, got "${o.scheduler}"`);
   }
   if (o.epochs !== undefined && o.steps !== undefined) throw new CliError('give --epochs or --steps, not both');
+  if ((o.loadBest || o.earlyStoppingPatience !== undefined || o.metricForBest !== undefined) && o.evalEvery === undefined)
+    throw new CliError(
+      '--load-best, --early-stopping-patience and --metric-for-best need --eval-every (with --eval-corpus and --eval-judgments of a validation split)',
+    );
   const flags: Partial<TrainConfig> = {
     epochs: int(o.epochs, '--epochs', 1),
     steps: int(o.steps, '--steps', 1),
@@ -86,6 +98,10 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
     dropout: num(o.dropout, '--dropout'),
     checkpointEverySteps: int(o.checkpointEvery, '--checkpoint-every', 1),
     evalEverySteps: int(o.evalEvery, '--eval-every', 1),
+    loadBestModelAtEnd: o.loadBest || undefined,
+    metricForBestModel: o.metricForBest,
+    earlyStoppingPatience: int(o.earlyStoppingPatience, '--early-stopping-patience', 1),
+    earlyStoppingThreshold: num(o.earlyStoppingThreshold, '--early-stopping-threshold'),
     lockText: o.lockText || undefined,
     lockImage: o.lockImage || undefined,
     unlockedTextLayers: o.lockText ? unlocked : undefined,

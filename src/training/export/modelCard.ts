@@ -8,6 +8,8 @@ export interface ModelCardInfo {
   hyperparameters?: Record<string, string | number | boolean>;
   metricsBefore?: Record<string, number>;
   metricsAfter?: Record<string, number>;
+  /** the best periodic evaluation; `kept`: the weights are its (load best), `earlyStopped`: patience ran out */
+  bestModel?: { step: number; metric: string; value: number; kept: boolean; earlyStopped: boolean };
   /** repo id or folder used in the usage snippets (default "path/to/this/model") */
   modelId?: string;
 }
@@ -48,6 +50,14 @@ function trainingSections(card: ModelCardInfo, rowNoun: string): string[] {
   if (card.loss) out.push('## Loss', '', `\`${card.loss}\``, '');
   const hp = Object.entries(card.hyperparameters ?? {});
   if (hp.length) out.push('## Hyperparameters', '', table(['Name', 'Value'], hp), '');
+  const b = card.bestModel;
+  if (b)
+    out.push(
+      '## Checkpoint kept',
+      '',
+      `${b.kept ? `These are the weights of step ${b.step}` : `The last step's weights; the best evaluation was at step ${b.step}`}, the best ${b.metric} of the periodic evaluation (${b.value.toFixed(4)}).${b.earlyStopped ? ' Training stopped early: the evaluations after it did not improve within the patience.' : ''}`,
+      '',
+    );
   return out;
 }
 

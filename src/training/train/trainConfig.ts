@@ -36,6 +36,14 @@ export interface TrainConfig {
   evalEverySteps: number;
   /** 0 = never; a checkpoint is also saved when a run is aborted */
   checkpointEverySteps: number;
+  /** HF load_best_model_at_end: end with the weights of the best periodic evaluation (needs evalEverySteps) */
+  loadBestModelAtEnd?: boolean;
+  /** HF metric_for_best_model (greater is better); default ndcg@10 */
+  metricForBestModel?: string;
+  /** HF EarlyStoppingCallback: stop after this many evaluations without improvement (needs evalEverySteps) */
+  earlyStoppingPatience?: number;
+  /** the improvement that resets the patience must exceed this; default 0 */
+  earlyStoppingThreshold?: number;
   /** step events are emitted every this many steps (and on the last step) */
   logEverySteps: number;
   /**
@@ -108,6 +116,10 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { loss: strin
   }
   for (const k of ['lr', 'weightDecay', 'warmupRatio', 'maxGradNorm', 'scale'] as const) nonNegative(k);
   for (const k of ['warmupSteps', 'evalEverySteps', 'checkpointEverySteps', 'seed'] as const) nonNegative(k, true);
+  if (c.earlyStoppingPatience !== undefined) positiveInt('earlyStoppingPatience');
+  if (c.earlyStoppingThreshold !== undefined) nonNegative('earlyStoppingThreshold');
+  for (const k of ['loadBestModelAtEnd', 'earlyStoppingPatience'] as const)
+    if (c[k] && !c.evalEverySteps) throw new TrainConfigError(`${k}: needs periodic evaluation (evalEverySteps > 0) on a validation split`);
   if (c.warmupRatio > 1) throw new TrainConfigError(`warmupRatio: must be within [0, 1], got ${c.warmupRatio}`);
   if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) throw new TrainConfigError(`dropout: must be within [0, 1), got ${c.dropout}`);
   for (const k of ['unlockedTextLayers', 'unlockedImageLayers'] as const) if (c[k] !== undefined) nonNegative(k, true);

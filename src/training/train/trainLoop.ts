@@ -6,6 +6,7 @@ import type { UpdateResult } from '../optim/adamw.ts';
 import { createAdamW } from '../optim/createAdamW.ts';
 import { readVariables } from '../models/readVariables.ts';
 import { restoreCheckpoint } from './restoreCheckpoint.ts';
+import { BestModelTracker } from './bestModel.ts';
 import { lrLambda } from '../optim/schedule.ts';
 import { BatchCursor } from './batches.ts';
 import type { Checkpoint } from './checkpoint.ts';
@@ -70,13 +71,41 @@ export async function train<R = TrainRow>(
     await hooks.store.save(await checkpoint());
     emit({ type: 'checkpoint', step });
   };
+  const tracker =
+    config.loadBestModelAtEnd || config.earlyStoppingPatience
+      ? new BestModelTracker(params, {
+          metric: config.metricForBestModel,
+          loadBest: config.loadBestModelAtEnd,
+          patience: config.earlyStoppingPatience,
+          threshold: config.earlyStoppingThreshold,
+        })
+      : undefined;
+  let patienceOut = false;
   const runEval = async () => {
     if (!hooks.evaluate) return;
     const metrics = await hooks.evaluate(step);
     result.evals.push({ step, metrics });
     emit({ type: 'eval', step, epoch: cursor.progress, metrics });
+    if (tracker?.observe(step, metrics)) patienceOut = true;
+  };
+  /** the end of a run that was not stopped: the best weights back, the last checkpoint, 'done' */
+  const complete = async () => {
+    if (lastEval !== step) await runEval();
+    if (config.loadBestModelAtEnd && tracker?.best && tracker.best.step !== step) tracker.restore();
+    if (config.checkpointEverySteps > 0 && lastSave !== step) await saveCheckpoint();
+    Object.assign(result, { best: tracker?.best, earlyStopped: patienceOut || undefined });
+    emit({
+      type: 'done',
+      step,
+      loss: result.losses.at(-1),
+      elapsedMs: performance.now() - start,
+      best: tracker?.best,
+      earlyStopped: patienceOut || undefined,
+    });
+    return finish();
   };
   const finish = (stopped?: StopReason) => {
+    tracker?.dispose();
     opt.dispose();
     return Object.assign(result, { step, epoch: cursor.progress, stopped, elapsedMs: performance.now() - start });
   };
@@ -142,7 +171,8 @@ export async function train<R = TrainRow>(
       await saveCheckpoint();
       lastSave = step;
     }
-    return undefined;
+    // evaluations are boundaries: nothing is in flight when patience runs out
+    return patienceOut ? complete() : undefined;
   };
   const drain = async () => {
     const s = inflight;
@@ -207,12 +237,9 @@ export async function train<R = TrainRow>(
       }
     }
     const stopped = await drain();
-    if (stopped) return stopped;
-    if (lastEval !== step) await runEval();
-    if (config.checkpointEverySteps > 0 && lastSave !== step) await saveCheckpoint();
-    emit({ type: 'done', step, loss: result.losses.at(-1), elapsedMs: performance.now() - start });
-    return finish();
+    return stopped ?? (await complete());
   } catch (e) {
+    tracker?.dispose();
     opt.dispose();
     throw e;
   }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { TrainRow } from '../data/trainRows.ts';
 import type { PreparedBatch, TextEmbedder } from '../losses/loss.ts';
 import type { Checkpoint, CheckpointStore } from './checkpoint.ts';
+import type { BestModel } from './bestModel.ts';
 import type { lockFields, TrainConfig } from './trainConfig.ts';
 
 /** Tower locks as TrainConfig carries them (CLIP's ClipLocks). */
@@ -47,7 +48,15 @@ export type TrainEvent =
     }
   | { type: 'eval'; step: number; epoch: number; metrics: Record<string, number> }
   | { type: 'checkpoint'; step: number }
-  | { type: 'done'; step: number; loss: number | undefined; elapsedMs: number }
+  | {
+      type: 'done';
+      step: number;
+      loss: number | undefined;
+      elapsedMs: number;
+      /** the evaluation whose weights the model ends with (loadBestModelAtEnd), and whether patience ran out */
+      best?: BestModel;
+      earlyStopped?: boolean;
+    }
   | { type: 'stopped'; step: number; reason: StopReason; message: string };
 
 export interface TrainHooks {
@@ -70,4 +79,8 @@ export interface TrainResult {
   evals: { step: number; metrics: Record<string, number> }[];
   elapsedMs: number;
   config: TrainConfig;
+  /** the best periodic evaluation; with loadBestModelAtEnd the weights are its */
+  best?: BestModel;
+  /** the run ended before totalSteps because earlyStoppingPatience evaluations brought no improvement */
+  earlyStopped?: boolean;
 }

@@ -159,6 +159,62 @@ describe('train', () => {
     enc.dispose();
   });
 
+  it('keeps the best evaluation and stops early when patience runs out, restoring its weights bit for bit', async () => {
+    const enc = await load();
+    const before = tf.memory().numTensors;
+    const curve: Record<number, number> = { 2: 0.1, 4: 0.5, 6: 0.3, 8: 0.2, 10: 0.9 };
+    const atEval = new Map<number, Map<string, Float32Array>>();
+    const events: TrainEvent[] = [];
+    const res = await train(
+      enc,
+      rows,
+      { loss: 'mnrl', batchSize: 4, steps: 12, lr: 1e-3, evalEverySteps: 2, loadBestModelAtEnd: true, earlyStoppingPatience: 2 },
+      {
+        evaluate: async (step) => ({ 'ndcg@10': curve[step]!, 'mrr@10': 0 }),
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'eval') atEval.set(e.step, snapshot(enc));
+        },
+      },
+    );
+    // 0.3 and 0.2 do not beat 0.5: patience 2 is out after the evaluation at step 8; 0.9 is never reached
+    expect(res).toMatchObject({ step: 8, earlyStopped: true, best: { step: 4, metric: 'ndcg@10', value: 0.5 } });
+    expect(events.at(-1)).toMatchObject({ type: 'done', step: 8, best: { step: 4 }, earlyStopped: true });
+    const final = snapshot(enc);
+    for (const [k, v] of atEval.get(4)!) expect(final.get(k), k).toEqual(v);
+    expect(final.get('embeddings.word_embeddings.weight')).not.toEqual(atEval.get(8)!.get('embeddings.word_embeddings.weight'));
+    expect(tf.memory().numTensors).toBe(before);
+    enc.dispose();
+  });
+
+  it('counts only improvements above the threshold for patience, and checks its settings', async () => {
+    const enc = await load();
+    const curve: Record<number, number> = { 1: 0.5, 2: 0.52, 3: 0.53, 4: 0.9 };
+    const res = await train(
+      enc,
+      rows,
+      {
+        loss: 'mnrl',
+        batchSize: 4,
+        steps: 4,
+        evalEverySteps: 1,
+        earlyStoppingPatience: 2,
+        earlyStoppingThreshold: 0.05,
+        metricForBestModel: 'mrr@10',
+      },
+      { evaluate: async (step) => ({ 'mrr@10': curve[step]! }) },
+    );
+    // 0.52 and 0.53 are better but by less than 0.05: stopped at step 3, best 0.53 (no weights kept without loadBest)
+    expect(res).toMatchObject({ step: 3, earlyStopped: true, best: { step: 3, value: 0.53 } });
+    await expect(train(enc, rows, { loss: 'mnrl', steps: 2, loadBestModelAtEnd: true })).rejects.toThrow(
+      /loadBestModelAtEnd: needs periodic evaluation/,
+    );
+    await expect(
+      train(enc, rows, { loss: 'mnrl', steps: 2, evalEverySteps: 1, loadBestModelAtEnd: true }, { evaluate: async () => ({ 'map@100': 1 }) }),
+    ).rejects.toThrow(/has no "ndcg@10" to pick the best model by \(it has: map@100\)/);
+    enc.dispose();
+  });
+
   it('a resumed run (shuffle, dropout, warmup, several epochs) equals an uninterrupted one bit for bit', async () => {
     const config = { loss: 'mnrl', batchSize: 3, steps: 9, lr: 5e-4, warmupSteps: 2, dropout: 0.1, seed: 9 } as const;
     const a = await load(0.1);
