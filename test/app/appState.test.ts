@@ -283,6 +283,24 @@ describe('TrainState', () => {
     expect(lab.config.trainSettings().loss).toBe('margin-mse');
   });
 
+  it('offers the best checkpoint and early stopping only where the periodic evaluation is held out (supervised)', async () => {
+    const { lab, client } = makeLab();
+    await lab.data.loadBundled();
+    const text = lab.config.text;
+    text.evalEvery = 2;
+    text.keepBest = true;
+    text.patience = 3;
+    expect(text.bestChoiceApplies()).toBe(false); // unsupervised: the periodic evaluation uses the reported judgments
+    expect(lab.config.trainSettings()).not.toHaveProperty('loadBestModelAtEnd');
+    text.mode = 'supervised';
+    expect(lab.config.trainSettings()).toMatchObject({ loadBestModelAtEnd: true, earlyStoppingPatience: 3 });
+    await lab.startRun();
+    expect((client.called('train')[0]!.args[1] as { config: object }).config).toMatchObject({ loadBestModelAtEnd: true, earlyStoppingPatience: 3 });
+    expect(lab.train.log.map((l) => l.text)).toContain('Kept the weights of step 1, the best ndcg@10 on the held-out queries (0.400).');
+    text.patience = 1.5;
+    expect(lab.config.problems(lab.data.summary).join(' ')).toMatch(/Stop after/);
+  });
+
   it('evaluates a supervised run on the held-out queries only', async () => {
     const { lab, client } = makeLab();
     await lab.data.loadBundled();

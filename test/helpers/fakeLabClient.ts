@@ -187,7 +187,9 @@ export class FakeLabClient implements LabClient {
       await new Promise((r) => setTimeout(r, 1));
     }
     this.checkpoints.set(runId, total);
-    onEvent({ type: 'done', step: total, loss: losses.at(-1), elapsedMs: 5 });
+    // a run that keeps its best evaluation reports it as the loop does
+    const best = (req.config as { loadBestModelAtEnd?: boolean }).loadBestModelAtEnd ? { best: { step: 1, metric: 'ndcg@10', value: 0.4 } } : {};
+    onEvent({ type: 'done', step: total, loss: losses.at(-1), elapsedMs: 5, ...best });
     return { status: 'done', step: total, totalSteps: total, resumedFrom: from, losses, elapsedMs: 5 };
   }
   async evaluate(req: EvaluateRequest): Promise<EvaluationResult> {

@@ -26,6 +26,12 @@ export class TextConfigPart implements ConfigPart {
   maxGradNorm = $state(defaultTrainConfig.maxGradNorm);
   /** evaluate on the judgments every N steps during training; 0 = only before and after */
   evalEvery = $state(0);
+  /**
+   * supervised runs (their periodic evaluation scores the held-out queries): end with the best evaluation's
+   * weights, and stop after `patience` evaluations without improvement (0 = never)
+   */
+  keepBest = $state(false);
+  patience = $state(0);
 
   /**
    * MNRL through GradCache (cached-mnrl): the batch is embedded in mini-batches, so a batch of hundreds fits
@@ -110,7 +116,10 @@ export class TextConfigPart implements ConfigPart {
   }
 
   trainSettings(hyper: HyperSettings, seed: number, estimate?: Estimate | null): TrainSettings {
-    const base = { ...hyper, maxGradNorm: this.maxGradNorm, seed };
+    const best = this.bestChoiceApplies()
+      ? { ...(this.keepBest && { loadBestModelAtEnd: true }), ...(this.patience > 0 && { earlyStoppingPatience: this.patience }) }
+      : {};
+    const base = { ...hyper, maxGradNorm: this.maxGradNorm, seed, ...best };
     if (!this.usesGradCache()) return { loss: this.loss(), ...base };
     return { loss: 'cached-mnrl', ...base, miniBatchSize: estimate?.miniBatchSize ?? Math.min(16, hyper.batchSize ?? 16) };
   }
@@ -121,6 +130,11 @@ export class TextConfigPart implements ConfigPart {
 
   trainExtras(hasJudgments: boolean) {
     return hasJudgments && this.evalEvery > 0 ? { evalEverySteps: this.evalEvery } : {};
+  }
+
+  /** Best-checkpoint selection needs a validation split: only supervised runs evaluate on queries they do not report. */
+  bestChoiceApplies(): boolean {
+    return this.mode === 'supervised' && this.evalEvery > 0;
   }
 
   dataProblems(data: DataSummary | null): string[] {
@@ -141,7 +155,10 @@ export class TextConfigPart implements ConfigPart {
   }
 
   settingProblems(): string[] {
-    return Number.isInteger(this.evalEvery) && this.evalEvery >= 0 ? [] : ['"Evaluate every" must be a whole number of steps (0 = off).'];
+    return [
+      ...(Number.isInteger(this.evalEvery) && this.evalEvery >= 0 ? [] : ['"Evaluate every" must be a whole number of steps (0 = off).']),
+      ...(Number.isInteger(this.patience) && this.patience >= 0 ? [] : ['"Stop after" must be a whole number of evaluations (0 = never).']),
+    ];
   }
 
   expectedRows(data: DataSummary | null): number {

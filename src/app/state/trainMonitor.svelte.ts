@@ -157,6 +157,9 @@ export class TrainMonitor {
         this.bars.report(e.progress);
         break;
       case 'done':
+        if (e.earlyStopped) this.addLog(`Stopped early at step ${e.step}: the last evaluations did not beat the best one.`);
+        if (e.best && e.best.step !== e.step)
+          this.addLog(`Kept the weights of step ${e.best.step}, the best ${e.best.metric} on the held-out queries (${e.best.value.toFixed(3)}).`);
         break;
     }
   }
