@@ -193,7 +193,9 @@ export class PipelineSession {
     const base = this.models.get('baseline');
     const text = base?.family.task === 'text' ? base : undefined;
     const index = text ? this.index('baseline') : undefined;
-    return prepareRows(this.data, req, {
+    const data = this.data;
+    return prepareRows(data, req, {
+      bm25: () => this.evaluation.bm25(data),
       // text indexes embed queries as they embed the corpus (onnxruntime when the runtime is there)
       encoder: index && 'encode' in index ? (index as RetrievalIndex & TextEncoderLike) : text?.encoder,
       corpusVectors:

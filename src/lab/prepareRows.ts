@@ -13,23 +13,16 @@ import { describeUnknown, judgedQueries, splitByQuery, supervisedRows } from '..
 import { normalizeQuery, type Query } from '../training/data/queries.ts';
 import { preview } from '../training/data/corpus.ts';
 import { normalizeRows } from '../training/eval/topk.ts';
-import type { TextEncoderLike } from '../training/eval/evaluator.ts';
+import { mineJudged, type MiningDeps } from './mineJudged.ts';
 import type { CrossEncoder } from '../training/models/crossEncoder.ts';
 import type { TrainRow } from '../training/data/trainRows.ts';
 import type { PreparedData, Progress, SupervisedPrepare, UnsupervisedPrepare } from './api/labApi.ts';
 import type { LoadedLabData } from './labData.ts';
 
-export interface PrepareDeps {
-  /** the base model: embeds queries for mining */
-  encoder?: TextEncoderLike;
-  /** the corpus embedded by the base model (cached by the caller: embedded once per model) */
-  corpusVectors?: () => Promise<Float32Array[]>;
+/** MiningDeps (base model, its cached corpus vectors, BM25, abort, progress) and the GPL teacher's loader. */
+export interface PrepareDeps extends MiningDeps {
   /** loads the request's cross-encoder (GPL) */
   loadCrossEncoder?: (spec: NonNullable<UnsupervisedPrepare['crossEncoder']>) => Promise<CrossEncoder>;
-  signal?: AbortSignal;
-  onProgress?: (p: Progress) => void;
-  /** encode batch size; default 32 */
-  batchSize?: number;
 }
 
 export class PrepareError extends Error {
@@ -171,17 +164,10 @@ async function supervised(data: LoadedLabData, req: SupervisedPrepare, deps: Pre
     warnings.push(
       `${judged.withoutPositive.length} judged quer${judged.withoutPositive.length === 1 ? 'y has' : 'ies have'} no product rated ${threshold}+ in the corpus and give no row: ${preview(judged.withoutPositive)}`,
     );
-  const candidates =
-    hardNegatives > 0
-      ? await mine(
-          data,
-          judged.queries.map((q) => q.text),
-          (i) => judged.queries[i]!.relevant,
-          hardNegatives + 5,
-          req.rankFrom ?? 3,
-          deps,
-        )
-      : undefined;
+  if (hardNegatives > 0 && (req.negatives?.source ?? 'dense') !== 'bm25' && (!deps.encoder || !deps.corpusVectors))
+    throw new PrepareError('mining hard negatives with the model needs a base model: load one first (or take negatives from BM25)');
+  const mined = hardNegatives > 0 ? await mineJudged(data, judged.queries, req, deps) : undefined;
+  const candidates = mined?.negatives;
   const split = splitByQuery(
     judged.queries.map((q) => q.text),
     req.validation ?? 0.2,
@@ -209,6 +195,7 @@ async function supervised(data: LoadedLabData, req: SupervisedPrepare, deps: Pre
     loss: 'mnrl',
     trainQueries: split.train,
     validationQueries: split.validation,
+    ...(mined && { mining: { stats: mined.stats, examples: mined.examples } }),
     warnings,
     stats: {
       rows: train.rows.length,

@@ -214,8 +214,14 @@ describe('the kata walkthrough in the browser', () => {
     await page.getByLabel('Batch size').fill('8');
     await page.getByLabel('Max steps (empty = epochs)').fill('4');
     await page.getByLabel('Learning rate').fill('0.0005');
+    await page.getByTestId('negatives-from').selectOption('both');
     await shot(page, 'supervised-2-configure');
-    await trainAndCheck(page, 'supervised');
+    await trainAndCheck(page, 'supervised', async () => {
+      // the review of the mined hard negatives: statistics, and example queries with scored candidates
+      const review = page.getByTestId('mining-review');
+      expect(await review.textContent()).toMatch(/negatives for \d+ queries \(dense scores/);
+      expect(await review.locator('details').count()).toBeGreaterThan(0);
+    });
     await page.getByRole('button', { name: 'microsoft office', exact: true }).click();
     await expect.poll(() => page.getByTestId('hits-tuned').locator('li').count(), { timeout: 60_000 }).toBe(10);
     await shot(page, 'supervised-5-playground');

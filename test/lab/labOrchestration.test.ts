@@ -162,6 +162,25 @@ describe('prepare rows on a Chorus slice', () => {
     }
   });
 
+  it('supervised hard negatives from BM25 or both, filtered against the positive, with the mining review', async () => {
+    const { judgments } = parseJudgments(data.judgments!.text, 'j');
+    const loaded = loadLabData(data);
+    const idOf = new Map(loaded.texts.map((t, i) => [t, loaded.ids[i]!]));
+    for (const [source, cap] of [
+      ['bm25', undefined],
+      ['both', 0.9],
+    ] as const) {
+      const r = await session.prepare({ mode: 'supervised', hardNegatives: 2, rankFrom: 1, seed: 5, negatives: { source, maxScore: cap } });
+      expect(r.mining!.stats).toMatchObject({ scoredBy: source === 'bm25' ? 'bm25' : 'dense' });
+      expect(r.mining!.stats.candidates).toBeGreaterThan(0);
+      for (const row of r.rows) expect(judgments.get(row.query)!.get(idOf.get(row.negative!)!) ?? 0).toBeLessThan(2);
+      const e = r.mining!.examples[0]!;
+      expect(e.positive.score).toBeTypeOf('number');
+      for (const k of e.kept) expect(k.score).toBeLessThanOrEqual(cap ?? Infinity);
+      for (const f of r.mining!.examples.flatMap((x) => x.filtered)) expect([f.reason, f.score > 0.9]).toEqual(['maxScore', true]);
+    }
+  });
+
   it('evaluates and searches with the corpus embedded once per model', async () => {
     const ev = await session.evaluate({ which: 'baseline' });
     expect(Object.keys(ev.metrics)).toEqual(expect.arrayContaining(['ndcg@10', 'mrr@10', 'recall@10', 'map@100']));

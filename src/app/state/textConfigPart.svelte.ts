@@ -41,6 +41,9 @@ export class TextConfigPart implements ConfigPart {
 
   threshold = $state(2);
   hardNegatives = $state(1);
+  /** supervised: where hard negatives come from, and the margin below the positive's score they must keep */
+  negativesFrom = $state<'dense' | 'bm25' | 'both'>('dense');
+  negativeMargin = $state<number | null>(null);
   validation = $state(0.2);
 
   readonly defaults: RunDefaults = {
@@ -97,7 +100,8 @@ export class TextConfigPart implements ConfigPart {
 
   prepareRequest(seed: number): PrepareRequest {
     if (this.mode === 'supervised') {
-      return { mode: 'supervised', threshold: this.threshold, hardNegatives: this.hardNegatives, validation: this.validation, seed };
+      const negatives = { source: this.negativesFrom, ...(this.negativeMargin !== null && { absoluteMargin: this.negativeMargin }) };
+      return { mode: 'supervised', threshold: this.threshold, hardNegatives: this.hardNegatives, validation: this.validation, seed, negatives };
     }
     const ce = this.crossEncoderSpec();
     return {

@@ -48,6 +48,8 @@ export class TrainMonitor {
   log = $state<LogLine[]>([]);
   model = $state<ModelInfo | null>(null);
   prepared = $state<{ rows: number; loss: string; stats: Record<string, number> } | null>(null);
+  /** the supervised hard-negative mining's statistics and example queries (the review panel) */
+  mining = $state.raw<PreparedData['mining'] | null>(null);
 
   /** chart series, one point per logged step */
   chartSteps = $state.raw<number[]>([]);
@@ -88,6 +90,14 @@ export class TrainMonitor {
 
   protected notePrepared(p: PreparedData | ClipPreparedData): void {
     this.prepared = { rows: p.rows.length, loss: p.loss, stats: p.stats };
+    this.mining = 'mining' in p && p.mining ? p.mining : null;
+    if (this.mining) {
+      const m = this.mining.stats;
+      const filtered = Object.values(m.filtered).reduce((a, b) => a + b, 0);
+      this.addLog(
+        `Hard negatives (${m.scoredBy} scores): ${formatCount(m.negatives)} kept, ${formatCount(filtered)} filtered as probable false negatives, ${formatCount(m.excluded)} judged relevant or equal to the positive.`,
+      );
+    }
     const stats = Object.entries(p.stats)
       .map(([k, v]) => `${k} ${formatCount(v)}`)
       .join(', ');

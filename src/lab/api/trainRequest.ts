@@ -4,6 +4,7 @@
  * stored as-is in IndexedDB and replayed by Resume.
  */
 import type { TrainRow } from '../../training/data/trainRows.ts';
+import type { HardNegativeOptions, MiningExample, MiningStats } from '../../training/data/hardNegatives.ts';
 import type { TrainConfig } from '../../training/train/trainConfig.ts';
 import type { TrainEvent as LoopTrainEvent } from '../../training/train/trainTypes.ts';
 import type { QueryMetrics } from '../../training/eval/metrics.ts';
@@ -39,6 +40,8 @@ export interface SupervisedPrepare {
   hardNegatives?: number;
   /** first mined rank used as a negative (skip near-duplicates); default 3 */
   rankFrom?: number;
+  /** where negatives come from and which are filtered as probable false negatives (mine_hard_negatives' options) */
+  negatives?: Pick<HardNegativeOptions, 'source' | 'rangeMax' | 'maxScore' | 'minScore' | 'absoluteMargin' | 'relativeMargin' | 'sampling'>;
   /** fraction of queries held out for validation; default 0.2 */
   validation?: number;
   seed?: number;
@@ -56,6 +59,8 @@ export interface PreparedData {
   /** unsupervised: the generated/imported queries used */
   queries?: number;
   stats: Record<string, number>;
+  /** supervised hard negatives: what the mining kept and filtered, with example queries for the review panel */
+  mining?: { stats: MiningStats; examples: MiningExample[] };
   warnings: string[];
 }
 

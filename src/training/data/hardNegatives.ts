@@ -80,6 +80,8 @@ export interface MiningStats {
 
 export interface MinedNegatives {
   rows: TrainRow[];
+  /** per input row, the corpus rows chosen as its negatives, in ranking order */
+  negatives: Int32Array[];
   stats: MiningStats;
   examples: MiningExample[];
 }
@@ -141,6 +143,7 @@ export async function mineHardNegatives(
   const denseHits = source !== 'bm25' ? await matMulTopK(scorers.dense!.queries, scorers.dense!.corpus, depth, { signal: opts.signal }) : undefined;
   const rng = new Rng(opts.seed ?? 42);
   const out: TrainRow[] = [];
+  const negatives: Int32Array[] = [];
   const examples: MiningExample[] = [];
   let negScoreSum = 0;
   for (let i = 0; i < rows.length; i++) {
@@ -190,6 +193,7 @@ export async function mineHardNegatives(
     stats.unused += kept.length - chosen.length;
     stats.negatives += chosen.length;
     if (!chosen.length) stats.queriesWithoutNegatives++;
+    negatives.push(Int32Array.from(chosen, (c) => c.r));
     for (const c of chosen) {
       out.push({ query, positive, negative: corpusTexts[c.r]! });
       negScoreSum += c.s;
@@ -200,7 +204,7 @@ export async function mineHardNegatives(
     }
   }
   stats.meanNegativeScore = stats.negatives ? negScoreSum / stats.negatives : 0;
-  return { rows: out, stats, examples };
+  return { rows: out, negatives, stats, examples };
 }
 
 /** `n` of `xs` without replacement, in their ranking order (a partial Fisher–Yates over indices). */
