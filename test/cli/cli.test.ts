@@ -168,7 +168,7 @@ describe('ftlab CLI', () => {
     cached.forEach((l, i) => expect(Math.abs(l - plain[i]!)).toBeLessThanOrEqual(1e-5 * plain[i]!));
     const bad = await runCli(['train', ...base, '--loss', 'mnrl', '--mini-batch-size', '2', '--output', file('bad')]);
     expect(bad.code).not.toBe(0);
-    expect(errorLines(bad.stderr)).toEqual(['ftlab: --mini-batch-size applies to --loss cached-mnrl only']);
+    expect(errorLines(bad.stderr)).toEqual(['ftlab: --mini-batch-size applies to --loss cached-mnrl or clip only']);
   });
 
   it('mine adds hard negatives from BM25 or the model, never a judged-relevant product, with statistics', async () => {

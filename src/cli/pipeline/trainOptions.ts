@@ -50,7 +50,10 @@ export function trainOptions(cmd: Command): Command {
     .option('--scheduler <name>', `${schedulerNames.join(' | ')} (default ${defaultTrainConfig.scheduler})`)
     .option('--max-grad-norm <x>', `gradient clipping norm, 0 = off (default ${defaultTrainConfig.maxGradNorm})`)
     .option('--scale <x>', `MNRL similarity scale (default ${defaultTrainConfig.scale})`)
-    .option('--mini-batch-size <n>', 'cached-mnrl: rows per forward pass (GradCache; default 32): the batch size is then bounded by time, not memory')
+    .option(
+      '--mini-batch-size <n>',
+      'cached-mnrl (default 32) and clip: rows per forward pass (GradCache): the batch size is then bounded by time, not memory',
+    )
     .option('--seed <n>', `shuffling and dropout seed (default ${defaultTrainConfig.seed})`)
     .option('--no-shuffle', 'batch rows in file order')
     .option('--dropout <p>', 'override the dropout probabilities in config.json')
@@ -66,7 +69,8 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseNumber(v, flag, { min: 0 }));
   if (!(lossNames as readonly string[]).includes(loss))
     throw new CliError(`--loss must be mnrl, cached-mnrl or margin-mse (sentence models) or clip (CLIP models, with --images), got "${loss}"`);
-  if (o.miniBatchSize !== undefined && loss !== 'cached-mnrl') throw new CliError('--mini-batch-size applies to --loss cached-mnrl only');
+  if (o.miniBatchSize !== undefined && loss !== 'cached-mnrl' && loss !== 'clip')
+    throw new CliError('--mini-batch-size applies to --loss cached-mnrl or clip only');
   const clip = loss === 'clip';
   if (!clip && (o.lockText || o.lockImage || o.unlockedLayers !== undefined))
     throw new CliError('--lock-text, --lock-image and --unlocked-layers apply to --loss clip only');

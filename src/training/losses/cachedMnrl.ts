@@ -3,16 +3,11 @@ import type { TrainRow } from '../data/trainRows.ts';
 import { embedColumn, type Loss, type LossComputeOptions, type TextEmbedder } from './loss.ts';
 import { mnrlColumns, mnrlFromEmbeddings } from './mnrl.ts';
 import { validateLossRows } from './validateRows.ts';
+import { embedAll, gradCache, miniBatches, type GradCacheSpec } from './gradCache.ts';
 
 /**
- * CachedMultipleNegativesRankingLoss (sentence-transformers; GradCache, Gao et al. 2021): MNRL over a batch
- * larger than activation memory holds.
- *   1. embed every column in mini-batches of `miniBatchSize` without a tape (only the embeddings stay);
- *   2. MNRL on the full batch's embeddings, and its gradient with respect to those embeddings;
- *   3. embed each mini-batch again under a tape and back-propagate Σ embedding · cached gradient,
- *      accumulating the parameter gradients.
- * Step 3's gradient of Σ e·g is exactly ∂loss/∂θ through that mini-batch, so the update is plain MNRL's
- * while peak memory is one mini-batch's activations plus the B × dim embeddings.
+ * CachedMultipleNegativesRankingLoss (sentence-transformers): MNRL over a batch larger than activation memory
+ * holds, through GradCache (gradCache.ts) with `miniBatchSize` rows per forward pass.
  *
  * Dropout: each mini-batch has its own seed, and step 3 reuses it, so the two passes drop the same elements
  * (sentence-transformers replays the RNG state for the same reason). Those masks are not the ones a plain
@@ -31,33 +26,23 @@ function chunkSeed(opts: LossComputeOptions, chunk: number): LossComputeOptions 
   return { ...opts, seed: (Math.imul(opts.seed ^ 0x27d4eb2f, 0x165667b1) + Math.imul(chunk + 1, 0x9e3779b9)) >>> 0 };
 }
 
-/** [start, end) of each mini-batch. */
-export function miniBatches(n: number, size: number): [number, number][] {
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`mini-batch size must be a positive integer, got ${size}`);
-  const out: [number, number][] = [];
-  for (let a = 0; a < n; a += size) out.push([a, Math.min(n, a + size)]);
-  return out;
-}
-
-/** Each text column's rows embedded per mini-batch, with the mini-batch's seed: the same call in both passes. */
-function miniBatchEmbedder(encoder: TextEmbedder, rows: readonly TrainRow[], opts: LossComputeOptions, miniBatchSize: number) {
+/** MNRL over each text column embedded per mini-batch, with the mini-batch's seed: the same call in both passes. */
+function mnrlSpec(encoder: TextEmbedder, rows: readonly TrainRow[], opts: LossComputeOptions, miniBatchSize: number, scale: number): GradCacheSpec {
   const cols = columns.filter((c) => c !== 'negative' || rows[0]?.negative !== undefined);
   const chunks = miniBatches(rows.length, miniBatchSize);
-  const embed = (col: (typeof columns)[number], c: number) => {
-    const [a, b] = chunks[c]!;
-    return embedColumn(
-      encoder,
-      rows.slice(a, b).map((r) => r[col]!),
-      chunkSeed(opts, c),
-      columns.indexOf(col),
-    );
+  return {
+    columns: cols.length,
+    chunks,
+    embed: (col, c) =>
+      embedColumn(
+        encoder,
+        rows.slice(chunks[c]![0], chunks[c]![1]).map((r) => r[cols[col]!]!),
+        chunkSeed(opts, c),
+        columns.indexOf(cols[col]!),
+      ),
+    loss: (e) => mnrlFromEmbeddings(e[0]!, e[1]!, e[2] ?? null, scale),
   };
-  const full = () => cols.map((col) => tf.tidy(() => tf.concat(chunks.map((_, c) => embed(col, c)))));
-  return { cols, chunks, embed, full };
 }
-
-const lossOf = (e: tf.Tensor[], scale: number) =>
-  mnrlFromEmbeddings(e[0] as tf.Tensor2D, e[1] as tf.Tensor2D, (e[2] as tf.Tensor2D | undefined) ?? null, scale);
 
 /** The GradCache step: the full batch's MNRL value and the parameter gradients, one mini-batch's tape at a time. */
 export function cachedMnrlValueAndGrads(
@@ -68,35 +53,7 @@ export function cachedMnrlValueAndGrads(
   miniBatchSize: number,
   scale = 20,
 ): CachedValueAndGrads {
-  const { cols, chunks, embed, full: embedAll } = miniBatchEmbedder(encoder, rows, opts, miniBatchSize);
-  // 1. no tape: only the embeddings are kept
-  const full = embedAll();
-  // 2. the loss on the whole batch and its gradient with respect to the embeddings
-  const { value, grads: embGrads } = tf.valueAndGrads((...e: tf.Tensor[]) => lossOf(e, scale))(full);
-  tf.dispose(full);
-  // 3. each mini-batch again, under a tape, pulled by its slice of the cached gradient
-  const acc: tf.NamedTensorMap = {};
-  try {
-    cols.forEach((col, i) => {
-      chunks.forEach(([a, b], c) => {
-        const g = embGrads[i]!.slice([a, 0], [b - a, -1]);
-        const step = tf.variableGrads(() => tf.sum(tf.mul(embed(col, c), g)) as tf.Scalar, vars);
-        g.dispose();
-        step.value.dispose();
-        for (const [name, grad] of Object.entries(step.grads)) {
-          const prev = acc[name];
-          acc[name] = prev ? tf.add(prev, grad) : grad;
-          if (prev) tf.dispose([prev, grad]);
-        }
-      });
-    });
-  } catch (e) {
-    tf.dispose([value, ...Object.values(acc)]);
-    throw e;
-  } finally {
-    tf.dispose(embGrads);
-  }
-  return { value: value as tf.Scalar, grads: acc };
+  return gradCache(mnrlSpec(encoder, rows, opts, miniBatchSize, scale), vars);
 }
 
 /** The 'cached-mnrl' loss: MNRL's columns and value, GradCache's gradients (valueAndGrads). */
@@ -107,7 +64,11 @@ export function cachedMnrlLoss(miniBatchSize = 32, scale = 20): Loss {
     columns: mnrlColumns,
     validateRows: (rows, source) => validateLossRows(loss, rows, source),
     // the value alone (evaluation, tests): the same mini-batches and seeds, no gradients
-    compute: (encoder, rows, opts) => tf.tidy(() => lossOf(miniBatchEmbedder(encoder, rows, opts, miniBatchSize).full(), scale)),
+    compute: (encoder, rows, opts) =>
+      tf.tidy(() => {
+        const spec = mnrlSpec(encoder, rows, opts, miniBatchSize, scale);
+        return spec.loss(embedAll(spec));
+      }),
     valueAndGrads: (encoder, rows, opts, vars) => cachedMnrlValueAndGrads(encoder, rows, opts, vars, miniBatchSize, scale),
   };
   return loss;

@@ -3,6 +3,7 @@ import type { ClipRow } from '../data/clipRows.ts';
 import type { Loss, LossColumn, LossComputeOptions } from './loss.ts';
 import { normalizeRows } from './similarity.ts';
 import { validateLossRows } from './validateRows.ts';
+import { gradCache, miniBatches, type GradCacheSpec } from './gradCache.ts';
 
 /**
  * CLIP's symmetric contrastive loss (HF `clip_loss`, open_clip `ClipLoss` on one device): both embeddings
@@ -58,14 +59,44 @@ export const clipColumns: readonly LossColumn[] = [
   { name: 'image', type: 'text' },
 ];
 
-/** The 'clip' loss over ClipRows, with a CLIP training adapter as the encoder. */
-export function clipLoss(): Loss<ClipEmbedder, ClipRow> {
+/**
+ * GradCache for the clip loss (open_clip's `--accum-freq` feature cache): both towers run `miniBatchSize`
+ * rows at a time, and the logit scale gets its gradient from the full-batch loss.
+ */
+function clipSpec(encoder: ClipEmbedder, rows: readonly ClipRow[], opts: LossComputeOptions, miniBatchSize: number): GradCacheSpec {
+  const pixels = opts.batch?.pixels;
+  if (!pixels) throw new Error('clip loss: the batch has no pixels (the encoder needs a prepareBatch that loads the images)');
+  const chunks = miniBatches(rows.length, miniBatchSize);
+  return {
+    columns: 2,
+    chunks,
+    embed: (col, c) => {
+      const [a, b] = chunks[c]!;
+      if (col === 0)
+        return encoder.embedTexts(
+          rows.slice(a, b).map((r) => r.text),
+          { training: opts.training, seed: opts.seed },
+        );
+      return tf.tidy(() => encoder.embedPixels(pixels.slice([a, 0, 0, 0], [b - a, -1, -1, -1]), { training: opts.training }));
+    },
+    loss: (e) => clipLossFromEmbeddings(e[0]!, e[1]!, encoder.logitScale),
+    direct: encoder.logitScale instanceof tf.Variable ? [encoder.logitScale] : [],
+  };
+}
+
+/** The 'clip' loss over ClipRows, with a CLIP training adapter as the encoder; with `miniBatchSize`, through GradCache. */
+export function clipLoss(miniBatchSize?: number): Loss<ClipEmbedder, ClipRow> {
+  if (miniBatchSize !== undefined) miniBatches(0, miniBatchSize); // validates the size up front
   const loss: Loss<ClipEmbedder, ClipRow> = {
     name: 'clip',
     columns: clipColumns,
     rowsHint: 'the clip loss needs {"text", "image"} rows',
     validateRows: (rows, source) => validateLossRows(loss, rows, source),
     compute: computeClipLoss,
+    ...(miniBatchSize !== undefined && {
+      valueAndGrads: (encoder: ClipEmbedder, rows: readonly ClipRow[], opts: LossComputeOptions, vars: tf.Variable[]) =>
+        gradCache(clipSpec(encoder, rows, opts, miniBatchSize), vars),
+    }),
   };
   return loss;
 }

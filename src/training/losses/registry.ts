@@ -23,7 +23,7 @@ export function registerLoss(name: string, factory: LossFactory): void {
 registerLoss('mnrl', (opts) => mnrlLoss(opts.scale ?? 20));
 registerLoss('cached-mnrl', (opts) => cachedMnrlLoss(opts.miniBatchSize ?? 32, opts.scale ?? 20));
 registerLoss('margin-mse', () => marginMseLoss());
-registerLoss('clip', () => clipLoss());
+registerLoss('clip', (opts) => clipLoss(opts.miniBatchSize));
 
 /**
  * A name known only at run time (a config's) types the loss by the encoder and rows the caller pairs with

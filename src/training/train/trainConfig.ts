@@ -26,7 +26,7 @@ export interface TrainConfig {
   maxGradNorm: number;
   /** mnrl similarity scale */
   scale: number;
-  /** cached-mnrl: rows per forward pass (GradCache); the batch may be far larger; default 32 */
+  /** cached-mnrl (default 32) and clip (unset: one pass): rows per forward pass through GradCache; the batch may be far larger */
   miniBatchSize?: number;
   seed: number;
   shuffle: boolean;
@@ -112,7 +112,8 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { loss: strin
   if (c.steps !== undefined) positiveInt('steps');
   if (c.miniBatchSize !== undefined) {
     positiveInt('miniBatchSize');
-    if (c.loss !== 'cached-mnrl') throw new TrainConfigError(`miniBatchSize: applies to the cached-mnrl loss only (loss is ${c.loss})`);
+    if (c.loss !== 'cached-mnrl' && c.loss !== 'clip')
+      throw new TrainConfigError(`miniBatchSize: applies to the cached-mnrl and clip losses only (loss is ${c.loss})`);
   }
   for (const k of ['lr', 'weightDecay', 'warmupRatio', 'maxGradNorm', 'scale'] as const) nonNegative(k);
   for (const k of ['warmupSteps', 'evalEverySteps', 'checkpointEverySteps', 'seed'] as const) nonNegative(k, true);

@@ -4,7 +4,8 @@ import { folderSource } from '../../../src/cli/folderSource.ts';
 import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 import type { SentenceEncoder } from '../../../src/training/models/sentenceEncoder.ts';
 import type { TrainRow } from '../../../src/training/data/trainRows.ts';
-import { cachedMnrlValueAndGrads, miniBatches } from '../../../src/training/losses/cachedMnrl.ts';
+import { cachedMnrlValueAndGrads } from '../../../src/training/losses/cachedMnrl.ts';
+import { miniBatches } from '../../../src/training/losses/gradCache.ts';
 import { createLoss } from '../../../src/training/losses/registry.ts';
 import { train } from '../../../src/training/train/trainLoop.ts';
 import { resolveTrainConfig } from '../../../src/training/train/trainConfig.ts';
@@ -56,7 +57,7 @@ describe('cached-mnrl (GradCache)', () => {
       [8, 10],
     ]);
     expect(() => miniBatches(10, 0)).toThrow(/mini-batch size must be a positive integer/);
-    expect(() => resolveTrainConfig({ loss: 'mnrl', miniBatchSize: 8 })).toThrow(/miniBatchSize: applies to the cached-mnrl loss only/);
+    expect(() => resolveTrainConfig({ loss: 'mnrl', miniBatchSize: 8 })).toThrow(/miniBatchSize: applies to the cached-mnrl and clip losses only/);
   });
 
   it('equals plain MNRL on the same batch with dropout off: value and every gradient', async () => {
