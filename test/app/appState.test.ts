@@ -268,6 +268,7 @@ describe('TrainState', () => {
     const { lab, client } = makeLab();
     await lab.data.loadBundled();
     lab.config.text.gradCache = true;
+    lab.config.text.noDuplicates = true;
     lab.config.batchSize = 128;
     await lab.config.refreshEstimate(lab.data.summary);
     expect((client.called('estimate').at(-1)!.args[0] as { gradCache?: boolean }).gradCache).toBe(true);

@@ -38,6 +38,8 @@ export class TextConfigPart implements ConfigPart {
    * in the memory of a small one; the mini-batch is the largest the device estimate fits
    */
   gradCache = $state(false);
+  /** sentence-transformers' NO_DUPLICATES batch sampler: no text twice in a batch */
+  noDuplicates = $state(false);
 
   threshold = $state(2);
   hardNegatives = $state(1);
@@ -123,7 +125,7 @@ export class TextConfigPart implements ConfigPart {
     const best = this.bestChoiceApplies()
       ? { ...(this.keepBest && { loadBestModelAtEnd: true }), ...(this.patience > 0 && { earlyStoppingPatience: this.patience }) }
       : {};
-    const base = { ...hyper, maxGradNorm: this.maxGradNorm, seed, ...best };
+    const base = { ...hyper, maxGradNorm: this.maxGradNorm, seed, ...best, ...(this.noDuplicates && { noDuplicates: true }) };
     if (!this.usesGradCache()) return { loss: this.loss(), ...base };
     return { loss: 'cached-mnrl', ...base, miniBatchSize: estimate?.miniBatchSize ?? Math.min(16, hyper.batchSize ?? 16) };
   }

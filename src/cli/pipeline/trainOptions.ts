@@ -25,6 +25,7 @@ export interface TrainHyperFlags {
   miniBatchSize?: string;
   seed?: string;
   shuffle: boolean;
+  batchSampler?: string;
   dropout?: string;
   logJson?: boolean;
   checkpointEvery?: string;
@@ -56,6 +57,7 @@ export function trainOptions(cmd: Command): Command {
     )
     .option('--seed <n>', `shuffling and dropout seed (default ${defaultTrainConfig.seed})`)
     .option('--no-shuffle', 'batch rows in file order')
+    .option('--batch-sampler <s>', 'batch | no-duplicates (no text twice in a batch, sentence-transformers BatchSamplers.NO_DUPLICATES)')
     .option('--dropout <p>', 'override the dropout probabilities in config.json')
     .option('--log-json', 'one JSON event per line on stdout')
     .option('--load-best', 'end with the weights of the best --eval-every evaluation (HF load_best_model_at_end); evaluate on a validation split')
@@ -82,6 +84,8 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
     throw new CliError(`--scheduler must be one of ${schedulerNames.join(', ')}, got "${o.scheduler}"`);
   }
   if (o.epochs !== undefined && o.steps !== undefined) throw new CliError('give --epochs or --steps, not both');
+  if (o.batchSampler !== undefined && o.batchSampler !== 'batch' && o.batchSampler !== 'no-duplicates')
+    throw new CliError(`--batch-sampler must be batch or no-duplicates, got "${o.batchSampler}"`);
   if ((o.loadBest || o.earlyStoppingPatience !== undefined || o.metricForBest !== undefined) && o.evalEvery === undefined)
     throw new CliError(
       '--load-best, --early-stopping-patience and --metric-for-best need --eval-every (with --eval-corpus and --eval-judgments of a validation split)',
@@ -99,6 +103,7 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
     miniBatchSize: int(o.miniBatchSize, '--mini-batch-size', 1),
     seed: int(o.seed, '--seed'),
     shuffle: o.shuffle,
+    noDuplicates: o.batchSampler === 'no-duplicates' || undefined,
     dropout: num(o.dropout, '--dropout'),
     checkpointEverySteps: int(o.checkpointEvery, '--checkpoint-every', 1),
     evalEverySteps: int(o.evalEvery, '--eval-every', 1),

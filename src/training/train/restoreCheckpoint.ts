@@ -19,7 +19,7 @@ export function restoreCheckpoint<R>(
     if (c.config[k] !== config[k]) throw new Error(`resume: ${k} is ${config[k]} but the checkpoint used ${c.config[k]}`);
   }
   // unset and false/0 mean the same (checkpoints from before locks existed have none)
-  for (const k of lockFields) {
+  for (const k of ['noDuplicates', ...lockFields] as const) {
     const [was, is] = [c.config[k] || false, config[k] || false];
     if (was !== is) throw new Error(`resume: ${k} is ${is} but the checkpoint used ${was}`);
   }

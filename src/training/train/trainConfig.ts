@@ -30,6 +30,8 @@ export interface TrainConfig {
   miniBatchSize?: number;
   seed: number;
   shuffle: boolean;
+  /** sentence-transformers' BatchSamplers.NO_DUPLICATES: no text appears twice in a batch (in-batch negatives stay true negatives) */
+  noDuplicates?: boolean;
   /** overrides the model config's hidden and attention dropout when set */
   dropout?: number;
   /** 0 = never (an evaluation still runs at the end when an evaluator is given) */

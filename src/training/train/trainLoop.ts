@@ -54,7 +54,9 @@ export async function train<R = TrainRow>(
   const varList = [...params.values()];
   const paramName = new Map([...params].map(([name, v]) => [v.name, name]));
   const opt = createAdamW(params, { weightDecay: config.weightDecay, noDecay: encoder.noDecay?.bind(encoder) });
-  const cursor = new BatchCursor(rows.length, config.batchSize, config.shuffle, config.seed);
+  // no-duplicates batches key each row by its texts (every string column, as sentence-transformers does)
+  const keys = config.noDuplicates ? (r: number) => Object.values(rows[r] as object).filter((v): v is string => typeof v === 'string') : undefined;
+  const cursor = new BatchCursor(rows.length, config.batchSize, config.shuffle, config.seed, keys);
   const totalSteps = totalTrainingSteps(config, rows.length);
   const schedule = { warmupSteps: resolvedWarmupSteps(config, rows.length), totalSteps };
   let step = 0;

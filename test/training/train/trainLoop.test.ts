@@ -159,6 +159,25 @@ describe('train', () => {
     enc.dispose();
   });
 
+  it('trains with no-duplicates batches, and a resume must keep the sampler', async () => {
+    const enc = await load();
+    // every positive twice: a plain batch of 4 would hold a row's positive as another row's in-batch negative
+    const twice = [...rows, ...rows.map((r) => ({ ...r, query: `${r.query} again` }))];
+    const store = new MemoryCheckpointStore();
+    const res = await train(enc, twice, { loss: 'mnrl', batchSize: 4, steps: 3, noDuplicates: true, checkpointEverySteps: 3 }, { store });
+    expect(res.losses).toHaveLength(3);
+    // ten rows, two positives: no-duplicates batches hold at most two rows, so an epoch has five batches, not three
+    const two = rows.map((r, i) => ({ query: `${r.query} ${i}`, positive: rows[i % 2]!.positive }));
+    const plain = await train(enc, two, { loss: 'mnrl', batchSize: 4, steps: 3 });
+    const nodup = await train(enc, two, { loss: 'mnrl', batchSize: 4, steps: 3, noDuplicates: true });
+    expect([plain.epoch, nodup.epoch]).toEqual([1, 0.6]);
+    const saved = (await store.loadLatest())!;
+    await expect(train(enc, twice, { loss: 'mnrl', batchSize: 4, steps: 5 }, { resume: saved })).rejects.toThrow(
+      /resume: noDuplicates is false but the checkpoint used true/,
+    );
+    enc.dispose();
+  });
+
   it('keeps the best evaluation and stops early when patience runs out, restoring its weights bit for bit', async () => {
     const enc = await load();
     const before = tf.memory().numTensors;
