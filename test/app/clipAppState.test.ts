@@ -143,6 +143,9 @@ describe('ClipConfigState', () => {
     s.clip.unlockedLayers = 2;
     expect(s.trainSettings()).toMatchObject({ lockImage: true, unlockedImageLayers: 2 });
     expect(s.trainSettings().lockText).toBeUndefined();
+    expect(s.trainSettings().noDuplicates).toBeUndefined();
+    s.clip.noDuplicates = true; // the no-duplicates sampler is there for CLIP rows too
+    expect(s.trainSettings()).toMatchObject({ loss: 'clip', noDuplicates: true });
     s.clip.lock = 'text';
     s.clip.unlockedLayers = 0;
     expect(s.clip.locks()).toEqual({ lockText: true });

@@ -12,6 +12,8 @@ export type ClipMode = 'unsupervised' | 'supervised';
 export type TowerLock = 'none' | 'text' | 'image';
 
 export class ClipConfigPart implements ConfigPart {
+  /** the no-duplicates batch sampler: a product's caption or image at most once per batch */
+  noDuplicates = $state(false);
   mode = $state<ClipMode>('unsupervised');
   template = $state('{title} {supplier} {attr_t_product_type}');
   maxProducts = $state<number | null>(null);
@@ -77,7 +79,8 @@ export class ClipConfigPart implements ConfigPart {
   }
 
   trainSettings(hyper: HyperSettings, seed: number): TrainSettings {
-    return { loss: 'clip', ...hyper, scheduler: clipPreset.scheduler, maxGradNorm: clipPreset.maxGradNorm, seed, ...this.locks() };
+    const base = { ...hyper, scheduler: clipPreset.scheduler, maxGradNorm: clipPreset.maxGradNorm, seed, ...this.locks() };
+    return { loss: 'clip', ...base, ...(this.noDuplicates && { noDuplicates: true }) };
   }
 
   runName(): string {
