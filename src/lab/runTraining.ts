@@ -52,6 +52,8 @@ export async function runTraining<R = TrainRow>(
     losses: result.losses,
     elapsedMs: result.elapsedMs,
     message: last === 'nan' ? `the loss became NaN at step ${result.step + 1}; the run stopped and the last good checkpoint is kept` : undefined,
+    ...(result.best && { best: result.best }),
+    ...(result.earlyStopped && { earlyStopped: true }),
     result,
   };
 }

@@ -92,7 +92,7 @@ export abstract class TunedRunHolder<E extends HeldEncoder, Q extends HeldReques
     req: HeldRequest,
     dataName: string | undefined,
     loss: string,
-    metrics: Pick<ModelCardInfo, 'metricsBefore' | 'metricsAfter'>,
+    metrics: Pick<ModelCardInfo, 'metricsBefore' | 'metricsAfter' | 'bestModel'>,
   ): ModelCardInfo {
     return {
       baseModel: req.model.kind === 'files' ? (req.model.id ?? 'local folder') : req.model.id,
@@ -104,6 +104,7 @@ export abstract class TunedRunHolder<E extends HeldEncoder, Q extends HeldReques
       >,
       metricsBefore: metrics.metricsBefore,
       metricsAfter: metrics.metricsAfter,
+      ...(metrics.bestModel && { bestModel: metrics.bestModel }),
     };
   }
 

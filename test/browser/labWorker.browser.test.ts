@@ -64,5 +64,10 @@ describe('trainer worker in Chromium', () => {
       expect(x.metrics['recall@10']).toBeGreaterThan(0.5);
     }
     expect(e.evalProgress).toBe(true);
+    // loadBestModelAtEnd: the outcome and the exported card name the best evaluation (ties: the first)
+    const best = e.evals.reduce((a, b) => (b.metrics['ndcg@10']! > a.metrics['ndcg@10']! ? b : a));
+    expect(e.outcome.best).toMatchObject({ step: best.step, metric: 'ndcg@10' });
+    expect(e.card).toContain('## Checkpoint kept');
+    expect(e.card).toContain(best.step === 6 ? `The last step's weights` : `These are the weights of step ${best.step}`);
   }, 150_000);
 });

@@ -3,7 +3,7 @@
  * IndexedDB checkpoints, Web Lock) through train → pause → Resume from the IndexedDB checkpoint, next to an
  * uninterrupted run of the same request, and reports the final weights of both.
  */
-import { unzipSync } from 'fflate';
+import { strFromU8, unzipSync } from 'fflate';
 import { createLabClient } from '../../src/app/bridge/labClient.ts';
 import { listCheckpoints, openLabDb } from '../../src/storage/index.ts';
 import type { TrainEvent, TrainRequest } from '../../src/lab/api/labApi.ts';
@@ -128,15 +128,19 @@ export async function trainWithEvaluations(endpoint: string) {
     model: { kind: 'hub', id: 'test/tiny', endpoint },
     rows,
     checkpointEverySteps: 0,
-    config: { loss: 'mnrl', batchSize: 4, epochs: 2, lr: 2e-3, seed: 5 },
+    config: { loss: 'mnrl', batchSize: 4, epochs: 2, lr: 2e-3, seed: 5, loadBestModelAtEnd: true },
     evalEverySteps: 2,
     evalQueries: products.slice(0, 6).map((p) => `cheap ${p}`),
   };
   const outcome = await client.train('evals', req, (e) => events.push(e));
+  // the zip's model card names the evaluation whose weights were kept
+  const zip = unzipSync(new Uint8Array(await (await client.exportZip('evals')).arrayBuffer()));
+  const card = strFromU8(Object.entries(zip).find(([name]) => name.endsWith('README.md'))![1]);
   client.dispose();
   return {
     judgedQueries: summary.judgedQueries,
     outcome,
+    card,
     evals: events.flatMap((e) => (e.type === 'eval' ? [e] : [])),
     evalProgress: events.some((e) => e.type === 'progress' && e.progress.phase === 'evaluate'),
   };

@@ -9,7 +9,14 @@
  */
 import type { BackendName, DataSummary, LabClient, LabData, ModelSpec, TrainEvent, TrainOutcome, TrainRequest } from '../../lab/api/labApi.ts';
 import type { ImageSource } from '../../lab/api/clipRequest.ts';
-import { pipelineMethods, trainerMethods, type PipelineWorkerApi, type TrainerRequest, type TrainerWorkerApi } from '../../lab/api/workerMethods.ts';
+import {
+  pipelineMethods,
+  trainerMethods,
+  type ExportCard,
+  type PipelineWorkerApi,
+  type TrainerRequest,
+  type TrainerWorkerApi,
+} from '../../lab/api/workerMethods.ts';
 import { bridgeWorker, type WorkerLike } from './workerBridge.ts';
 import { getRun, openLabDb, updateRun, withRunLock, type LabDb } from '../../storage/index.ts';
 
@@ -38,6 +45,8 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
   let tunedWeights: { runId: string; weights: Uint8Array; model: TrainerRequest['model'] } | undefined;
   const requests = new Map<string, TrainRequest>();
   const metrics: { baseline?: Record<string, number>; tuned?: Record<string, number> } = {};
+  /** per run, its best evaluation as the trainer reported it (the zip's model card names the step kept) */
+  const bestOf = new Map<string, NonNullable<ExportCard['bestModel']>>();
   let db: Promise<LabDb> | undefined;
   const labDb = () => (db ??= openLabDb(opts.dbName));
 
@@ -131,6 +140,7 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
         try {
           const out = await trainer.calls().train(runId, treq, onEvent, signal);
           const { weights, ...outcome } = out;
+          if (out.best) bestOf.set(runId, { ...out.best, kept: Boolean(treq.config.loadBestModelAtEnd), earlyStopped: Boolean(out.earlyStopped) });
           if (out.status === 'done') {
             tunedWeights = { runId, weights, model: treq.model };
             // a pipeline worker not running yet gets the tuned model when it starts (its setup)
@@ -162,7 +172,12 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
     async exportZip(runId: string, card?: { name?: string; description?: string }): Promise<Blob> {
       const req = await requestOf(runId);
       const treq = req && (await trainerRequest(req));
-      const zip = await trainer.calls().exportZip(runId, treq, { ...card, metricsBefore: metrics.baseline, metricsAfter: metrics.tuned });
+      const zip = await trainer.calls().exportZip(runId, treq, {
+        ...card,
+        metricsBefore: metrics.baseline,
+        metricsAfter: metrics.tuned,
+        ...(bestOf.has(runId) && { bestModel: bestOf.get(runId) }),
+      });
       return new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
     },
 

@@ -97,6 +97,9 @@ export interface TrainOutcome {
   losses: number[];
   elapsedMs: number;
   message?: string;
+  /** the best periodic evaluation (with loadBestModelAtEnd the weights are its), and whether patience ran out */
+  best?: { step: number; metric: string; value: number };
+  earlyStopped?: boolean;
 }
 
 // ---------------------------------------------------------------- evaluate / search / export

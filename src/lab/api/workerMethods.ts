@@ -1,3 +1,4 @@
+import type { ModelCardInfo } from '../../training/export/modelCard.ts';
 /**
  * What each worker serves, named once for both sides: the worker exposes exactly these methods of its
  * session (src/workers/exposeSession.ts checks at compile time that the session has them, with these
@@ -54,6 +55,8 @@ export interface ExportCard {
   description?: string;
   metricsBefore?: Record<string, number>;
   metricsAfter?: Record<string, number>;
+  /** the run's best evaluation, for the card's "Checkpoint kept" */
+  bestModel?: ModelCardInfo['bestModel'];
 }
 
 export interface WorkerInit {
