@@ -1,4 +1,4 @@
-import { mineHardNegatives, type MinedNegatives, type MiningScorers } from '../training/data/hardNegatives.ts';
+import { mineHardNegatives, rowsByText, type MinedNegatives, type MiningScorers } from '../training/data/hardNegatives.ts';
 import type { JudgedQuery } from '../training/data/supervised.ts';
 import { Bm25Index } from '../training/eval/bm25.ts';
 import { normalizeRows, unit } from '../training/eval/topk.ts';
@@ -55,8 +55,7 @@ export async function mineJudged(
   const rangeMin = (req.rankFrom ?? 3) - 1;
   const wanted = req.hardNegatives ?? 1;
   // never a negative: a judged-relevant product, or any product whose text is one of the query's positives'
-  const rowsOfText = new Map<string, number[]>();
-  data.texts.forEach((t, r) => rowsOfText.set(t, [...(rowsOfText.get(t) ?? []), r]));
+  const rowsOfText = rowsByText(data.texts);
   const banned = queries.map((q) => new Set([...q.relevant, ...q.positives.flatMap((p) => rowsOfText.get(data.texts[p]!) ?? [])]));
   deps.onProgress?.({ phase: 'mine', done: 0, total: queries.length, unit: 'items' });
   const mined = await mineHardNegatives(

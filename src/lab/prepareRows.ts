@@ -10,7 +10,8 @@ import { generateOfflineQueriesReport } from '../training/data/offlineQueries.ts
 import { mineCandidates } from '../training/data/mining.ts';
 import { genqRows, marginRows, type LabelQuery, type LabelStats } from '../training/data/gplLabels.ts';
 import { describeUnknown, judgedQueries, splitByQuery, supervisedRows } from '../training/data/supervised.ts';
-import { normalizeQuery, type Query } from '../training/data/queries.ts';
+import type { Query } from '../training/data/queries.ts';
+import { relevantRowsByQuery } from '../training/data/judgments.ts';
 import { preview } from '../training/data/corpus.ts';
 import { normalizeRows } from '../training/eval/topk.ts';
 import { mineJudged, type MiningDeps } from './mineJudged.ts';
@@ -88,13 +89,9 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
   let candidates: Int32Array[] = queries.map(() => new Int32Array(0));
   if (mineNegatives) {
     // Products judged relevant for the same query text must not become its negatives.
-    const relevant = new Map<string, Set<number>>();
-    for (const [q, judged] of data.judgments ?? []) {
-      const rows = [...judged].filter(([id, r]) => r >= 2 && data.rowOf.has(id)).map(([id]) => data.rowOf.get(id)!);
-      relevant.set(normalizeQuery(q).toLowerCase(), new Set(rows));
-    }
+    const relevantFor = relevantRowsByQuery(data.judgments, data.rowOf);
     const exclude = queries.map((q) => {
-      const s = new Set(relevant.get(normalizeQuery(q.text).toLowerCase()) ?? []);
+      const s = relevantFor(q.text);
       const r = source(q);
       if (r !== undefined) s.add(r);
       return s;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { parseTrainRows } from '../../training/data/trainRows.ts';
 import { formatTrainRows } from '../../training/data/rowsFile.ts';
-import { parseJudgments } from '../../training/data/judgments.ts';
+import { parseJudgments, relevantRowsByQuery } from '../../training/data/judgments.ts';
 import { mineHardNegatives, type HardNegativeOptions, type MiningScorers, type NegativeSource } from '../../training/data/hardNegatives.ts';
 import { Bm25Index } from '../../training/eval/bm25.ts';
 import { normalizeRows, unit } from '../../training/eval/topk.ts';
@@ -93,20 +93,16 @@ export function mineCommand(program: Command) {
       const opts = miningOptions(o);
       const rows = parseTrainRows(await readTextFile(o.data), o.data);
       const corpus = await readCorpusTexts(o.corpus, o.textTemplate);
-      const rowOf = new Map(corpus.ids.map((id, r) => [id, r]));
-      const relevant = new Map<string, Set<number>>();
+      let relevantFor: ((q: string) => Set<number>) | undefined;
       if (o.judgments) {
-        const threshold = parseNumber(o.relevance, '--relevance');
         const parsed = parseJudgments(await readTextFile(o.judgments), o.judgments);
         parsed.warnings.forEach(warn);
-        for (const [q, judged] of parsed.judgments)
-          relevant.set(q.toLowerCase(), new Set([...judged].filter(([id, r]) => r >= threshold && rowOf.has(id)).map(([id]) => rowOf.get(id)!)));
+        const rowOf = new Map(corpus.ids.map((id, r) => [id, r]));
+        relevantFor = relevantRowsByQuery(parsed.judgments, rowOf, parseNumber(o.relevance, '--relevance'));
       }
       const scorers: MiningScorers = { ...(opts.source !== 'dense' && { bm25: new Bm25Index(corpus.texts) }) };
       const run = async () => {
-        const mined = await mineHardNegatives(rows, corpus.texts, scorers, { ...opts, examples: 10 }, (i) =>
-          relevant.get(rows[i]!.query.toLowerCase()),
-        );
+        const mined = await mineHardNegatives(rows, corpus.texts, scorers, { ...opts, examples: 10 }, (i) => relevantFor?.(rows[i]!.query));
         await writeFile(o.output, formatTrainRows(mined.rows));
         if (o.stats) await writeFile(o.stats, `${JSON.stringify({ stats: mined.stats, examples: mined.examples }, null, 1)}\n`);
         const s = mined.stats;

@@ -2,12 +2,12 @@
  * The steps shared by `ftlab prepare gpl` and `ftlab gpl`: queries → mined candidates → labelled rows.
  * Each step reads and writes plain JSONL so the work folder can be inspected and resumed.
  */
-import { parseQueries, formatQueriesJsonl, normalizeQuery, type Query } from '../../training/data/queries.ts';
+import { parseQueries, formatQueriesJsonl, type Query } from '../../training/data/queries.ts';
 import { mineCandidates, resolveRankRange } from '../../training/data/mining.ts';
 import { genqRows, marginRows, type LabelQuery, type LabelStats } from '../../training/data/gplLabels.ts';
 import { normalizeRows } from '../../training/eval/topk.ts';
 import { preview } from '../../training/data/corpus.ts';
-import type { Judgments } from '../../training/data/judgments.ts';
+import { relevantRowsByQuery, type Judgments } from '../../training/data/judgments.ts';
 import type { TrainRow } from '../../training/data/trainRows.ts';
 import type { TextEncoderLike } from '../../training/eval/evaluator.ts';
 import { resolveModelSource } from '../folderSource.ts';
@@ -88,12 +88,7 @@ export async function mineQueries(
       source: q.sourceDocId === undefined ? undefined : corpus.rowOf.get(q.sourceDocId),
       candidates: new Int32Array(0),
     }));
-  const relevant = new Map<string, Set<number>>();
-  for (const [q, judged] of judgments ?? []) {
-    const rows = [...judged].filter(([id, r]) => r >= (o.relevance ?? 2) && corpus.rowOf.has(id)).map(([id]) => corpus.rowOf.get(id)!);
-    const key = normalizeQuery(q).toLowerCase();
-    relevant.set(key, new Set([...(relevant.get(key) ?? []), ...rows]));
-  }
+  const relevantFor = relevantRowsByQuery(judgments, corpus.rowOf, o.relevance ?? 2);
   const batchSize = o.batchSize ?? 32;
   const corpusVecs = await encoder.encode(corpus.texts, { batchSize, onProgress: progressReporter('mine: embed corpus') });
   const queryVecs = await encoder.encode(
@@ -101,7 +96,7 @@ export async function mineQueries(
     { batchSize, onProgress: progressReporter('mine: embed queries') },
   );
   const exclude = kept.map((q) => {
-    const s = new Set(relevant.get(normalizeQuery(q.text).toLowerCase()) ?? []);
+    const s = relevantFor(q.text);
     if (q.sourceDocId !== undefined) s.add(corpus.rowOf.get(q.sourceDocId)!);
     return s;
   });

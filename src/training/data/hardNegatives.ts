@@ -14,7 +14,7 @@
  * Output: one (query, positive, negative) row per negative, as the default 'triplet' output format does.
  */
 import type { Bm25Index } from '../eval/bm25.ts';
-import { dot, type NormalizedMatrix } from '../eval/topk.ts';
+import { dot, topRows, type NormalizedMatrix } from '../eval/topk.ts';
 import { matMulTopK } from '../eval/matMulTopK.ts';
 import { Rng } from '../random/rng.ts';
 import type { TrainRow } from './trainRows.ts';
@@ -102,6 +102,17 @@ function checkOptions(o: HardNegativeOptions, s: MiningScorers) {
   return { source, rangeMin, rangeMax, num: int(o.numNegatives ?? 3, 'numNegatives', 1), sampling: o.sampling ?? 'top' };
 }
 
+/** Corpus rows by text: products sharing a text (duplicates) are one positive as far as negatives go. */
+export function rowsByText(texts: readonly string[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  texts.forEach((t, r) => {
+    const rows = out.get(t);
+    if (rows) rows.push(r);
+    else out.set(t, [r]);
+  });
+  return out;
+}
+
 /** The first failing filter of a candidate scored `s` against the positive's `p`, if any. */
 export function filterReason(s: number, p: number, o: HardNegativeOptions): FilterReason | undefined {
   if (o.maxScore !== undefined && s > o.maxScore) return 'maxScore';
@@ -120,8 +131,7 @@ export async function mineHardNegatives(
 ): Promise<MinedNegatives> {
   const { source, rangeMin, rangeMax, num, sampling } = checkOptions(opts, scorers);
   const scoredBy = scorers.crossEncoder ? 'cross-encoder' : source === 'bm25' ? 'bm25' : 'dense';
-  const rowsOfText = new Map<string, number[]>();
-  corpusTexts.forEach((t, r) => rowsOfText.set(t, [...(rowsOfText.get(t) ?? []), r]));
+  const rowsOfText = rowsByText(corpusTexts);
   const stats: MiningStats = {
     queries: rows.length,
     candidates: 0,
@@ -136,10 +146,9 @@ export async function mineHardNegatives(
     scoredBy,
   };
   // deep enough that rangeMax candidates survive the exclusions
-  const depth = Math.min(
-    corpusTexts.length,
-    rangeMax + Math.max(0, ...rows.map((r, i) => (exclude?.(i)?.size ?? 0) + (rowsOfText.get(r.positive)?.length ?? 0))),
-  );
+  let deepest = 0;
+  rows.forEach((r, i) => (deepest = Math.max(deepest, (exclude?.(i)?.size ?? 0) + (rowsOfText.get(r.positive)?.length ?? 0))));
+  const depth = Math.min(corpusTexts.length, rangeMax + deepest);
   const denseHits = source !== 'bm25' ? await matMulTopK(scorers.dense!.queries, scorers.dense!.corpus, depth, { signal: opts.signal }) : undefined;
   const rng = new Rng(opts.seed ?? 42);
   const out: TrainRow[] = [];
@@ -151,7 +160,9 @@ export async function mineHardNegatives(
     const { query, positive } = rows[i]!;
     const lists: ArrayLike<number>[] = [];
     if (denseHits) lists.push(denseHits[i]!.indices);
-    if (source !== 'dense') lists.push(scorers.bm25!.search(query, depth).indices);
+    // BM25 scores the whole corpus once per query: its ranking, and the candidates' scores when it is the scorer
+    const lexical = source !== 'dense' ? scorers.bm25!.scores(query) : undefined;
+    if (lexical) lists.push(topRows(lexical, depth, (v) => v > 0).indices);
     const seen = new Set<number>();
     for (let r = 0; r < depth; r++) for (const l of lists) if (r < l.length) seen.add(l[r]!);
     const banned = new Set([...(exclude?.(i) ?? []), ...(rowsOfText.get(positive) ?? [])]);
@@ -171,8 +182,7 @@ export async function mineHardNegatives(
       scores = candidates.map((r) => dot(q, corpus.data.subarray(r * corpus.dim, (r + 1) * corpus.dim), corpus.dim));
       positiveScore = dot(q, positives[i]!, corpus.dim);
     } else {
-      const all = scorers.bm25!.scores(query);
-      scores = candidates.map((r) => all[r]!);
+      scores = candidates.map((r) => lexical![r]!);
       positiveScore = scorers.bm25!.scoreText(query, positive);
     }
     stats.meanPositiveScore += positiveScore / rows.length;

@@ -5,6 +5,7 @@
  * get an error that says what is missing rather than a guess at how to combine raters.
  */
 import Papa from 'papaparse';
+import { normalizeQuery } from './queries.ts';
 
 /** query text -> (docid -> rating); docids absent from a query's map are unjudged (rating 0). */
 export type Judgments = Map<string, Map<string, number>>;
@@ -114,4 +115,24 @@ export function countRelevant(judged: ReadonlyMap<string, number>, threshold: nu
   let n = 0;
   for (const r of judged.values()) if (r >= threshold) n++;
   return n;
+}
+
+/**
+ * The corpus rows judged relevant (rating ≥ threshold) for a query, matched on the query with whitespace
+ * collapsed and case folded: what mining must never turn into the query's negatives. Each call returns a
+ * fresh set the caller may add to (a query's own source product).
+ */
+export function relevantRowsByQuery(
+  judgments: Judgments | undefined,
+  rowOf: ReadonlyMap<string, number>,
+  threshold = 2,
+): (query: string) => Set<number> {
+  const key = (q: string) => normalizeQuery(q).toLowerCase();
+  const relevant = new Map<string, Set<number>>();
+  for (const [q, judged] of judgments ?? []) {
+    const set = relevant.get(key(q)) ?? new Set<number>();
+    for (const [id, rating] of judged) if (rating >= threshold && rowOf.has(id)) set.add(rowOf.get(id)!);
+    relevant.set(key(q), set);
+  }
+  return (q) => new Set(relevant.get(key(q)) ?? []);
 }

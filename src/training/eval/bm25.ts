@@ -91,7 +91,10 @@ export class Bm25Index {
   }
 
   idf(term: string): number {
-    const df = this.docFreq(term);
+    return this.idfOf(this.docFreq(term));
+  }
+
+  private idfOf(df: number): number {
     return Math.log(1 + (this.size - df + 0.5) / (df + 0.5));
   }
 
@@ -103,7 +106,7 @@ export class Bm25Index {
       if (t === undefined) continue;
       const docs = this.postingDocs[t]!;
       const tfs = this.postingTfs[t]!;
-      const idf = Math.log(1 + (this.size - docs.length + 0.5) / (docs.length + 0.5));
+      const idf = this.idfOf(docs.length);
       for (let i = 0; i < docs.length; i++) {
         const tf = tfs[i]!;
         out[docs[i]!] += (idf * tf) / (tf + this.lengthNorm[docs[i]!]!);

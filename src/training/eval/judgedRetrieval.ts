@@ -76,7 +76,12 @@ export async function rankAndScore(
   onProgress?.({ phase: 'search', done: 0, total: queries.length });
   const hits = await matMulTopK(queryVecs, normalizeRows(corpusVecs), rankingDepth(run.metrics), { signal });
   onProgress?.({ phase: 'search', done: queries.length, total: queries.length });
-  const rankings = new Map(queries.map((q, i) => [q, Array.from(hits[i]!.indices, (r) => ids[r]!)]));
+  return scoreHits(hits, run);
+}
+
+/** The run's queries' rankings (corpus rows, best first, aligned with run.queries) scored with the graded metrics. */
+export function scoreHits(hits: readonly { indices: ArrayLike<number> }[], run: JudgedRun): EvaluationResult {
+  const rankings = new Map(run.queries.map((q, i) => [q, Array.from(hits[i]!.indices, (r) => run.ids[r]!)]));
   const summary = computeMetrics(rankings, run.judgments, run.metrics);
   return { metrics: summary.metrics, queries: summary.queries, skippedQueries: summary.skippedQueries, warnings: [...run.warnings] };
 }

@@ -7,8 +7,8 @@ import type { Judgments } from '../data/judgments.ts';
 import type { Bm25Index } from './bm25.ts';
 import type { EncodeOptions, EvaluateOptions, EvaluationResult } from './evaluator.ts';
 import { hybridTop, type HybridOptions } from './hybridRanking.ts';
-import { judgedQueries, unretrievableJudged } from './judgedRetrieval.ts';
-import { computeMetrics, rankingDepth, type MetricOptions } from './metrics.ts';
+import { judgedQueries, scoreHits, unretrievableJudged } from './judgedRetrieval.ts';
+import { rankingDepth, type MetricOptions } from './metrics.ts';
 import type { NormalizedMatrix, RowHits } from './topk.ts';
 
 /** The dense half of a hybrid: a model's unit query vectors and its unit corpus matrix (a RetrievalIndex is one). */
@@ -57,7 +57,5 @@ export async function evaluateRanking(
   const queries = judgedQueries(judgments, threshold, 'doc');
   const { warnings } = unretrievableJudged(judgments, new Set(ids), threshold, 'docid(s) are not in the corpus');
   const hits = await rankQueries(source, bm25, queries, rankingDepth(metricOpts), opts);
-  const rankings = new Map(queries.map((q, i) => [q, Array.from(hits[i]!.indices, (r) => ids[r]!)]));
-  const summary = computeMetrics(rankings, judgments, metricOpts);
-  return { metrics: summary.metrics, queries: summary.queries, skippedQueries: summary.skippedQueries, warnings };
+  return scoreHits(hits, { ids, queries, judgments, metrics: metricOpts, warnings, corpusItems: 'docs' });
 }

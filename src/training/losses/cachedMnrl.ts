@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainRow } from '../data/trainRows.ts';
-import { embedColumn, type Loss, type LossComputeOptions, type TextEmbedder } from './loss.ts';
+import { embedColumn, type Loss, type LossComputeOptions, type TextEmbedder, type ValueAndGrads } from './loss.ts';
 import { mnrlColumns, mnrlFromEmbeddings } from './mnrl.ts';
 import { validateLossRows } from './validateRows.ts';
 import { embedAll, gradCache, miniBatches, type GradCacheSpec } from './gradCache.ts';
@@ -13,11 +13,6 @@ import { embedAll, gradCache, miniBatches, type GradCacheSpec } from './gradCach
  * (sentence-transformers replays the RNG state for the same reason). Those masks are not the ones a plain
  * MNRL forward of the whole batch draws, exactly as in sentence-transformers.
  */
-export interface CachedValueAndGrads {
-  value: tf.Scalar;
-  /** by variable name, like tf.variableGrads */
-  grads: tf.NamedTensorMap;
-}
 
 const columns = ['query', 'positive', 'negative'] as const;
 
@@ -52,7 +47,7 @@ export function cachedMnrlValueAndGrads(
   vars: tf.Variable[],
   miniBatchSize: number,
   scale = 20,
-): CachedValueAndGrads {
+): ValueAndGrads {
   return gradCache(mnrlSpec(encoder, rows, opts, miniBatchSize, scale), vars);
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { ValueAndGrads } from './loss.ts';
 
 /**
  * The GradCache step (Gao et al. 2021) for any loss over per-column embeddings:
@@ -43,7 +44,7 @@ function accumulate(acc: tf.NamedTensorMap, grads: tf.NamedTensorMap) {
   }
 }
 
-export function gradCache(spec: GradCacheSpec, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+export function gradCache(spec: GradCacheSpec, vars: tf.Variable[]): ValueAndGrads {
   const full = embedAll(spec);
   const acc: tf.NamedTensorMap = {};
   const direct = (spec.direct ?? []).filter((v) => vars.includes(v));

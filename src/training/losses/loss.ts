@@ -33,6 +33,12 @@ export interface LossColumn {
   optional?: boolean;
 }
 
+/** A loss value and the gradients of the trained variables, keyed by variable name as tf.variableGrads returns them. */
+export interface ValueAndGrads {
+  value: tf.Scalar;
+  grads: tf.NamedTensorMap;
+}
+
 /** A loss over rows of type R computed with an encoder of type E (text losses: TextEmbedder and TrainRow). */
 export interface Loss<E = TextEmbedder, R = TrainRow> {
   name: string;
@@ -47,7 +53,7 @@ export interface Loss<E = TextEmbedder, R = TrainRow> {
    * The value and the gradients of `vars` (by variable name, as tf.variableGrads returns them) when the loss
    * computes them itself (GradCache: several tapes per step); otherwise the loop differentiates compute().
    */
-  valueAndGrads?(encoder: E, rows: readonly R[], opts: LossComputeOptions, vars: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap };
+  valueAndGrads?(encoder: E, rows: readonly R[], opts: LossComputeOptions, vars: tf.Variable[]): ValueAndGrads;
 }
 
 export interface LossOptions {
