@@ -1,12 +1,14 @@
 /**
  * Where a MiniLM-L6 MNRL train step's time goes on Node wasm: tf.profile over one step (after a warm-up),
  * kernel time grouped by op family, and what is left (JS dispatch, tape and gradient bookkeeping).
- *   npx tsx bench/profileStep.ts [--checkpoint on|off] [--batch 32] [--seq 32]
+ *   npx tsx bench/profileStep.ts [--checkpoint on|off] [--batch 32] [--seq 32] [--config path/to/config.json]
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { initNodeBackend, backendThreads } from '../src/cli/nodeBackend.ts';
 import { BertModel } from '../src/training/models/bert/bert.ts';
+import type { BertConfig } from '../src/training/models/bert/bertConfig.ts';
 import { pool } from '../src/training/models/pooling.ts';
 import { mnrlFromEmbeddings } from '../src/training/losses/mnrl.ts';
 import { AdamW } from '../src/training/optim/adamw.ts';
@@ -15,20 +17,27 @@ import { Rng } from '../src/training/random/rng.ts';
 import { miniLmConfig, syntheticBatch } from './textBench.ts';
 
 const { values } = parseArgs({
-  options: { checkpoint: { type: 'string', default: 'on' }, batch: { type: 'string', default: '32' }, seq: { type: 'string', default: '32' } },
+  options: {
+    checkpoint: { type: 'string', default: 'on' },
+    batch: { type: 'string', default: '32' },
+    seq: { type: 'string', default: '32' },
+    config: { type: 'string' },
+  },
 });
 await initNodeBackend('wasm');
 const B = Number(values.batch);
 const S = Number(values.seq);
 const checkpoint = values.checkpoint !== 'off';
-const model = BertModel.fromWeights(miniLmConfig, randomBertWeights(miniLmConfig, { seed: 1 }));
+// a Hugging Face config.json (e.g. a from-scratch model's) instead of MiniLM-L6's shape
+const config: BertConfig = values.config ? { ...miniLmConfig, ...JSON.parse(readFileSync(values.config, 'utf8')) } : miniLmConfig;
+const model = BertModel.fromWeights(config, randomBertWeights(config, { seed: 1 }));
 const params = model.trainableParams();
 const names = [...params.keys()];
 const byVar = new Map(names.map((n) => [params.get(n)!.name, n]));
 const opt = new AdamW(params);
 const rng = new Rng(1);
-const x = syntheticBatch(rng, miniLmConfig, B, S);
-const y = syntheticBatch(rng, miniLmConfig, B, S);
+const x = syntheticBatch(rng, config, B, S);
+const y = syntheticBatch(rng, config, B, S);
 
 const groups: [string, RegExp][] = [
   ['matMul', /MatMul/],

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { BertModel } from '../../../src/training/models/bert/bert.ts';
+import { BertModel, CHECKPOINT_MIN_BYTES, checkpointPaysOff } from '../../../src/training/models/bert/bert.ts';
+import { bertDefaults } from '../../../src/training/models/bert/bertConfig.ts';
 import { pool } from '../../../src/training/models/pooling.ts';
 import { randomBertWeights } from '../../../src/training/init/randomBert.ts';
 import { batchTensors, tinyBertConfig, tokenBatch } from '../../helpers/reference.ts';
@@ -64,5 +65,26 @@ describe('gradient checkpointing of BERT layers', () => {
       tf.dispose([value, ...Object.values(grads)]);
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('checkpoints by default only when the kept intermediates would be large', () => {
+    const scratch = { ...bertDefaults, hidden_size: 128, intermediate_size: 512, num_hidden_layers: 2, num_attention_heads: 4 };
+    const miniLm = { ...bertDefaults, hidden_size: 384, intermediate_size: 1536, num_hidden_layers: 6, num_attention_heads: 12 };
+    expect(checkpointPaysOff(scratch, 64, 24)).toBe(false);
+    expect(checkpointPaysOff(miniLm, 16, 32)).toBe(true);
+    // the threshold itself: per token (10·384 + 2·1536 + 3·12·S) floats per layer
+    const bytes = (B: number, S: number) => B * S * (10 * 384 + 2 * 1536 + 36 * S) * 4 * 6;
+    const B = Math.floor(CHECKPOINT_MIN_BYTES / bytes(1, 32));
+    expect(checkpointPaysOff(miniLm, B, 32)).toBe(false);
+    expect(checkpointPaysOff(miniLm, B + 1, 32)).toBe(true);
+    // the unset option follows the estimate: a tiny model's default forward is the plain tape's, bit for bit
+    const plain = step(false, 21);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(pool(model.forward(inputs, { training: true, seed: 21 }), inputs.attentionMask, 'mean'), w)) as tf.Scalar,
+      vars,
+    );
+    expect(value.dataSync()[0]).toBe(plain.loss);
+    for (const [k, g] of Object.entries(grads)) expect(Array.from(g.dataSync())).toEqual(Array.from(plain.grads[k]!));
+    tf.dispose([value, ...Object.values(grads)]);
   });
 });

@@ -25,10 +25,25 @@ export interface ForwardOptions {
   /** makes the dropout masks of a training step reproducible */
   seed?: number;
   /**
-   * recompute each layer's forward in the backward pass instead of keeping its intermediates (default: on
-   * when training); costs about one extra forward, saves most of the backward's memory
+   * recompute each layer's forward in the backward pass instead of keeping its intermediates; costs about
+   * one extra forward, saves most of the backward's memory. Default when training: on when the kept
+   * intermediates would be large (`checkpointPaysOff`).
    */
   checkpoint?: boolean;
+}
+
+/** Above this much kept activation memory per forward, recomputing layers is worth its extra forward. */
+export const CHECKPOINT_MIN_BYTES = 64 * 2 ** 20;
+
+/**
+ * Whether a training forward of B×S tokens should checkpoint its layers: an estimate of the float32
+ * intermediates the tape keeps per layer (about ten [B,S,H] tensors, two [B,S,intermediate] ones and three
+ * [B,heads,S,S] ones). A 2-layer, 128-wide model at batch 64 keeps a few MB, and skipping the recompute
+ * makes its step about 20% faster; MiniLM-L6 at batch 16 × 32 tokens keeps about 100 MB and checkpoints.
+ */
+export function checkpointPaysOff(c: BertConfig, B: number, S: number): boolean {
+  const perToken = 10 * c.hidden_size + 2 * c.intermediate_size + 3 * c.num_attention_heads * S;
+  return B * S * perToken * 4 * c.num_hidden_layers > CHECKPOINT_MIN_BYTES;
 }
 
 export interface BertModelOptions {
@@ -112,7 +127,8 @@ export class BertModel {
       let h = layerNorm(emb, p, 'embeddings.LayerNorm', c.layer_norm_eps) as tf.Tensor3D;
       if (d) h = dropout(h, d.hidden, d) as tf.Tensor3D;
       const maskAdd = tf.reshape(tf.mul(tf.sub(1, tf.cast(x.attentionMask, 'float32')), FLOAT32_MIN), [B, 1, 1, S]);
-      const layer = opts.training && opts.checkpoint !== false ? checkpointedBertLayer : bertLayer;
+      const checkpoint = opts.checkpoint ?? checkpointPaysOff(c, B, S);
+      const layer = opts.training && checkpoint ? checkpointedBertLayer : bertLayer;
       for (let l = 0; l < c.num_hidden_layers; l++) h = layer(h, maskAdd, c, p, `encoder.layer.${l}`, d);
       return h;
     });
