@@ -5,7 +5,7 @@ import { clipPreset, clipScratchLr, curatedClipModels } from '../../src/app/lib/
 import { clipSnippets } from '../../src/app/lib/clipSnippets.ts';
 import { steps, whyFor } from '../../src/app/lib/kataText.ts';
 import type { ImageSource, ImageSummary } from '../../src/lab/api/clipRequest.ts';
-import type { DataSummary, Estimate, Progress } from '../../src/lab/api/labApi.ts';
+import type { DataSummary, Estimate, EstimateRequest, Progress } from '../../src/lab/api/labApi.ts';
 
 const summary = (p: Partial<ImageSummary> = {}): ImageSummary => ({
   products: 10,
@@ -113,7 +113,7 @@ function clipState(fits = true) {
   const client: ConfigClient = {
     estimate: async (r) => {
       calls.push(r);
-      return est(fits);
+      return { ...est(fits), ...(r.gradCache && { miniBatchSize: 4 }) };
     },
     inspectModel: async (spec) => {
       calls.push(spec);
@@ -135,6 +135,16 @@ describe('ClipConfigState', () => {
     expect(plan.train.config).toMatchObject({ loss: 'clip', lr: 1e-5, batchSize: 8, weightDecay: 0.1, warmupRatio: 0.1, scheduler: 'cosine' });
     expect(plan.images).toEqual({ kind: 'urls', field: 'img_500x500' });
     expect(plan.name).toBe('CLIP unsupervised · wkcn/TinyCLIP-ViT-8M-16-Text-3M-YFCC15M');
+  });
+
+  it('trains the CLIP loss through GradCache when asked, with the mini-batch the estimate picked', async () => {
+    const { s, calls } = clipState();
+    expect(s.trainSettings().miniBatchSize).toBeUndefined();
+    s.clip.gradCache = true;
+    s.batchSize = 128;
+    await s.refreshEstimate(data);
+    expect((calls.at(-1) as EstimateRequest).gradCache).toBe(true);
+    expect(s.trainSettings()).toMatchObject({ loss: 'clip', batchSize: 128, miniBatchSize: 4 });
   });
 
   it('maps the lock choice to open_clip lock fields and swaps the lr for a scratch CLIP', () => {

@@ -194,4 +194,16 @@ describe('CLIP estimate and refusal', () => {
     expect(tiny.fits).toBe(false);
     expect(tiny.reason).toMatch(/lock a tower/);
   });
+
+  it('with GradCache, a batch of 256 pairs plain training cannot hold fits, at the largest mini-batch that does', () => {
+    const budget = { backend: 'wasm' as const, memoryBudgetBytes: 3 * 2 ** 30 };
+    const plain = estimateClipRun({ model: vitB32, batchSize: 256, rows: 2560 }, budget);
+    const cached = estimateClipRun({ model: vitB32, batchSize: 256, rows: 2560, gradCache: true }, budget);
+    expect(plain.fits).toBe(false);
+    expect(cached).toMatchObject({ fits: true, totalSteps: 10 });
+    expect(cached.miniBatchSize).toBeGreaterThanOrEqual(4);
+    expect(cached.reason).toMatch(new RegExp(`batch 256 in mini-batches of ${cached.miniBatchSize}`));
+    // the second forward of every mini-batch costs compute
+    expect(cached.secondsPerStep).toBeGreaterThan(plain.secondsPerStep);
+  });
 });

@@ -3,7 +3,7 @@
  * (open_clip's lock-text / lock-image with the last N layers unlocked), the tiny scratch CLIP and the kata's
  * CLIP preset.
  */
-import type { DataSummary, ImageSummary, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
+import type { DataSummary, Estimate, ImageSummary, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
 import { clipPreset, clipScratchDefaults, clipScratchLr, clipScratchShape, curatedClipModels } from '../lib/clipModels.ts';
 import type { HyperSettings, RunDefaults } from './runChoices.svelte.ts';
 import type { ConfigPart, InspectedShape } from './configPart.ts';
@@ -14,6 +14,11 @@ export type TowerLock = 'none' | 'text' | 'image';
 export class ClipConfigPart implements ConfigPart {
   /** the no-duplicates batch sampler: a product's caption or image at most once per batch */
   noDuplicates = $state(false);
+  /**
+   * GradCache for the CLIP loss: both towers embed the batch in mini-batches (the largest the device estimate
+   * fits), so a batch of hundreds of pairs fits in the memory of a small one
+   */
+  gradCache = $state(false);
   mode = $state<ClipMode>('unsupervised');
   template = $state('{title} {supplier} {attr_t_product_type}');
   maxProducts = $state<number | null>(null);
@@ -63,7 +68,11 @@ export class ClipConfigPart implements ConfigPart {
 
   /** a tower locked whole keeps no gradients or AdamW state */
   estimateOptions() {
-    return { lockText: this.lock === 'text' && this.unlockedLayers === 0, lockImage: this.lock === 'image' && this.unlockedLayers === 0 };
+    return {
+      lockText: this.lock === 'text' && this.unlockedLayers === 0,
+      lockImage: this.lock === 'image' && this.unlockedLayers === 0,
+      ...(this.gradCache && { gradCache: true }),
+    };
   }
 
   prepareRequest(seed: number): PrepareRequest {
@@ -78,9 +87,10 @@ export class ClipConfigPart implements ConfigPart {
     return {};
   }
 
-  trainSettings(hyper: HyperSettings, seed: number): TrainSettings {
+  trainSettings(hyper: HyperSettings, seed: number, estimate?: Estimate | null): TrainSettings {
     const base = { ...hyper, scheduler: clipPreset.scheduler, maxGradNorm: clipPreset.maxGradNorm, seed, ...this.locks() };
-    return { loss: 'clip', ...base, ...(this.noDuplicates && { noDuplicates: true }) };
+    const mini = this.gradCache && { miniBatchSize: estimate?.miniBatchSize ?? Math.min(16, hyper.batchSize ?? 16) };
+    return { loss: 'clip', ...base, ...(this.noDuplicates && { noDuplicates: true }), ...mini };
   }
 
   runName(): string {

@@ -37,8 +37,8 @@ export interface EstimateRequest {
   /** text families: columns per row, 2 for (query, positive), 3 with a negative; default 3 */
   textsPerRow?: number;
   /**
-   * text families: train with GradCache (cached-mnrl): one column's mini-batch is in memory at a time; the
-   * estimate picks the largest power-of-two mini-batch (≤ 64, ≤ the batch) that fits and reports it
+   * train with GradCache (cached-mnrl, or the CLIP loss's mini-batches): one mini-batch's activations are in
+   * memory at a time; the estimate picks the largest power-of-two mini-batch (≤ 64, ≤ the batch) that fits and reports it
    */
   gradCache?: boolean;
   /** text-image families: frozen towers keep no gradients or AdamW state */
@@ -95,6 +95,26 @@ export interface RunCost {
   fitsReason(budget: string): string;
   /** appended to the buffer refusal after the adapter limit */
   bufferHint: string;
+}
+
+/** One family's estimate of a training pass; `mini` is GradCache's mini-batch, when it trains through one. */
+export type EstimatePass = (req: EstimateRequest, device: DeviceLimits, mini?: number) => Estimate;
+
+/**
+ * A family's run estimate from its pass estimate: without GradCache the plain pass; with it the largest
+ * power-of-two mini-batch (≤ 64, ≤ the batch) whose estimate fits, the smallest (1) when none does,
+ * reported as `miniBatchSize`.
+ */
+export function withGradCache(pass: EstimatePass): (req: EstimateRequest, device: DeviceLimits) => Estimate {
+  return (req, device) => {
+    if (!req.gradCache) return pass(req, device);
+    let mini = 1;
+    while (mini * 2 <= Math.min(64, req.batchSize)) mini *= 2;
+    for (; ; mini /= 2) {
+      const est = pass(req, device, mini);
+      if (est.fits || mini === 1) return { ...est, miniBatchSize: mini };
+    }
+  };
 }
 
 export function verdict(cost: RunCost, device: DeviceLimits): Estimate {

@@ -1,11 +1,12 @@
 /**
  * The estimate for a BERT-shaped text encoder (families/estimate.ts has the shared rules). Training uses
- * gradient checkpointing per layer (models/bert/checkpointedLayer.ts), so it keeps one [texts, seq, hidden]
+ * gradient checkpointing per layer (models/bert/checkpointedLayer.ts) whenever the tape would otherwise keep
+ * more than 64 MiB (bert.ts checkpointPaysOff; below that the plain tape costs at most that much more), so it keeps one [texts, seq, hidden]
  * input per layer plus one layer's full activations (attention scores [texts, heads, seq, seq], the
  * intermediate [texts, seq, intermediate], ~10 hidden-sized tensors), doubled for their gradients.
  * Time: ~8 × parameters × tokens FLOPs per step (forward 2, backward 4, checkpoint recompute 2) plus attention.
  */
-import { checkEstimateRequest, formatBytes as fmt, verdict, type DeviceLimits, type Estimate, type EstimateRequest } from '../estimate.ts';
+import { checkEstimateRequest, formatBytes as fmt, verdict, withGradCache, type EstimatePass } from '../estimate.ts';
 import type { TextShape } from '../shapes.ts';
 
 /** BERT parameter count (embeddings, encoder layers, pooler). */
@@ -17,21 +18,7 @@ export function bertParameters(m: TextShape, positions = m.positions ?? Math.max
   return embeddings + m.layers * layer + H * H + H;
 }
 
-/**
- * With GradCache the largest power-of-two mini-batch (≤ 64, ≤ the batch) whose estimate fits, the smallest
- * (1) when none does; without it the plain estimate.
- */
-export function estimateSentenceRun(req: EstimateRequest, device: DeviceLimits): Estimate {
-  if (!req.gradCache) return estimateSentencePass(req, device);
-  let mini = 1;
-  while (mini * 2 <= Math.min(64, req.batchSize)) mini *= 2;
-  for (; ; mini /= 2) {
-    const est = estimateSentencePass(req, device, mini);
-    if (est.fits || mini === 1) return { ...est, miniBatchSize: mini };
-  }
-}
-
-function estimateSentencePass(req: EstimateRequest, device: DeviceLimits, mini?: number): Estimate {
+const estimateSentencePass: EstimatePass = (req, device, mini) => {
   const m = req.model as TextShape;
   checkEstimateRequest(req);
   const S = Math.min(req.seqLen ?? Math.min(m.maxSeqLength, 64), m.maxSeqLength);
@@ -67,4 +54,7 @@ function estimateSentencePass(req: EstimateRequest, device: DeviceLimits, mini?:
     },
     device,
   );
-}
+};
+
+/** With GradCache the largest mini-batch that fits (estimate.ts); without it the plain estimate. */
+export const estimateSentenceRun = withGradCache(estimateSentencePass);
