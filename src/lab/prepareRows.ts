@@ -1,8 +1,9 @@
 /**
  * Training rows for the lab's two modes, on top of the data-step modules (the same steps `ftlab gpl` and
  * `ftlab prepare supervised` run, without files in between):
- * - unsupervised: offline (rule-based) or imported queries → hard negatives mined with the base model →
- *   GPL MarginMSE rows when a cross-encoder is given, else GenQ rows for MNRL;
+ * - unsupervised: offline (rule-based) or imported queries → candidates mined with the base model → GPL
+ *   MarginMSE rows when a cross-encoder is given, else GenQ rows for MNRL (their hard negative from the base
+ *   model's top k, or from mineNegatives.ts with BM25/dense sources and mine_hard_negatives' filters);
  * - supervised: judgments → (query, positive[, mined hard negative]) rows, split by query into train and
  *   validation so no query is on both sides.
  */
@@ -14,7 +15,7 @@ import type { Query } from '../training/data/queries.ts';
 import { relevantRowsByQuery } from '../training/data/judgments.ts';
 import { preview } from '../training/data/corpus.ts';
 import { normalizeRows } from '../training/eval/topk.ts';
-import { mineJudged, type MiningDeps } from './mineJudged.ts';
+import { mineNegatives, type MiningDeps } from './mineNegatives.ts';
 import type { CrossEncoder } from '../training/models/crossEncoder.ts';
 import type { TrainRow } from '../training/data/trainRows.ts';
 import type { PreparedData, Progress, SupervisedPrepare, UnsupervisedPrepare } from './api/labApi.ts';
@@ -32,30 +33,67 @@ export class PrepareError extends Error {
 
 const items = (phase: Progress['phase'], on?: (p: Progress) => void) => (done: number, total?: number) => on?.({ phase, done, total, unit: 'items' });
 
-async function mine(
-  data: LoadedLabData,
-  texts: string[],
-  exclude: (i: number) => ReadonlySet<number> | undefined,
+function checkMiningModel(o: { source?: string } | undefined, deps: PrepareDeps): void {
+  if ((o?.source ?? 'dense') !== 'bm25' && (!deps.encoder || !deps.corpusVectors))
+    throw new PrepareError('mining hard negatives with the model needs a base model: load one first (or take negatives from BM25)');
+}
+
+/** Each query's top-k products by the base model (GPL's candidates, GenQ's pool of negatives), minus `exclude`. */
+async function labelQueries(
+  queries: readonly Query[],
+  source: (q: Query) => number | undefined,
+  exclude: readonly ReadonlySet<number>[],
   k: number,
-  rankFrom: number,
+  data: LoadedLabData,
   deps: PrepareDeps,
-): Promise<Int32Array[]> {
+): Promise<LabelQuery[]> {
   if (!deps.encoder || !deps.corpusVectors) throw new PrepareError('mining hard negatives needs a base model: load one first');
   const corpusVecs = await deps.corpusVectors();
   deps.signal?.throwIfAborted();
-  const queryVecs = await deps.encoder.encode(texts, {
-    batchSize: deps.batchSize ?? 32,
-    signal: deps.signal,
-    onProgress: items('embed-queries', deps.onProgress),
-  });
+  const queryVecs = await deps.encoder.encode(
+    queries.map((q) => q.text),
+    { batchSize: deps.batchSize ?? 32, signal: deps.signal, onProgress: items('embed-queries', deps.onProgress) },
+  );
   const mined = await mineCandidates(queryVecs, normalizeRows(corpusVecs), {
-    k: Math.min(k + rankFrom - 1, data.ids.length),
-    rankFrom: Math.min(rankFrom, data.ids.length),
-    exclude,
+    k: Math.min(k, data.ids.length),
+    rankFrom: 1,
+    exclude: (i) => exclude[i],
     signal: deps.signal,
     onProgress: items('mine', deps.onProgress),
   });
-  return mined.map((m) => m.indices);
+  return queries.map((q, i) => ({ text: q.text, source: source(q), candidates: mined[i]!.indices }));
+}
+
+/**
+ * GenQ rows with a hard negative from mine_hard_negatives' semantics (the request's source and filters,
+ * margins against the query's own product): queries whose candidates all fail the filters give no row, as
+ * sentence-transformers' triplet output drops them.
+ */
+async function genqMined(
+  data: LoadedLabData,
+  queries: readonly Query[],
+  source: (q: Query) => number | undefined,
+  exclude: readonly ReadonlySet<number>[],
+  req: UnsupervisedPrepare,
+  deps: PrepareDeps,
+): Promise<{ result: { rows: TrainRow[]; stats: LabelStats }; mining: PreparedData['mining'] }> {
+  const o = req.negatives!;
+  checkMiningModel(o, deps);
+  const withSource = queries.flatMap((q, i) => (source(q) === undefined ? [] : [i]));
+  const mined = await mineNegatives(
+    data,
+    withSource.map((i) => ({ text: queries[i]!.text, positive: source(queries[i]!)!, banned: exclude[i]! })),
+    { ...o, rangeMin: o.rangeMin ?? 0, numNegatives: 1, seed: req.seed ?? 42 },
+    deps,
+  );
+  const stats: LabelStats = {
+    rows: mined.rows.length,
+    sourceQueries: mined.rows.length,
+    pairwiseQueries: 0,
+    skipped: { noCandidates: mined.stats.queriesWithoutNegatives, noSource: queries.length - withSource.length },
+    pairsScored: 0,
+  };
+  return { result: { rows: mined.rows, stats }, mining: { stats: mined.stats, examples: mined.examples } };
 }
 
 function obtainQueries(data: LoadedLabData, req: UnsupervisedPrepare, warnings: string[]): Query[] {
@@ -85,30 +123,21 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
   if (!queries.length) throw new PrepareError('no query left to train on');
   const source = (q: Query) => (q.sourceDocId === undefined ? undefined : data.rowOf.get(q.sourceDocId));
   const useCe = req.crossEncoder !== undefined;
-  const mineNegatives = useCe || (req.mineNegatives ?? true);
-  let candidates: Int32Array[] = queries.map(() => new Int32Array(0));
-  if (mineNegatives) {
-    // Products judged relevant for the same query text must not become its negatives.
-    const relevantFor = relevantRowsByQuery(data.judgments, data.rowOf);
-    const exclude = queries.map((q) => {
-      const s = relevantFor(q.text);
-      const r = source(q);
-      if (r !== undefined) s.add(r);
-      return s;
-    });
-    candidates = await mine(
-      data,
-      queries.map((q) => q.text),
-      (i) => exclude[i],
-      req.k ?? (useCe ? 50 : 10),
-      1,
-      deps,
-    );
-  }
-  const mined: LabelQuery[] = queries.map((q, i) => ({ text: q.text, source: source(q), candidates: candidates[i]! }));
+  // Products judged relevant for the same query text must not become its negatives.
+  const relevantFor = relevantRowsByQuery(data.judgments, data.rowOf);
+  const exclude = queries.map((q) => {
+    const s = relevantFor(q.text);
+    const r = source(q);
+    if (r !== undefined) s.add(r);
+    return s;
+  });
   let result: { rows: TrainRow[]; stats: LabelStats };
-  if (req.crossEncoder) {
+  let mining: PreparedData['mining'];
+  if (!useCe && req.negatives) {
+    ({ result, mining } = await genqMined(data, queries, source, exclude, req, deps));
+  } else if (req.crossEncoder) {
     if (!deps.loadCrossEncoder) throw new PrepareError('GPL needs a cross-encoder loader');
+    const mined = await labelQueries(queries, source, exclude, req.k ?? 50, data, deps);
     const ce = await deps.loadCrossEncoder(req.crossEncoder);
     try {
       result = await marginRows(mined, data.texts, ce, {
@@ -121,7 +150,10 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
       ce.dispose();
     }
   } else {
-    result = genqRows(mined, data.texts, { hardNegative: mineNegatives, seed: req.seed ?? 42 });
+    const withNegative = req.mineNegatives ?? true;
+    const none = () => queries.map((q) => ({ text: q.text, source: source(q), candidates: new Int32Array(0) }));
+    const mined = withNegative ? await labelQueries(queries, source, exclude, req.k ?? 10, data, deps) : none();
+    result = genqRows(mined, data.texts, { hardNegative: withNegative, seed: req.seed ?? 42 });
   }
   const { stats } = result;
   if (stats.skipped.noCandidates)
@@ -138,6 +170,7 @@ async function unsupervised(data: LoadedLabData, req: UnsupervisedPrepare, deps:
     rows: result.rows,
     loss: useCe ? 'margin-mse' : 'mnrl',
     queries: queries.length,
+    ...(mining && { mining }),
     warnings,
     stats: {
       rows: stats.rows,
@@ -161,9 +194,10 @@ async function supervised(data: LoadedLabData, req: SupervisedPrepare, deps: Pre
     warnings.push(
       `${judged.withoutPositive.length} judged quer${judged.withoutPositive.length === 1 ? 'y has' : 'ies have'} no product rated ${threshold}+ in the corpus and give no row: ${preview(judged.withoutPositive)}`,
     );
-  if (hardNegatives > 0 && (req.negatives?.source ?? 'dense') !== 'bm25' && (!deps.encoder || !deps.corpusVectors))
-    throw new PrepareError('mining hard negatives with the model needs a base model: load one first (or take negatives from BM25)');
-  const mined = hardNegatives > 0 ? await mineJudged(data, judged.queries, req, deps) : undefined;
+  if (hardNegatives > 0) checkMiningModel(req.negatives, deps);
+  const mining = judged.queries.map((q) => ({ text: q.text, positive: q.positives[0]!, banned: [...q.relevant, ...q.positives] }));
+  const rangeMin = (req.rankFrom ?? 3) - 1;
+  const mined = hardNegatives > 0 ? await mineNegatives(data, mining, { ...req.negatives, rangeMin, numNegatives: hardNegatives }, deps) : undefined;
   const candidates = mined?.negatives;
   const split = splitByQuery(
     judged.queries.map((q) => q.text),

@@ -6,7 +6,7 @@ import { chorusSnippets } from '../../src/app/lib/chorusSnippets.ts';
 import { formatBytes, formatDelta, formatDuration, metricLabel } from '../../src/app/lib/format.ts';
 import type { RunRepository, RunSummary, StoredRun } from '../../src/app/lib/runRepository.ts';
 import { FakeLabClient } from '../helpers/fakeLabClient.ts';
-import type { EvaluateRequest } from '../../src/lab/api/labApi.ts';
+import type { EvaluateRequest, SupervisedPrepare, UnsupervisedPrepare } from '../../src/lab/api/labApi.ts';
 
 function memoryRuns(): RunRepository & { records: Map<string, { summary: RunSummary; run: StoredRun }> } {
   const records = new Map<string, { summary: RunSummary; run: StoredRun }>();
@@ -182,7 +182,7 @@ describe('ConfigState', () => {
     await lab.data.loadBundled();
     await lab.config.refreshEstimate(lab.data.summary);
     expect(client.called('inspectModel')).toHaveLength(0);
-    expect(client.called('estimate')[0]!.args[0]).toMatchObject({ model: { hidden: 384, layers: 6 }, batchSize: 16, rows: 3, textsPerRow: 2 });
+    expect(client.called('estimate')[0]!.args[0]).toMatchObject({ model: { hidden: 384, layers: 6 }, batchSize: 16, rows: 3, textsPerRow: 3 });
     expect(lab.config.estimate?.fits).toBe(true);
     lab.config.chooseModel('custom');
     lab.config.customId = 'big/model';
@@ -210,7 +210,7 @@ describe('speed calibration', () => {
     await lab.config.refreshEstimate(lab.data.summary);
     expect(lab.config.estimate?.measured).toBe(false);
     await lab.config.measureSpeed(lab.data.summary);
-    expect(client.called('calibrate')[0]!.args[0]).toMatchObject({ model: { hidden: 384, layers: 6 }, textsPerRow: 2 });
+    expect(client.called('calibrate')[0]!.args[0]).toMatchObject({ model: { hidden: 384, layers: 6 }, textsPerRow: 3 });
     expect([...store]).toEqual([['ftlab.speed.wasm·2t:384x6x12x1536x30522', '400000000000']]);
     expect(client.called('estimate').at(-1)!.args[0]).toMatchObject({ flopsPerSecond: 4e11 });
     expect(lab.config.estimate).toMatchObject({ measured: true, flopsPerSecond: 4e11 });
@@ -262,6 +262,42 @@ describe('TrainState', () => {
     expect(stored.run.data).toMatchObject({ kind: 'bundled' });
     expect(lab.evaluation.ready).toBe(true);
     expect(lab.canOpen('evaluate')).toBe(true);
+  });
+
+  it("GenQ's hard negative: the base model's top 10, none, or mined with mine_hard_negatives' source and margins", () => {
+    const { lab } = makeLab();
+    const t = lab.config.text;
+    const req = () => t.prepareRequest(1) as UnsupervisedPrepare;
+    expect(req()).not.toHaveProperty('negatives');
+    expect(req().mineNegatives).toBeUndefined();
+    expect(t.estimateOptions().textsPerRow).toBe(3);
+    t.genqNegative = 'none';
+    expect(req().mineNegatives).toBe(false);
+    expect(t.estimateOptions().textsPerRow).toBe(2);
+    t.genqNegative = 'mined';
+    t.negativesFrom = 'bm25';
+    t.negativeRelativeMargin = 0.1;
+    expect(req().negatives).toEqual({ source: 'bm25', relativeMargin: 0.1 });
+    // the same filters for supervised pairs
+    t.mode = 'supervised';
+    t.negativeMargin = 0.05;
+    expect((t.prepareRequest(1) as SupervisedPrepare).negatives).toEqual({ source: 'bm25', absoluteMargin: 0.05, relativeMargin: 0.1 });
+    // a teacher labels its own candidates: GPL ignores the GenQ choice
+    t.mode = 'unsupervised';
+    t.teacher = 'hub';
+    expect(req()).not.toHaveProperty('negatives');
+  });
+
+  it("the 'from scratch' preset is the README's offline recipe", () => {
+    const { lab } = makeLab();
+    lab.config.chooseFamily('clip');
+    lab.config.text.teacher = 'hub';
+    lab.config.text.perProduct = 1;
+    lab.config.applyScratchRecipe();
+    expect(lab.config.family).toBe('text');
+    expect(lab.config.modelSpec()).toMatchObject({ kind: 'scratch', hidden: 128, layers: 2 });
+    expect(lab.config.plan(true).prepare).toMatchObject({ mode: 'unsupervised', querySource: 'offline', perProduct: 3, mineNegatives: false });
+    expect(lab.config.trainSettings()).toMatchObject({ loss: 'mnrl', batchSize: 64, lr: 5e-4, epochs: 1, warmupRatio: 0.1 });
   });
 
   it('trains MNRL through GradCache when asked, with the mini-batch the estimate picked', async () => {

@@ -9,6 +9,7 @@ import { PipelineSession } from '../../src/lab/pipelineSession.ts';
 import { TrainerSession, type TrainerRequest } from '../../src/lab/trainerSession.ts';
 import { estimateSentenceRun as estimateRun, bertParameters } from '../../src/training/families/sentence/estimateSentence.ts';
 import { loadLabData } from '../../src/lab/labData.ts';
+import { Bm25Index } from '../../src/training/eval/bm25.ts';
 import { zipModelFiles } from '../../src/lab/exportZip.ts';
 import { unzipSync, strFromU8 } from 'fflate';
 import type { DeviceLimits } from '../../src/training/families/estimate.ts';
@@ -126,6 +127,45 @@ describe('prepare rows on a Chorus slice', () => {
     // deterministic in the seed
     const again = await session.prepare({ mode: 'unsupervised', querySource: 'offline', maxProducts: 60, k: 5, seed: 1 });
     expect(again.rows).toEqual(r.rows);
+  });
+
+  it('unsupervised GenQ with BM25 hard negatives and a relative margin equals a brute-force ranking of the whole corpus', async () => {
+    const loaded = loadLabData(data);
+    const bm25 = new Bm25Index(loaded.texts);
+    const negatives = { source: 'bm25', rangeMax: 20, relativeMargin: 0.1 } as const;
+    const r = await session.prepare({ mode: 'unsupervised', querySource: 'offline', maxProducts: 80, seed: 3, negatives });
+    expect(r.loss).toBe('mnrl');
+    expect(r.mining!.stats).toMatchObject({ scoredBy: 'bm25', queries: r.queries });
+    expect(r.rows.length).toBe(r.queries! - r.mining!.stats.queriesWithoutNegatives);
+    expect(r.rows.length).toBeGreaterThan(20);
+    const { judgments } = parseJudgments(data.judgments!.text, 'j');
+    const judgedRelevant = new Map([...judgments].map(([q, m]) => [q.toLowerCase(), [...m].filter(([, g]) => g >= 2).map(([id]) => id)]));
+    let dropped = 0;
+    let judgedQueries = 0;
+    for (const row of r.rows) {
+      // the negative mine_hard_negatives picks with sampling 'top': the best-scored product of the first 20 whose
+      // text is not the positive's or a judged-relevant product's, and that keeps 10% below the positive's score
+      const relevant = judgedRelevant.get(row.query.toLowerCase()) ?? [];
+      if (relevant.length) judgedQueries++;
+      const banned = new Set([row.positive, ...relevant.map((id) => loaded.texts[loaded.ids.indexOf(id)])]);
+      const p = bm25.scoreText(row.query, row.positive);
+      const s = bm25.scores(row.query);
+      const ranked = [...s.keys()].filter((i) => s[i]! > 0 && !banned.has(loaded.texts[i]!)).sort((a, b) => s[b]! - s[a]! || a - b);
+      const pick = ranked.slice(0, 20).find((i) => s[i]! <= p * 0.9);
+      expect(pick).toBeDefined();
+      expect(row.negative).toBe(loaded.texts[pick!]);
+      if (ranked[0] !== pick) dropped++;
+    }
+    // the margin filtered candidates ranked above the kept one for some queries, and some generated queries are
+    // judged ones whose relevant products were excluded: both rules were exercised
+    expect(dropped).toBeGreaterThan(0);
+    expect(judgedQueries).toBeGreaterThan(0);
+    expect(r.mining!.stats.filtered.relativeMargin).toBeGreaterThan(0);
+    expect(r.mining!.examples.length).toBeGreaterThan(0);
+    // from the base model (dense) as well; without a model, only BM25 is possible
+    const dense = await session.prepare({ mode: 'unsupervised', querySource: 'offline', maxProducts: 40, seed: 3, negatives: { source: 'both' } });
+    expect(dense.mining!.stats.scoredBy).toBe('dense');
+    expect(dense.rows.every((row) => row.negative !== undefined && row.negative !== row.positive)).toBe(true);
   });
 
   it('unsupervised GPL: margins from a cross-encoder fetched from a Hub endpoint', async () => {

@@ -60,6 +60,17 @@ export class ConfigState extends RunChoices {
     this.restoreChoices(this.#kept.get(family) ?? defaultChoices(this.part.defaults));
   }
 
+  /**
+   * The README's offline recipe from random weights (GenQ pairs, MNRL at batch 64, lr 5·10⁻⁴, one epoch,
+   * 10% warmup): the lab's "from scratch" preset.
+   */
+  applyScratchRecipe(): void {
+    this.chooseFamily('text');
+    this.chooseModel('scratch');
+    this.text.applyScratchRecipe();
+    Object.assign(this, { batchSize: 64, lr: this.text.defaults.lr.scratch, epochs: 1, steps: null, warmupRatio: 0.1 });
+  }
+
   protected runDefaults(): RunDefaults {
     return this.part.defaults;
   }

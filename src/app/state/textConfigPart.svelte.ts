@@ -43,9 +43,15 @@ export class TextConfigPart implements ConfigPart {
 
   threshold = $state(2);
   hardNegatives = $state(1);
-  /** supervised: where hard negatives come from, and the margin below the positive's score they must keep */
+  /**
+   * GenQ's hard negative: none (plain pairs, in-batch negatives only), one of the base model's top 10 at
+   * random, or mined with mine_hard_negatives' source and filters below
+   */
+  genqNegative = $state<'none' | 'top-k' | 'mined'>('top-k');
+  /** mined negatives (supervised, GenQ 'mined'): where they come from, and how far below the positive's score they must stay */
   negativesFrom = $state<'dense' | 'bm25' | 'both'>('dense');
   negativeMargin = $state<number | null>(null);
+  negativeRelativeMargin = $state<number | null>(null);
   validation = $state(0.2);
 
   readonly defaults: RunDefaults = {
@@ -84,9 +90,10 @@ export class TextConfigPart implements ConfigPart {
       );
   }
 
-  /** MNRL batches take (query, positive) pairs, plus a hard negative when the teacher or the judgments give one. */
+  /** MNRL batches take (query, positive) pairs, plus a hard negative when the teacher, the mining or the judgments give one. */
   estimateOptions() {
-    return { textsPerRow: this.mode === 'unsupervised' && this.teacher === 'none' ? 2 : 3, ...(this.usesGradCache() && { gradCache: true }) };
+    const pairs = this.mode === 'unsupervised' ? this.teacher === 'none' && this.genqNegative === 'none' : this.hardNegatives === 0;
+    return { textsPerRow: pairs ? 2 : 3, ...(this.usesGradCache() && { gradCache: true }) };
   }
 
   /** GradCache applies to MNRL (GenQ and supervised pairs), not to GPL's MarginMSE */
@@ -100,20 +107,53 @@ export class TextConfigPart implements ConfigPart {
     return undefined;
   }
 
+  /** mine_hard_negatives' source and margin filters, as Configure sets them */
+  miningOptions() {
+    return {
+      source: this.negativesFrom,
+      ...(this.negativeMargin !== null && { absoluteMargin: this.negativeMargin }),
+      ...(this.negativeRelativeMargin !== null && { relativeMargin: this.negativeRelativeMargin }),
+    };
+  }
+
   prepareRequest(seed: number): PrepareRequest {
     if (this.mode === 'supervised') {
-      const negatives = { source: this.negativesFrom, ...(this.negativeMargin !== null && { absoluteMargin: this.negativeMargin }) };
-      return { mode: 'supervised', threshold: this.threshold, hardNegatives: this.hardNegatives, validation: this.validation, seed, negatives };
+      return {
+        mode: 'supervised',
+        threshold: this.threshold,
+        hardNegatives: this.hardNegatives,
+        validation: this.validation,
+        seed,
+        negatives: this.miningOptions(),
+      };
     }
     const ce = this.crossEncoderSpec();
+    const genq = ce
+      ? {}
+      : this.genqNegative === 'none'
+        ? { mineNegatives: false }
+        : this.genqNegative === 'mined'
+          ? { negatives: this.miningOptions() }
+          : {};
     return {
       mode: 'unsupervised',
       querySource: this.querySource,
       perProduct: this.perProduct,
       ...(this.maxProducts !== null && { maxProducts: this.maxProducts }),
       ...(ce && { crossEncoder: ce }),
+      ...genq,
       seed,
     };
+  }
+
+  /**
+   * The README's offline recipe (measured there: about 18 minutes on 2 CPU cores for the full catalogue):
+   * GenQ from the offline generator, 3 queries per product, plain pairs, one epoch at batch 64. The caller
+   * sets the model to random weights and the hyper-parameters (ConfigState.applyScratchRecipe).
+   */
+  applyScratchRecipe(): void {
+    Object.assign(this, { mode: 'unsupervised', querySource: 'offline', perProduct: 3, maxProducts: null, teacher: 'none', genqNegative: 'none' });
+    this.scratch = { ...scratchDefaults };
   }
 
   /** GPL's pseudo labels train with MarginMSE; GenQ and supervised pairs with MNRL. */

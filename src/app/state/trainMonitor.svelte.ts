@@ -48,7 +48,7 @@ export class TrainMonitor {
   log = $state<LogLine[]>([]);
   model = $state<ModelInfo | null>(null);
   prepared = $state<{ rows: number; loss: string; stats: Record<string, number> } | null>(null);
-  /** the supervised hard-negative mining's statistics and example queries (the review panel) */
+  /** the hard-negative mining's (supervised, GenQ mined) statistics and example queries (the review panel) */
   mining = $state.raw<PreparedData['mining'] | null>(null);
 
   /** chart series, one point per logged step */

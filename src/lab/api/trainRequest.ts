@@ -23,8 +23,16 @@ export interface UnsupervisedPrepare {
   maxProducts?: number;
   /** GPL with this cross-encoder (MarginMSE rows); without it, GenQ rows for MNRL */
   crossEncoder?: Exclude<ModelSpec, { kind: 'scratch' | 'scratch-clip' }>;
-  /** mine hard negatives with the base model; default true */
+  /** GenQ: mine hard negatives with the base model (its top k, one drawn per query); default true */
   mineNegatives?: boolean;
+  /**
+   * GenQ: the hard negative by mine_hard_negatives' semantics instead (source, rank range, margins against
+   * the query's own product); a query whose candidates all fail the filters gives no row
+   */
+  negatives?: Pick<
+    HardNegativeOptions,
+    'source' | 'rangeMin' | 'rangeMax' | 'maxScore' | 'minScore' | 'absoluteMargin' | 'relativeMargin' | 'sampling'
+  >;
   /** mined candidates per query; default 50 (GPL) / 10 (GenQ) */
   k?: number;
   /** GPL negatives per query; default 1 */
@@ -59,7 +67,7 @@ export interface PreparedData {
   /** unsupervised: the generated/imported queries used */
   queries?: number;
   stats: Record<string, number>;
-  /** supervised hard negatives: what the mining kept and filtered, with example queries for the review panel */
+  /** mined hard negatives (supervised, GenQ with `negatives`): what was kept and filtered, with example queries for the review panel */
   mining?: { stats: MiningStats; examples: MiningExample[] };
   warnings: string[];
 }

@@ -1,8 +1,13 @@
-import { mineHardNegatives, rowsByText, type MinedNegatives, type MiningScorers } from '../training/data/hardNegatives.ts';
-import type { JudgedQuery } from '../training/data/supervised.ts';
+/**
+ * The lab's hard-negative mining (hardNegatives.ts, mine_hard_negatives' semantics) for both text modes:
+ * supervised pairs from the judgments and unsupervised GenQ pairs (a query and the product it came from).
+ * Candidates from the base model, BM25 or both; the caller names, per query, the rows that must never be
+ * its negatives (judged-relevant products, the other positives); those and the positive count by text, so a
+ * duplicate of a relevant product is never a negative either.
+ */
+import { mineHardNegatives, rowsByText, type HardNegativeOptions, type MinedNegatives, type MiningScorers } from '../training/data/hardNegatives.ts';
 import { Bm25Index } from '../training/eval/bm25.ts';
 import { normalizeRows, unit } from '../training/eval/topk.ts';
-import type { SupervisedPrepare } from './api/labApi.ts';
 import type { TextEncoderLike } from '../training/eval/evaluator.ts';
 import type { LoadedLabData } from './labData.ts';
 import type { Progress } from './api/labApi.ts';
@@ -21,21 +26,32 @@ export interface MiningDeps {
   batchSize?: number;
 }
 
-/**
- * Hard negatives for the judged queries (hardNegatives.ts, mine_hard_negatives' semantics): candidates from
- * the base model, BM25 or both, judged-relevant products excluded, ranks rankFrom… and the request's margin
- * filters against the query's first positive (in judgments order), `hardNegatives` of them per query.
- */
-export async function mineJudged(
+export interface MiningQuery {
+  text: string;
+  /** the corpus row of the positive the margins are measured against */
+  positive: number;
+  /** rows that are never this query's negatives */
+  banned: Iterable<number>;
+}
+
+/** The request's mine_hard_negatives options, plus the ranks skipped and the negatives wanted per query. */
+export type MiningRequest = Pick<
+  HardNegativeOptions,
+  'source' | 'rangeMax' | 'maxScore' | 'minScore' | 'absoluteMargin' | 'relativeMargin' | 'sampling'
+> & {
+  rangeMin: number;
+  numNegatives: number;
+  seed?: number;
+};
+
+export async function mineNegatives(
   data: LoadedLabData,
-  queries: readonly JudgedQuery[],
-  req: SupervisedPrepare,
+  queries: readonly MiningQuery[],
+  o: MiningRequest,
   deps: MiningDeps,
 ): Promise<MinedNegatives> {
-  const o = req.negatives ?? {};
   const source = o.source ?? 'dense';
   const scorers: MiningScorers = {};
-  const positive = (q: JudgedQuery) => q.positives[0]!;
   if (source !== 'bm25') {
     // the caller checked there is a base model (prepareRows' PrepareError)
     const corpus = normalizeRows(await deps.corpusVectors!());
@@ -49,20 +65,18 @@ export async function mineJudged(
       },
     );
     const row = (r: number) => corpus.data.slice(r * corpus.dim, (r + 1) * corpus.dim);
-    scorers.dense = { corpus, queries: vecs.map(unit), positives: queries.map((q) => row(positive(q))) };
+    scorers.dense = { corpus, queries: vecs.map(unit), positives: queries.map((q) => row(q.positive)) };
   }
   if (source !== 'dense') scorers.bm25 = deps.bm25?.() ?? new Bm25Index(data.texts);
-  const rangeMin = (req.rankFrom ?? 3) - 1;
-  const wanted = req.hardNegatives ?? 1;
-  // never a negative: a judged-relevant product, or any product whose text is one of the query's positives'
   const rowsOfText = rowsByText(data.texts);
-  const banned = queries.map((q) => new Set([...q.relevant, ...q.positives.flatMap((p) => rowsOfText.get(data.texts[p]!) ?? [])]));
+  const banned = queries.map((q) => new Set([q.positive, ...q.banned].flatMap((r) => rowsOfText.get(data.texts[r]!) ?? [r])));
   deps.onProgress?.({ phase: 'mine', done: 0, total: queries.length, unit: 'items' });
+  const { rangeMin, numNegatives } = o;
   const mined = await mineHardNegatives(
-    queries.map((q) => ({ query: q.text, positive: data.texts[positive(q)]! })),
+    queries.map((q) => ({ query: q.text, positive: data.texts[q.positive]! })),
     data.texts,
     scorers,
-    { ...o, source, rangeMin, rangeMax: Math.max(rangeMin + wanted + 5, o.rangeMax ?? 0), numNegatives: wanted, examples: 8, signal: deps.signal },
+    { ...o, source, rangeMax: Math.max(rangeMin + numNegatives + 5, o.rangeMax ?? 0), examples: 8, signal: deps.signal },
     (i) => banned[i],
   );
   deps.onProgress?.({ phase: 'mine', done: queries.length, total: queries.length, unit: 'items' });
