@@ -6,6 +6,7 @@ import { serveFolders } from '../helpers/fixtures.ts';
 import { Bm25Index } from '../../src/training/eval/bm25.ts';
 import { computeMetrics } from '../../src/training/eval/metrics.ts';
 import { parseJudgments } from '../../src/training/data/judgments.ts';
+import { readSafetensors } from '../../src/training/weights/safetensors.ts';
 
 const products = [
   ['p1', 'Logitech G240 gaming mouse pad black', 'Logitech'],
@@ -229,6 +230,38 @@ describe('ftlab CLI', () => {
     const r = await runCli(['train', ...args]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^step /gm)).toHaveLength(2);
+  });
+
+  it('export --wise-alpha writes the WiSE-FT ensemble of the base and the fine-tuned weights, and says so in the card', async () => {
+    const tuned = file('wise-tuned');
+    await runCliOk(['train', ...flags({ model, data: file('train.jsonl'), loss: 'mnrl', output: tuned, steps: 2, 'batch-size': 4, lr: 1e-2 })]);
+    const weights = (d: string) => readSafetensors(new Uint8Array(readFileSync(path.join(d, 'model.safetensors'))));
+    await runCliOk(['export', '--model', model, '--output', file('wise-base-plain')]);
+    await runCliOk(['export', '--model', tuned, '--output', file('wise-tuned-plain')]);
+    await runCliOk(['export', '--model', tuned, '--output', file('wise-0'), '--wise-alpha', '0', '--wise-base', model]);
+    await runCliOk(['export', '--model', tuned, '--output', file('wise-half'), '--wise-alpha', '0.5', '--wise-base', model]);
+    const [b, t, w0, half] = ['wise-base-plain', 'wise-tuned-plain', 'wise-0', 'wise-half'].map((d) => weights(file(d)));
+    let worst = 0;
+    let moved = 0;
+    for (const [name, x] of b!) {
+      expect(Array.from(w0!.get(name)!.data), name).toEqual(Array.from(x.data)); // alpha 0: the base, bit for bit
+      const [y, m] = [t!.get(name)!.data, half!.get(name)!.data];
+      for (let i = 0; i < m.length; i++) {
+        worst = Math.max(worst, Math.abs(m[i]! - (0.5 * x.data[i]! + 0.5 * y[i]!)));
+        moved = Math.max(moved, Math.abs(x.data[i]! - y[i]!));
+      }
+    }
+    expect(moved).toBeGreaterThan(1e-4); // training changed the weights, so the test can tell the models apart
+    expect(worst).toBeLessThan(1e-6);
+    expect(readFileSync(file('wise-half/README.md'), 'utf8')).toMatch(/WiSE-FT[\s\S]*α = 0\.5/);
+    for (const [extra, message] of [
+      [['--wise-alpha', '0.5'], /--wise-alpha needs --wise-base/],
+      [['--wise-alpha', '2', '--wise-base', model], /--wise-alpha must be a number from 0/],
+    ] as const) {
+      const r = await runCli(['export', '--model', tuned, '--output', file('wise-bad'), ...extra]);
+      expect(r.code).not.toBe(0);
+      expect(errorLines(r.stderr)).toEqual([expect.stringMatching(message)]);
+    }
   });
 
   it.each([

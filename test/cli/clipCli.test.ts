@@ -176,6 +176,11 @@ describe('ftlab CLIP commands', () => {
 
     await okHere(['export', '--model', f('trained'), '--output', f('exported')]);
     expect(existsSync(path.join(f('exported'), 'onnx/vision_model.onnx'))).toBe(true);
+    // WiSE-FT for CLIP: alpha 0 exports the base model's weights, bit for bit
+    await okHere(['export', '--model', f('trained'), '--output', f('wise-0'), '--wise-alpha', '0', '--wise-base', model]);
+    const wise0 = weights(f('wise-0'));
+    for (const name of ['visual_projection.weight', 'text_projection.weight', 'logit_scale'])
+      expect(Array.from(wise0.get(name)!.data), name).toEqual(Array.from(base.get(name)!.data));
     const vec = await okHere(['vectors', '--model', f('exported'), '--corpus', f('corpus.jsonl'), '--images', images(), '--output', f('docs.json')]);
     expect(JSON.parse(vec.stdout)).toMatchObject({ documents: 12, field: 'finetuned_product_image_vector', dimension: 16, missing: 1 });
     const docs = JSON.parse(readFileSync(f('docs.json'), 'utf8')) as Record<string, unknown>[];

@@ -7,6 +7,32 @@ import { resolveModelSource } from '../folderSource.ts';
 import { writeModelFiles } from '../writeModelFiles.ts';
 import { exportClipModel } from '../../training/export/exportClipModel.ts';
 import { loadClipModel } from '../pipeline/clipInputs.ts';
+import { applyWiseFt, checkWiseAlpha } from '../../training/models/wiseFt.ts';
+import { CliError } from '../cliError.ts';
+
+function wiseOptions(o: { wiseAlpha?: string; wiseBase?: string }): { alpha: number; base: string } | undefined {
+  if (o.wiseAlpha === undefined) {
+    if (o.wiseBase !== undefined) throw new CliError('--wise-base needs --wise-alpha (the share of the fine-tuned weights)');
+    return undefined;
+  }
+  if (o.wiseBase === undefined) throw new CliError('--wise-alpha needs --wise-base: the model the fine-tune started from');
+  const alpha = Number(o.wiseAlpha);
+  try {
+    return { alpha: checkWiseAlpha(alpha, '--wise-alpha'), base: o.wiseBase };
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+/** Runs `use` on a loaded model, then frees it. */
+async function withModel<M extends { dispose(): void }>(loading: Promise<M>, use: (m: M) => void): Promise<void> {
+  const m = await loading;
+  try {
+    use(m);
+  } finally {
+    m.dispose();
+  }
+}
 
 export function exportCommand(program: Command) {
   program
@@ -16,14 +42,19 @@ export function exportCommand(program: Command) {
     )
     .requiredOption('--model <dir|hub id>', 'model folder or Hub id')
     .requiredOption('--output <dir>', 'export folder')
-    .action(async (o: { model: string; output: string }) => {
+    .option('--wise-alpha <a>', 'WiSE-FT: export (1 − a)·base + a·model, from 0 (the base) to 1 (the model as trained); needs --wise-base')
+    .option('--wise-base <dir|hub id>', 'WiSE-FT: the model the fine-tune started from (same architecture)')
+    .action(async (o: { model: string; output: string; wiseAlpha?: string; wiseBase?: string }) => {
       const source = await resolveModelSource(o.model);
       const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
       const config = await readJson(source, 'config.json');
+      const wise = wiseOptions(o);
       if (config.model_type === 'clip') {
         const clip = await loadClipModel(o.model, 'export');
         try {
-          await writeModelFiles(o.output, await exportClipModel(clip, { baseModel: o.model }));
+          if (wise)
+            await withModel(loadClipModel(wise.base, '--wise-base'), (b) => applyWiseFt(clip.model.params, b.model.params, wise.alpha, wise.base));
+          await writeModelFiles(o.output, await exportClipModel(clip, { baseModel: o.model, ...(wise && { wiseFt: wise }) }));
           process.stderr.write(`exported CLIP model ${o.model} to ${o.output}\n`);
         } finally {
           clip.dispose();
@@ -32,6 +63,7 @@ export function exportCommand(program: Command) {
       }
       const archs = config.architectures;
       if (Array.isArray(archs) && archs.some((a) => String(a).endsWith('ForSequenceClassification'))) {
+        if (wise) throw new CliError('--wise-alpha: WiSE-FT applies to bi-encoders and CLIP models, not to a cross-encoder');
         const ce = (await loadCrossEncoder(source, { backend: 'tfjs', onWarning })) as TfjsCrossEncoder;
         try {
           await writeModelFiles(o.output, await exportCrossEncoder(ce));
@@ -43,7 +75,12 @@ export function exportCommand(program: Command) {
       }
       const encoder = await loadSentenceEncoder(source, { onWarning });
       try {
-        await writeModelFiles(o.output, await familyForType(encoder.modelConfig.model_type).exportFiles(encoder, { baseModel: o.model }));
+        if (wise) {
+          const base = loadSentenceEncoder(await resolveModelSource(wise.base), { onWarning });
+          await withModel(base, (b) => applyWiseFt(encoder.model.params, b.model.params, wise.alpha, wise.base));
+        }
+        const card = { baseModel: o.model, ...(wise && { wiseFt: wise }) };
+        await writeModelFiles(o.output, await familyForType(encoder.modelConfig.model_type).exportFiles(encoder, card));
         process.stderr.write(`exported ${o.model} to ${o.output}\n`);
       } finally {
         encoder.dispose();

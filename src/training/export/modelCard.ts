@@ -10,6 +10,8 @@ export interface ModelCardInfo {
   metricsAfter?: Record<string, number>;
   /** the best periodic evaluation; `kept`: the weights are its (load best), `earlyStopped`: patience ran out */
   bestModel?: { step: number; metric: string; value: number; kept: boolean; earlyStopped: boolean };
+  /** WiSE-FT: the weights are (1 − alpha)·base + alpha·the fine-tuned model's */
+  wiseFt?: { alpha: number; base: string };
   /** repo id or folder used in the usage snippets (default "path/to/this/model") */
   modelId?: string;
 }
@@ -56,6 +58,14 @@ function trainingSections(card: ModelCardInfo, rowNoun: string): string[] {
       '## Checkpoint kept',
       '',
       `${b.kept ? `These are the weights of step ${b.step}` : `The last step's weights; the best evaluation was at step ${b.step}`}, the best ${b.metric} of the periodic evaluation (${b.value.toFixed(4)}).${b.earlyStopped ? ' Training stopped early: the evaluations after it did not improve within the patience.' : ''}`,
+      '',
+    );
+  const w = card.wiseFt;
+  if (w)
+    out.push(
+      '## Weight-space ensemble (WiSE-FT)',
+      '',
+      `These weights are ${(1 - w.alpha).toFixed(2)} × \`${w.base}\` + ${w.alpha.toFixed(2)} × the fine-tuned model's (α = ${w.alpha}): closer to the base model keeps more of its general knowledge, closer to 1 more of the fine-tune's gain.`,
       '',
     );
   return out;
