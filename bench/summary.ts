@@ -113,5 +113,19 @@ export function summarize(entries: Record<string, BackendEntry>, shape: { config
     trainStepVsTorch[name] = ms !== null && torchMs ? round(ms / torchMs) : null;
     trainStepVsNodeWasm[name] = ms !== null && nodeWasm ? round(ms / nodeWasm) : null;
   }
-  return { summary: table, ratios: { encodeVsOnnx, encodeVsTorch, trainStepVsTorch, trainStepVsNodeWasm } };
+  // ftlab export's q8/int8/fp16 graphs against its float32 one, all in onnxruntime-node on the same batches
+  const ortEntry = entries['onnxruntime-node'];
+  const variants = ortEntry && !('error' in ortEntry) ? (ortEntry as OnnxBenchResult).variants : undefined;
+  const onnxDtypes = Object.fromEntries(
+    Object.entries(variants ?? {}).map(([d, v]) => [
+      d,
+      {
+        encodeVsFp32: onnx ? round(v.textsPerSec / onnx) : null,
+        bytesVsFp32: round(v.modelBytes / (ortEntry as OnnxBenchResult).modelBytes),
+        meanCosine: round(v.meanCosine, 5),
+        minCosine: round(v.minCosine, 5),
+      },
+    ]),
+  );
+  return { summary: table, ratios: { encodeVsOnnx, encodeVsTorch, trainStepVsTorch, trainStepVsNodeWasm, onnxDtypes } };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorLines, flags, jsonLines, runCli, runCliOk, tempDir } from '../helpers/cli.ts';
@@ -232,7 +232,7 @@ describe('ftlab CLI', () => {
     expect(r.stdout.match(/^step /gm)).toHaveLength(2);
   });
 
-  it('export --wise-alpha writes the WiSE-FT ensemble of the base and the fine-tuned weights, and says so in the card', async () => {
+  it('export --wise-alpha writes the WiSE-FT ensemble of the base and the fine-tuned weights, and says so in the card; --dtypes picks the ONNX variants', async () => {
     const tuned = file('wise-tuned');
     await runCliOk(['train', ...flags({ model, data: file('train.jsonl'), loss: 'mnrl', output: tuned, steps: 2, 'batch-size': 4, lr: 1e-2 })]);
     const weights = (d: string) => readSafetensors(new Uint8Array(readFileSync(path.join(d, 'model.safetensors'))));
@@ -254,9 +254,16 @@ describe('ftlab CLI', () => {
     expect(moved).toBeGreaterThan(1e-4); // training changed the weights, so the test can tell the models apart
     expect(worst).toBeLessThan(1e-6);
     expect(readFileSync(file('wise-half/README.md'), 'utf8')).toMatch(/WiSE-FT[\s\S]*α = 0\.5/);
+    // the default --dtypes: transformers.js' q8, int8 and fp16 files beside the float32 graph; --dtypes fp32 alone
+    for (const f of ['model.onnx', 'model_quantized.onnx', 'model_int8.onnx', 'model_fp16.onnx'])
+      expect(existsSync(file(`wise-half/onnx/${f}`)), f).toBe(true);
+    expect(existsSync(file('wise-half/onnx/model_uint8.onnx'))).toBe(false);
+    await runCliOk(['export', '--model', tuned, '--output', file('fp32-only'), '--dtypes', 'fp32']);
+    expect(readdirSync(file('fp32-only/onnx'))).toEqual(['model.onnx']);
     for (const [extra, message] of [
       [['--wise-alpha', '0.5'], /--wise-alpha needs --wise-base/],
       [['--wise-alpha', '2', '--wise-base', model], /--wise-alpha must be a number from 0/],
+      [['--dtypes', 'fp32,q4'], /--dtypes: unknown dtype "q4"; use fp32, q8, int8, uint8, fp16/],
     ] as const) {
       const r = await runCli(['export', '--model', tuned, '--output', file('wise-bad'), ...extra]);
       expect(r.code).not.toBe(0);

@@ -143,6 +143,24 @@ describe('ftlab serve: Chorus embeddings API', () => {
     expect(after.failedBatches).toBe(0);
   });
 
+  it('--dtype runs an 8-bit or fp16 variant: made in memory from a folder without it (with a warning), close to float32', async () => {
+    const texts = tinyCorpus.slice(0, 8);
+    const ref = await reference(texts);
+    for (const dtype of ['q8', 'int8', 'fp16'] as const) {
+      const warnings: string[] = [];
+      const e = await loadOnnxTextEmbedder(folderSource(dir), { dtype, onWarning: (m) => warnings.push(m) });
+      try {
+        expect(e.onnx).toBe('built');
+        expect(warnings.join(' ')).toMatch(new RegExp(`no onnx/model_${dtype === 'q8' ? 'quantized' : dtype}\\.onnx; made the ${dtype} variant`));
+        const got = await e.embed(texts);
+        const cos = got.map((v, r) => v.reduce((a, x, i) => a + x * ref[r]![i]!, 0));
+        expect(Math.min(...cos), dtype).toBeGreaterThan(0.99);
+      } finally {
+        await e.release();
+      }
+    }
+  });
+
   it('pairs --model and --route values (or route=dir) and refuses ambiguous or clashing routes', async () => {
     expect(await pairModelsAndRoutes(['a'], [])).toEqual([{ route: 'ftbert', model: 'a' }]);
     expect(await pairModelsAndRoutes(['a', 'b'], ['x', 'y'])).toEqual([

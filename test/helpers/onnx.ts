@@ -19,12 +19,24 @@ export interface PoolConfig {
 }
 
 const F = 1,
+  U8 = 2,
+  I8 = 3,
+  I32 = 6,
   I64 = 7,
-  BOOL = 9;
+  BOOL = 9,
+  F16 = 10;
+/** bytes per element of the initializer dtypes ftlab writes */
+const WIDTH: Record<number, number> = { [F]: 4, [I64]: 8, [U8]: 1, [I8]: 1, [F16]: 2 };
 /** Ops the checker understands: opset version that introduced the semantics used, and output dtype rule. */
 const OPS: Record<
   string,
-  { since: number; until?: number; attrs: string[]; out: (ins: number[], a: Map<string, OnnxTypes.IAttributeProto>) => number; same?: number[] }
+  {
+    since: number;
+    until?: number;
+    attrs: string[];
+    out: (ins: number[], a: Map<string, OnnxTypes.IAttributeProto>, k: number) => number;
+    same?: number[];
+  }
 > = {
   Add: { since: 14, attrs: [], out: (t) => t[0]!, same: [0, 1] },
   Sub: { since: 14, attrs: [], out: (t) => t[0]!, same: [0, 1] },
@@ -60,6 +72,9 @@ const OPS: Record<
   Conv: { since: 11, attrs: ['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'auto_pad'], out: (t) => t[0]!, same: [0, 1] },
   // RoBERTa-family position ids (families/xlmRoberta)
   CumSum: { since: 14, attrs: ['exclusive', 'reverse'], out: (t) => t[0]! },
+  // the 8-bit variants (export/onnx/quantize.ts): y_q uint8, y_scale float, y_zero_point uint8
+  DynamicQuantizeLinear: { since: 11, attrs: [], out: (_, __, k) => (k === 1 ? F : U8) },
+  MatMulInteger: { since: 10, attrs: [], out: () => I32 },
 };
 /** inputs that must be int64 (indices, shapes, axes) */
 const INT64_INPUTS: Record<string, number[]> = {
@@ -127,7 +142,7 @@ export function checkOnnxModel(bytes: Uint8Array): string[] {
   for (const t of g.initializer) {
     define(t.name, t.dataType, 'initializer');
     const n = t.dims.map(Number).reduce((a, b) => a * b, 1);
-    const width = t.dataType === F ? 4 : t.dataType === I64 ? 8 : 0;
+    const width = WIDTH[t.dataType] ?? 0;
     if (!width) problems.push(`initializer ${t.name}: unexpected dtype ${t.dataType}`);
     else if (t.rawData.length !== n * width) problems.push(`initializer ${t.name}: ${t.rawData.length} bytes for dims [${t.dims}]`);
   }
@@ -158,7 +173,10 @@ export function checkOnnxModel(bytes: Uint8Array): string[] {
     ) {
       problems.push(`${where}: expects float input, got ${ins[0]}`);
     }
-    for (const o of node.output) define(o, spec.out(ins, attrs), where);
+    if (node.opType === 'MatMulInteger' && (ins[0] !== U8 || ![U8, I8].includes(ins[1]!) || (ins[2] !== undefined && ins[2] !== ins[0])))
+      problems.push(`${where}: MatMulInteger needs uint8 A, 8-bit B and zero points of their types, got ${ins}`);
+    if (node.opType === 'DynamicQuantizeLinear' && ins[0] !== F) problems.push(`${where}: expects float input, got ${ins[0]}`);
+    node.output.forEach((o, k) => define(o, spec.out(ins, attrs, k), where));
   }
   for (const o of g.output) {
     if (!types.has(o.name)) problems.push(`output ${o.name} is never produced`);

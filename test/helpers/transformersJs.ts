@@ -45,8 +45,9 @@ export async function featureExtraction(
   model: string,
   texts: string[],
   pooling: { pooling: 'mean' | 'cls'; normalize: boolean },
+  dtype: 'fp32' | 'q8' | 'int8' | 'uint8' | 'fp16' = 'fp32',
 ): Promise<{ dims: number[]; data: Float32Array }> {
-  const extractor = await pipeline('feature-extraction', model, { dtype: 'fp32', device: 'cpu' });
+  const extractor = await pipeline('feature-extraction', model, { dtype, device: 'cpu' });
   try {
     const out = await extractor(texts, pooling);
     return { dims: out.dims, data: out.data as Float32Array };

@@ -9,6 +9,8 @@ import { exportClipModel } from '../../training/export/exportClipModel.ts';
 import { loadClipModel } from '../pipeline/clipInputs.ts';
 import { applyWiseFt, checkWiseAlpha } from '../../training/models/wiseFt.ts';
 import { CliError } from '../cliError.ts';
+import { addOnnxVariants, onnxDtypes, parseOnnxDtypes, type OnnxDtype } from '../../training/export/onnxVariants.ts';
+import type { ModelFiles } from '../../training/export/modelFiles.ts';
 
 function wiseOptions(o: { wiseAlpha?: string; wiseBase?: string }): { alpha: number; base: string } | undefined {
   if (o.wiseAlpha === undefined) {
@@ -19,6 +21,14 @@ function wiseOptions(o: { wiseAlpha?: string; wiseBase?: string }): { alpha: num
   const alpha = Number(o.wiseAlpha);
   try {
     return { alpha: checkWiseAlpha(alpha, '--wise-alpha'), base: o.wiseBase };
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+function cliDtypes(list: string): OnnxDtype[] {
+  try {
+    return parseOnnxDtypes(list);
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -42,9 +52,19 @@ export function exportCommand(program: Command) {
     )
     .requiredOption('--model <dir|hub id>', 'model folder or Hub id')
     .requiredOption('--output <dir>', 'export folder')
+    .option(
+      '--dtypes <list>',
+      `ONNX variants beside onnx/*.onnx, by transformers.js dtype (${onnxDtypes.join(', ')}; fp32 is always written)`,
+      'fp32,q8,int8,fp16',
+    )
     .option('--wise-alpha <a>', 'WiSE-FT: export (1 − a)·base + a·model, from 0 (the base) to 1 (the model as trained); needs --wise-base')
     .option('--wise-base <dir|hub id>', 'WiSE-FT: the model the fine-tune started from (same architecture)')
-    .action(async (o: { model: string; output: string; wiseAlpha?: string; wiseBase?: string }) => {
+    .action(async (o: { model: string; output: string; dtypes: string; wiseAlpha?: string; wiseBase?: string }) => {
+      const dtypes = cliDtypes(o.dtypes);
+      const write = async (files: ModelFiles) => {
+        addOnnxVariants(files, dtypes);
+        await writeModelFiles(o.output, files);
+      };
       const source = await resolveModelSource(o.model);
       const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
       const config = await readJson(source, 'config.json');
@@ -54,7 +74,7 @@ export function exportCommand(program: Command) {
         try {
           if (wise)
             await withModel(loadClipModel(wise.base, '--wise-base'), (b) => applyWiseFt(clip.model.params, b.model.params, wise.alpha, wise.base));
-          await writeModelFiles(o.output, await exportClipModel(clip, { baseModel: o.model, ...(wise && { wiseFt: wise }) }));
+          await write(await exportClipModel(clip, { baseModel: o.model, ...(wise && { wiseFt: wise }) }));
           process.stderr.write(`exported CLIP model ${o.model} to ${o.output}\n`);
         } finally {
           clip.dispose();
@@ -66,7 +86,7 @@ export function exportCommand(program: Command) {
         if (wise) throw new CliError('--wise-alpha: WiSE-FT applies to bi-encoders and CLIP models, not to a cross-encoder');
         const ce = (await loadCrossEncoder(source, { backend: 'tfjs', onWarning })) as TfjsCrossEncoder;
         try {
-          await writeModelFiles(o.output, await exportCrossEncoder(ce));
+          await write(await exportCrossEncoder(ce));
           process.stderr.write(`exported cross-encoder ${o.model} to ${o.output}\n`);
         } finally {
           ce.dispose();
@@ -80,7 +100,7 @@ export function exportCommand(program: Command) {
           await withModel(base, (b) => applyWiseFt(encoder.model.params, b.model.params, wise.alpha, wise.base));
         }
         const card = { baseModel: o.model, ...(wise && { wiseFt: wise }) };
-        await writeModelFiles(o.output, await familyForType(encoder.modelConfig.model_type).exportFiles(encoder, card));
+        await write(await familyForType(encoder.modelConfig.model_type).exportFiles(encoder, card));
         process.stderr.write(`exported ${o.model} to ${o.output}\n`);
       } finally {
         encoder.dispose();

@@ -1,3 +1,4 @@
+import { onnxDtypes, type OnnxDtype } from '../../training/export/onnxVariants.ts';
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resolveModelSource } from '../folderSource.ts';
@@ -18,6 +19,7 @@ interface Flags {
   maxBodyBytes: string;
   ignoreNormalize?: boolean;
   threads?: string;
+  dtype: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -82,10 +84,18 @@ export function serveCommand(program: Command) {
     .option('--max-wait-ms <ms>', 'how long a request waits for others to batch with', '2')
     .option('--max-body-bytes <n>', 'request body limit', String(1024 * 1024))
     .option('--threads <n>', 'onnxruntime intra-op threads (default: onnxruntime decides)')
+    .option(
+      '--dtype <d>',
+      `the ONNX variant to run (${onnxDtypes.join(', ')}): ftlab export's file, or made in memory when the folder lacks it`,
+      'fp32',
+    )
     .option('--ignore-normalize', 'always answer the model\'s own vector, as Chorus\' ftbert route does, whatever "normalize" says')
     .action(async (o: Flags) => {
       const pairs = await pairModelsAndRoutes(o.model, o.route, defaultServeRoute);
       const threads = o.threads ? parseNumber(o.threads, '--threads', { integer: true, min: 1 }) : undefined;
+      if (!(onnxDtypes as readonly string[]).includes(o.dtype))
+        throw new CliError(`--dtype must be one of ${onnxDtypes.join(', ')}, got "${o.dtype}"`);
+      const dtype = o.dtype as OnnxDtype;
       const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
       const models: ServedModel[] = [];
       try {
@@ -93,7 +103,7 @@ export function serveCommand(program: Command) {
           models.push({
             route: p.route,
             name: p.model,
-            embedder: await loadServedEmbedder(await resolveModelSource(p.model), { onWarning, intraOpNumThreads: threads }),
+            embedder: await loadServedEmbedder(await resolveModelSource(p.model), { onWarning, intraOpNumThreads: threads, dtype }),
           });
         }
       } catch (e) {

@@ -31,7 +31,7 @@ export async function loadOnnxClipTextEmbedder(source: ModelSource, opts: OnnxEm
     FILE,
     'the CLIP text graph',
     (tensors, file) => buildClipTextOnnx(config, normalizeClipNames(tensors, config, file).weights),
-    opts.onWarning,
+    opts,
   );
   const session = await openEmbeddingSession(bytes, 'text_embeds', `${source.id}/${FILE}`, opts);
   const dimension = config.projection_dim;

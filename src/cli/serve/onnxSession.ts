@@ -3,6 +3,7 @@
  * built from model.safetensors, an onnxruntime-node session that must have the inputs and the output they
  * feed and read, and the rows of that [batch, width] output.
  */
+import { onnxFileFor, onnxVariant, type OnnxDtype } from '../../training/export/onnxVariants.ts';
 import * as ort from 'onnxruntime-node';
 import type { ModelSource } from '../../training/source/modelSource.ts';
 import { readSafetensors, type TensorMap } from '../../training/weights/safetensors.ts';
@@ -10,16 +11,26 @@ import { readSafetensors, type TensorMap } from '../../training/weights/safetens
 export interface OnnxEmbedderOptions {
   intraOpNumThreads?: number;
   onWarning?: (message: string) => void;
+  /** the graph variant (ftlab export's onnx/*_quantized.onnx, …); default fp32 */
+  dtype?: OnnxDtype;
 }
 
-/** The folder's graph `file` or, without one, `build` over model.safetensors (`graph` names it in the warning). */
+/** The folder's graph `file` (its `opts.dtype` variant, made in memory when the folder lacks it) or, without one, `build` over model.safetensors (`graph` names it in the warning). */
 export async function onnxGraphBytes(
   source: ModelSource,
   file: string,
   graph: string,
   build: (tensors: TensorMap, weightsFile: string) => Uint8Array,
-  onWarning?: (m: string) => void,
+  opts: OnnxEmbedderOptions = {},
 ): Promise<{ bytes: Uint8Array; onnx: 'file' | 'built' }> {
+  const { onWarning, dtype = 'fp32' } = opts;
+  if (dtype !== 'fp32') {
+    const variant = onnxFileFor(file, dtype);
+    if (await source.exists(variant)) return { bytes: await source.readBytes(variant), onnx: 'file' };
+    const fp32 = await onnxGraphBytes(source, file, graph, build, { ...opts, dtype: 'fp32' });
+    onWarning?.(`${source.id}: no ${variant}; made the ${dtype} variant of ${graph} in memory (ftlab export writes it)`);
+    return { bytes: onnxVariant(fp32.bytes, dtype), onnx: 'built' };
+  }
   if (await source.exists(file)) return { bytes: await source.readBytes(file), onnx: 'file' };
   if (!(await source.exists('model.safetensors'))) throw new Error(`${source.id}: neither ${file} nor model.safetensors found`);
   const weightsFile = `${source.id}/model.safetensors`;

@@ -38,7 +38,7 @@ export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedd
     'onnx/model.onnx',
     'the ONNX graph',
     (tensors, file) => buildBertOnnx(bert, normalizeBertNames(tensors, bert, file).weights, sc),
-    opts.onWarning,
+    opts,
   );
   const session = await openEmbeddingSession(bytes, 'sentence_embedding', source.id, opts);
   const hasTypes = session.inputNames.includes('token_type_ids');

@@ -11,6 +11,8 @@ import { readSafetensors } from '../../../src/training/weights/safetensors.ts';
 import { makeTinyModel } from '../../helpers/fixtures.ts';
 import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
 import { int64Tensor, runOnnx } from '../../helpers/ortSession.ts';
+import { addOnnxVariants } from '../../../src/training/export/onnxVariants.ts';
+import { statSync } from 'node:fs';
 import { autoModelEmbeddings, featureExtraction, listFiles, removeFolder, sentenceFiles, transformersJsRoot } from '../../helpers/transformersJs.ts';
 
 const texts = ['Red running shoes for men', 'usb c cable', 'Café espresso machine with milk frother, stainless steel', 'mug'];
@@ -122,6 +124,31 @@ describe('exportSentenceModel', () => {
     expect(out.dims).toEqual([texts.length, 32]);
     expect(maxAbsDiff(out.data, expected)).toBeLessThan(1e-5);
     expect(maxAbsDiff(await autoModelEmbeddings('full-folder', texts), expected)).toBeLessThan(1e-5);
+  });
+
+  it('the q8, int8, uint8 and fp16 variants load in transformers.js by dtype and onnxruntime, close to float32', async () => {
+    const files = await exportSentenceModel(encoder, card);
+    addOnnxVariants(files, ['fp32', 'q8', 'int8', 'uint8', 'fp16']);
+    const dir = path.join(root, 'variants');
+    await writeModelFiles(dir, files);
+    expect(await listFiles(dir)).toEqual(
+      expect.arrayContaining([
+        'onnx/model.onnx',
+        'onnx/model_quantized.onnx',
+        'onnx/model_int8.onnx',
+        'onnx/model_uint8.onnx',
+        'onnx/model_fp16.onnx',
+      ]),
+    );
+    const expected = await encoder.encode(texts);
+    for (const dtype of ['q8', 'int8', 'uint8', 'fp16'] as const) {
+      const out = await featureExtraction('variants', texts, { pooling: 'mean', normalize: true }, dtype);
+      const cos = expected.map((e, r) => e.reduce((s, v, i) => s + v * out.data[r * 32 + i]!, 0));
+      expect(Math.min(...cos), dtype).toBeGreaterThan(dtype === 'fp16' ? 0.9999 : 0.99);
+      expect(Math.min(...cos), dtype).toBeLessThan(1 - 1e-9); // a different graph, not the float32 one
+    }
+    // this tiny model's float32 position table (512 × 32, sliced rather than looked up) is a third of its weights
+    expect(statSync(path.join(dir, 'onnx/model_quantized.onnx')).size).toBeLessThan(0.6 * statSync(path.join(dir, 'onnx/model.onnx')).size);
   });
 
   it('exports max pooling without Normalize consistently across ftlab, onnxruntime and transformers.js', async () => {
