@@ -28,6 +28,7 @@ import { makeTinyClip, tinyImage } from '../../helpers/clipFixture.ts';
 import { checkOnnxModel, maxAbsDiff } from '../../helpers/onnx.ts';
 import { int64Tensor, int64WebTensor, runOnnx, runOnnxWeb } from '../../helpers/ortSession.ts';
 import { listFiles, removeFolder, transformersJsRoot } from '../../helpers/transformersJs.ts';
+import { addOnnxVariants } from '../../../src/training/export/onnxVariants.ts';
 
 // Different lengths (so rows are padded), accents, an empty text and one longer than maxTextLength (24): truncated, EOS last.
 const texts = [
@@ -242,6 +243,37 @@ describe('CLIP ONNX towers match the tfjs model (onnxruntime-node)', () => {
       pixel_values: new ortWeb.Tensor('float32', pixels(4, 3), [3, 3, 32, 32]),
     });
     expect(maxAbsDiff(v.image_embeds!.data as Float32Array, tfjsImage(encoder, pixels(4, 3), 3))).toBeLessThan(1e-5);
+  });
+});
+
+describe('the q8 and fp16 variants of both towers', () => {
+  it('load in transformers.js by dtype and stay close to the float32 embeddings', async () => {
+    const files = await exportClipModel(encoder, { baseModel: 'openai/clip-vit-base-patch32' });
+    addOnnxVariants(files, ['fp32', 'q8', 'fp16']);
+    await writeModelFiles(path.join(root, 'clip-variants'), files);
+    const cosine = (a: Float32Array, b: Float32Array, dim: number) =>
+      Math.min(
+        ...Array.from({ length: a.length / dim }, (_, r) => {
+          let [d, na, nb] = [0, 0, 0];
+          for (let i = 0; i < dim; i++) [d, na, nb] = [d + a[r * dim + i]! * b[r * dim + i]!, na + a[r * dim + i]! ** 2, nb + b[r * dim + i]! ** 2];
+          return d / Math.sqrt(na * nb);
+        }),
+      );
+    const px = pixels(7, 4);
+    for (const dtype of ['q8', 'fp16'] as const) {
+      const text = await CLIPTextModelWithProjection.from_pretrained('clip-variants', { dtype });
+      const vision = await CLIPVisionModelWithProjection.from_pretrained('clip-variants', { dtype });
+      try {
+        const tokenizer = await AutoTokenizer.from_pretrained('clip-variants');
+        const { text_embeds } = await text(tokenizer(shortTexts, { padding: true, truncation: true }));
+        const { image_embeds } = await vision({ pixel_values: new Tensor('float32', px, [4, 3, 32, 32]) });
+        const worst = [cosine(text_embeds.data, tfjsText(encoder, shortTexts), 16), cosine(image_embeds.data, tfjsImage(encoder, px, 4), 16)];
+        expect(Math.min(...worst), dtype).toBeGreaterThan(dtype === 'fp16' ? 0.9999 : 0.99);
+      } finally {
+        await text.dispose();
+        await vision.dispose();
+      }
+    }
   });
 });
 
