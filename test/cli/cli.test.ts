@@ -232,6 +232,22 @@ describe('ftlab CLI', () => {
     expect(r.stdout.match(/^step /gm)).toHaveLength(2);
   });
 
+  it('--matryoshka-dims trains MNRL summed over embedding prefixes, and refuses bad sizes', async () => {
+    const base = [
+      'train',
+      ...flags({ model, data: file('train.jsonl'), loss: 'mnrl', steps: 1, 'batch-size': 4, 'no-shuffle': true, 'log-json': true }),
+    ];
+    const first = async (extra: string[], out: string) =>
+      jsonLines((await runCliOk([...base, '--output', file(out), ...extra])).stdout).find((e) => e.type === 'step')!.loss as number;
+    const plain = await first([], 'mat-plain');
+    const mat = await first(['--matryoshka-dims', '32,16,8', '--matryoshka-weights', '1,1,1'], 'mat-3');
+    // three MNRL terms on the same batch, the first of them the plain loss
+    expect(mat).toBeGreaterThan(plain);
+    const bad = await runCli([...base, '--output', file('mat-bad'), '--matryoshka-dims', '16,16']);
+    expect(bad.code).not.toBe(0);
+    expect(errorLines(bad.stderr)).toEqual([expect.stringMatching(/matryoshkaDims: dims repeat a size: \[16, 16\]/)]);
+  });
+
   it('export --wise-alpha writes the WiSE-FT ensemble of the base and the fine-tuned weights, and says so in the card; --dtypes picks the ONNX variants', async () => {
     const tuned = file('wise-tuned');
     await runCliOk(['train', ...flags({ model, data: file('train.jsonl'), loss: 'mnrl', output: tuned, steps: 2, 'batch-size': 4, lr: 1e-2 })]);

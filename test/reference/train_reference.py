@@ -4,6 +4,8 @@ Reads one JSON request (or {"batch": [requests]}) on stdin, writes the answer(s)
   mnrl        sentence-transformers MultipleNegativesRankingLoss on given embeddings: loss + analytic
               gradients w.r.t. anchors/positives/negatives, plus a central finite-difference check of them
   margin-mse  MarginMSELoss (pairwise dot) likewise
+  matryoshka  MatryoshkaLoss over mnrl or margin-mse: the wrapped loss on the re-normalized prefixes of each
+              column, weighted and summed; analytic gradients through the prefix normalization + fd check
   optim       N steps of torch semantics: clip_grad_norm_ -> torch.optim.AdamW at the lr of
               get_linear_schedule_with_warmup / constant (HF Trainer: update k uses lambda(k)); the clipping
               and AdamW are nn_reference.py's, independent of the TypeScript code as well
@@ -64,6 +66,21 @@ def margin_mse(q, p, n, y):
     return loss, {"q": dm[:, None] * (p - n), "pos": dm[:, None] * q, "neg": -dm[:, None] * q}
 
 
+def matryoshka(cols, dims, weights, inner):
+    """sum_i w_i * inner(normalize(x[:, :d_i]) for each column); gradients scattered back into the prefixes"""
+    total = 0.0
+    grads = {k: np.zeros_like(x) for k, x in cols.items() if x is not None}
+    for d, w in zip(dims, weights):
+        trunc, norms = {}, {}
+        for k, x in cols.items():
+            trunc[k], norms[k] = (None, None) if x is None else normalize(x[:, :d])
+        loss, g = inner(trunc)
+        total += w * loss
+        for k in grads:
+            grads[k][:, :d] += w * normalize_backward(cols[k][:, :d], norms[k], g[k])
+    return total, grads
+
+
 def fd_check(f, inputs, grads, h=1e-6):
     """max |analytic - central difference| over every coordinate of every input"""
     worst = 0.0
@@ -116,6 +133,17 @@ def answer(req):
         y = arr(req["labels"])
         f = lambda: margin_mse(x["q"], x["pos"], x["neg"], y)[0]
         loss, grads = margin_mse(x["q"], x["pos"], x["neg"], y)
+        out = {"loss": loss, "grads": {k: v.tolist() for k, v in grads.items()}, "fdError": fd_check(f, x, grads)}
+    elif task == "matryoshka":
+        if req["inner"] == "mnrl":
+            x = {"anchors": arr(req["anchors"]), "positives": arr(req["positives"]), "negatives": arr(req.get("negatives"))}
+            inner = lambda c: mnrl(c["anchors"], c["positives"], c["negatives"], req["scale"])
+        else:
+            x = {"q": arr(req["q"]), "pos": arr(req["pos"]), "neg": arr(req["neg"])}
+            y = arr(req["labels"])
+            inner = lambda c: margin_mse(c["q"], c["pos"], c["neg"], y)
+        f = lambda: matryoshka(x, req["dims"], req["weights"], inner)[0]
+        loss, grads = matryoshka(x, req["dims"], req["weights"], inner)
         out = {"loss": loss, "grads": {k: v.tolist() for k, v in grads.items()}, "fdError": fd_check(f, x, grads)}
     elif task == "optim":
         out = optim(req)

@@ -23,6 +23,8 @@ export interface TrainHyperFlags {
   maxGradNorm?: string;
   scale?: string;
   miniBatchSize?: string;
+  matryoshkaDims?: string;
+  matryoshkaWeights?: string;
   seed?: string;
   shuffle: boolean;
   batchSampler?: string;
@@ -55,6 +57,8 @@ export function trainOptions(cmd: Command): Command {
       '--mini-batch-size <n>',
       'cached-mnrl (default 32) and clip: rows per forward pass (GradCache): the batch size is then bounded by time, not memory',
     )
+    .option('--matryoshka-dims <list>', 'MatryoshkaLoss around mnrl or margin-mse: embedding prefix sizes, e.g. 384,256,128,64')
+    .option('--matryoshka-weights <list>', 'one weight per --matryoshka-dims size (default all 1)')
     .option('--seed <n>', `shuffling and dropout seed (default ${defaultTrainConfig.seed})`)
     .option('--no-shuffle', 'batch rows in file order')
     .option('--batch-sampler <s>', 'batch | no-duplicates (no text twice in a batch, sentence-transformers BatchSamplers.NO_DUPLICATES)')
@@ -69,6 +73,8 @@ export function trainOptions(cmd: Command): Command {
 export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
   const int = (v: string | undefined, flag: string, min = 0) => (v === undefined ? undefined : parseNumber(v, flag, { integer: true, min }));
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseNumber(v, flag, { min: 0 }));
+  const list = (v: string | undefined, flag: string, integer: boolean) =>
+    v === undefined ? undefined : v.split(',').map((x) => parseNumber(x.trim(), flag, { integer, min: integer ? 1 : 0 }));
   if (!(lossNames as readonly string[]).includes(loss))
     throw new CliError(`--loss must be mnrl, cached-mnrl or margin-mse (sentence models) or clip (CLIP models, with --images), got "${loss}"`);
   if (o.miniBatchSize !== undefined && loss !== 'cached-mnrl' && loss !== 'clip')
@@ -101,6 +107,8 @@ export function configFromFlags(o: TrainHyperFlags, loss: string): TrainConfig {
     maxGradNorm: num(o.maxGradNorm, '--max-grad-norm'),
     scale: num(o.scale, '--scale'),
     miniBatchSize: int(o.miniBatchSize, '--mini-batch-size', 1),
+    matryoshkaDims: list(o.matryoshkaDims, '--matryoshka-dims', true),
+    matryoshkaWeights: list(o.matryoshkaWeights, '--matryoshka-weights', false),
     seed: int(o.seed, '--seed'),
     shuffle: o.shuffle,
     noDuplicates: o.batchSampler === 'no-duplicates' || undefined,

@@ -61,6 +61,9 @@ export interface LossOptions {
   scale?: number;
   /** cached-mnrl: rows per forward pass (sentence-transformers' mini_batch_size, default 32) */
   miniBatchSize?: number;
+  /** MatryoshkaLoss around a text loss: the prefix sizes, and one weight each (default 1) */
+  matryoshkaDims?: readonly number[];
+  matryoshkaWeights?: readonly number[];
 }
 
 /**

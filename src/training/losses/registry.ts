@@ -5,6 +5,7 @@ import type { Loss, LossOptions, TextEmbedder } from './loss.ts';
 import { marginMseLoss } from './marginMse.ts';
 import { mnrlLoss } from './mnrl.ts';
 import { cachedMnrlLoss } from './cachedMnrl.ts';
+import { matryoshkaLoss } from './matryoshka.ts';
 
 export type LossFactory = (opts: LossOptions) => Loss<unknown, unknown>;
 
@@ -34,7 +35,9 @@ export function createLoss<E = TextEmbedder, R = TrainRow>(name: string, opts?: 
 export function createLoss(name: string, opts: LossOptions = {}): unknown {
   const factory = factories.get(name);
   if (!factory) throw new Error(`unknown loss "${name}" (supported: ${lossNames.join(', ')})`);
-  return factory(opts);
+  if (!opts.matryoshkaDims) return factory(opts);
+  if (name === 'clip') throw new Error('matryoshka: the clip loss cannot be wrapped (text losses only)');
+  return matryoshkaLoss(factory(opts) as Loss<TextEmbedder, TrainRow>, { dims: opts.matryoshkaDims, weights: opts.matryoshkaWeights });
 }
 
 /** Checks training rows against the columns the named loss declares (the CLI's check before loading a model). */

@@ -1,3 +1,4 @@
+import { checkMatryoshka } from '../losses/matryoshka.ts';
 import type { LossName } from '../losses/loss.ts';
 import { lossNames } from '../losses/registry.ts';
 import { schedulerNames, warmupStepsFor, type SchedulerName } from '../optim/schedule.ts';
@@ -28,6 +29,9 @@ export interface TrainConfig {
   scale: number;
   /** cached-mnrl (default 32) and clip (unset: one pass): rows per forward pass through GradCache; the batch may be far larger */
   miniBatchSize?: number;
+  /** MatryoshkaLoss around the text loss: prefix sizes of the embedding (e.g. 384, 256, 128, 64) and their weights */
+  matryoshkaDims?: number[];
+  matryoshkaWeights?: number[];
   seed: number;
   shuffle: boolean;
   /** sentence-transformers' BatchSamplers.NO_DUPLICATES: no text appears twice in a batch (in-batch negatives stay true negatives) */
@@ -116,6 +120,16 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { loss: strin
     positiveInt('miniBatchSize');
     if (c.loss !== 'cached-mnrl' && c.loss !== 'clip')
       throw new TrainConfigError(`miniBatchSize: applies to the cached-mnrl and clip losses only (loss is ${c.loss})`);
+  }
+  if (c.matryoshkaWeights !== undefined && c.matryoshkaDims === undefined) throw new TrainConfigError('matryoshkaWeights: needs matryoshkaDims');
+  if (c.matryoshkaDims !== undefined) {
+    if (c.loss === 'clip' || c.loss === 'cached-mnrl')
+      throw new TrainConfigError(`matryoshkaDims: applies to the mnrl and margin-mse losses (loss is ${c.loss})`);
+    try {
+      checkMatryoshka({ dims: c.matryoshkaDims, weights: c.matryoshkaWeights }, 'matryoshkaDims:');
+    } catch (e) {
+      throw new TrainConfigError((e as Error).message);
+    }
   }
   for (const k of ['lr', 'weightDecay', 'warmupRatio', 'maxGradNorm', 'scale'] as const) nonNegative(k);
   for (const k of ['warmupSteps', 'evalEverySteps', 'checkpointEverySteps', 'seed'] as const) nonNegative(k, true);

@@ -43,7 +43,12 @@ export async function train<R = TrainRow>(
 ): Promise<TrainResult> {
   const config = resolveTrainConfig(partialConfig);
   // The loss checks the rows; that the encoder fits the loss is structural, checked where it can be.
-  const loss = createLoss<TrainableEncoder<R>, R>(config.loss, { scale: config.scale, miniBatchSize: config.miniBatchSize });
+  const loss = createLoss<TrainableEncoder<R>, R>(config.loss, {
+    scale: config.scale,
+    miniBatchSize: config.miniBatchSize,
+    matryoshkaDims: config.matryoshkaDims,
+    matryoshkaWeights: config.matryoshkaWeights,
+  });
   loss.validateRows(rows);
   if (config.loss === 'clip' && !encoder.prepareBatch) throw new Error('loss clip needs a CLIP encoder with an image source (prepareBatch)');
   if (config.dropout !== undefined && encoder.dropout) encoder.dropout = { hidden: config.dropout, attention: config.dropout };
