@@ -83,7 +83,8 @@ async function genqMined(
   const mined = await mineNegatives(
     data,
     withSource.map((i) => ({ text: queries[i]!.text, positive: source(queries[i]!)!, banned: exclude[i]! })),
-    { ...o, rangeMin: o.rangeMin ?? 0, numNegatives: 1, seed: req.seed ?? 42 },
+    // the README recipe's depth: 30 candidates, so a margin filter still leaves most queries a negative
+    { ...o, rangeMin: o.rangeMin ?? 0, rangeMax: o.rangeMax ?? 30, numNegatives: 1, seed: req.seed ?? 42 },
     deps,
   );
   const stats: LabelStats = {

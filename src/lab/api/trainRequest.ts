@@ -27,7 +27,7 @@ export interface UnsupervisedPrepare {
   mineNegatives?: boolean;
   /**
    * GenQ: the hard negative by mine_hard_negatives' semantics instead (source, rank range, margins against
-   * the query's own product); a query whose candidates all fail the filters gives no row
+   * the query's own product; the first 30 candidates unless rangeMax says otherwise); a query whose candidates all fail the filters gives no row
    */
   negatives?: Pick<
     HardNegativeOptions,
