@@ -1,50 +1,20 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, flags, jsonLines, runCli, runCliOk, tempDir } from '../helpers/cli.ts';
+import { errorLines, flags, jsonLines, runCli, runCliOk } from '../helpers/cli.ts';
+import { cliFixture, products } from '../helpers/cliFixture.ts';
 import { serveFolders } from '../helpers/fixtures.ts';
 import { Bm25Index } from '../../src/training/eval/bm25.ts';
 import { computeMetrics } from '../../src/training/eval/metrics.ts';
 import { parseJudgments } from '../../src/training/data/judgments.ts';
 import { readSafetensors } from '../../src/training/weights/safetensors.ts';
 
-const products = [
-  ['p1', 'Logitech G240 gaming mouse pad black', 'Logitech'],
-  ['p2', 'Sony SRS-XB13 portable bluetooth speaker', 'Sony'],
-  ['p3', 'Xerox 006R90321 toner cartridge black', 'Xerox'],
-  ['p4', 'Microsoft Office Home and Student 2019', 'Microsoft'],
-  ['p5', 'SteelSeries QcK gaming mouse pad large', 'SteelSeries'],
-  ['p6', 'JBL Flip 5 bluetooth speaker waterproof', 'JBL'],
-  ['p7', 'HP 305 ink cartridge tri-color', 'HP'],
-  ['p8', 'Microsoft Wireless Mobile Mouse 1850', 'Microsoft'],
-];
-
-const trainRows = [
-  ['gaming mouse pad', 'Logitech G240 gaming mouse pad black Logitech', 'Sony SRS-XB13 portable bluetooth speaker Sony', 1.5],
-  ['bluetooth speaker', 'Sony SRS-XB13 portable bluetooth speaker Sony', 'HP 305 ink cartridge tri-color HP', 2.0],
-  ['toner black', 'Xerox 006R90321 toner cartridge black Xerox', 'Microsoft Office Home and Student 2019 Microsoft', 0.5],
-  ['office software', 'Microsoft Office Home and Student 2019 Microsoft', 'JBL Flip 5 bluetooth speaker waterproof JBL', 3.0],
-  ['large mouse pad', 'SteelSeries QcK gaming mouse pad large SteelSeries', 'Xerox 006R90321 toner cartridge black Xerox', -0.5],
-  ['waterproof speaker', 'JBL Flip 5 bluetooth speaker waterproof JBL', 'Microsoft Wireless Mobile Mouse 1850 Microsoft', 1.0],
-];
-
 let dir: string;
 let model: string;
 const file = (name: string) => path.join(dir, name);
 
 beforeAll(async () => {
-  dir = tempDir('ftlab-cli-');
-  writeFileSync(path.join(dir, 'corpus.jsonl'), products.map(([id, title, supplier]) => JSON.stringify({ id, title, supplier })).join('\n') + '\n');
-  writeFileSync(
-    path.join(dir, 'judgments.csv'),
-    'query,docid,rating\ngaming mouse pad,p1,3\ngaming mouse pad,p5,3\ngaming mouse pad,p8,1\nbluetooth speaker,p2,3\nbluetooth speaker,p6,2\noffice,p4,3\n',
-  );
-  writeFileSync(
-    path.join(dir, 'train.jsonl'),
-    trainRows.map(([query, positive, negative, margin]) => JSON.stringify({ query, positive, negative, margin })).join('\n') + '\n',
-  );
-  model = path.join(dir, 'base');
-  await runCliOk(['init', ...flags({ corpus: file('corpus.jsonl'), output: model, hidden: 32, layers: 2, heads: 4, 'vocab-size': 200, seed: 3 })]);
+  ({ dir, model } = await cliFixture());
 });
 
 describe('ftlab CLI', () => {

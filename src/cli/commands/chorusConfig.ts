@@ -5,6 +5,7 @@ import { chorusConfig, chorusConfigFiles } from '../../training/chorus/chorusCon
 import { parseBertConfig } from '../../training/models/bert/bertConfig.ts';
 import { parseClipConfig } from '../../training/models/clip/clipConfig.ts';
 import { readJson } from '../../training/source/modelSource.ts';
+import { readTruncateDim } from '../../training/models/truncateDim.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { CliError, parseNumber } from '../cliError.ts';
 
@@ -27,7 +28,10 @@ export function chorusConfigCommand(program: Command) {
   program
     .command('chorus-config')
     .description('Solr field type, Querqy embeddings rewriter, param sets and the curl commands that put a model into Chorus')
-    .option('--model <dir|hub id>', "model folder or Hub id (its hidden_size, or a CLIP model's projection_dim, is the vector dimension)")
+    .option(
+      '--model <dir|hub id>',
+      "model folder or Hub id (its truncate_dim or hidden_size, or a CLIP model's projection_dim, is the vector dimension)",
+    )
     .option('--dimension <n>', 'vector dimension, instead of --model')
     .option(
       '--clip',
@@ -52,7 +56,12 @@ export function chorusConfigCommand(program: Command) {
         const where = `${source.id}/config.json`;
         // a CLIP model's query vectors (text tower) and product vectors (image tower) share the projection space
         clip ||= raw.model_type === 'clip';
-        dimension = raw.model_type === 'clip' ? parseClipConfig(raw, where).projection_dim : parseBertConfig(raw, where).hidden_size;
+        if (raw.model_type === 'clip') dimension = parseClipConfig(raw, where).projection_dim;
+        else {
+          // a Matryoshka export's vectors are its truncate_dim long
+          const hidden = parseBertConfig(raw, where).hidden_size;
+          dimension = (await readTruncateDim(source, hidden)) ?? hidden;
+        }
       } else throw new CliError('give --model (or --dimension)');
       const route = o.route ?? (clip ? 'ftclip' : 'ftbert');
       const rewriter = o.rewriter ?? (clip ? 'embftimg' : 'embfttxt');

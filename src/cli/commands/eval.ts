@@ -4,7 +4,8 @@ import { usingForward } from '../forward.ts';
 import type { EvaluationResult } from '../../training/eval/evaluator.ts';
 import { resolveModelSource } from '../folderSource.ts';
 import { CliError } from '../cliError.ts';
-import { evaluationInputs, evalOptions, type EvalFlags } from './evalSetup.ts';
+import { evaluationInputs, evalOptions } from './evalSetup.ts';
+import { evaluateAtDims, evaluateVariants, type VariantFlags } from './evalVariants.ts';
 import { Bm25Index, type Bm25Options } from '../../training/eval/bm25.ts';
 import type { HybridOptions } from '../../training/eval/hybridRanking.ts';
 import { evaluateRanking } from '../../training/eval/rankingEvaluation.ts';
@@ -13,8 +14,7 @@ import { reportedEvaluation } from '../pipeline/evaluation.ts';
 import { parseNumber } from '../cliError.ts';
 import { imageEvaluation, loadClipModel } from '../pipeline/clipInputs.ts';
 
-interface EvalCommandFlags extends EvalFlags {
-  model?: string;
+interface EvalCommandFlags extends VariantFlags {
   baseline?: string;
   hybrid?: string;
   hybridWeight?: string;
@@ -115,9 +115,22 @@ export function evalCommand(program: Command) {
     .option('--bm25-b <b>', 'BM25 length normalization (default 0.75)')
     .option('--images <dir>', "CLIP: rank the products' images (named <product id>.jpg/.png/.webp/.gif) instead of their texts")
     .option('--batch-size <n>', 'CLIP: images per forward pass (default 32)')
-    .option('--json', 'print {"metrics", "queries"} as JSON (and "bm25", "hybrid" when asked for)');
+    .option('--dims <list>', 'Matryoshka: the metrics at each of these truncated dimensions (e.g. 384,256,128,64), from one embedding pass')
+    .option(
+      '--variants',
+      'the trade-off table before shipping: WiSE-FT alpha × ONNX dtype × dimension, with nDCG, Recall@100, Solr vector bytes, model size, texts/s and cosine to float32',
+    )
+    .option('--dtypes <list>', 'variants: the ONNX dtypes (fp32, q8, int8, uint8, fp16)', 'fp32,q8,int8,fp16')
+    .option('--wise-alphas <list>', 'variants: WiSE-FT alphas (default 1, or 0.5,0.75,1 with --wise-base)')
+    .option('--wise-base <dir|hub id>', 'variants: the model the fine-tune started from, for alphas below 1')
+    .option('--json', 'print {"metrics", "queries"} as JSON (and "bm25", "hybrid" when asked for; {"dims"} with --dims, {"rows"} with --variants)');
   evalOptions(cmd, '').action(async (o: EvalCommandFlags) => {
     if (!o.corpus || !o.judgments) throw new CliError('eval needs --corpus <file> and --judgments <file.csv>');
+    if (o.variants || o.dims) {
+      if (o.images || o.baseline || o.hybrid)
+        throw new CliError('--dims and --variants evaluate a text model alone: drop --images, --baseline and --hybrid');
+      return o.variants ? evaluateVariants(o) : evaluateAtDims(o);
+    }
     const rankers = rankersFromFlags(o);
     const compared: Compared = o.images ? { model: await evaluateClip({ ...o, model: o.model!, images: o.images }) } : await evaluateText(o, rankers);
     const all: [string, EvaluationResult | undefined][] = [

@@ -8,7 +8,8 @@ import { writeModelFiles } from '../writeModelFiles.ts';
 import { exportClipModel } from '../../training/export/exportClipModel.ts';
 import { loadClipModel } from '../pipeline/clipInputs.ts';
 import { applyWiseFt, checkWiseAlpha } from '../../training/models/wiseFt.ts';
-import { CliError } from '../cliError.ts';
+import { CliError, parseNumber } from '../cliError.ts';
+import { checkTruncateDim } from '../../training/models/truncateDim.ts';
 import { addOnnxVariants, onnxDtypes, parseOnnxDtypes, type OnnxDtype } from '../../training/export/onnxVariants.ts';
 import type { ModelFiles } from '../../training/export/modelFiles.ts';
 
@@ -32,6 +33,20 @@ function cliDtypes(list: string): OnnxDtype[] {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+}
+
+/** --truncate-dim as an integer from 1 to the hidden size. */
+export function cliTruncateDim(value: string, hidden: number, flag = '--truncate-dim'): number {
+  try {
+    return checkTruncateDim(parseNumber(value, flag, { integer: true, min: 1 }), hidden, flag);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+function isCrossEncoder(config: Record<string, unknown>): boolean {
+  const archs = config.architectures;
+  return Array.isArray(archs) && archs.some((a) => String(a).endsWith('ForSequenceClassification'));
 }
 
 /** Runs `use` on a loaded model, then frees it. */
@@ -59,7 +74,11 @@ export function exportCommand(program: Command) {
     )
     .option('--wise-alpha <a>', 'WiSE-FT: export (1 − a)·base + a·model, from 0 (the base) to 1 (the model as trained); needs --wise-base')
     .option('--wise-base <dir|hub id>', 'WiSE-FT: the model the fine-tune started from (same architecture)')
-    .action(async (o: { model: string; output: string; dtypes: string; wiseAlpha?: string; wiseBase?: string }) => {
+    .option(
+      '--truncate-dim <n>',
+      'Matryoshka: ship the first n dimensions (truncate_dim in config_sentence_transformers.json, the ONNX sentence_embedding cut and re-normalized); the hidden size keeps them all',
+    )
+    .action(async (o: { model: string; output: string; dtypes: string; wiseAlpha?: string; wiseBase?: string; truncateDim?: string }) => {
       const dtypes = cliDtypes(o.dtypes);
       const write = async (files: ModelFiles) => {
         addOnnxVariants(files, dtypes);
@@ -69,6 +88,8 @@ export function exportCommand(program: Command) {
       const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
       const config = await readJson(source, 'config.json');
       const wise = wiseOptions(o);
+      if (o.truncateDim !== undefined && (config.model_type === 'clip' || isCrossEncoder(config)))
+        throw new CliError('--truncate-dim applies to sentence (bi-encoder) models, whose embeddings are trained with MatryoshkaLoss');
       if (config.model_type === 'clip') {
         const clip = await loadClipModel(o.model, 'export');
         try {
@@ -81,8 +102,7 @@ export function exportCommand(program: Command) {
         }
         return;
       }
-      const archs = config.architectures;
-      if (Array.isArray(archs) && archs.some((a) => String(a).endsWith('ForSequenceClassification'))) {
+      if (isCrossEncoder(config)) {
         if (wise) throw new CliError('--wise-alpha: WiSE-FT applies to bi-encoders and CLIP models, not to a cross-encoder');
         const ce = (await loadCrossEncoder(source, { backend: 'tfjs', onWarning })) as TfjsCrossEncoder;
         try {
@@ -98,6 +118,11 @@ export function exportCommand(program: Command) {
         if (wise) {
           const base = loadSentenceEncoder(await resolveModelSource(wise.base), { onWarning });
           await withModel(base, (b) => applyWiseFt(encoder.model.params, b.model.params, wise.alpha, wise.base));
+        }
+        if (o.truncateDim !== undefined) {
+          const hidden = encoder.model.config.hidden_size;
+          const d = cliTruncateDim(o.truncateDim, hidden);
+          encoder.config = { ...encoder.config, truncateDim: d < hidden ? d : undefined };
         }
         const card = { baseModel: o.model, ...(wise && { wiseFt: wise }) };
         await write(await familyForType(encoder.modelConfig.model_type).exportFiles(encoder, card));

@@ -12,6 +12,7 @@ import { progressReporter } from '../progress.ts';
 import { CliError, parseNumber } from '../cliError.ts';
 import { defaultTextTemplate } from './evalSetup.ts';
 import { loadOnnxTextEmbedder } from '../serve/onnxTextEmbedder.ts';
+import { onnxDtypes, type OnnxDtype } from '../../training/export/onnxVariants.ts';
 import { loadClipModel, openImageFolder } from '../pipeline/clipInputs.ts';
 import { imageEmbedder, reportImageFailures } from '../pipeline/clipVectors.ts';
 import type { Product } from '../../training/data/corpus.ts';
@@ -24,6 +25,7 @@ interface VectorsFlags {
   output: string;
   batchSize: string;
   engine: string;
+  dtype?: string;
   dropMissing?: boolean;
   images?: string;
 }
@@ -71,7 +73,9 @@ async function openEmbedder(o: VectorsFlags, batchSize: number): Promise<{ embed
   const onWarning = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const source = await resolveModelSource(o.model);
   if (o.engine === 'onnx') {
-    const e = await loadOnnxTextEmbedder(source, { onWarning });
+    const dtype = o.dtype ?? 'fp32';
+    if (!(onnxDtypes as readonly string[]).includes(dtype)) throw new CliError(`--dtype must be one of ${onnxDtypes.join(', ')}, got "${dtype}"`);
+    const e = await loadOnnxTextEmbedder(source, { onWarning, dtype: dtype as OnnxDtype });
     return {
       async embed(texts) {
         const out: Float32Array[] = [];
@@ -82,6 +86,7 @@ async function openEmbedder(o: VectorsFlags, batchSize: number): Promise<{ embed
     };
   }
   if (o.engine !== 'tfjs') throw new CliError(`--engine must be tfjs or onnx, got "${o.engine}"`);
+  if (o.dtype !== undefined) throw new CliError('--dtype picks an ONNX variant: use it with --engine onnx');
   const encoder = await loadSentenceEncoder(source, { onWarning });
   const forward = sentenceForward(encoder);
   return {
@@ -105,6 +110,10 @@ export function vectorsCommand(program: Command) {
     .option('--text-template <t>', 'product text to embed (use the one the model was trained with)', defaultTextTemplate)
     .option('--batch-size <n>', 'texts per forward pass', '32')
     .option('--engine <name>', "tfjs (default, the lab's encoder) or onnx (onnxruntime-node, faster)", 'tfjs')
+    .option(
+      '--dtype <d>',
+      'with --engine onnx: the ONNX variant, as ftlab serve --dtype (fp32, q8, int8, uint8, fp16), so product and query vectors match',
+    )
     .option('--drop-missing', 'leave out products without text instead of writing them without a vector')
     .action(async (o: VectorsFlags) => {
       const batchSize = parseNumber(o.batchSize, '--batch-size', { integer: true, min: 1 });

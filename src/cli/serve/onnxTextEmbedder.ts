@@ -5,6 +5,7 @@ import { normalizeBertNames } from '../../training/models/bert/bertWeights.ts';
 import { loadSentenceConfig, type SentenceConfig } from '../../training/models/sentenceConfig.ts';
 import { loadTokenizer, type TextTokenizer } from '../../training/models/tokenizer.ts';
 import { readJson, type ModelSource } from '../../training/source/modelSource.ts';
+import { embeddingDimension, truncateRows } from '../../training/models/truncateDim.ts';
 import { embeddingRows, int64Tensor, onnxGraphBytes, openEmbeddingSession, type OnnxEmbedderOptions } from './onnxSession.ts';
 
 export type { OnnxEmbedderOptions } from './onnxSession.ts';
@@ -42,7 +43,7 @@ export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedd
   );
   const session = await openEmbeddingSession(bytes, 'sentence_embedding', source.id, opts);
   const hasTypes = session.inputNames.includes('token_type_ids');
-  const dimension = bert.hidden_size;
+  const dimension = embeddingDimension(sc, bert.hidden_size);
 
   return {
     sourceId: source.id,
@@ -57,8 +58,12 @@ export async function loadOnnxTextEmbedder(source: ModelSource, opts: OnnxEmbedd
         attention_mask: int64Tensor(b.attentionMask, b.batchSize, b.seqLen),
       };
       if (hasTypes) feeds.token_type_ids = int64Tensor(b.tokenTypeIds, b.batchSize, b.seqLen);
-      const out = await session.run(feeds, ['sentence_embedding']);
-      return embeddingRows(out.sentence_embedding!, texts.length, dimension, `${source.id}: sentence_embedding`, 'hidden_size');
+      const out = (await session.run(feeds, ['sentence_embedding'])).sentence_embedding!;
+      const where = `${source.id}: sentence_embedding`;
+      // a graph exported before truncate_dim was set still has the full width: truncate it here
+      if (sc.truncateDim && Number(out.dims[1]) === bert.hidden_size)
+        return truncateRows(embeddingRows(out, texts.length, bert.hidden_size, where, 'hidden_size'), sc.truncateDim, sc.normalize);
+      return embeddingRows(out, texts.length, dimension, where, sc.truncateDim ? 'hidden_size, truncated by truncate_dim to' : 'hidden_size');
     },
     release: () => session.release(),
   };

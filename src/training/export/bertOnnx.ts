@@ -162,18 +162,29 @@ export function buildBertOnnx(config: BertConfig, weights: TensorMap, sc: Senten
   const { g, hidden: h, maskF, f, i64 } = buildBertEncoderGraph('ftlab_bert', config, weights, 'last_hidden_state', emb);
 
   g.scope = 'pooling';
-  const pooled = pool(g, h, maskF, sc.pooling, f, i64, sc.normalize ? undefined : 'sentence_embedding');
+  const D = sc.truncateDim ?? H;
+  const out = 'sentence_embedding';
+  const pooled = pool(g, h, maskF, sc.pooling, f, i64, sc.normalize || D < H ? undefined : out);
+  let e = pooled;
+  if (D < H) {
+    // Matryoshka truncate_dim: the prefix, re-normalized below when the model normalizes (a unit vector's prefix is not one)
+    g.scope = 'truncate';
+    e = g.op('Slice', [pooled, i64([0]), i64([D]), i64([1])], {}, sc.normalize ? undefined : out);
+  }
   if (sc.normalize) {
     g.scope = 'normalize';
     // torch.nn.functional.normalize: x / max(||x||_2, 1e-12)
-    const norm = g.op('Sqrt', [g.op('ReduceSumSquare', [pooled], { axes: attr.ints([1]), keepdims: attr.int(1) })]);
-    g.op('Div', [pooled, g.op('Max', [norm, f(1e-12)])], {}, 'sentence_embedding');
+    const norm = g.op('Sqrt', [g.op('ReduceSumSquare', [e], { axes: attr.ints([1]), keepdims: attr.int(1) })]);
+    g.op('Div', [e, g.op('Max', [norm, f(1e-12)])], {}, out);
   }
 
   g.output('last_hidden_state', 'float32', [...DYN, H]);
-  g.output('sentence_embedding', 'float32', [DYN[0], H]);
-  const doc = `${emb.architecture ?? 'BertModel'} (${config.num_hidden_layers} layers, hidden ${H}) + ${sc.pooling} pooling${sc.normalize ? ' + L2 normalize' : ''}`;
-  return g.serialize(ftlabOnnxModel(doc, { pooling: sc.pooling, normalize: String(sc.normalize), max_seq_length: String(sc.maxSeqLength) }));
+  g.output(out, 'float32', [DYN[0], D]);
+  const truncated = D < H ? ` + first ${D} dimensions` : '';
+  const doc = `${emb.architecture ?? 'BertModel'} (${config.num_hidden_layers} layers, hidden ${H}) + ${sc.pooling} pooling${truncated}${sc.normalize ? ' + L2 normalize' : ''}`;
+  const metadata: Record<string, string> = { pooling: sc.pooling, normalize: String(sc.normalize), max_seq_length: String(sc.maxSeqLength) };
+  if (D < H) metadata.truncate_dim = String(D);
+  return g.serialize(ftlabOnnxModel(doc, metadata));
 }
 
 export function activation(g: OnnxGraphBuilder, x: string, act: BertConfig['hidden_act'], f: (v: number) => string): string {

@@ -101,7 +101,12 @@ function usage(id: string, m: ModelCardModel): string[] {
         '',
         `const extractor = await pipeline('feature-extraction', '${id}', { dtype: 'fp32' });`,
         `const output = await extractor(['red running shoes', 'blue denim jacket'], { pooling: '${jsPooling}', normalize: ${sc.normalize} });`,
-        'console.log(output.tolist());',
+        ...(sc.truncateDim
+          ? [
+              `// Matryoshka: the pipeline pools all ${m.dim} dimensions; keep the first ${sc.truncateDim}${sc.normalize ? ' and re-normalize' : ''}`,
+              `console.log(output.slice(null, [0, ${sc.truncateDim}])${sc.normalize ? '.normalize(2, -1)' : ''}.tolist());`,
+            ]
+          : ['console.log(output.tolist());']),
       ]
     : [
         "import { AutoModel, AutoTokenizer } from '@huggingface/transformers';",
@@ -109,7 +114,9 @@ function usage(id: string, m: ModelCardModel): string[] {
         `const tokenizer = await AutoTokenizer.from_pretrained('${id}');`,
         `const model = await AutoModel.from_pretrained('${id}', { dtype: 'fp32' });`,
         "const inputs = tokenizer(['red running shoes', 'blue denim jacket'], { padding: true, truncation: true });",
-        '// the ONNX graph includes max pooling' + (sc.normalize ? ' and normalization' : ''),
+        '// the ONNX graph includes max pooling' +
+          (sc.truncateDim ? `, the first ${sc.truncateDim} dimensions` : '') +
+          (sc.normalize ? ' and normalization' : ''),
         'const { sentence_embedding } = await model(inputs);',
         'console.log(sentence_embedding.tolist());',
       ];
@@ -121,7 +128,9 @@ function usage(id: string, m: ModelCardModel): string[] {
     '```python',
     'from sentence_transformers import SentenceTransformer',
     '',
-    `model = SentenceTransformer("${id}")  # or backend="onnx" to run onnx/model.onnx`,
+    sc.truncateDim
+      ? `model = SentenceTransformer("${id}", truncate_dim=${sc.truncateDim})  # the Matryoshka dimension this export was cut to`
+      : `model = SentenceTransformer("${id}")  # or backend="onnx" to run onnx/model.onnx`,
     'embeddings = model.encode(["red running shoes", "blue denim jacket"])',
     'print(model.similarity(embeddings, embeddings))',
     '```',
@@ -134,7 +143,7 @@ function usage(id: string, m: ModelCardModel): string[] {
     '',
     '### onnxruntime',
     '',
-    `\`onnx/model.onnx\` takes int64 \`input_ids\`, \`attention_mask\` and \`token_type_ids\` and returns \`last_hidden_state\` and the pooled${sc.normalize ? ', normalized' : ''} \`sentence_embedding\`.`,
+    `\`onnx/model.onnx\` takes int64 \`input_ids\`, \`attention_mask\` and \`token_type_ids\` and returns \`last_hidden_state\` and the pooled${sc.truncateDim ? `, truncated to ${sc.truncateDim} dimensions` : ''}${sc.normalize ? ', normalized' : ''} \`sentence_embedding\`.`,
     '',
     '```python',
     'import onnxruntime as ort',
@@ -196,11 +205,11 @@ export function renderModelCard(card: ModelCardInfo, m: ModelCardModel): string 
     library: 'sentence-transformers',
     pipelineTag: 'sentence-similarity',
     tags: ['sentence-transformers', 'sentence-similarity'],
-    intro: `A [sentence-transformers](https://www.sbert.net) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps text to a ${m.dim}-dimensional vector for semantic search and similarity.`,
+    intro: `A [sentence-transformers](https://www.sbert.net) model fine-tuned with ftlab from \`${card.baseModel}\`. It maps text to a ${sc.truncateDim ?? m.dim}-dimensional vector for semantic search and similarity${sc.truncateDim ? ` (the first ${sc.truncateDim} of its ${m.dim} dimensions: \`truncate_dim\` in config_sentence_transformers.json)` : ''}.`,
     details: [
       ['Base model', card.baseModel],
       ['Architecture', `BERT, ${m.layers} layers`],
-      ['Output dimension', m.dim],
+      ['Output dimension', sc.truncateDim ? `${sc.truncateDim} (truncated from ${m.dim})` : m.dim],
       ['Max sequence length', sc.maxSeqLength],
       ['Pooling', sc.pooling],
       ['Normalized embeddings', sc.normalize ? 'yes' : 'no'],

@@ -35,6 +35,8 @@ export function sentenceTransformersFiles(sc: SentenceConfig, dim: number): Reco
       prompts: {},
       default_prompt_name: null,
       similarity_fn_name: 'cosine',
+      // ftlab's loaders apply it; sentence-transformers takes it as SentenceTransformer(path, truncate_dim=…)
+      ...(sc.truncateDim !== undefined && { truncate_dim: sc.truncateDim }),
     }),
   };
 }

@@ -1,12 +1,15 @@
 import type { BertConfig } from './bert/bertConfig.ts';
 import { ModelConfigError } from './bert/bertConfig.ts';
 import { readJson, readJsonIfExists, type ModelSource } from '../source/modelSource.ts';
+import { readTruncateDim } from './truncateDim.ts';
 
 /** The sentence-transformers pipeline ftlab runs on top of the encoder: Transformer -> Pooling [-> Normalize]. */
 export interface SentenceConfig {
   maxSeqLength: number;
   pooling: 'mean' | 'cls' | 'max';
   normalize: boolean;
+  /** Matryoshka: inference embeddings are this long (see truncateDim.ts); absent = the hidden size */
+  truncateDim?: number;
 }
 
 interface ModuleEntry {
@@ -89,5 +92,6 @@ export async function loadSentenceConfig(source: ModelSource, cfg: BertConfig, t
   }
   // Longer inputs would index past the position table, so the table size caps the configured length.
   const maxSeqLength = typeof raw === 'number' ? Math.min(raw, cfg.max_position_embeddings) : inferredMax;
-  return { maxSeqLength, pooling, normalize };
+  const truncateDim = await readTruncateDim(source, cfg.hidden_size);
+  return { maxSeqLength, pooling, normalize, ...(truncateDim && { truncateDim }) };
 }

@@ -82,15 +82,25 @@ export class SentenceEncoder {
     }
   }
 
-  /** Inference embeddings, one Float32Array per text in input order; texts are batched by length (less padding). */
+  /**
+   * Inference embeddings, one Float32Array per text in input order; texts are batched by length (less padding).
+   * A Matryoshka `truncateDim` applies here (and re-normalizes), not in embedTexts, so training sees every dimension.
+   */
   async encode(texts: string[], opts: EncodeOptions = {}): Promise<Float32Array[]> {
     const order = lengthOrder(texts);
-    return encodeInBatches(order, opts, 'texts', (idx) =>
-      this.embedTexts(
+    const d = this.config.truncateDim;
+    return encodeInBatches(order, opts, 'texts', (idx) => {
+      const full = this.embedTexts(
         idx.map((i) => texts[i]!),
         { training: false },
-      ),
-    );
+      );
+      if (d === undefined) return full;
+      return tf.tidy(() => {
+        const prefix = tf.slice(full, [0, 0], [-1, d]);
+        full.dispose();
+        return this.config.normalize ? l2normalize(prefix) : prefix;
+      });
+    });
   }
 
   dispose(): void {

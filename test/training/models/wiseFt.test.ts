@@ -4,6 +4,8 @@ import { folderSource } from '../../../src/cli/folderSource.ts';
 import { loadSentenceEncoder } from '../../../src/training/families/registry.ts';
 import { applyWiseFt, checkWiseAlpha } from '../../../src/training/models/wiseFt.ts';
 import { makeTinyModel, tinyCorpus } from '../../helpers/fixtures.ts';
+import { familyForType } from '../../../src/training/families/registry.ts';
+import { wiseGraphs } from '../../../src/training/families/wiseGraphs.ts';
 
 /**
  * WiSE-FT over two sentence encoders of one architecture (two seeds stand for the base and the fine-tuned
@@ -62,5 +64,24 @@ describe('WiSE-FT', () => {
     expect(() => applyWiseFt(other.model.params, tuned.model.params, 0.5)).toThrow(/has parameters the fine-tuned model lacks: encoder\.layer\.1/);
     tuned.dispose();
     other.dispose();
+  });
+
+  it('wiseGraphs builds the graph of θ(α) on the tuned variables and puts them back, bit for bit', async () => {
+    const [tuned, base] = [await load(tunedDir), await load(baseDir)];
+    const family = familyForType('bert');
+    const before = new Map([...tuned.model.params].map(([k, v]) => [k, Array.from(v.dataSync())]));
+    const count = tf.memory().numTensors;
+    const graphs = wiseGraphs(family, tuned, base);
+    const [g0, g1] = [await graphs.graph(0), await graphs.graph(1)];
+    expect(Buffer.from(g0.bytes).equals(Buffer.from((await family.onnxTextGraph!(base)).bytes))).toBe(true);
+    graphs.dispose();
+    expect(Buffer.from(g1.bytes).equals(Buffer.from((await family.onnxTextGraph!(tuned)).bytes))).toBe(true);
+    for (const [k, v] of tuned.model.params) expect(Array.from(v.dataSync()), k).toEqual(before.get(k));
+    const alone = wiseGraphs(family, tuned);
+    await expect(alone.graph(0.5)).rejects.toThrow(/α 0\.5 needs the base model/);
+    alone.dispose();
+    expect(tf.memory().numTensors).toBe(count);
+    tuned.dispose();
+    base.dispose();
   });
 });

@@ -12,6 +12,7 @@ import type { ModelCardInfo } from '../../export/modelCard.ts';
 import { CorpusVectors } from '../../eval/corpusVectors.ts';
 import { sentenceOnnx, type SentenceExportArch } from '../../export/exportSentenceModel.ts';
 import { forwardEncoder } from '../../inference/forwardEncoder.ts';
+import { embeddingDimension } from '../../models/truncateDim.ts';
 import type { OnnxTextGraph } from '../../inference/onnxTextEncoder.ts';
 import type { LoadOptions, ModelFamily, ScratchBuilder } from '../family.ts';
 import { estimateSentenceRun } from './estimateSentence.ts';
@@ -45,7 +46,7 @@ export function createSentenceFamily(backbone: SentenceBackbone): ModelFamily<Se
     return {
       bytes,
       output: 'sentence_embedding',
-      dim: encoder.model.config.hidden_size,
+      dim: embeddingDimension(encoder.config, encoder.model.config.hidden_size),
       tokenize: (texts) => encoder.tokenizer.encode(texts, encoder.config.maxSeqLength),
     };
   };
