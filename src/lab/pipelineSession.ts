@@ -41,6 +41,8 @@ import { prepareRows } from './prepareRows.ts';
 import { prepareClipRows } from './clipPrepare.ts';
 import { searchHits } from './searchHits.ts';
 import { LabEvaluation } from './labEvaluation.ts';
+import { measureVariants } from './labVariants.ts';
+import type { VariantsRequest, VariantsResult } from './api/variantsRequest.ts';
 import type { DeviceLimits } from '../training/families/estimate.ts';
 import { calibrateTraining, type Calibration, type CalibrationRequest } from '../training/families/calibrate.ts';
 import type { EvalSet, Slot } from './api/workerMethods.ts';
@@ -220,6 +222,16 @@ export class PipelineSession {
   evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<EvaluationResult> {
     if (!this.data) throw noData();
     return this.evaluation.evaluate(req, this.data, req.which === 'bm25' ? undefined : this.index(req.which), onProgress, signal);
+  }
+
+  /** The trade-off table (and the α slider's single row): the tuned slot at each α × dtype × dimension. */
+  variants(req: VariantsRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<VariantsResult> {
+    if (!this.data) throw noData();
+    const slot = (s: Slot) => {
+      const m = this.models.get(s);
+      return m && { family: m.family, encoder: m.encoder, dim: m.info.dim };
+    };
+    return measureVariants(this.data, slot('tuned'), slot('baseline'), req, onProgress, signal);
   }
 
   /** The playground: the query against the slot's corpus (texts, or product images for CLIP), or BM25's list. */

@@ -19,6 +19,7 @@ import type { LabImageSet } from './labImageSet.ts';
 import { runTraining } from './runTraining.ts';
 import { zipModelFiles } from './exportZip.ts';
 import { TunedRunHolder } from './tunedRunHolder.ts';
+import { shipFiles } from './shipExport.ts';
 import { periodicEvaluation } from './periodicEval.ts';
 import { familyForwardEncoder } from '../training/inference/forwardEncoder.ts';
 
@@ -113,7 +114,16 @@ export class TrainerSession extends TunedRunHolder<FamilyEncoder, TrainerRequest
     const { encoder, req: used } = await this.held(runId, req, onProgress);
     const family = this.families.get(encoder)!;
     onProgress?.({ phase: 'export', done: 0, total: 1, unit: 'items' });
-    const files = await family.exportFiles(encoder, TunedRunHolder.cardInfo(used, card.name, family.lossDescription(used.config.loss), card));
+    const info = TunedRunHolder.cardInfo(used, card.name, family.lossDescription(used.config.loss), card);
+    const alpha = card.ship?.wiseAlpha;
+    const wise = alpha !== undefined && alpha !== 1 ? { wiseFt: { alpha, base: info.baseModel } } : {};
+    const files = await shipFiles(
+      family,
+      encoder,
+      card.ship ?? {},
+      () => this.load(used),
+      () => family.exportFiles(encoder, { ...info, ...wise }),
+    );
     const zip = zipModelFiles(files, card.name ?? (family.task === 'text-image' ? 'ftlab-clip' : 'ftlab-model'));
     onProgress?.({ phase: 'export', done: 1, total: 1, unit: 'items' });
     return zip;

@@ -484,6 +484,31 @@ describe('EvalState and RunsState', () => {
     expect(ev.snippets.find((s) => s.title === 'Solr field type')!.code).toContain('"vectorDimension": 32');
   });
 
+  it('choose what to ship: the α slider re-evaluates, a table row sets the zip and the Chorus dimension', async () => {
+    const { lab, client } = makeLab();
+    await lab.data.loadBundled();
+    await lab.startRun();
+    const { ship } = lab.evaluation;
+    expect(ship.choice).toEqual({});
+    await ship.setAlpha(0.5);
+    expect(client.called('variants').at(-1)!.args[0]).toEqual({ alphas: [0.5], dtypes: ['fp32'], dims: [32] });
+    expect(ship.atAlpha!.metrics['ndcg@10']).toBeCloseTo(0.4);
+    expect(ship.choice).toEqual({ wiseAlpha: 0.5 });
+    await ship.setAlpha(2); // out of range: ignored
+    expect(ship.alpha).toBe(0.5);
+    await ship.measure();
+    expect(client.called('variants').at(-1)!.args[0]).toEqual({ alphas: [0.5, 1], dtypes: ['fp32', 'q8', 'int8', 'fp16'] });
+    expect(ship.rows).toHaveLength(16);
+    const i = ship.rows.findIndex((r) => r.alpha === 1 && r.dtype === 'int8' && r.dim === 16);
+    ship.choose(i);
+    expect(ship.choice).toEqual({ dtype: 'int8', truncateDim: 16 });
+    expect(lab.evaluation.snippets.find((s) => s.title === 'Solr field type')!.code).toContain('"vectorDimension": 16');
+    await lab.evaluation.exportZip();
+    expect(client.called('exportZip').at(-1)!.args[1]).toMatchObject({ ship: { dtype: 'int8', truncateDim: 16 } });
+    ship.choose(null);
+    expect(ship.choice).toEqual({ wiseAlpha: 0.5 });
+  });
+
   it('puts BM25 and a hybrid of the fine-tuned model with BM25 beside the two models, on the same queries', async () => {
     const { lab, client } = makeLab();
     await lab.data.loadBundled();

@@ -226,6 +226,25 @@ describe('the kata walkthrough in the browser', () => {
     await expect.poll(() => page.getByTestId('hits-tuned').locator('li').count(), { timeout: 60_000 }).toBe(10);
     await shot(page, 'supervised-5-playground');
     await downloadAndRunOnnx(page, 'supervised');
+
+    // the WiSE-FT slider: α 0 re-evaluates to the base model's column, α 1 to the fine-tuned one's (same queries)
+    const columnNdcg = (n: number) => page.locator('table.metrics tbody tr').first().locator('td').nth(n).textContent();
+    const slider = page.getByTestId('wise-alpha');
+    for (const [alpha, column] of [
+      ['0', 1],
+      ['1', 2],
+    ] as const) {
+      await slider.fill(alpha);
+      await expect.poll(() => page.getByTestId('alpha-metrics').textContent(), { timeout: 60_000 }).toContain(`at α ${alpha}:`);
+      expect(await page.getByTestId('alpha-ndcg').textContent(), `α ${alpha}`).toBe(await columnNdcg(column));
+    }
+    // the trade-off table; picking its int8 row changes what the download holds
+    await page.getByTestId('measure-variants').click();
+    const variants = page.getByTestId('variants');
+    await expect.poll(() => variants.locator('tbody tr').count(), { timeout: 120_000 }).toBe(4);
+    await variants.getByLabel(/ship α 1 int8/).check();
+    await expect.poll(() => page.getByTestId('ship-choice').textContent()).toMatch(/int8 ONNX beside fp32/);
+    await shot(page, 'supervised-6-ship');
     expect(errors).toEqual([]);
     await page.context().close();
   }, 280_000);

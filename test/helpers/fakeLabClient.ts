@@ -22,6 +22,7 @@ import type {
   TrainRequest,
 } from '../../src/lab/api/labApi.ts';
 import type { ClipPreparedData, ImageSource, ImageSummary } from '../../src/lab/api/clipRequest.ts';
+import type { ShipChoice, VariantsRequest, VariantsResult } from '../../src/lab/api/variantsRequest.ts';
 
 export interface FakeOptions {
   totalSteps?: number;
@@ -229,8 +230,28 @@ export class FakeLabClient implements LabClient {
       ...(i === 0 && { rating: 3 }),
     }));
   }
-  async exportZip(runId: string): Promise<Blob> {
-    this.#log('exportZip', runId);
+  /** one row per α × dtype × dim (default 32, 16: the fake models' width and half): nDCG@10 0.5 − (1 − α)/5 − (32 − dim)/100 */
+  async variants(req: VariantsRequest): Promise<VariantsResult> {
+    this.#log('variants', req);
+    const rows = req.alphas.flatMap((alpha) =>
+      req.dtypes.flatMap((dtype) =>
+        (req.dims ?? [32, 16]).map((dim) => ({
+          alpha,
+          dtype,
+          dim,
+          metrics: { 'ndcg@10': 0.5 - (1 - alpha) / 5 - (32 - dim) / 100, 'recall@100': 0.8 },
+          vectorBytes: 4 * dim,
+          modelBytes: dtype === 'fp32' ? 90e6 : dtype === 'fp16' ? 45e6 : 23e6,
+          textsPerSec: dtype === 'int8' ? 400 : 200,
+          meanCosine: dtype === 'fp32' ? 1 : 0.999,
+          minCosine: dtype === 'fp32' ? 1 : 0.99,
+        })),
+      ),
+    );
+    return { rows, engine: 'fake onnxruntime' };
+  }
+  async exportZip(runId: string, card?: { ship?: ShipChoice }): Promise<Blob> {
+    this.#log('exportZip', runId, card);
     return new Blob([new Uint8Array([0x50, 0x4b])]);
   }
   dispose(): void {}

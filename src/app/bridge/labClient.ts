@@ -9,6 +9,7 @@
  */
 import type { BackendName, DataSummary, LabClient, LabData, ModelSpec, TrainEvent, TrainOutcome, TrainRequest } from '../../lab/api/labApi.ts';
 import type { ImageSource } from '../../lab/api/clipRequest.ts';
+import type { ShipChoice } from '../../lab/api/labApi.ts';
 import {
   pipelineMethods,
   trainerMethods,
@@ -112,6 +113,7 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
     calibrate: pipe.calibrate,
     prepare: pipe.prepare,
     search: pipe.search,
+    variants: pipe.variants,
     checkImages: pipe.checkImages,
 
     backend: () => trainer.calls().init(init),
@@ -169,7 +171,7 @@ export function createLabClient(opts: LabClientOptions = {}): LabClient {
       return r;
     },
 
-    async exportZip(runId: string, card?: { name?: string; description?: string }): Promise<Blob> {
+    async exportZip(runId: string, card?: { name?: string; description?: string; ship?: ShipChoice }): Promise<Blob> {
       const req = await requestOf(runId);
       const treq = req && (await trainerRequest(req));
       const zip = await trainer.calls().exportZip(runId, treq, {

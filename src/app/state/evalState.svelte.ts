@@ -5,6 +5,7 @@
  */
 import type { EvaluationResult, HybridChoice, LabClient, ModelInfo, SearchHit } from '../../lab/api/labApi.ts';
 import { chorusSnippets, type Snippet } from '../lib/chorusSnippets.ts';
+import { ShipState } from './shipState.svelte.ts';
 import { clipSnippets } from '../lib/clipSnippets.ts';
 import { errorMessage } from '../lib/format.ts';
 import type { RunResults } from './trainState.svelte.ts';
@@ -120,13 +121,23 @@ export class EvalState {
     return this.order === 'gain' ? rows : [...rows].reverse();
   });
   /** a CLIP model's snippets name the image vector field and /ftclip/text/ */
-  snippets = $derived<Snippet[]>(!this.model ? [] : this.model.modelType === 'clip' ? clipSnippets(this.model.dim) : chorusSnippets(this.model.dim));
+  /** a text model's width follows the row chosen to ship (its Matryoshka dimension) */
+  snippets = $derived.by<Snippet[]>(() =>
+    !this.model ? [] : this.model.modelType === 'clip' ? clipSnippets(this.model.dim) : chorusSnippets(this.ship.dim),
+  );
   isClip = $derived(this.model?.modelType === 'clip');
 
   readonly deps: EvalDeps;
+  /** the α slider, the trade-off table and the row the download follows */
+  readonly ship: ShipState;
 
   constructor(deps: EvalDeps) {
     this.deps = deps;
+    this.ship = new ShipState(
+      deps.client,
+      () => this.model,
+      () => this.evalQueries,
+    );
   }
 
   setResults(r: RunResults): void {
@@ -142,6 +153,7 @@ export class EvalState {
     this.tunedHits = [];
     this.searchedQuery = '';
     this.exported = null;
+    this.ship.reset();
     if (r.after ?? r.before) void this.compare();
   }
 
@@ -215,7 +227,11 @@ export class EvalState {
     this.exporting = true;
     this.exportError = null;
     try {
-      const blob = await this.deps.client.exportZip(this.runId, { name: this.zipName().replace(/\.zip$/, '') });
+      const ship = this.ship.choice;
+      const blob = await this.deps.client.exportZip(this.runId, {
+        name: this.zipName().replace(/\.zip$/, ''),
+        ...(Object.keys(ship).length && { ship }),
+      });
       const name = this.zipName();
       this.deps.saveBlob(blob, name);
       this.exported = name;

@@ -24,6 +24,8 @@ import type { BackendInfo, ProgressCallback } from './progress.ts';
 import type { DataSummary, LabData } from './labData.ts';
 import type { Calibration, CalibrationRequest, Estimate, EstimateRequest, ModelInfo, ModelSpec, FamilyShape } from './modelSpec.ts';
 import type { ClipPreparedData, ImageSource, ImageSummary } from './clipRequest.ts';
+import type { ShipChoice, VariantsRequest, VariantsResult } from './variantsRequest.ts';
+export type { OnnxDtype, ShipChoice, VariantRow, VariantsRequest, VariantsResult } from './variantsRequest.ts';
 import type {
   EvaluateRequest,
   EvaluationResult,
@@ -93,10 +95,12 @@ export interface LabClient {
   /** trains (or resumes from the run's last IndexedDB checkpoint); checkpoints under runId; holds the run's Web Lock */
   train(runId: string, req: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome>;
   evaluate(req: EvaluateRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<EvaluationResult>;
+  /** the trade-off table: the fine-tuned model at each WiSE-FT α × ONNX dtype × Matryoshka dimension (one row at α is the slider) */
+  variants(req: VariantsRequest, onProgress?: ProgressCallback, signal?: AbortSignal): Promise<VariantsResult>;
   /** the corpus is embedded once per model and cached; later queries are instant */
   search(query: string, k: number, which: Ranker, signal?: AbortSignal): Promise<SearchHit[]>;
   /** the tuned model's export folder (sentence-transformers layout + onnx/model.onnx + README) zipped; after a reload it is rebuilt from the run's checkpoint */
-  exportZip(runId: string, card?: { name?: string; description?: string }): Promise<Blob>;
+  exportZip(runId: string, card?: { name?: string; description?: string; ship?: ShipChoice }): Promise<Blob>;
   /** CLIP: the product images (catalogue URLs or a picked folder) matched to the loaded corpus; needs setData first */
   setImages(source: ImageSource, signal?: AbortSignal): Promise<ImageSummary>;
   /** CLIP: loads and decodes every image once (IndexedDB-cached); failures are listed in the summary, never thrown */

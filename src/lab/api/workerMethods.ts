@@ -25,6 +25,7 @@ import type {
   TrainRequest,
 } from './labApi.ts';
 import type { ImageSource, ImageSummary } from './clipRequest.ts';
+import type { ShipChoice } from './variantsRequest.ts';
 
 export type Slot = 'baseline' | 'tuned';
 
@@ -52,6 +53,8 @@ export interface TrainerOutcome extends TrainOutcome {
 
 export interface ExportCard {
   name?: string;
+  /** the trade-off table's chosen row: WiSE-FT α, the ONNX variant to add, the Matryoshka dimension */
+  ship?: ShipChoice;
   description?: string;
   metricsBefore?: Record<string, number>;
   metricsAfter?: Record<string, number>;
@@ -75,7 +78,7 @@ export interface WorkerControl {
 
 /** PipelineSession (src/lab/pipelineSession.ts); the methods the client passes straight through keep LabClient's signature. */
 export interface PipelineWorkerApi
-  extends WorkerControl, Pick<LabClient, 'estimate' | 'calibrate' | 'prepare' | 'evaluate' | 'search' | 'checkImages'> {
+  extends WorkerControl, Pick<LabClient, 'estimate' | 'calibrate' | 'prepare' | 'evaluate' | 'variants' | 'search' | 'checkImages'> {
   setData(data: LabData): Promise<DataSummary>;
   /** scratch → in-memory files, so the trainer can load the same model without the corpus */
   resolve(spec: ModelSpec | ResolvedModelSpec): Promise<ResolvedModelSpec>;
@@ -108,6 +111,7 @@ export const pipelineMethods = methodsOf<PipelineWorkerApi>({
   prepare: true,
   evalSet: true,
   evaluate: true,
+  variants: true,
   search: true,
   setImages: true,
   checkImages: true,
