@@ -305,6 +305,7 @@ describe('TrainState', () => {
     await lab.data.loadBundled();
     lab.config.text.gradCache = true;
     lab.config.text.noDuplicates = true;
+    lab.config.text.matryoshkaDims = '32, 16 8';
     lab.config.batchSize = 128;
     await lab.config.refreshEstimate(lab.data.summary);
     expect((client.called('estimate').at(-1)!.args[0] as { gradCache?: boolean }).gradCache).toBe(true);
@@ -313,7 +314,10 @@ describe('TrainState', () => {
       loss: 'cached-mnrl',
       miniBatchSize: 8,
       batchSize: 128,
+      matryoshkaDims: [32, 16, 8],
     });
+    lab.config.text.matryoshkaDims = '';
+    expect(lab.config.trainSettings()).not.toHaveProperty('matryoshkaDims');
     // GPL's MarginMSE has no cached form: the choice does not apply there
     lab.config.text.teacher = 'hub';
     expect(lab.config.text.usesGradCache()).toBe(false);

@@ -38,6 +38,11 @@ export class TextConfigPart implements ConfigPart {
    * in the memory of a small one; the mini-batch is the largest the device estimate fits
    */
   gradCache = $state(false);
+  /**
+   * MatryoshkaLoss: the embedding prefix sizes the loss is summed over, e.g. "384,256,128,64" (empty = off),
+   * so the Evaluate step's trade-off table can ship a smaller vector; checked by the training config
+   */
+  matryoshkaDims = $state('');
   /** sentence-transformers' NO_DUPLICATES batch sampler: no text twice in a batch */
   noDuplicates = $state(false);
 
@@ -165,7 +170,18 @@ export class TextConfigPart implements ConfigPart {
     const best = this.bestChoiceApplies()
       ? { ...(this.keepBest && { loadBestModelAtEnd: true }), ...(this.patience > 0 && { earlyStoppingPatience: this.patience }) }
       : {};
-    const base = { ...hyper, maxGradNorm: this.maxGradNorm, seed, ...best, ...(this.noDuplicates && { noDuplicates: true }) };
+    const dims = this.matryoshkaDims
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .map(Number);
+    const base = {
+      ...hyper,
+      maxGradNorm: this.maxGradNorm,
+      seed,
+      ...best,
+      ...(this.noDuplicates && { noDuplicates: true }),
+      ...(dims.length && { matryoshkaDims: dims }),
+    };
     if (!this.usesGradCache()) return { loss: this.loss(), ...base };
     return { loss: 'cached-mnrl', ...base, miniBatchSize: estimate?.miniBatchSize ?? Math.min(16, hyper.batchSize ?? 16) };
   }

@@ -57,7 +57,7 @@ export function trainOptions(cmd: Command): Command {
       '--mini-batch-size <n>',
       'cached-mnrl (default 32) and clip: rows per forward pass (GradCache): the batch size is then bounded by time, not memory',
     )
-    .option('--matryoshka-dims <list>', 'MatryoshkaLoss around mnrl or margin-mse: embedding prefix sizes, e.g. 384,256,128,64')
+    .option('--matryoshka-dims <list>', 'MatryoshkaLoss around mnrl, cached-mnrl or margin-mse: embedding prefix sizes, e.g. 384,256,128,64')
     .option('--matryoshka-weights <list>', 'one weight per --matryoshka-dims size (default all 1)')
     .option('--seed <n>', `shuffling and dropout seed (default ${defaultTrainConfig.seed})`)
     .option('--no-shuffle', 'batch rows in file order')

@@ -4,6 +4,7 @@ import { embedColumn, type Loss, type LossComputeOptions, type TextEmbedder, typ
 import { mnrlColumns, mnrlFromEmbeddings } from './mnrl.ts';
 import { validateLossRows } from './validateRows.ts';
 import { embedAll, gradCache, miniBatches, type GradCacheSpec } from './gradCache.ts';
+import { checkMatryoshka, matryoshkaFromEmbeddings, type MatryoshkaOptions } from './matryoshka.ts';
 
 /**
  * CachedMultipleNegativesRankingLoss (sentence-transformers): MNRL over a batch larger than activation memory
@@ -21,8 +22,19 @@ function chunkSeed(opts: LossComputeOptions, chunk: number): LossComputeOptions 
   return { ...opts, seed: (Math.imul(opts.seed ^ 0x27d4eb2f, 0x165667b1) + Math.imul(chunk + 1, 0x9e3779b9)) >>> 0 };
 }
 
-/** MNRL over each text column embedded per mini-batch, with the mini-batch's seed: the same call in both passes. */
-function mnrlSpec(encoder: TextEmbedder, rows: readonly TrainRow[], opts: LossComputeOptions, miniBatchSize: number, scale: number): GradCacheSpec {
+/**
+ * MNRL over each text column embedded per mini-batch, with the mini-batch's seed: the same call in both passes.
+ * Under Matryoshka the full-batch loss is summed over the re-normalized prefixes (sentence-transformers wraps
+ * CachedMNRL the same way: the cached embeddings get the gradient of the whole Matryoshka sum).
+ */
+function mnrlSpec(
+  encoder: TextEmbedder,
+  rows: readonly TrainRow[],
+  opts: LossComputeOptions,
+  miniBatchSize: number,
+  scale: number,
+  matryoshka?: MatryoshkaOptions,
+): GradCacheSpec {
   const cols = columns.filter((c) => c !== 'negative' || rows[0]?.negative !== undefined);
   const chunks = miniBatches(rows.length, miniBatchSize);
   return {
@@ -35,7 +47,10 @@ function mnrlSpec(encoder: TextEmbedder, rows: readonly TrainRow[], opts: LossCo
         chunkSeed(opts, c),
         columns.indexOf(cols[col]!),
       ),
-    loss: (e) => mnrlFromEmbeddings(e[0]!, e[1]!, e[2] ?? null, scale),
+    loss: (e) => {
+      const core = (c: (tf.Tensor2D | null)[]) => mnrlFromEmbeddings(c[0]!, c[1]!, c[2] ?? null, scale);
+      return matryoshka ? matryoshkaFromEmbeddings(e, matryoshka, core) : core(e);
+    },
   };
 }
 
@@ -47,24 +62,26 @@ export function cachedMnrlValueAndGrads(
   vars: tf.Variable[],
   miniBatchSize: number,
   scale = 20,
+  matryoshka?: MatryoshkaOptions,
 ): ValueAndGrads {
-  return gradCache(mnrlSpec(encoder, rows, opts, miniBatchSize, scale), vars);
+  return gradCache(mnrlSpec(encoder, rows, opts, miniBatchSize, scale, matryoshka), vars);
 }
 
-/** The 'cached-mnrl' loss: MNRL's columns and value, GradCache's gradients (valueAndGrads). */
-export function cachedMnrlLoss(miniBatchSize = 32, scale = 20): Loss {
+/** The 'cached-mnrl' loss: MNRL's columns and value, GradCache's gradients (valueAndGrads); optionally under Matryoshka. */
+export function cachedMnrlLoss(miniBatchSize = 32, scale = 20, matryoshka?: MatryoshkaOptions): Loss {
   miniBatches(0, miniBatchSize); // validates the size up front
+  if (matryoshka) checkMatryoshka(matryoshka);
   const loss: Loss = {
-    name: 'cached-mnrl',
+    name: matryoshka ? 'matryoshka(cached-mnrl)' : 'cached-mnrl',
     columns: mnrlColumns,
     validateRows: (rows, source) => validateLossRows(loss, rows, source),
     // the value alone (evaluation, tests): the same mini-batches and seeds, no gradients
     compute: (encoder, rows, opts) =>
       tf.tidy(() => {
-        const spec = mnrlSpec(encoder, rows, opts, miniBatchSize, scale);
+        const spec = mnrlSpec(encoder, rows, opts, miniBatchSize, scale, matryoshka);
         return spec.loss(embedAll(spec));
       }),
-    valueAndGrads: (encoder, rows, opts, vars) => cachedMnrlValueAndGrads(encoder, rows, opts, vars, miniBatchSize, scale),
+    valueAndGrads: (encoder, rows, opts, vars) => cachedMnrlValueAndGrads(encoder, rows, opts, vars, miniBatchSize, scale, matryoshka),
   };
   return loss;
 }

@@ -57,7 +57,8 @@ export function matryoshkaFromEmbeddings(
 /**
  * Any text loss under Matryoshka: each column is embedded once per step (the wrapped loss asks an encoder
  * that caches by texts and dropout seed) and the loss is taken over every prefix. GradCache's losses compute
- * their own gradients over several tapes, which this wrapper cannot see into: they are refused.
+ * their own gradients over several tapes, which this wrapper cannot see into: cached-mnrl takes the Matryoshka
+ * sum inside its own full-batch loss instead (createLoss('cached-mnrl', { matryoshkaDims })).
  */
 export function matryoshkaLoss<R>(inner: Loss<TextEmbedder, R>, o: MatryoshkaOptions): Loss<TextEmbedder, R> {
   const { dims, weights } = checkMatryoshka(o);

@@ -37,6 +37,9 @@ export function createLoss(name: string, opts: LossOptions = {}): unknown {
   if (!factory) throw new Error(`unknown loss "${name}" (supported: ${lossNames.join(', ')})`);
   if (!opts.matryoshkaDims) return factory(opts);
   if (name === 'clip') throw new Error('matryoshka: the clip loss cannot be wrapped (text losses only)');
+  // GradCache takes the Matryoshka sum inside its full-batch loss (its gradients come from several tapes)
+  if (name === 'cached-mnrl')
+    return cachedMnrlLoss(opts.miniBatchSize ?? 32, opts.scale ?? 20, { dims: opts.matryoshkaDims, weights: opts.matryoshkaWeights });
   return matryoshkaLoss(factory(opts) as Loss<TextEmbedder, TrainRow>, { dims: opts.matryoshkaDims, weights: opts.matryoshkaWeights });
 }
 

@@ -123,8 +123,7 @@ export function resolveTrainConfig(partial: Partial<TrainConfig> & { loss: strin
   }
   if (c.matryoshkaWeights !== undefined && c.matryoshkaDims === undefined) throw new TrainConfigError('matryoshkaWeights: needs matryoshkaDims');
   if (c.matryoshkaDims !== undefined) {
-    if (c.loss === 'clip' || c.loss === 'cached-mnrl')
-      throw new TrainConfigError(`matryoshkaDims: applies to the mnrl and margin-mse losses (loss is ${c.loss})`);
+    if (c.loss === 'clip') throw new TrainConfigError(`matryoshkaDims: applies to the mnrl, cached-mnrl and margin-mse losses (loss is ${c.loss})`);
     try {
       checkMatryoshka({ dims: c.matryoshkaDims, weights: c.matryoshkaWeights }, 'matryoshkaDims:');
     } catch (e) {

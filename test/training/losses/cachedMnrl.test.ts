@@ -77,6 +77,29 @@ describe('cached-mnrl (GradCache)', () => {
     enc.dispose();
   });
 
+  it('under Matryoshka equals matryoshka(mnrl) on the same batch with dropout off: value and every gradient', async () => {
+    const enc = await load(0);
+    const before = tf.memory().numTensors;
+    const m = { matryoshkaDims: [32, 16, 8], matryoshkaWeights: [1, 0.5, 0.25] };
+    const plain = tf.variableGrads(() => createLoss('mnrl', m).compute(enc, rows, opts), vars(enc));
+    for (const mini of [4, 5]) {
+      const loss = createLoss('cached-mnrl', { ...m, miniBatchSize: mini });
+      expect(loss.name).toBe('matryoshka(cached-mnrl)');
+      const cached = loss.valueAndGrads!(enc, rows, opts, vars(enc));
+      const rel = Math.abs(cached.value.dataSync()[0]! - plain.value.dataSync()[0]!) / plain.value.dataSync()[0]!;
+      console.info(`matryoshka, mini-batch ${mini}: loss ${rel.toExponential(1)}, gradients ${gradDiff(cached.grads, plain.grads).toExponential(1)}`);
+      expect(rel).toBeLessThanOrEqual(1e-5);
+      expect(gradDiff(cached.grads, plain.grads)).toBeLessThanOrEqual(1e-5);
+      tf.dispose([cached.value, ...Object.values(cached.grads)]);
+    }
+    // the prefixes change the loss: it is not plain cached-mnrl's
+    const single = createLoss('cached-mnrl', { miniBatchSize: 4 }).compute(enc, rows, opts);
+    expect(Math.abs(single.dataSync()[0]! - plain.value.dataSync()[0]!)).toBeGreaterThan(1e-3);
+    tf.dispose([single, plain.value, ...Object.values(plain.grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    enc.dispose();
+  });
+
   it('with dropout: the same masks in both passes, so it equals one tape over the mini-batch embeddings', async () => {
     const enc = await load(0.1);
     const loss = createLoss('cached-mnrl', { miniBatchSize: 5 });
