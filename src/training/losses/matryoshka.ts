@@ -62,7 +62,8 @@ export function matryoshkaFromEmbeddings(
  */
 export function matryoshkaLoss<R>(inner: Loss<TextEmbedder, R>, o: MatryoshkaOptions): Loss<TextEmbedder, R> {
   const { dims, weights } = checkMatryoshka(o);
-  if (inner.valueAndGrads) throw new Error(`matryoshka: ${inner.name} computes its own gradients (GradCache) and cannot be wrapped yet`);
+  if (inner.valueAndGrads)
+    throw new Error(`matryoshka: ${inner.name} computes its own gradients (GradCache): create it with matryoshkaDims instead (createLoss)`);
   return {
     ...inner,
     name: `matryoshka(${inner.name})`,
