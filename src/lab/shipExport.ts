@@ -3,11 +3,10 @@
  * fresh copy of the base model), the Matryoshka dimension set on the encoder, and the chosen ONNX variant
  * added beside the float32 graph; the held encoder is put back exactly as it was afterwards.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { FamilyEncoder, ModelFamily } from '../training/families/family.ts';
 import type { ModelFiles } from '../training/export/modelFiles.ts';
 import { addOnnxVariants } from '../training/export/onnxVariants.ts';
-import { applyWiseFt, checkWiseAlpha } from '../training/models/wiseFt.ts';
+import { applyWiseFt, checkWiseAlpha, snapshotParams } from '../training/models/wiseFt.ts';
 import { checkTruncateDim } from '../training/models/truncateDim.ts';
 import type { ShipChoice } from './api/variantsRequest.ts';
 
@@ -28,12 +27,12 @@ export async function shipFiles(
   const cut = ship.truncateDim !== undefined && ship.truncateDim !== t.model?.config?.hidden_size;
   if (cut && family.task !== 'text') throw new Error(`a ${family.name} model has no Matryoshka dimension to cut`);
   const config = cut ? t.config : undefined;
-  let saved: Map<string, tf.Tensor> | undefined;
+  let saved: ReturnType<typeof snapshotParams> | undefined;
   let base: FamilyEncoder | undefined;
   try {
     if (alpha !== 1) {
       base = await loadBase();
-      saved = new Map([...encoder.model.params].map(([k, v]) => [k, tf.clone(v)]));
+      saved = snapshotParams(encoder.model.params);
       applyWiseFt(encoder.model.params, base.model.params, alpha);
     }
     if (cut) t.config = { ...config, truncateDim: checkTruncateDim(ship.truncateDim, t.model.config.hidden_size, 'dimension') };
@@ -42,10 +41,7 @@ export async function shipFiles(
     return files;
   } finally {
     if (config) t.config = config;
-    if (saved) {
-      for (const [k, v] of encoder.model.params) v.assign(saved.get(k)!);
-      tf.dispose([...saved.values()]);
-    }
+    saved?.dispose();
     base?.dispose();
   }
 }

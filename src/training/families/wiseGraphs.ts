@@ -3,9 +3,8 @@
  * for any α, built on the tuned encoder's own variables (no second model in memory besides the base and one
  * copy of the tuned weights). The variant table and the lab's α slider embed through these.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { OnnxTextGraph } from '../inference/onnxTextEncoder.ts';
-import { applyWiseFt } from '../models/wiseFt.ts';
+import { applyWiseFt, snapshotParams } from '../models/wiseFt.ts';
 import type { FamilyEncoder, ModelFamily } from './family.ts';
 
 export interface WiseGraphs {
@@ -18,10 +17,8 @@ export interface WiseGraphs {
 export function wiseGraphs<E extends FamilyEncoder>(family: ModelFamily<E>, tuned: E, base?: E, baseName?: string): WiseGraphs {
   const build = family.onnxTextGraph;
   if (!build) throw new Error(`the ${family.name} family builds no ONNX graph, so its variants cannot be measured`);
-  const saved = new Map([...tuned.model.params].map(([k, v]) => [k, tf.clone(v)]));
-  const restore = () => {
-    for (const [k, v] of tuned.model.params) v.assign(saved.get(k)!);
-  };
+  const snapshot = snapshotParams(tuned.model.params);
+  const restore = snapshot.restore;
   return {
     async graph(alpha) {
       if (alpha !== 1 && !base) throw new Error(`WiSE-FT α ${alpha} needs the base model the fine-tune started from`);
@@ -33,10 +30,6 @@ export function wiseGraphs<E extends FamilyEncoder>(family: ModelFamily<E>, tune
         restore();
       }
     },
-    dispose() {
-      restore();
-      tf.dispose([...saved.values()]);
-      saved.clear();
-    },
+    dispose: snapshot.dispose,
   };
 }

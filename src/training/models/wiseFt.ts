@@ -54,3 +54,19 @@ export function applyWiseFt(
     else tf.tidy(() => v.assign(tf.add(tf.mul(b, 1 - alpha), tf.mul(v, alpha))));
   }
 }
+
+/** A copy of `params`' values: `restore()` puts them back bit for bit, `dispose()` restores and frees the copy. */
+export function snapshotParams(params: ReadonlyMap<string, tf.Variable>): { restore(): void; dispose(): void } {
+  const saved = new Map([...params].map(([k, v]) => [k, tf.clone(v)]));
+  const restore = () => {
+    for (const [k, v] of params) v.assign(saved.get(k)!);
+  };
+  return {
+    restore,
+    dispose() {
+      restore();
+      tf.dispose([...saved.values()]);
+      saved.clear();
+    },
+  };
+}
