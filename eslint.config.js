@@ -20,6 +20,9 @@ const layers = [
   { target: 'src/app', from: 'src/lab', except: ['./api'] },
   { target: 'src/app', from: ['src/workers', 'src/cli'] },
   { target: 'src/cli', from: ['src/app', 'src/workers', 'src/storage'] },
+  // the service worker runs apart from everything: its own folder only
+  { target: 'src/serviceWorker', from: 'src', except: ['./serviceWorker'] },
+  { target: ['src/app', 'src/lab', 'src/workers', 'src/storage', 'src/training', 'src/cli'], from: 'src/serviceWorker' },
 ].map((zone) => ({ ...zone, message: `Layering: ${zone.target} may not import this (eslint.config.js lists what it may).` }));
 
 // Where a layer may only borrow types, value imports are errors (`import type` is fine).

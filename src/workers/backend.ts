@@ -3,8 +3,10 @@
  * webgpu → webgl → wasm → cpu; each candidate must initialise AND run a tiny matMul with an async readback
  * (a backend that registers but cannot compute is skipped, with the failure in the reason).
  * The wasm binaries are bundled through Vite `?url` imports, so they are served from the app itself (offline).
+ * Only tfjs-core and the two backends tried first load with the worker; WebGL and CPU load when tried, and the
+ * rest of tfjs with the session's code (the first page load stays small).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -13,7 +15,6 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import type { BackendInfo, BackendName } from '../lab/api/labApi.ts';
 import type { DeviceLimits } from '../training/families/estimate.ts';
 import { useOnnxRuntime, type OnnxRuntime } from '../training/inference/onnxRuntime.ts';
-import { webOnnxRuntime } from './ortWebRuntime.ts';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmUrl,
@@ -72,6 +73,8 @@ async function tryBackend(name: BackendName, threads: number): Promise<string | 
   if (name === 'webgpu' && !(globalThis.navigator as Navigator & { gpu?: unknown })?.gpu) return 'navigator.gpu is missing (browser without WebGPU)';
   if (name === 'webgl' && typeof OffscreenCanvas === 'undefined') return 'OffscreenCanvas is missing';
   try {
+    if (name === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
+    if (name === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
     const set = () => tf.setBackend(name);
     if (!(await (name === 'wasm' ? withWasmThreads(threads, set) : set()))) return `tf.setBackend('${name}') failed`;
     await tf.ready();
@@ -104,6 +107,7 @@ let chosen: Promise<BackendInfo> | undefined;
  * or cpu. Beside tfjs-webgl it stays on tfjs (the GPU through WebGL); a WebGPU EP that cannot load gives wasm.
  */
 export async function inferenceRuntime(name: BackendName, threads: number): Promise<OnnxRuntime | undefined> {
+  const webOnnxRuntime = async (n: number) => (await import('./ortWebRuntime.ts')).webOnnxRuntime(n);
   if (name === 'wasm' || name === 'cpu') return webOnnxRuntime(threads);
   if (name !== 'webgpu') return undefined;
   try {

@@ -37,22 +37,26 @@ function buffersOf(value: unknown): Transferable[] {
 
 /**
  * Serves `methods` of `Api` (a list from src/lab/api/workerMethods.ts): the `Own` ones from `opts.own`,
- * the rest from `session`, which must have them with the API's signatures.
+ * the rest from the session `load` gives, which must have them with the API's signatures. `load` runs at the
+ * first session call (once), so a worker can start with its own methods before the session's code arrives.
  */
 export function exposeSession<Api, Own extends keyof Api & string = never>(
-  session: Served<Omit<Api, Own>>,
+  load: () => Served<Omit<Api, Own>> | Promise<Served<Omit<Api, Own>>>,
   methods: readonly (keyof Api & string)[],
   opts: ExposeOptions<Api, Own> = {},
 ): void {
+  let loaded: Promise<Record<string, unknown>> | undefined;
+  const session = () => (loaded ??= Promise.resolve(load()).then((s) => s as Record<string, unknown>));
   const api: Record<string, Call> = {};
   for (const name of methods) {
     const own = (opts.own as Record<string, Call> | undefined)?.[name];
-    const fn = own ?? ((session as Record<string, unknown>)[name] as Call | undefined);
-    if (typeof fn !== 'function') throw new Error(`exposeSession: no method '${name}'`);
     api[name] = async (...args: unknown[]) => {
       if (!own) await opts.before?.(name);
+      const target = own ? (opts.own as Record<string, unknown>) : await session();
+      const fn = own ?? (target[name] as Call | undefined);
+      if (typeof fn !== 'function') throw new Error(`exposeSession: no method '${name}'`);
       const result = await fn.apply(
-        own ? opts.own : session,
+        target,
         args.map((a) => (a instanceof MessagePort ? portSignal(a) : a)),
       );
       return opts.transfer?.includes(name) ? Comlink.transfer(result, buffersOf(result)) : result;

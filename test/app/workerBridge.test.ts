@@ -42,27 +42,36 @@ interface Harness {
   inits: string[];
   setups: number;
   terminated: number;
+  /** how many times a worker loaded its session (once, at its first session call) */
+  loads: number;
 }
 
 /** A Worker stand-in: one MessageChannel, the session exposed on the far port as a worker entry would. */
 function harness(graceMs = 50): Harness {
-  const h: Harness = { sessions: [], inits: [], setups: 0, terminated: 0, bridge: undefined! };
+  const h: Harness = { sessions: [], inits: [], setups: 0, terminated: 0, loads: 0, bridge: undefined! };
   const ports: MessagePort[] = [];
   const create = (): WorkerLike => {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1, port2);
     const session = new FakeSession();
     h.sessions.push(session);
-    exposeSession<Api, 'init'>(session, methods, {
-      own: {
-        init: async (db: string) => {
-          h.inits.push(db);
-          return `ready ${db}`;
-        },
+    exposeSession<Api, 'init'>(
+      () => {
+        h.loads++;
+        return session;
       },
-      transfer: ['weights'],
-      endpoint: port2,
-    });
+      methods,
+      {
+        own: {
+          init: async (db: string) => {
+            h.inits.push(db);
+            return `ready ${db}`;
+          },
+        },
+        transfer: ['weights'],
+        endpoint: port2,
+      },
+    );
     return Object.assign(port1, {
       terminate() {
         h.terminated++;
@@ -100,6 +109,25 @@ describe('worker bridge', () => {
     expect(h.bridge.running).toBe(true);
     expect(h.setups).toBe(1);
     expect(h.inits).toEqual(['db1', 'again']);
+  });
+
+  it("loads the worker's session at its first session call, once, not for its own methods", async () => {
+    const h = harness();
+    const w = h.bridge.calls();
+    await w.init('only');
+    expect(h.loads).toBe(0);
+    await Promise.all([w.add(1, { times: 1 }), w.count(2)]);
+    expect(await w.add(2, { times: 5 })).toBe(15);
+    expect(h.loads).toBe(1);
+  });
+
+  it('rejects a call to a method the loaded session lacks, naming it', async () => {
+    const { port1, port2 } = new MessageChannel();
+    exposeSession<Api, 'init'>(() => ({}) as never, methods, { own: { init: async () => 'ready' }, endpoint: port2 });
+    const bridge = bridgeWorker<Api>(() => Object.assign(port1, { terminate: () => port1.close() }), methods);
+    await expect(bridge.calls().add(1, { times: 1 })).rejects.toThrow("exposeSession: no method 'add'");
+    bridge.terminate();
+    port2.close();
   });
 
   it('moves Uint8Array results of methods marked for transfer', async () => {

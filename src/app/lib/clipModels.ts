@@ -3,7 +3,7 @@
  * Shapes are given only where they are certain (openai/clip-vit-base-patch32's config.json); the others are
  * read from the Hub's config.json (a few hundred bytes) before the estimate, never guessed.
  */
-import { clipTrainDefaults } from '../../training/train/trainConfig.ts';
+import { clipTrainDefaults } from '../../training/train/trainDefaults.ts';
 import type { ClipShape } from '../../lab/api/clipRequest.ts';
 
 export interface CuratedClipModel {

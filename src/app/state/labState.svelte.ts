@@ -15,6 +15,8 @@ import { RunsState } from './runsState.svelte.ts';
 import { TrainState } from './trainState.svelte.ts';
 import { ImagesState } from './imagesState.svelte.ts';
 import { SpeedCalibration } from './speedCalibration.svelte.ts';
+import { encodePreset, type PresetLink } from '../lib/labPreset.ts';
+import { applyPresetToConfig, presetOfConfig } from './presetConfig.ts';
 
 export interface LabDeps {
   client: LabClient;
@@ -26,6 +28,8 @@ export interface LabDeps {
   settingsStore?: KeyValueStore;
   /** the wasm thread count the workers were started with (undefined: every core) */
   threads?: number;
+  /** the setup the page's link carries (`?preset=`, `#config=`), applied by init */
+  link?: PresetLink;
 }
 
 export class LabState {
@@ -37,6 +41,9 @@ export class LabState {
   /** the saved wasm thread count (applies when the page is reloaded: the workers' pools are sized once) */
   threadsSetting = $state<number | undefined>(undefined);
   threadsError = $state<string | null>(null);
+  /** what the page's link set up ("the kata-genq-quick preset"), or why it did not */
+  linkApplied = $state<string | null>(null);
+  linkError = $state<string | null>(null);
 
   readonly data: DataState;
   /** this device's measured training speeds (Configure's estimate) */
@@ -103,7 +110,28 @@ export class LabState {
         (e) => (this.backendError = errorMessage(e)),
       ),
       this.runs.refresh(),
+      this.applyLink(this.deps.link),
     ]);
+  }
+
+  /** A link's preset: Configure's values, and with `data: 'chorus'` the bundled catalogue loaded and Configure opened. */
+  async applyLink(link: PresetLink | undefined): Promise<void> {
+    if (link?.error) this.linkError = link.error;
+    const p = link?.preset;
+    if (!p) return;
+    applyPresetToConfig(this.config, p);
+    this.linkApplied = link.name ? `the ${link.name} preset` : "the link's setup";
+    if (p.data !== 'chorus') return;
+    if (p.slice !== undefined) this.data.sliceOthers = p.slice;
+    await this.loadBundledAndContinue();
+  }
+
+  /** This setup as a link (`pageUrl` without its query and fragment, plus #config=), and what a link cannot carry. */
+  setupLink(pageUrl: string): { url: string; omitted: string[] } {
+    const source = this.data.source;
+    const bundled = source?.kind === 'bundled';
+    const { preset, omitted } = presetOfConfig(this.config, { bundled, slice: bundled ? source.sliceOthers : null });
+    return { url: pageUrl.replace(/[?#].*$/, '') + encodePreset(preset), omitted };
   }
 
   setHubEndpoint(raw: string): boolean {

@@ -3,7 +3,7 @@
  * cross-encoder teacher) or supervised pairs from the judgments, the scratch BERT's size, and the kata's
  * defaults from train/trainConfig.ts.
  */
-import { defaultTrainConfig } from '../../training/train/trainConfig.ts';
+import { defaultTrainConfig } from '../../training/train/trainDefaults.ts';
 import type { DataSummary, Estimate, ModelSpec, PrepareRequest, TrainSettings } from '../../lab/api/labApi.ts';
 import { curatedModels, defaultCrossEncoder, pretrainedLr, scratchDefaults, scratchLr, scratchShape } from '../lib/models.ts';
 import { folderName, type HyperSettings, type RunDefaults } from './runChoices.svelte.ts';

@@ -39,7 +39,7 @@ import type {
 } from './trainRequest.ts';
 
 export type { TrainRow } from '../../training/data/trainRows.ts';
-export type { TrainConfig } from '../../training/train/trainConfig.ts';
+export type { TrainConfig } from '../../training/train/trainDefaults.ts';
 export type { QueryMetrics } from '../../training/eval/metrics.ts';
 export type { BackendInfo, BackendName, Progress, ProgressCallback, ProgressPhase } from './progress.ts';
 export type { DataSummary, LabData } from './labData.ts';

@@ -5,7 +5,7 @@
  */
 import type { TrainRow } from '../../training/data/trainRows.ts';
 import type { HardNegativeOptions, MiningExample, MiningStats } from '../../training/data/hardNegatives.ts';
-import type { TrainConfig } from '../../training/train/trainConfig.ts';
+import type { TrainConfig } from '../../training/train/trainDefaults.ts';
 import type { TrainEvent as LoopTrainEvent } from '../../training/train/trainTypes.ts';
 import type { QueryMetrics } from '../../training/eval/metrics.ts';
 import type { Progress } from './progress.ts';

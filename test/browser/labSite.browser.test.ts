@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browserServer.ts';
+import { screenshotDir, waitForLab } from '../helpers/appServer.ts';
+import { buildSite, serveStatic, type StaticSite } from '../helpers/staticSite.ts';
+import { encodePreset, presetFromLink, type LabPreset } from '../../src/app/lib/labPreset.ts';
+import { namedPresets } from '../../src/app/lib/namedPresets.ts';
+
+/**
+ * The built site (`vite build`) on a plain static server under /ftlab/ that sends no isolation headers, as
+ * GitHub Pages does: preset links open Configure set up, bad ones say why, and the first load stays within
+ * its budget.
+ */
+
+let site: StaticSite;
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  site = await serveStatic(await buildSite(), '/ftlab/');
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `site-${name}.png`), fullPage: true });
+
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource|ERR_FAILED|ERR_INTERNET_DISCONNECTED/.test(m.text())) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.stack ?? e.message}`));
+  return errors;
+}
+
+describe('the lab as a static site', () => {
+  it('loads at most 500 kB gzip of JavaScript before a model is picked (the workers included)', async () => {
+    // the service worker's precache (for offline use) downloads the rest in the background: blocked here
+    const first = await browser.newContext({ serviceWorkers: 'block' });
+    const page = await first.newPage();
+    const js = new Map<string, number>();
+    const pending: Promise<void>[] = [];
+    const onResponse = (r: { url(): string; body(): Promise<Buffer> }) => {
+      if (!/\.m?js$/.test(new URL(r.url()).pathname)) return;
+      pending.push(r.body().then((b) => void js.set(new URL(r.url()).pathname.split('/').pop()!, gzipSync(b).length)));
+    };
+    first.on('response', onResponse);
+    await page.goto(`${site.url}?backend=wasm`);
+    await waitForLab(page);
+    await page.waitForLoadState('networkidle');
+    await Promise.all(pending);
+    const total = [...js.values()].reduce((a, b) => a + b, 0);
+    await mkdir(screenshotDir, { recursive: true });
+    await writeFile(
+      path.join(screenshotDir, '../first-load-js.json'),
+      JSON.stringify({ totalGzipBytes: total, files: Object.fromEntries(js) }, null, 2),
+    );
+    // the page's own bundle and the trainer worker that picks the backend for the badge
+    expect([...js.keys()].some((f) => f.startsWith('index-'))).toBe(true);
+    expect([...js.keys()].some((f) => f.startsWith('trainer.worker-'))).toBe(true);
+    expect(total).toBeLessThanOrEqual(500_000);
+    await first.close();
+  }, 180_000);
+
+  it('opens Configure with a named preset, and "Copy link to this setup" gives a link carrying the same values', async () => {
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${site.url}?backend=wasm&preset=kata-genq-quick`);
+    await page.getByRole('heading', { name: /Step 2 Configure/ }).waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('preset-applied').textContent()).toContain('kata-genq-quick');
+    expect(await page.getByLabel(/From scratch/).isChecked()).toBe(true);
+    expect(await page.getByLabel('Batch size').inputValue()).toBe('32');
+    expect(Number(await page.getByLabel('Learning rate').inputValue())).toBe(5e-4);
+    expect(await page.getByLabel('Queries per product').inputValue()).toBe('1');
+    await page.getByTestId('copy-setup-link').click();
+    const link = new URL(await page.getByTestId('setup-link').inputValue());
+    const back = presetFromLink(link.search, link.hash, namedPresets);
+    expect(back.error).toBeUndefined();
+    expect(back.preset).toMatchObject(namedPresets['kata-genq-quick']!.preset);
+    await shot(page, '4-preset');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('shows a clear message for a malformed or unknown preset and opens with the defaults', async () => {
+    for (const [suffix, message] of [
+      ['#config=not-a-config', '#config: is not base64url-encoded JSON'],
+      [encodePreset({ batchSize: 0 } as LabPreset), '"batchSize" must be a whole number ≥ 2, got 0'],
+      ['?preset=kata-nope', 'Unknown preset "kata-nope"'],
+    ] as const) {
+      const page = await context.newPage();
+      await page.goto(`${site.url}${suffix}`);
+      await page.getByTestId('preset-error').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('preset-error').textContent()).toContain(message);
+      expect(await page.getByRole('heading', { name: /Step 1 Data/ }).isVisible()).toBe(true);
+      await page.close();
+    }
+  }, 180_000);
+});
