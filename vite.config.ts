@@ -2,12 +2,8 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 
-// Cross-origin isolation enables multi-threaded WASM (tfjs-wasm, onnxruntime-web);
-// "credentialless" keeps cross-origin product images loading.
-const isolation = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'credentialless',
-};
+// the headers the service worker adds where a host cannot: one definition for the dev server and the worker
+import { isolationHeaders as isolation } from './src/serviceWorker/isolatedResponse.ts';
 
 export default defineConfig({
   // relative URLs: one build works from any static host under any path (/, /ftlab/, a GitHub Pages project)

@@ -1,9 +1,20 @@
 /**
  * The presets a teacher hands out by link (`?preset=<name>`), one per kata mode, each sized to a class period
- * on a laptop without a GPU. The times are measured in this repository's CI machine (2 CPU cores, headless
- * Chromium, wasm): see docs/deploy.md. Those on Hub models need the network once (then the model is cached).
+ * on a laptop without a GPU. Those on Hub models need the network once (then the model is cached).
  */
-import type { NamedPreset } from './labPreset.ts';
+import type { LabPreset, NamedPreset } from './labPreset.ts';
+
+/** the kata's Hub runs: all-MiniLM-L6-v2 on the catalogue sliced to the judged products plus 1,000 others */
+const hubMiniLM: LabPreset = {
+  data: 'chorus',
+  slice: 1000,
+  family: 'text',
+  model: 'curated',
+  modelId: 'sentence-transformers/all-MiniLM-L6-v2',
+  batchSize: 16,
+  lr: 2e-5,
+  warmupRatio: 0.1,
+};
 
 export const namedPresets: Readonly<Record<string, NamedPreset>> = {
   'kata-genq-quick': {
@@ -33,11 +44,7 @@ export const namedPresets: Readonly<Record<string, NamedPreset>> = {
       "The kata's unsupervised GPL: generated queries for 300 products, negatives mined with all-MiniLM-L6-v2, pseudo labels from " +
       'the ms-marco MiniLM cross-encoder, MarginMSE. Downloads both models once.',
     preset: {
-      data: 'chorus',
-      slice: 1000,
-      family: 'text',
-      model: 'curated',
-      modelId: 'sentence-transformers/all-MiniLM-L6-v2',
+      ...hubMiniLM,
       mode: 'unsupervised',
       querySource: 'offline',
       perProduct: 1,
@@ -45,9 +52,6 @@ export const namedPresets: Readonly<Record<string, NamedPreset>> = {
       teacher: 'hub',
       crossEncoderId: 'cross-encoder/ms-marco-MiniLM-L-6-v2',
       epochs: 1,
-      batchSize: 16,
-      lr: 2e-5,
-      warmupRatio: 0.1,
     },
   },
   'kata-supervised-quick': {
@@ -56,17 +60,10 @@ export const namedPresets: Readonly<Record<string, NamedPreset>> = {
       "The kata's supervised mode: all-MiniLM-L6-v2 on the dev judgments (grade ≥ 2 positives, one mined hard negative), 20% of the " +
       'queries held out and scored every 20 steps. Downloads the model once.',
     preset: {
-      data: 'chorus',
-      slice: 1000,
-      family: 'text',
-      model: 'curated',
-      modelId: 'sentence-transformers/all-MiniLM-L6-v2',
+      ...hubMiniLM,
       mode: 'supervised',
       hardNegatives: 1,
       epochs: 1,
-      batchSize: 16,
-      lr: 2e-5,
-      warmupRatio: 0.1,
       evalEvery: 20,
     },
   },
