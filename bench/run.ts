@@ -15,12 +15,14 @@ import { CATALOGUE_ENGINES, runCatalogueBench, type CatalogueBackend } from './c
 import type { Engine } from './browser/cataloguePage.ts';
 import { CLIP_BACKENDS, runClipSuite, type ClipBackend } from './clipRun.ts';
 import { runTorchBench } from './torchRunner.ts';
+import { runPresetBench } from './presetBench.ts';
+import { namedPresets } from '../src/app/lib/namedPresets.ts';
 import os from 'node:os';
 
 /**
  * npm run bench [-- --backends node-wasm,browser-webgpu,... --steps N --quick --out file.json --budget S]
  *   [--catalogue [--catalogue-limit N] [--catalogue-backends wasm,webgpu] [--catalogue-budget S]]
- *   [--clip [--clip-backends onnx,node-wasm,browser-wasm,...]] [--grad-cache]
+ *   [--clip [--clip-backends onnx,node-wasm,browser-wasm,...]] [--grad-cache] [--presets all|name,... [--preset-budget S]]
  * One JSON document on stdout; progress on stderr. Each backend runs under its own time budget and is reported
  * as {"error": ...} (with any partial measurements) when unavailable or over budget.
  */
@@ -71,6 +73,10 @@ const { values } = parseArgs({
     // CLIP: image embeddings/s (vs onnxruntime-node) and CLIP train step per backend (bench/clipRun.ts)
     clip: { type: 'boolean', default: false },
     'clip-backends': { type: 'string', default: CLIP_BACKENDS.join(',') },
+    // the lab's named presets end to end in Chromium (bench/presetBench.ts): "all" or a list of names
+    presets: { type: 'string' },
+    // seconds each preset phase (open, train, evaluate) may take
+    'preset-budget': { type: 'string', default: '1800' },
   },
 });
 
@@ -156,6 +162,21 @@ const data = values.data ? await runDataBench({ quick: values.quick, log: (m) =>
 const catalogue = values.catalogue ? await runCatalogue() : undefined;
 if (values['grad-cache']) await initNodeBackend('wasm');
 const gradCache = values['grad-cache'] ? await runGradCacheBench((m) => log(`  [grad-cache] ${m}`)) : undefined;
+const presets = values.presets ? await runPresets(values.presets) : undefined;
+
+async function runPresets(list: string) {
+  const names =
+    list === 'all'
+      ? Object.keys(namedPresets)
+      : list
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+  const budgetS = Number(values['preset-budget']);
+  if (!(budgetS > 0)) throw new Error(`--preset-budget must be positive seconds, got ${values['preset-budget']}`);
+  await initNodeBackend('wasm'); // only to materialise the stand-in models' random weights
+  return runPresetBench(names, budgetS * 1000, (m) => log(`  [presets] ${m}`));
+}
 
 async function runCatalogue() {
   const cbackends = values['catalogue-backends']
@@ -215,6 +236,7 @@ const doc = {
   ...(catalogue ? { catalogue } : {}),
   ...(gradCache ? { gradCache } : {}),
   ...(clip ? { clip } : {}),
+  ...(presets ? { presets } : {}),
   ...summarize(entries, job),
 };
 const json = JSON.stringify(doc, null, 2);

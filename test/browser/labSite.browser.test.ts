@@ -4,19 +4,21 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browserServer.ts';
-import { screenshotDir, waitForLab } from '../helpers/appServer.ts';
+import { screenshotDir, waitForLab, waitForResults } from '../helpers/appServer.ts';
 import { buildSite, serveStatic, type StaticSite } from '../helpers/staticSite.ts';
 import { encodePreset, presetFromLink, type LabPreset } from '../../src/app/lib/labPreset.ts';
 import { namedPresets } from '../../src/app/lib/namedPresets.ts';
 
 /**
  * The built site (`vite build`) on a plain static server under /ftlab/ that sends no isolation headers, as
- * GitHub Pages does: preset links open Configure set up, bad ones say why, and the first load stays within
- * its budget.
+ * GitHub Pages does: the service worker isolates the page after one reload (threaded wasm), the lab opens
+ * and trains offline from its precache, preset links open Configure set up, bad ones say why, and the first
+ * load stays within its budget.
  */
 
 let site: StaticSite;
 let browser: Browser;
+/** one browser profile across the tests below: the service worker installed by the first stays for the others */
 let context: BrowserContext;
 
 beforeAll(async () => {
@@ -31,6 +33,11 @@ afterAll(async () => {
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `site-${name}.png`), fullPage: true });
+
+/** crossOriginIsolated of the page, polled across the service worker's reload */
+async function waitIsolated(page: Page): Promise<void> {
+  await expect.poll(() => page.evaluate(() => globalThis.crossOriginIsolated).catch(() => false), { timeout: 120_000, interval: 500 }).toBe(true);
+}
 
 function collectErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -69,6 +76,57 @@ describe('the lab as a static site', () => {
     expect(total).toBeLessThanOrEqual(500_000);
     await first.close();
   }, 180_000);
+
+  it('is cross-origin isolated after the service worker reload: tfjs-wasm runs with more than one thread', async () => {
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${site.url}?backend=wasm`);
+    await waitIsolated(page);
+    await waitForLab(page);
+    await expect.poll(() => page.getByTestId('backend').textContent(), { timeout: 60_000 }).toMatch(/wasm · \d+ threads?/);
+    const badge = (await page.getByTestId('backend').textContent()) ?? '';
+    expect(Number(/(\d+) threads?/.exec(badge)?.[1])).toBeGreaterThan(1);
+    expect(await page.getByTestId('threads-note').count()).toBe(0);
+    await shot(page, '1-isolated');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('opens offline after one visit (setOffline + reload) and completes a from-scratch quick run on the cached catalogue', async () => {
+    const quick: LabPreset = {
+      data: 'chorus',
+      slice: 20,
+      model: 'scratch',
+      mode: 'unsupervised',
+      querySource: 'offline',
+      perProduct: 1,
+      maxProducts: 40,
+      genqNegative: 'none',
+      batchSize: 8,
+      steps: 3,
+      evalEvery: 0,
+    };
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    try {
+      await page.goto(`${site.url}?backend=wasm${encodePreset(quick)}`);
+      await waitIsolated(page);
+      await context.setOffline(true);
+      await page.reload();
+      await waitForLab(page);
+      await page.getByTestId('offline').waitFor();
+      expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+      await page.getByRole('heading', { name: /Step 2 Configure/ }).waitFor({ timeout: 120_000 });
+      await page.getByRole('button', { name: /Start fine-tuning/ }).click();
+      await waitForResults(page, () => shot(page, '2-offline-train'), { timeoutMs: 240_000 });
+      await page.getByRole('heading', { name: 'Before vs after' }).waitFor();
+      await shot(page, '3-offline-evaluate');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.setOffline(false);
+      await page.close();
+    }
+  }, 360_000);
 
   it('opens Configure with a named preset, and "Copy link to this setup" gives a link carrying the same values', async () => {
     const page = await context.newPage();

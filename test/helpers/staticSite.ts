@@ -33,6 +33,9 @@ export async function buildSite(): Promise<string> {
     [path.join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', out, '--logLevel', 'error'],
     {
       cwd: repoRoot,
+      // vitest sets NODE_ENV=test, which would make vite build a non-production bundle (import.meta.env.PROD
+      // false: no service worker registration, Svelte's dev checks)
+      env: { ...process.env, NODE_ENV: 'production' },
       maxBuffer: 16 * 1024 * 1024,
     },
   );

@@ -47,8 +47,9 @@ export class SiteState {
       env.session?.removeItem(triedKey);
       this.isolation = 'isolated';
     } else if (!env.serviceWorkers) this.isolation = 'no-service-worker';
-    // served by the service worker and still not isolated: one reload, then it is the browser
-    else if (env.controlled) this.isolation = this.#tried() ? 'unsupported' : this.#reloadNow();
+    // served by the service worker and still not isolated: one reload, then it is the browser; with no
+    // session storage to remember that reload, only offer it (never a reload loop)
+    else if (env.controlled) this.isolation = !env.session ? 'reload-offered' : this.#tried() ? 'unsupported' : this.#reloadNow();
   }
 
   #tried(): boolean {
